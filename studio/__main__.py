@@ -1,0 +1,65 @@
+"""Entry point of ``hafs-studio`` and ``python -m studio``.
+
+With no subcommand it starts the GUI; the GUI path parses its few options with argparse and
+never imports the CLI framework, because start-up time is a feature. Anything else (a
+subcommand, ``--help``) goes to the Typer CLI in :mod:`studio.cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main", "parse_common"]
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1600x1000, got {text!r}")
+    if not (320 <= width <= 8192 and 240 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"size {text!r} is out of range (320x240 to 8192x8192)")
+    return width, height
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hafs-studio", add_help=False)
+    parser.add_argument("--version", action="store_true")
+    parser.add_argument("--context", default=None)
+    parser.add_argument("--safe-mode", action="store_true")
+    parser.add_argument("--screenshot", default=None)
+    parser.add_argument("--workspace", default=None)
+    parser.add_argument("--theme", default=None)
+    parser.add_argument("--size", type=_size, default=None)
+    parser.add_argument("-h", "--help", action="store_true")
+    return parser
+
+
+def parse_common(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Parse the options shared by the GUI and the CLI; return them and what is left."""
+    return _parser().parse_known_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        options, rest = parse_common(argv)
+    except SystemExit as exc:  # argparse already printed the problem
+        return int(exc.code or 2)
+    if options.version and not rest:
+        from studio import __version__
+
+        print(f"hafs-studio {__version__}")
+        return 0
+    if rest or options.help:
+        from studio.cli.main import run_cli
+
+        return run_cli(argv, options)
+    from studio.shell.launch import run_gui
+
+    return run_gui(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The Qt-free studio: core services wired together and the plugin lifecycle driven.
+
+One :class:`Studio` exists per process, in the GUI and in the CLI alike. The shell wraps it with
+windows; the CLI uses it as is. Tests build one with :func:`studio.testing.make_studio`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from studio.core.commands import CommandRegistry
+from studio.core.context import ContextRoot, resolve_context_root
+from studio.core.contributions import (
+    CliCommandSpec,
+    CommandSpec,
+    DashboardCardSpec,
+    SettingsSectionSpec,
+    ThemeSpec,
+    ViewSpec,
+)
+from studio.core.events import EventBus
+from studio.core.filewatch import FileWatcher
+from studio.core.jobs import JobRunner
+from studio.core.paths import StudioPaths, studio_paths
+from studio.core.plugins import BUILTIN_PLUGINS, PluginManager, UserPluginChoices
+from studio.core.settings import SettingsStore
+
+__all__ = ["Contributions", "Studio"]
+
+log = logging.getLogger(__name__)
+
+
+class Contributions:
+    """Every contribution by id, each stamped with the plugin that registered it."""
+
+    def __init__(self) -> None:
+        self.views: dict[str, ViewSpec] = {}
+        self.themes: dict[str, ThemeSpec] = {}
+        self.cards: dict[str, DashboardCardSpec] = {}
+        self.cli: dict[str, CliCommandSpec] = {}
+
+    @staticmethod
+    def _store(table: dict[str, Any], kind: str, key: str, plugin: str, spec: Any) -> None:
+        if key in table:
+            raise ValueError(f"{kind} {key!r} is already registered by plugin {table[key].plugin!r}")
+        table[key] = spec
+
+    def remove_plugin(self, plugin: str) -> None:
+        for table in (self.views, self.themes, self.cards, self.cli):
+            for key in [k for k, spec in table.items() if spec.plugin == plugin]:
+                del table[key]
+
+
+def _stamp(spec: Any, expected: type, plugin: str) -> Any:
+    """Check the spec's type and record the plugin that registered it."""
+    if not isinstance(spec, expected):
+        raise TypeError(f"expected a {expected.__name__}, got {type(spec).__name__}")
+    object.__setattr__(spec, "plugin", plugin)
+    return spec
+
+
+class Studio:
+    """Core services plus the plugin manager; start with :meth:`start`, end with :meth:`shutdown`."""
+
+    def __init__(
+        self,
+        *,
+        context: ContextRoot | None = None,
+        paths: StudioPaths | None = None,
+        safe_mode: bool = False,
+        builtins: Sequence[tuple[str, str]] = BUILTIN_PLUGINS,
+        load_entry_points: bool = True,
+        extra_plugins: Sequence[tuple[str, Any]] = (),
+        environ: dict[str, str] | None = None,
+        job_workers: int | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self.paths = (paths or studio_paths(env)).ensure()
+        self.context = context or resolve_context_root(environ=env)
+        self.bus = EventBus()
+        self.settings = SettingsStore(self.paths.settings_file, self.bus)
+        self.commands = CommandRegistry(self.bus)
+        self.jobs = JobRunner(self.bus, max_workers=job_workers or min(4, os.cpu_count() or 2))
+        self.watcher = FileWatcher()
+        self.contributions = Contributions()
+        self.plugins = PluginManager(
+            self.bus,
+            guard_file=self.paths.plugin_guard_file,
+            user_choices=UserPluginChoices(self.paths.config / "plugins.json"),
+            builtins=builtins,
+            load_entry_points=load_entry_points,
+            safe_mode=safe_mode,
+            environ=env,
+            extra_plugins=extra_plugins,
+        )
+        self.started = False
+
+    def start(self) -> Studio:
+        """Discover, load and activate plugins, then run ``studio_startup``."""
+        plugins = self.plugins
+        plugins.discover()
+        plugins.load_all()
+        table = self.contributions
+        plugins.call_register(
+            "studio_register_settings",
+            lambda p, s: self.settings.register_section(_stamp(s, SettingsSectionSpec, p)),
+        )
+        plugins.call_register(
+            "studio_register_themes",
+            lambda p, s: table._store(table.themes, "theme", s.id, p, _stamp(s, ThemeSpec, p)),
+        )
+        plugins.call_register(
+            "studio_register_commands", lambda p, s: self.commands.add(_stamp(s, CommandSpec, p))
+        )
+        plugins.call_register(
+            "studio_register_views",
+            lambda p, s: table._store(table.views, "view", s.id, p, _stamp(s, ViewSpec, p)),
+        )
+        plugins.call_register(
+            "studio_register_dashboard_cards",
+            lambda p, s: table._store(
+                table.cards, "dashboard card", s.id, p, _stamp(s, DashboardCardSpec, p)
+            ),
+        )
+        self._drop_contributions_of_errored_plugins()
+        self.commands.load_keybindings(self.paths.keybindings_file)
+        plugins.mark_active()
+        plugins.call_hook("studio_startup", studio=self)
+        self.started = True
+        return self
+
+    def register_cli(self) -> dict[str, CliCommandSpec]:
+        """Collect plugin CLI subcommands (only the CLI pays for this)."""
+        table = self.contributions
+        self.plugins.call_register(
+            "studio_register_cli",
+            lambda p, s: table._store(table.cli, "CLI command", s.name, p, _stamp(s, CliCommandSpec, p)),
+        )
+        self._drop_contributions_of_errored_plugins()
+        return table.cli
+
+    def shutdown(self) -> None:
+        """Run ``studio_shutdown``, stop jobs and the file watcher."""
+        if self.started:
+            self.plugins.call_hook("studio_shutdown", studio=self)
+            self.started = False
+        self.jobs.shutdown(wait=False)
+        self.watcher.stop()
+
+    def _drop_contributions_of_errored_plugins(self) -> None:
+        # A plugin that failed half-way must not leave half its commands and views behind.
+        for record in self.plugins.records.values():
+            if record.state.value == "errored":
+                self.contributions.remove_plugin(record.name)
+                self.commands.remove_plugin(record.name)

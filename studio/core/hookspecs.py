@@ -1,0 +1,98 @@
+"""Every hook of HAFS Studio, in one place.
+
+A plugin is a module (or object) with functions decorated by :data:`hookimpl` whose names are
+listed here. Registration hooks receive a ``register`` callable already bound to the calling
+plugin: call it once per contribution. The studio calls each plugin's implementation on its own,
+inside a guard, so a plugin that raises is marked Errored and the others are unaffected.
+
+Order of a start: discovery → each plugin's module is imported (load) → the ``studio_register_*``
+hooks run (activation) → ``studio_startup`` → the GUI or the CLI runs → ``studio_shutdown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from studio.core.app import Studio
+    from studio.core.contributions import (
+        CliCommandSpec,
+        CommandSpec,
+        DashboardCardSpec,
+        SettingsSectionSpec,
+        ThemeSpec,
+        ViewSpec,
+    )
+
+PROJECT = "hafs_studio"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
+    """Register dockable views (once per start, before the main window is built).
+
+    Views are created lazily: the factory runs the first time the view is shown.
+    """
+
+
+@hookspec
+def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
+    """Register commands for menus, the toolbar, shortcuts and the command palette (once per start)."""
+
+
+@hookspec
+def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) -> None:
+    """Register typed settings sections; each becomes a page of the Preferences dialog."""
+
+
+@hookspec
+def studio_register_themes(register: Callable[[ThemeSpec], None]) -> None:
+    """Register colour themes (token sets); the built-in themes use this hook too."""
+
+
+@hookspec
+def studio_register_dashboard_cards(register: Callable[[DashboardCardSpec], None]) -> None:
+    """Register cards for the Dashboard grid (called when the dashboard is first built)."""
+
+
+@hookspec
+def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
+    """Register ``hafs-studio <name>`` subcommand groups (Typer apps), when the CLI starts."""
+
+
+@hookspec
+def studio_populate_sample_workspace(root: Path, report: Callable[[str], None]) -> None:
+    """Fill a new sample context root with example content ("Create sample workspace").
+
+    Called after the hafs folder skeleton exists under ``root``; ``report(message)`` adds a line
+    to what the user is shown. Write only below ``root``.
+    """
+
+
+@hookspec
+def studio_startup(studio: Studio) -> None:
+    """The studio is ready: every registration is done and the core services run.
+
+    Called once, in the GUI and in the CLI, before the main window is shown or the command runs.
+    Subscribe to bus topics and start background services here.
+    """
+
+
+@hookspec
+def studio_shutdown(studio: Studio) -> None:
+    """The studio is closing: stop threads, flush files. Called once, after the last window closes."""
+
+
+def hook_names() -> list[str]:
+    """Names of every hook declared in this module."""
+    return [name for name, value in globals().items() if _is_hookspec(name, value)]
+
+
+def _is_hookspec(name: str, value: Any) -> bool:
+    return name.startswith("studio_") and hasattr(value, f"{PROJECT}_spec")

@@ -1,0 +1,233 @@
+"""Background jobs: a thread pool with progress, cancellation and error reporting.
+
+Every long operation (conversion, quantization, indexing, copying) runs as a :class:`Job`.
+The job function receives a :class:`JobContext` to report progress and to poll for
+cancellation; domain code takes a ``JobContext`` (or :data:`NULL_CONTEXT`) so that the GUI and
+the CLI drive the very same function. State changes are published on the event bus as
+:class:`JobUpdated` events (topic ``jobs.updated``), which the Jobs view and the CLI's rich
+progress bars both render.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.core.events import Event, EventBus
+
+__all__ = [
+    "NULL_CONTEXT",
+    "Job",
+    "JobCancelled",
+    "JobContext",
+    "JobRunner",
+    "JobState",
+    "JobUpdated",
+]
+
+
+class JobCancelled(Exception):  # noqa: N818 - reads naturally at the raise site
+    """Raised inside a job function when the user cancelled it."""
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class JobUpdated(Event):
+    """A job changed state, progress or message."""
+
+    topic = "jobs.updated"
+    job_id: int = 0
+    title: str = ""
+    state: JobState = JobState.QUEUED
+    fraction: float | None = None
+    message: str = ""
+    error: str | None = None
+
+
+class JobContext:
+    """Handed to a job function: report progress, check for cancellation.
+
+    ``report`` is cheap and thread-safe; callers may call it per item. Publications to the bus
+    are throttled to ``min_interval`` seconds except for the final 1.0.
+    """
+
+    def __init__(
+        self,
+        on_progress: Callable[[float | None, str], None] | None = None,
+        min_interval: float = 0.05,
+    ) -> None:
+        self._cancel = threading.Event()
+        self._on_progress = on_progress
+        self._min_interval = min_interval
+        self._last_emit = 0.0
+        self.fraction: float | None = None
+        self.message = ""
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def raise_if_cancelled(self) -> None:
+        """Raise :class:`JobCancelled` if the user asked to stop; call it between work units."""
+        if self._cancel.is_set():
+            raise JobCancelled()
+
+    def report(self, fraction: float | None = None, message: str | None = None) -> None:
+        """Record progress (``fraction`` in [0, 1] or None when unknown) and an optional message."""
+        if fraction is not None:
+            fraction = min(1.0, max(0.0, float(fraction)))
+        self.fraction = fraction
+        if message is not None:
+            self.message = message
+        now = time.monotonic()
+        if self._on_progress is None:
+            return
+        if fraction == 1.0 or now - self._last_emit >= self._min_interval:
+            self._last_emit = now
+            self._on_progress(self.fraction, self.message)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; return True early if cancelled (for polling loops)."""
+        return self._cancel.wait(seconds)
+
+
+NULL_CONTEXT = JobContext()
+"""A context for synchronous calls: never cancelled, progress discarded."""
+
+
+@dataclass(eq=False)
+class Job:
+    """One submitted unit of background work and its observable state."""
+
+    id: int
+    title: str
+    context: JobContext
+    state: JobState = JobState.QUEUED
+    error: str | None = None
+    result: Any = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    future: Future[Any] | None = field(default=None, repr=False)
+
+    @property
+    def fraction(self) -> float | None:
+        return self.context.fraction
+
+    @property
+    def message(self) -> str:
+        return self.context.message
+
+    def cancel(self) -> None:
+        """Ask the job to stop; a queued job is cancelled at once."""
+        self.context.cancel()
+
+
+class JobRunner:
+    """Thread pool that runs jobs and publishes their state on the event bus."""
+
+    def __init__(self, bus: EventBus, max_workers: int = 4, keep_finished: int = 200) -> None:
+        self._bus = bus
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="studio-job")
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._jobs: dict[int, Job] = {}
+        self._keep_finished = keep_finished
+
+    def submit(self, title: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Job:
+        """Run ``fn(context, *args, **kwargs)`` in the pool and return its :class:`Job`."""
+        job_id = next(self._ids)
+        job = Job(id=job_id, title=title, context=JobContext())
+        job.context._on_progress = lambda fraction, message: self._publish(job)
+        with self._lock:
+            self._jobs[job_id] = job
+            self._trim_finished()
+        self._publish(job)
+        job.future = self._pool.submit(self._run, job, fn, args, kwargs)
+        return job
+
+    def jobs(self) -> list[Job]:
+        """All known jobs, oldest first."""
+        with self._lock:
+            return list(self._jobs.values())
+
+    def get(self, job_id: int) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def running(self) -> list[Job]:
+        return [job for job in self.jobs() if not job.state.finished]
+
+    def cancel_all(self) -> None:
+        for job in self.running():
+            job.cancel()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Cancel what runs and stop the pool (at application exit)."""
+        self.cancel_all()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    def _run(self, job: Job, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+        if job.context.cancelled:
+            return self._finish(job, JobState.CANCELLED)
+        job.state = JobState.RUNNING
+        job.started_at = time.monotonic()
+        self._publish(job)
+        try:
+            job.result = fn(job.context, *args, **kwargs)
+        except JobCancelled:
+            return self._finish(job, JobState.CANCELLED)
+        except Exception as exc:  # a job's failure is data for the UI, never a crash
+            job.error = f"{type(exc).__name__}: {exc}"
+            job.context.message = job.error
+            self._finish(job, JobState.FAILED, traceback.format_exc())
+            return None
+        if job.context.cancelled:
+            return self._finish(job, JobState.CANCELLED)
+        job.context.fraction = 1.0
+        return self._finish(job, JobState.SUCCEEDED)
+
+    def _finish(self, job: Job, state: JobState, details: str | None = None) -> Any:
+        job.state = state
+        job.finished_at = time.monotonic()
+        if state is JobState.CANCELLED and not job.context.message:
+            job.context.message = "Cancelled"
+        self._publish(job, details)
+        return job.result
+
+    def _publish(self, job: Job, details: str | None = None) -> None:
+        self._bus.publish(
+            JobUpdated(
+                job_id=job.id,
+                title=job.title,
+                state=job.state,
+                fraction=job.context.fraction,
+                message=job.context.message,
+                error=details or job.error,
+            )
+        )
+
+    def _trim_finished(self) -> None:
+        finished = [job_id for job_id, job in self._jobs.items() if job.state.finished]
+        for job_id in finished[: max(0, len(finished) - self._keep_finished)]:
+            del self._jobs[job_id]

@@ -1,0 +1,1 @@
+"""Built-in plugin: the studio's own commands, settings and the Messages view."""

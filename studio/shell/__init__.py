@@ -1,0 +1,1 @@
+"""The Qt layer of HAFS Studio: windows, docks, workspaces, dialogs. Above :mod:`studio.core`."""

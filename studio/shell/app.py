@@ -1,0 +1,296 @@
+"""The GUI shell: the QApplication, the windows, themes and the bridge to the core.
+
+:class:`StudioShell` owns everything Qt-side for one :class:`~studio.core.app.Studio`: it
+installs the Qt dispatcher on the event bus, applies the theme, opens the windows of the last
+session, reloads keybindings when their file changes, and turns failures into visible messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from studio.core.app import Studio
+from studio.core.commands import CommandError, KeybindingsChanged
+from studio.core.contributions import WORKSPACES
+from studio.core.events import Message, SubscriberFailed
+from studio.core.plugins import PluginChanged, PluginState
+from studio.shell.api import set_current_shell
+from studio.shell.dispatcher import QtDispatcher
+from studio.shell.layouts import LayoutStore, WindowSession
+from studio.shell.theming import ThemeManager
+from studio.shell.window import StudioWindow
+
+__all__ = ["StudioShell", "display_problem"]
+
+log = logging.getLogger(__name__)
+
+KEYBINDINGS_FILE_TOPIC = "shell.keybindings-file"
+
+
+def display_problem(environ: dict[str, str] | None = None) -> str | None:
+    """Why Qt cannot open a window here (no display on Linux), or None when it can."""
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = env.get("QT_QPA_PLATFORM", "")
+    if platform.startswith(("offscreen", "minimal", "vnc", "eglfs", "linuxfb")):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "hafs-studio: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+        "  - On a desktop, run it from a graphical session.\n"
+        "  - Over SSH, use 'ssh -X' or a virtual screen: xvfb-run -a hafs-studio\n"
+        "  - To render the window to a picture instead: hafs-studio --screenshot out.png\n"
+        "  - Or pick a Qt platform explicitly, e.g. QT_QPA_PLATFORM=offscreen.\n"
+        "The command line works without a display: hafs-studio --help"
+    )
+
+
+class StudioShell(QObject):
+    """Qt side of a running studio: windows, themes, layouts and error reporting."""
+
+    message = Signal(str, int)  # text, timeout ms: shown in every window's status bar
+
+    def __init__(self, studio: Studio, *, restore_session: bool = True) -> None:
+        super().__init__()
+        self.studio = studio
+        self.windows: list[StudioWindow] = []
+        self._restore_session = restore_session
+        self._quitting = False
+        self.dispatcher = QtDispatcher(parent=self)
+        studio.bus.set_dispatcher(self.dispatcher)
+        self.layouts = LayoutStore(studio.paths.layouts_dir)
+        self.themes = ThemeManager(studio.bus, parent=self)
+        for spec in studio.contributions.themes.values():
+            self.themes.register(spec)
+        self.themes.theme_changed.connect(self._on_theme_changed)
+        self._subscriptions = [
+            studio.bus.subscribe(KeybindingsChanged.topic, self._on_keybindings, owner="studio"),
+            studio.bus.subscribe(KEYBINDINGS_FILE_TOPIC, self._reload_keybindings, owner="studio"),
+            studio.bus.subscribe(SubscriberFailed.topic, self._on_failure, owner="studio"),
+            studio.bus.subscribe(PluginChanged.topic, self._on_plugin_changed, owner="studio"),
+        ]
+        self._keybindings_watch = studio.watcher.watch(
+            studio.paths.keybindings_file,
+            lambda _path: studio.bus.publish(Message(name="changed"), topic=KEYBINDINGS_FILE_TOPIC),
+        )
+        set_current_shell(self)
+
+    # -- start ---------------------------------------------------------------------------
+    def start(self) -> StudioWindow:
+        """Apply the theme and open the windows of the last session (or one new window)."""
+        self._apply_initial_theme()
+        sessions = self.layouts.session() if self._restore_session else []
+        if not sessions:
+            sessions = [WindowSession(workspace="dashboard")]
+        known = {w.id for w in WORKSPACES}
+        for index, session in enumerate(sessions):
+            workspace = session.workspace if session.workspace in known else "dashboard"
+            window = self._open_window(workspace, primary=index == 0)
+            window.restore_geometry_clamped(session.geometry)
+            if index > 0 and session.state:
+                window.restore_dock_state(session.state)
+        for problem in self.layouts.problems + self.studio.settings.warnings:
+            self.post_message(problem)
+        QTimer.singleShot(0, self._report_startup_problems)
+        return self.windows[0]
+
+    def _apply_initial_theme(self) -> None:
+        settings = self.studio.settings
+        follow = settings.get("appearance", "follow_system")
+        self.themes.light_theme_id = settings.get("appearance", "light_theme")
+        self.themes.dark_theme_id = settings.get("appearance", "dark_theme")
+        self.themes.apply(settings.get("appearance", "theme"))
+        if follow:
+            self.themes.set_follow_system(True)
+        for problem in self.themes.problems:
+            self.post_message(problem)
+
+    def _open_window(self, workspace: str, *, primary: bool) -> StudioWindow:
+        window = StudioWindow(self, workspace, primary=primary)
+        self.message.connect(window.statusBar().showMessage)
+        self.windows.append(window)
+        return window
+
+    def status_widgets(self, window: StudioWindow) -> list[QWidget]:
+        """Permanent status-bar widgets for a new window."""
+        from studio.shell.plugin_status import PluginStatusButton
+
+        plugins = PluginStatusButton(self.studio, window)
+        plugins.clicked.connect(self.open_plugins_dialog)
+        try:  # TEMP until jobs_indicator lands
+            from studio.shell.jobs_indicator import JobsIndicator
+        except ImportError:
+            return [plugins]
+        jobs = JobsIndicator(self.studio, window)
+        jobs.clicked.connect(lambda: window.show_view("jobs.list"))
+        return [jobs, plugins]
+
+    # -- windows -------------------------------------------------------------------------
+    @property
+    def main_window(self) -> StudioWindow | None:
+        return self.windows[0] if self.windows else None
+
+    def active_window(self) -> StudioWindow | None:
+        active = QApplication.activeWindow()
+        for window in self.windows:
+            if window is active or (active is not None and window.isAncestorOf(active)):
+                return window
+        return self.main_window
+
+    def new_window(self, workspace: str | None = None) -> StudioWindow:
+        """Open another top-level window, on ``workspace`` or the active window's one."""
+        current = self.active_window()
+        workspace = workspace or (current.workspace if current else "dashboard")
+        window = self._open_window(workspace, primary=False)
+        if current is not None:
+            window.resize(current.size())
+            window.move(current.pos() + current.rect().center() / 8)
+        window.show()
+        return window
+
+    def window_closing(self, window: StudioWindow) -> None:
+        """A window is closing: the primary one ends the session and closes the others."""
+        if window.primary and not self._quitting:
+            self._quitting = True
+            self.save_session()
+            for other in self.windows[1:]:
+                other.close()
+        if window in self.windows and not window.primary and not self._quitting:
+            self.windows.remove(window)
+
+    @property
+    def quitting(self) -> bool:
+        """True once the primary window closed and the session was saved."""
+        return self._quitting
+
+    def save_session(self) -> None:
+        sessions = []
+        for window in self.windows:
+            sessions.append(
+                WindowSession(
+                    workspace=window.workspace,
+                    geometry=bytes(window.saveGeometry().data()),
+                    state=b"" if window.primary else window.save_dock_state(),
+                )
+            )
+        self.layouts.save_session(sessions)
+
+    # -- commands and messages --------------------------------------------------------------
+    def run_command(self, command_id: str) -> object:
+        """Run a command; a failure is shown, never raised into Qt."""
+        try:
+            return self.studio.commands.execute(command_id)
+        except CommandError as exc:
+            log.warning("%s", exc)
+            self.post_message(str(exc))
+            self.studio.bus.publish(
+                Message(name="command-failed", payload={"command": command_id, "error": str(exc)}),
+                topic="errors.command",
+            )
+            return None
+
+    def post_message(self, text: str, timeout_ms: int = 8000) -> None:
+        self.message.emit(text, timeout_ms)
+
+    def set_theme(self, theme_id: str) -> None:
+        self.studio.settings.set("appearance", "follow_system", False)
+        self.studio.settings.set("appearance", "theme", theme_id)
+        self.themes.set_follow_system(False)
+        self.themes.apply(theme_id)
+
+    def available_themes(self) -> list[tuple[str, str]]:
+        """(id, name) of every registered theme, in menu order."""
+        return [(theme.id, theme.name) for theme in self.themes.themes()]
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        from studio.shell.icons import clear_icon_cache
+
+        clear_icon_cache()
+        for window in self.windows:
+            window.refresh_icons()
+
+    def _on_keybindings(self, event: KeybindingsChanged) -> None:
+        for window in self.windows:
+            window.refresh_shortcuts()
+        if event.problems:
+            self.post_message(f"Keybindings: {event.problems[0]}")
+
+    def _reload_keybindings(self, _event: Message) -> None:
+        self.studio.commands.load_keybindings(self.studio.paths.keybindings_file)
+
+    def _on_failure(self, event: SubscriberFailed) -> None:
+        self.post_message(f"Plugin {event.owner}: {event.error} (on {event.event_topic})")
+
+    def _on_plugin_changed(self, event: PluginChanged) -> None:
+        if event.state == PluginState.ERRORED:
+            record = self.studio.plugins.records.get(event.name)
+            error = record.error if record else ""
+            self.post_message(f"Plugin {event.name} failed: {error}")
+
+    def _report_startup_problems(self) -> None:
+        crash = self.studio.plugins.crash_report
+        if crash is None or self._quitting or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            return
+        window = self.main_window
+        box = QMessageBox(window)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("HAFS Studio closed unexpectedly")
+        box.setText(
+            f"The last session ended while plugin “{crash.plugin}” was in its {crash.phase} "
+            "phase. Disable this plugin?"
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.finished.connect(lambda result: self._answer_crash(crash.plugin, result))
+        box.open()
+
+    def _answer_crash(self, plugin: str, result: int) -> None:
+        if result == QMessageBox.StandardButton.Yes and plugin in self.studio.plugins.records:
+            self.studio.plugins.set_enabled(plugin, False)
+            self.post_message(f"Plugin {plugin} is disabled from the next start on.")
+
+    # -- dialogs ---------------------------------------------------------------------------
+    def open_palette(self) -> None:
+        from studio.shell.palette import CommandPalette
+
+        window = self.active_window()
+        palette = CommandPalette(self.studio, self.run_command, window)
+        palette.show()
+
+    def open_cheatsheet(self) -> None:
+        from studio.shell.cheatsheet import ShortcutCheatSheet
+
+        ShortcutCheatSheet(self.studio, self.active_window()).show()
+
+    def open_preferences(self) -> None:
+        from studio.shell.preferences import PreferencesDialog
+
+        PreferencesDialog(self.studio, self.active_window()).show()
+
+    def open_plugins_dialog(self) -> None:
+        from studio.shell.plugins_dialog import PluginsDialog
+
+        PluginsDialog(self.studio, self.active_window()).show()
+
+    # -- end ---------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._keybindings_watch.cancel()
+        self.studio.bus.set_dispatcher(None)
+        set_current_shell(None)
+
+    def screenshot(self, path: Path, *, size: tuple[int, int] | None = None) -> Path:
+        """Render the main window to ``path`` (PNG) once its views have painted."""
+        from studio.shell.screenshot import render_window
+
+        window = self.main_window
+        assert window is not None
+        return render_window(window, path, size=size)

@@ -1,0 +1,77 @@
+"""Start the GUI: QApplication, core studio, shell, then the event loop or a screenshot."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["run_gui"]
+
+log = logging.getLogger(__name__)
+
+
+def run_gui(options: argparse.Namespace) -> int:
+    """Run the studio window (or render it with ``--screenshot``); return the exit code."""
+    if options.screenshot and not os.environ.get("QT_QPA_PLATFORM"):
+        # A screenshot needs no display: render offscreen unless the user chose a platform.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from studio.shell.app import display_problem
+
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from studio import __version__
+    from studio.core.app import Studio
+    from studio.core.context import resolve_context_root
+    from studio.core.contributions import WORKSPACE_IDS
+    from studio.shell.app import StudioShell
+
+    if options.workspace and options.workspace not in WORKSPACE_IDS:
+        print(f"hafs-studio: unknown workspace {options.workspace!r}; choose from "
+              f"{', '.join(WORKSPACE_IDS)}", file=sys.stderr)
+        return 2
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("HAFS Studio")
+    app.setOrganizationName("hafs")
+    app.setApplicationVersion(__version__)
+    studio = Studio(context=resolve_context_root(options.context), safe_mode=options.safe_mode)
+    studio.start()
+    restore = studio.settings.get("general", "restore_session") and not options.screenshot
+    shell = StudioShell(studio, restore_session=bool(restore))
+    window = shell.start()
+    if options.theme:
+        known = [theme_id for theme_id, _ in shell.available_themes()]
+        if options.theme not in known:
+            print(f"hafs-studio: unknown theme {options.theme!r}; choose from {', '.join(known)}",
+                  file=sys.stderr)
+            return 2
+        shell.themes.apply(options.theme)
+    if options.workspace:
+        window.switch_workspace(options.workspace)
+    try:
+        if options.screenshot:
+            path = shell.screenshot(Path(options.screenshot), size=options.size or (1600, 1000))
+            print(f"wrote {path}")
+            return 0
+        if options.size:
+            window.resize(*options.size)
+        window.show()
+        return app.exec()
+    finally:
+        if not options.screenshot and not shell.quitting:
+            shell.save_session()
+        shell.shutdown()
+        studio.shutdown()

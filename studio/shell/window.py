@@ -1,0 +1,344 @@
+"""The main window: menus and toolbar from the command registry, docks, workspaces.
+
+A window shows one workspace at a time. Switching saves the current dock arrangement for the
+workspace being left and restores the one saved for the workspace being entered (or builds its
+default from the views' declared areas). All views' docks exist from the start, hidden, so a
+saved state can place them before their widgets are created.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from studio.core.contributions import WORKSPACES, CommandSpec
+from studio.shell.docks import ViewDock
+from studio.shell.icons import icon
+from studio.shell.layouts import LAYOUT_VERSION
+
+if TYPE_CHECKING:
+    from studio.shell.app import StudioShell
+
+__all__ = ["StudioWindow"]
+
+log = logging.getLogger(__name__)
+
+_AREAS = {
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+    "top": Qt.DockWidgetArea.TopDockWidgetArea,
+    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+}
+_TOP_MENUS = ("File", "View", "Tools", "Help")
+
+
+class StudioWindow(QMainWindow):
+    """One top-level studio window."""
+
+    workspace_changed = Signal(str)
+
+    def __init__(self, shell: StudioShell, workspace: str, *, primary: bool) -> None:
+        super().__init__()
+        self.shell = shell
+        self.primary = primary
+        self.workspace = ""
+        self.docks: dict[str, ViewDock] = {}
+        self._pending_balance: dict[str, ViewDock] = {}
+        self._actions: dict[str, QAction] = {}
+        self._menus: dict[str, QMenu] = {}
+        self.setObjectName("StudioWindow")
+        self.setWindowTitle("HAFS Studio")
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.GroupedDragging
+        )
+        self.resize(1400, 900)
+        self._build_central()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self._build_docks()
+        self.switch_workspace(workspace)
+
+    # -- construction ------------------------------------------------------------------
+    def _build_central(self) -> None:
+        # Docks fill the window; the central widget is a hidden zero-size anchor.
+        anchor = QWidget(self)
+        anchor.setObjectName("central-anchor")
+        anchor.setMaximumSize(0, 0)
+        anchor.hide()
+        self.setCentralWidget(anchor)
+
+    def _build_actions(self) -> None:
+        for spec in self.shell.studio.commands.all():
+            self._actions[spec.id] = self._make_action(spec)
+        self.refresh_shortcuts()
+
+    def _make_action(self, spec: CommandSpec) -> QAction:
+        action = QAction(spec.title, self)
+        action.setObjectName(f"command:{spec.id}")
+        if spec.icon:
+            action.setIcon(icon(spec.icon))
+        action.setToolTip(spec.description or spec.title)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False, cid=spec.id: self.shell.run_command(cid))
+        self.addAction(action)
+        return action
+
+    def refresh_shortcuts(self) -> None:
+        """Apply the registry's effective shortcuts (after the keybindings file changed)."""
+        commands = self.shell.studio.commands
+        for command_id, action in self._actions.items():
+            action.setShortcut(QKeySequence(commands.shortcut(command_id)))
+
+    def refresh_icons(self) -> None:
+        """Re-tint icons after a theme change (they are drawn in the theme's text colour)."""
+        commands = self.shell.studio.commands
+        for command_id, action in self._actions.items():
+            spec = commands.get(command_id)
+            if spec.icon:
+                action.setIcon(icon(spec.icon))
+        for workspace in WORKSPACES:
+            self._workspace_buttons[workspace.id].setIcon(icon(workspace.icon))
+
+    def _menu(self, path: str) -> QMenu:
+        if path in self._menus:
+            return self._menus[path]
+        parent_path, _, title = path.rpartition("/")
+        if parent_path:
+            menu = self._menu(parent_path).addMenu(title)
+        else:
+            menu = self.menuBar().addMenu(f"&{title}")
+        menu.setObjectName(f"menu:{path}")
+        menu.aboutToShow.connect(lambda m=menu: self._update_enabled(m))
+        self._menus[path] = menu
+        return menu
+
+    def _build_menus(self) -> None:
+        for title in _TOP_MENUS:
+            self._menu(title)
+        for spec in self.shell.studio.commands.all():
+            if spec.menu:
+                self._menu(spec.menu).addAction(self._actions[spec.id])
+        views_menu = self._menu("View/Views")
+        views_menu.aboutToShow.connect(self._fill_views_menu)
+        themes_menu = self._menu("View/Theme")
+        themes_menu.aboutToShow.connect(self._fill_themes_menu)
+
+    def _update_enabled(self, menu: QMenu) -> None:
+        commands = self.shell.studio.commands
+        for action in menu.actions():
+            name = action.objectName()
+            if name.startswith("command:"):
+                action.setEnabled(commands.is_enabled(name.removeprefix("command:")))
+
+    def _fill_views_menu(self) -> None:
+        menu = self._menus["View/Views"]
+        menu.clear()
+        for dock in sorted(self.docks.values(), key=lambda d: d.spec.title.lower()):
+            action = dock.toggleViewAction()
+            action.setIcon(icon(dock.spec.icon))
+            menu.addAction(action)
+
+    def _fill_themes_menu(self) -> None:
+        menu = self._menus["View/Theme"]
+        menu.clear()
+        group = QActionGroup(menu)
+        current = self.shell.themes.current.id
+        for theme_id, name in self.shell.available_themes():
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(theme_id == current)
+            action.triggered.connect(lambda _c=False, t=theme_id: self.shell.set_theme(t))
+            group.addAction(action)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Workspaces", self)
+        bar.setObjectName("toolbar:workspaces")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self._workspace_buttons: dict[str, QToolButton] = {}
+        for workspace in WORKSPACES:
+            action = self._actions.get(f"workbench.workspace.{workspace.id}")
+            button = QToolButton(bar)
+            button.setObjectName(f"workspace:{workspace.id}")
+            button.setText(workspace.title)
+            button.setIcon(icon(workspace.icon))
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setToolTip(f"{workspace.title} workspace ({workspace.shortcut})")
+            button.clicked.connect(lambda _c=False, ws=workspace.id: self.switch_workspace(ws))
+            if action is None:
+                button.setEnabled(True)
+            bar.addWidget(button)
+            self._workspace_buttons[workspace.id] = button
+        spacer = QWidget(bar)
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
+                             spacer.sizePolicy().verticalPolicy().Preferred)
+        bar.addWidget(spacer)
+        for spec in self.shell.studio.commands.all():
+            if spec.toolbar:
+                bar.addAction(self._actions[spec.id])
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        status.setObjectName("statusbar")
+        self.context_label = QLabel(self._context_text())
+        self.context_label.setProperty("role", "muted")
+        status.addWidget(self.context_label)
+        for widget in self.shell.status_widgets(self):
+            status.addPermanentWidget(widget)
+
+    def _context_text(self) -> str:
+        context = self.shell.studio.context
+        state = "" if context.exists else " (missing)"
+        return f"Context: {context.path}{state}"
+
+    def _build_docks(self) -> None:
+        for spec in self.shell.studio.contributions.views.values():
+            dock = ViewDock(spec, self)
+            dock.hide()
+            self.addDockWidget(_AREAS[spec.area], dock)
+            self.docks[spec.id] = dock
+
+    # -- workspaces ----------------------------------------------------------------------
+    def switch_workspace(self, workspace: str) -> None:
+        """Show ``workspace``: save the current arrangement, restore or build the new one."""
+        if workspace not in {w.id for w in WORKSPACES}:
+            raise ValueError(f"unknown workspace {workspace!r}")
+        if workspace == self.workspace:
+            return
+        if self.workspace and self.primary:
+            self.shell.layouts.save_workspace_state(self.workspace, self.save_dock_state())
+        self.workspace = workspace
+        for dock in self.docks.values():
+            dock.hide()
+        state = self.shell.layouts.workspace_state(workspace) if self.primary else None
+        if state is None or not self.restore_dock_state(state):
+            if state is not None:
+                self.shell.layouts.report_unusable(workspace)
+            self.apply_default_layout(workspace)
+        for ws_id, button in self._workspace_buttons.items():
+            button.setChecked(ws_id == workspace)
+        title = next(w.title for w in WORKSPACES if w.id == workspace)
+        self.setWindowTitle(f"{title} — HAFS Studio")
+        self.workspace_changed.emit(workspace)
+
+    def apply_default_layout(self, workspace: str) -> None:
+        """Show the views that declare ``workspace``, tabbed together per dock area."""
+        first_in_area: dict[str, ViewDock] = {}
+        for dock in self.docks.values():
+            if workspace not in dock.spec.workspaces:
+                dock.hide()
+                continue
+            area = dock.spec.area
+            if dock.isFloating():
+                dock.setFloating(False)
+            self.addDockWidget(_AREAS[area], dock)
+            if area in first_in_area:
+                self.tabifyDockWidget(first_in_area[area], dock)
+            else:
+                first_in_area[area] = dock
+            dock.show()
+        for dock in first_in_area.values():
+            dock.raise_()
+        self._pending_balance = first_in_area
+        if self.isVisible():
+            QTimer.singleShot(0, self._balance_areas)
+
+    def _balance_areas(self) -> None:
+        """Give the default layout sensible proportions (only once the window has its size)."""
+        first_in_area, self._pending_balance = self._pending_balance, {}
+        if not first_in_area:
+            return
+        width, height = max(self.width(), 800), max(self.height(), 600)
+        sides = [first_in_area[a] for a in ("left", "right") if a in first_in_area]
+        if len(sides) == 2:
+            self.resizeDocks(sides, [int(width * 0.6), int(width * 0.4)], Qt.Orientation.Horizontal)
+        # Qt only honours a vertical split when every dock of it is named together.
+        upper = [first_in_area[a] for a in ("top", "left", "right") if a in first_in_area]
+        if "bottom" in first_in_area and upper:
+            docks = [*upper, first_in_area["bottom"]]
+            sizes = [int(height * 0.7)] * len(upper) + [int(height * 0.25)]
+            self.resizeDocks(docks, sizes, Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        """Forget the saved arrangement of the current workspace and rebuild its default."""
+        self.shell.layouts.reset_workspace(self.workspace)
+        for dock in self.docks.values():
+            dock.hide()
+        self.apply_default_layout(self.workspace)
+
+    def save_dock_state(self) -> bytes:
+        return bytes(self.saveState(LAYOUT_VERSION).data())
+
+    def restore_dock_state(self, state: bytes) -> bool:
+        return bool(self.restoreState(QByteArray(state), LAYOUT_VERSION))
+
+    def show_view(self, view_id: str) -> QWidget | None:
+        """Show and focus a view in this window, creating its widget if needed."""
+        dock = self.docks.get(view_id)
+        if dock is None:
+            return None
+        dock.show()
+        dock.raise_()
+        return dock.materialize()
+
+    def visible_views(self) -> list[str]:
+        return [view_id for view_id, dock in self.docks.items() if dock.isVisible()]
+
+    # -- geometry ------------------------------------------------------------------------
+    def restore_geometry_clamped(self, geometry: bytes) -> None:
+        """Restore a saved geometry, then make sure the window is on a screen that exists now."""
+        if geometry:
+            self.restoreGeometry(QByteArray(geometry))
+        screens = QGuiApplication.screens()
+        if not screens:
+            return
+        frame = self.frameGeometry()
+        if any(screen.availableGeometry().intersects(frame) for screen in screens):
+            visible = next(s for s in screens if s.availableGeometry().intersects(frame))
+            area = visible.availableGeometry()
+        else:
+            area = QGuiApplication.primaryScreen().availableGeometry()
+        width = min(self.width(), area.width())
+        height = min(self.height(), area.height())
+        left = min(max(frame.left(), area.left()), area.right() - width + 1)
+        top = min(max(frame.top(), area.top()), area.bottom() - height + 1)
+        self.setGeometry(QRect(left, top, width, height))
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._pending_balance:
+            QTimer.singleShot(0, self._balance_areas)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.primary:
+            self.shell.layouts.save_workspace_state(self.workspace, self.save_dock_state())
+        self.shell.window_closing(self)
+        super().closeEvent(event)
