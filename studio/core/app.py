@@ -43,7 +43,10 @@ class Contributions:
         self.cli: dict[str, CliCommandSpec] = {}
 
     @staticmethod
-    def _store(table: dict[str, Any], kind: str, key: str, plugin: str, spec: Any) -> None:
+    def add(table: dict[str, Any], kind: str, expected: type, plugin: str, spec: Any) -> None:
+        """Check and stamp ``spec``, then file it under its id (or name) in ``table``."""
+        _stamp(spec, expected, plugin)
+        key = getattr(spec, "id", None) or spec.name
         if key in table:
             raise ValueError(f"{kind} {key!r} is already registered by plugin {table[key].plugin!r}")
         table[key] = spec
@@ -109,21 +112,17 @@ class Studio:
             lambda p, s: self.settings.register_section(_stamp(s, SettingsSectionSpec, p)),
         )
         plugins.call_register(
-            "studio_register_themes",
-            lambda p, s: table._store(table.themes, "theme", s.id, p, _stamp(s, ThemeSpec, p)),
+            "studio_register_themes", lambda p, s: table.add(table.themes, "theme", ThemeSpec, p, s)
         )
         plugins.call_register(
             "studio_register_commands", lambda p, s: self.commands.add(_stamp(s, CommandSpec, p))
         )
         plugins.call_register(
-            "studio_register_views",
-            lambda p, s: table._store(table.views, "view", s.id, p, _stamp(s, ViewSpec, p)),
+            "studio_register_views", lambda p, s: table.add(table.views, "view", ViewSpec, p, s)
         )
         plugins.call_register(
             "studio_register_dashboard_cards",
-            lambda p, s: table._store(
-                table.cards, "dashboard card", s.id, p, _stamp(s, DashboardCardSpec, p)
-            ),
+            lambda p, s: table.add(table.cards, "dashboard card", DashboardCardSpec, p, s),
         )
         self._drop_contributions_of_errored_plugins()
         self.commands.load_keybindings(self.paths.keybindings_file)
@@ -137,7 +136,7 @@ class Studio:
         table = self.contributions
         self.plugins.call_register(
             "studio_register_cli",
-            lambda p, s: table._store(table.cli, "CLI command", s.name, p, _stamp(s, CliCommandSpec, p)),
+            lambda p, s: table.add(table.cli, "CLI command", CliCommandSpec, p, s),
         )
         self._drop_contributions_of_errored_plugins()
         return table.cli

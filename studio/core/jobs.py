@@ -66,7 +66,7 @@ class JobContext:
     """Handed to a job function: report progress, check for cancellation.
 
     ``report`` is cheap and thread-safe; callers may call it per item. Publications to the bus
-    are throttled to ``min_interval`` seconds except for the final 1.0.
+    are throttled to ``min_interval`` seconds, except the first report of completion (1.0).
     """
 
     def __init__(
@@ -78,6 +78,7 @@ class JobContext:
         self._on_progress = on_progress
         self._min_interval = min_interval
         self._last_emit = 0.0
+        self._last_emitted_fraction: float | None = None
         self.fraction: float | None = None
         self.message = ""
 
@@ -103,8 +104,10 @@ class JobContext:
         now = time.monotonic()
         if self._on_progress is None:
             return
-        if fraction == 1.0 or now - self._last_emit >= self._min_interval:
+        finishing = fraction == 1.0 and self._last_emitted_fraction != 1.0
+        if finishing or now - self._last_emit >= self._min_interval:
             self._last_emit = now
+            self._last_emitted_fraction = fraction
             self._on_progress(self.fraction, self.message)
 
     def wait(self, seconds: float) -> bool:

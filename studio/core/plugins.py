@@ -21,7 +21,9 @@ import enum
 import importlib
 import importlib.metadata
 import logging
+import contextlib
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -188,6 +190,7 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self._module_owners: list[tuple[str, str]] = []  # (module prefix, plugin name)
+        self._acting = threading.local()  # the plugin whose code runs now, for attribution
         self.crash_report = self._read_crash_guard()
         bus.owner_resolver = self.owner_of
         bus.subscribe(SubscriberFailed.topic, self._on_subscriber_failed, owner="studio",
@@ -311,10 +314,21 @@ class PluginManager:
                 record.state = PluginState.ACTIVE
                 self.bus.publish(PluginChanged(name=record.name, state=str(record.state)))
 
+    @contextlib.contextmanager
+    def acting_as(self, plugin: str) -> Any:
+        """Attribute what runs inside (bus subscriptions, errors) to ``plugin``."""
+        previous = getattr(self._acting, "name", None)
+        self._acting.name = plugin
+        try:
+            yield
+        finally:
+            self._acting.name = previous
+
     def guard(self, plugin: str, phase: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` on behalf of ``plugin``; on exception mark it errored, return None."""
         try:
-            return fn(*args)
+            with self.acting_as(plugin):
+                return fn(*args)
         except Exception as exc:
             record = self.records.get(plugin)
             if record is None:
@@ -333,11 +347,12 @@ class PluginManager:
         start = time.perf_counter()
         self._enter_guard(record.name, phase)
         try:
-            for impl in impls:
-                if impl.hookwrapper or impl.wrapper:
-                    record.warnings.append(f"{hook_name}: hook wrappers are not supported")
-                    continue
-                impl.function(*[kwargs[name] for name in impl.argnames])
+            with self.acting_as(record.name):
+                for impl in impls:
+                    if impl.hookwrapper or impl.wrapper:
+                        record.warnings.append(f"{hook_name}: hook wrappers are not supported")
+                        continue
+                    impl.function(*[kwargs[name] for name in impl.argnames])
         except Exception as exc:
             self._mark_errored(record, f"{phase}: {hook_name}", exc)
         finally:
@@ -365,7 +380,10 @@ class PluginManager:
             record.warnings.append(f"subscriber on {event.event_topic} failed: {event.error}")
 
     def owner_of(self, obj: Any) -> str:
-        """The plugin whose module defined ``obj`` (a callback, a widget), else 'studio'."""
+        """The plugin running now, else the one whose module defined ``obj``, else 'studio'."""
+        acting = getattr(self._acting, "name", None)
+        if acting is not None:
+            return acting
         module = getattr(obj, "__module__", None) or ""
         for prefix, name in self._module_owners:
             if module == prefix or module.startswith(prefix + "."):

@@ -90,6 +90,16 @@ def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) ->
         SettingField("confirm_quit_with_jobs", "bool", True,
                      "Ask before quitting while jobs run"),
     )))
+    # Explicit paths for the external programs of third_party/tools.toml; empty = search.
+    register(SettingsSectionSpec("tools", "External tools", (
+        SettingField("llama_server", "path", "", "llama-server",
+                     "Path to llama.cpp's llama-server; empty searches ~/Code/llama.cpp and PATH."),
+        SettingField("llama_quantize", "path", "", "llama-quantize",
+                     "Path to llama.cpp's llama-quantize."),
+        SettingField("llama_cpp_dir", "path", "", "llama.cpp checkout",
+                     "Folder holding convert_hf_to_gguf.py (hafs default: ~/Code/llama.cpp)."),
+        SettingField("ollama", "path", "", "ollama", "Path to the ollama binary."),
+    ), "Where the studio finds programs it drives. `hafs-studio doctor` shows what it found."))
 
 
 @hookimpl

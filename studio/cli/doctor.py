@@ -1,0 +1,149 @@
+"""``hafs-studio doctor``: is this machine ready? Qt, native module, tools, GPU, SSH, context."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from studio import __version__
+from studio.core.app import Studio
+from studio.core.tools import ToolsManifestError, load_manifest, locate
+
+__all__ = ["collect", "doctor_command"]
+
+
+def _qt() -> dict[str, Any]:
+    try:
+        from PySide6 import QtCore
+    except ImportError as exc:
+        return {"ok": False, "detail": f"PySide6 cannot be imported: {exc}"}
+    from studio.shell.app import display_problem
+
+    problem = display_problem()
+    platform_name = os.environ.get("QT_QPA_PLATFORM") or ("(default)" if not problem else "none")
+    detail = f"Qt {QtCore.qVersion()}, PySide6 {QtCore.__version__ if hasattr(QtCore, '__version__') else ''}".strip()
+    return {
+        "ok": True,
+        "detail": f"{detail}; platform {platform_name}"
+        + ("; no display: use --screenshot or xvfb-run" if problem else ""),
+    }
+
+
+def _native() -> dict[str, Any]:
+    try:
+        from studio import native
+    except ImportError as exc:
+        return {"ok": False, "detail": f"studio.native facade missing: {exc}"}
+    info_fn = getattr(native, "native_info", None)
+    if info_fn is None:
+        return {"ok": False, "detail": "studio.native has no native_info()"}
+    try:
+        info = info_fn()
+    except Exception as exc:
+        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+    return {"ok": bool(info.get("available", True)), "detail": ", ".join(
+        f"{k}={v}" for k, v in info.items() if k != "available")}
+
+
+def _gpu() -> dict[str, Any]:
+    try:
+        import pynvml
+    except ImportError:
+        return {"ok": False, "detail": "nvidia-ml-py is not installed (GPU telemetry off)"}
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError as exc:
+        return {"ok": False, "detail": f"no NVIDIA GPU or driver here ({exc})"}
+    try:
+        count = pynvml.nvmlDeviceGetCount()
+        names = [pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i)) for i in range(count)]
+        driver = pynvml.nvmlSystemGetDriverVersion()
+    finally:
+        pynvml.nvmlShutdown()
+    return {"ok": count > 0, "detail": f"{count} GPU(s): {', '.join(map(str, names))}; driver {driver}"}
+
+
+def collect(studio: Studio) -> dict[str, Any]:
+    """Every check as data (the ``--json`` output and the table's source)."""
+    context = studio.context
+    checks: dict[str, Any] = {
+        "studio": {"ok": True, "detail": f"hafs-studio {__version__}, Python {platform.python_version()} on {platform.platform()}"},
+        "context": {
+            "ok": context.exists,
+            "detail": f"{context.path} (from {context.source})" + ("" if context.exists else " does not exist"),
+        },
+        "qt": _qt(),
+        "native": _native(),
+        "gpu": _gpu(),
+    }
+    tools = []
+    try:
+        specs = load_manifest()
+    except ToolsManifestError as exc:
+        checks["tools"] = {"ok": False, "detail": str(exc)}
+        specs = []
+    for spec in specs:
+        override = None
+        if spec.setting:
+            section, _, key = spec.setting.partition(".")
+            try:
+                override = studio.settings.get(section, key) or None
+            except Exception:
+                override = None
+        status = locate(spec, override)
+        tools.append({
+            "name": spec.name,
+            "found": status.found,
+            "path": str(status.path) if status.path else None,
+            "found_by": status.found_by,
+            "version": status.version,
+            "description": spec.description,
+            "without": spec.without,
+            "problems": status.problems,
+        })
+    checks["ssh"] = next(
+        ({"ok": t["found"], "detail": t["path"] or "ssh client not found (asyncssh is used)"}
+         for t in tools if t["name"] == "ssh"),
+        {"ok": False, "detail": "not checked"},
+    )
+    return {"checks": checks, "tools": tools}
+
+
+def doctor_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> int:
+    """Check Qt, the native module, optional tools, GPU and SSH; say what works without them."""
+    report = collect(ctx.obj)
+    if as_json:
+        typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    console = Console()
+    table = Table(title="HAFS Studio doctor", title_justify="left", show_lines=False)
+    table.add_column("Check")
+    table.add_column("")
+    table.add_column("Detail", overflow="fold")
+    for name, check in report["checks"].items():
+        table.add_row(name, "[green]ok[/]" if check["ok"] else "[yellow]—[/]", check["detail"])
+    console.print(table)
+    tools = Table(title="External tools (third_party/tools.toml)", title_justify="left")
+    tools.add_column("Tool")
+    tools.add_column("")
+    tools.add_column("Where / what works without it", overflow="fold")
+    for tool in report["tools"]:
+        if tool["found"]:
+            where = f"{tool['path']} ({tool['found_by']})"
+            if tool["version"]:
+                where += f", version {tool['version']}"
+            tools.add_row(tool["name"], "[green]found[/]", where)
+        else:
+            tools.add_row(tool["name"], "[yellow]missing[/]", tool["without"])
+    console.print(tools)
+    return 0

@@ -1,0 +1,114 @@
+"""Test kit for HAFS Studio and its plugin authors (also shipped as a pytest plugin).
+
+* :func:`make_studio` builds a core studio in a private folder whose plugin manager never
+  loads installed entry points, so tests see exactly the plugins they name.
+* :func:`make_plugin` turns plain functions into a plugin module.
+* :class:`BusSpy` records what is published; :class:`ManualDispatcher` lets a test decide when
+  queued GUI-thread events are delivered.
+
+The pytest fixtures built on these live in :mod:`studio.testing.pytest_plugin`.
+"""
+
+from __future__ import annotations
+
+import threading
+import types
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from studio.core.app import Studio
+from studio.core.context import ContextRoot
+from studio.core.events import Event, EventBus
+from studio.core.hookspecs import hook_names, hookimpl
+from studio.core.plugins import BUILTIN_PLUGINS
+
+__all__ = ["BUILTIN_PLUGINS", "BusSpy", "ManualDispatcher", "make_plugin", "make_studio"]
+
+
+def make_plugin(name: str, **hooks: Callable[..., Any]) -> types.ModuleType:
+    """A plugin module named ``name`` whose hooks are the given functions.
+
+    >>> plugin = make_plugin("demo", studio_register_commands=lambda register: None)
+    """
+    unknown = sorted(set(hooks) - set(hook_names()))
+    if unknown:
+        raise ValueError(f"unknown hook(s) {unknown}; known: {hook_names()}")
+    module = types.ModuleType(f"studio_test_plugins.{name}")
+    for hook_name, function in hooks.items():
+        setattr(module, hook_name, hookimpl(function))
+    return module
+
+
+def make_studio(
+    home: Path,
+    plugins: Iterable[tuple[str, Any]] = (),
+    *,
+    builtins: Sequence[tuple[str, str]] = (),
+    context: Path | None = None,
+    environ: dict[str, str] | None = None,
+    start: bool = True,
+) -> Studio:
+    """A studio whose settings and state live under ``home`` and that loads only what it is told.
+
+    ``builtins`` defaults to none; pass :data:`BUILTIN_PLUGINS` for the real built-ins.
+    """
+    env = {"HAFS_STUDIO_HOME": str(home), "HOME": str(home)}
+    env.update(environ or {})
+    studio = Studio(
+        context=ContextRoot(context or home / "context", "test"),
+        builtins=builtins,
+        load_entry_points=False,
+        extra_plugins=list(plugins),
+        environ=env,
+        job_workers=2,
+    )
+    return studio.start() if start else studio
+
+
+class BusSpy:
+    """Records every event published on a bus (delivered in the publishing thread)."""
+
+    def __init__(self, bus: EventBus, pattern: str = "*") -> None:
+        self.events: list[tuple[str, Event]] = []
+        self._lock = threading.Lock()
+        self._subscription = bus.subscribe(pattern, self._record, owner="bus-spy",
+                                           thread="publisher")
+        self._bus = bus
+        self._pattern = pattern
+
+    def _record(self, event: Event) -> None:
+        with self._lock:
+            self.events.append((event.topic, event))
+
+    def of_type(self, kind: type[Event]) -> list[Event]:
+        with self._lock:
+            return [event for _, event in self.events if isinstance(event, kind)]
+
+    def topics(self) -> list[str]:
+        with self._lock:
+            return [topic for topic, _ in self.events]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.events.clear()
+
+    def close(self) -> None:
+        self._subscription.unsubscribe()
+
+
+class ManualDispatcher:
+    """A main-thread dispatcher that delivers only when the test calls :meth:`run`."""
+
+    def __init__(self) -> None:
+        self.scheduled = 0
+        self._drain: Callable[[], None] | None = None
+
+    def schedule(self, drain: Callable[[], None]) -> None:
+        self.scheduled += 1
+        self._drain = drain
+
+    def run(self) -> None:
+        if self._drain is not None:
+            drain, self._drain = self._drain, None
+            drain()

@@ -1,0 +1,76 @@
+"""pytest fixtures for HAFS Studio and plugin authors (registered through ``pytest11``).
+
+Nothing here imports Qt at import time: the plugin loads in every pytest run of an environment
+where hafs-studio is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from studio.testing import BUILTIN_PLUGINS, BusSpy, make_plugin, make_studio
+
+
+@pytest.fixture
+def studio_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private studio home: settings, layouts and state never touch the user's."""
+    home = tmp_path / "studio-home"
+    home.mkdir()
+    monkeypatch.setenv("HAFS_STUDIO_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def tmp_plugin() -> Callable[..., Any]:
+    """``tmp_plugin(name, **hooks)`` → a plugin module (see :func:`studio.testing.make_plugin`)."""
+    return make_plugin
+
+
+@pytest.fixture
+def studio_factory(studio_home: Path) -> Iterator[Callable[..., Any]]:
+    """Build isolated studios: ``studio_factory(plugins=[(name, module)], builtins=...)``."""
+    made = []
+
+    def factory(plugins: Any = (), **kwargs: Any) -> Any:
+        studio = make_studio(studio_home, plugins, **kwargs)
+        made.append(studio)
+        return studio
+
+    yield factory
+    for studio in made:
+        studio.shutdown()
+
+
+@pytest.fixture
+def studio(studio_factory: Callable[..., Any]) -> Any:
+    """A started studio with the real built-in plugins and nothing installed."""
+    return studio_factory(builtins=BUILTIN_PLUGINS)
+
+
+@pytest.fixture
+def bus_spy(studio: Any) -> Iterator[BusSpy]:
+    """Records every event published on the ``studio`` fixture's bus."""
+    spy = BusSpy(studio.bus)
+    yield spy
+    spy.close()
+
+
+@pytest.fixture
+def studio_shell(qtbot: Any, studio: Any) -> Iterator[Any]:
+    """The GUI shell over ``studio`` with its main window shown (needs pytest-qt)."""
+    from studio.shell.app import StudioShell
+
+    shell = StudioShell(studio, restore_session=False)
+    window = shell.start()
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    yield shell
+    for other in list(shell.windows):
+        other.close()
+    shell.shutdown()
