@@ -80,11 +80,10 @@ def run_cli(argv: list[str], options: argparse.Namespace) -> int:
             print("Aborted.", file=sys.stderr)
             return 130
         except Exception as exc:
-            import click
-
-            if isinstance(exc, click.ClickException):
+            # Typer vendors click, so match its ClickException by name rather than by import.
+            if any(kind.__name__ == "ClickException" for kind in type(exc).__mro__):
                 exc.show()
-                return exc.exit_code
+                return int(exc.exit_code)
             raise
         return int(result) if isinstance(result, int) else 0
     finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -325,11 +325,14 @@ class StudioWindow(QMainWindow):
             area = visible.availableGeometry()
         else:
             area = QGuiApplication.primaryScreen().availableGeometry()
-        width = min(self.width(), area.width())
-        height = min(self.height(), area.height())
-        left = min(max(frame.left(), area.left()), area.right() - width + 1)
-        top = min(max(frame.top(), area.top()), area.bottom() - height + 1)
-        self.setGeometry(QRect(left, top, width, height))
+        # Window-manager decorations make the frame larger than the window itself.
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), area.width() - extra_w)
+        height = min(self.height(), area.height() - extra_h)
+        left = min(max(frame.left(), area.left()), area.right() - (width + extra_w) + 1)
+        top = min(max(frame.top(), area.top()), area.bottom() - (height + extra_h) + 1)
+        self.resize(width, height)
+        self.move(left, top)
 
     # -- lifecycle -------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override

@@ -1,0 +1,52 @@
+# HAFS Studio developer commands. Each target creates .venv itself on first use.
+#   make run     install and open the studio
+#   make test    install with test extras and run ruff, the import contracts and pytest
+#   make bench   run the benchmarks (results land in benchmarks/results/)
+#   make screenshot   render docs/screenshot.png
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+# Portable native build: no -march=native, so a wheel cached here runs on older CPUs too.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+
+.PHONY: run test lint bench screenshot system-deps system-deps-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml CMakeLists.txt | $(BIN)/python
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml CMakeLists.txt | $(BIN)/python
+	$(PIP) install -q -e '.[test]'
+	touch $@ $(VENV)/.run-installed
+
+system-deps:
+	@scripts/system-deps.sh run
+
+system-deps-test:
+	@scripts/system-deps.sh test
+
+run: system-deps $(VENV)/.run-installed
+	$(BIN)/hafs-studio
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: system-deps-test $(VENV)/.test-installed lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.test-installed
+	$(PIP) install -q -e '.[test,bench]'
+	for script in benchmarks/*.py; do case $$script in */_*) ;; *) $(BIN)/python $$script || exit 1;; esac; done
+
+screenshot: $(VENV)/.run-installed
+	$(BIN)/hafs-studio --screenshot docs/screenshot.png --size 1600x1000
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache
