@@ -17,7 +17,8 @@ def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1600x1000, got {text!r}")
+        message = f"expected WIDTHxHEIGHT such as 1600x1000, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
     if not (320 <= width <= 8192 and 240 <= height <= 8192):
         raise argparse.ArgumentTypeError(f"size {text!r} is out of range (320x240 to 8192x8192)")
     return width, height

@@ -11,7 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HAFS_STUDIO_HOME", tempfile.mkdtemp(prefix="hafs-studio-tests-"))
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "studio", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
@@ -19,7 +19,7 @@ settings.register_profile(
 settings.load_profile("studio")
 
 
-def pytest_configure(config) -> None:  # noqa: ANN001 - pytest hook
+def pytest_configure(config) -> None:
     # The fixtures ship as a pytest11 entry point of the installed package; when the tests run
     # from a plain checkout (PYTHONPATH) that entry point does not exist, so load them here.
     if not config.pluginmanager.has_plugin("hafs_studio"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 from typing import Annotated, Any
 
 import orjson
@@ -28,7 +27,9 @@ def _qt() -> dict[str, Any]:
 
     problem = display_problem()
     platform_name = os.environ.get("QT_QPA_PLATFORM") or ("(default)" if not problem else "none")
-    detail = f"Qt {QtCore.qVersion()}, PySide6 {QtCore.__version__ if hasattr(QtCore, '__version__') else ''}".strip()
+    import PySide6
+
+    detail = f"Qt {QtCore.qVersion()}, PySide6 {PySide6.__version__}"
     return {
         "ok": True,
         "detail": f"{detail}; platform {platform_name}"
@@ -48,8 +49,10 @@ def _native() -> dict[str, Any]:
         info = info_fn()
     except Exception as exc:
         return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
-    return {"ok": bool(info.get("available", True)), "detail": ", ".join(
-        f"{k}={v}" for k, v in info.items() if k != "available")}
+    return {
+        "ok": bool(info.get("available", True)),
+        "detail": ", ".join(f"{k}={v}" for k, v in info.items() if k != "available"),
+    }
 
 
 def _gpu() -> dict[str, Any]:
@@ -63,21 +66,31 @@ def _gpu() -> dict[str, Any]:
         return {"ok": False, "detail": f"no NVIDIA GPU or driver here ({exc})"}
     try:
         count = pynvml.nvmlDeviceGetCount()
-        names = [pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i)) for i in range(count)]
+        names = [
+            pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i)) for i in range(count)
+        ]
         driver = pynvml.nvmlSystemGetDriverVersion()
     finally:
         pynvml.nvmlShutdown()
-    return {"ok": count > 0, "detail": f"{count} GPU(s): {', '.join(map(str, names))}; driver {driver}"}
+    return {
+        "ok": count > 0,
+        "detail": f"{count} GPU(s): {', '.join(map(str, names))}; driver {driver}",
+    }
 
 
 def collect(studio: Studio) -> dict[str, Any]:
     """Every check as data (the ``--json`` output and the table's source)."""
     context = studio.context
     checks: dict[str, Any] = {
-        "studio": {"ok": True, "detail": f"hafs-studio {__version__}, Python {platform.python_version()} on {platform.platform()}"},
+        "studio": {
+            "ok": True,
+            "detail": f"hafs-studio {__version__}, Python {platform.python_version()} "
+            f"on {platform.platform()}",
+        },
         "context": {
             "ok": context.exists,
-            "detail": f"{context.path} (from {context.source})" + ("" if context.exists else " does not exist"),
+            "detail": f"{context.path} (from {context.source})"
+            + ("" if context.exists else " does not exist"),
         },
         "qt": _qt(),
         "native": _native(),
@@ -98,19 +111,24 @@ def collect(studio: Studio) -> dict[str, Any]:
             except Exception:
                 override = None
         status = locate(spec, override)
-        tools.append({
-            "name": spec.name,
-            "found": status.found,
-            "path": str(status.path) if status.path else None,
-            "found_by": status.found_by,
-            "version": status.version,
-            "description": spec.description,
-            "without": spec.without,
-            "problems": status.problems,
-        })
+        tools.append(
+            {
+                "name": spec.name,
+                "found": status.found,
+                "path": str(status.path) if status.path else None,
+                "found_by": status.found_by,
+                "version": status.version,
+                "description": spec.description,
+                "without": spec.without,
+                "problems": status.problems,
+            }
+        )
     checks["ssh"] = next(
-        ({"ok": t["found"], "detail": t["path"] or "ssh client not found (asyncssh is used)"}
-         for t in tools if t["name"] == "ssh"),
+        (
+            {"ok": t["found"], "detail": t["path"] or "ssh client not found (asyncssh is used)"}
+            for t in tools
+            if t["name"] == "ssh"
+        ),
         {"ok": False, "detail": "not checked"},
     )
     return {"checks": checks, "tools": tools}

@@ -34,21 +34,39 @@ def build_app(studio: Studio) -> typer.Typer:
     )
 
     @app.callback(invoke_without_command=True)
-    def root(
+    def root(  # noqa: PLR0917 - Typer maps each option to a parameter
         ctx: typer.Context,
-        version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-        context: Annotated[str | None, typer.Option(
-            "--context", metavar="DIR",
-            help="hafs context root (default: HAFS_CONTEXT_ROOT, hafs config, ~/.context).")] = None,
-        safe_mode: Annotated[bool, typer.Option(
-            "--safe-mode", help="Load only the built-in plugins.")] = False,
-        screenshot: Annotated[str | None, typer.Option(
-            "--screenshot", metavar="PNG", help="Render the window to a PNG and exit.")] = None,
-        workspace: Annotated[str | None, typer.Option(
-            "--workspace", help="Workspace to show (dashboard, models, deploy, …).")] = None,
+        version: Annotated[
+            bool, typer.Option("--version", help="Print the version and exit.")
+        ] = False,
+        context: Annotated[
+            str | None,
+            typer.Option(
+                "--context",
+                metavar="DIR",
+                help="hafs context root (default: HAFS_CONTEXT_ROOT, hafs config, ~/.context).",
+            ),
+        ] = None,
+        safe_mode: Annotated[
+            bool, typer.Option("--safe-mode", help="Load only the built-in plugins.")
+        ] = False,
+        screenshot: Annotated[
+            str | None,
+            typer.Option(
+                "--screenshot", metavar="PNG", help="Render the window to a PNG and exit."
+            ),
+        ] = None,
+        workspace: Annotated[
+            str | None,
+            typer.Option("--workspace", help="Workspace to show (dashboard, models, deploy, …)."),
+        ] = None,
         theme: Annotated[str | None, typer.Option("--theme", help="Theme id, e.g. nord.")] = None,
-        size: Annotated[str | None, typer.Option(
-            "--size", metavar="WxH", help="Window size for --screenshot, e.g. 1600x1000.")] = None,
+        size: Annotated[
+            str | None,
+            typer.Option(
+                "--size", metavar="WxH", help="Window size for --screenshot, e.g. 1600x1000."
+            ),
+        ] = None,
     ) -> None:
         if version:
             print(f"hafs-studio {__version__}")

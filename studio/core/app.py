@@ -48,7 +48,9 @@ class Contributions:
         _stamp(spec, expected, plugin)
         key = getattr(spec, "id", None) or spec.name
         if key in table:
-            raise ValueError(f"{kind} {key!r} is already registered by plugin {table[key].plugin!r}")
+            raise ValueError(
+                f"{kind} {key!r} is already registered by plugin {table[key].plugin!r}"
+            )
         table[key] = spec
 
     def remove_plugin(self, plugin: str) -> None:
@@ -66,7 +68,7 @@ def _stamp(spec: Any, expected: type, plugin: str) -> Any:
 
 
 class Studio:
-    """Core services plus the plugin manager; start with :meth:`start`, end with :meth:`shutdown`."""
+    """Core services and the plugin manager: :meth:`start` them, then :meth:`shutdown`."""
 
     def __init__(
         self,

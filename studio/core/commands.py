@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 KEYBINDINGS_HEADER = (
     "# HAFS Studio keybindings: one 'command.id = Shortcut' per line.\n"
-    "# Modifiers: Ctrl, Shift, Alt, Meta. 'none' removes a binding. Lines with # or ; are comments.\n"
+    "# Modifiers: Ctrl, Shift, Alt, Meta. 'none' removes a binding.\n"
+    "# Lines starting with # or ; are comments.\n"
 )
 
 

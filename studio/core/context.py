@@ -114,7 +114,11 @@ def _read_context_root(config: Path) -> str | None:
         return None
     value = data.get("context_root")
     if value is None:
-        value = data.get("general", {}).get("context_root") if isinstance(data.get("general"), dict) else None
+        value = (
+            data.get("general", {}).get("context_root")
+            if isinstance(data.get("general"), dict)
+            else None
+        )
     if value is not None and not isinstance(value, str):
         log.warning("ignoring context_root in %s: expected a string, got %r", config, value)
         return None

@@ -33,8 +33,8 @@ __all__ = [
     "EventBus",
     "MainThreadDispatcher",
     "Message",
-    "Subscription",
     "SubscriberFailed",
+    "Subscription",
 ]
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
 
 @hookspec
 def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
-    """Register commands for menus, the toolbar, shortcuts and the command palette (once per start)."""
+    """Register commands for menus, toolbar, shortcuts and the command palette (once per start)."""
 
 
 @hookspec
@@ -86,7 +86,7 @@ def studio_startup(studio: Studio) -> None:
 
 @hookspec
 def studio_shutdown(studio: Studio) -> None:
-    """The studio is closing: stop threads, flush files. Called once, after the last window closes."""
+    """The studio is closing: stop threads, flush files. Called once, after the last window."""
 
 
 def hook_names() -> list[str]:

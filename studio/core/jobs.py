@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-class JobCancelled(Exception):  # noqa: N818 - reads naturally at the raise site
+class JobCancelled(Exception):
     """Raised inside a job function when the user cancelled it."""
 
 

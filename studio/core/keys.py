@@ -30,17 +30,50 @@ _MODIFIER_ORDER = ("Ctrl", "Alt", "Shift", "Meta")
 _NAMED_KEYS = {
     name.lower(): name
     for name in (
-        "Esc", "Tab", "Backtab", "Backspace", "Return", "Enter", "Ins", "Del", "Pause", "Print",
-        "Home", "End", "Left", "Up", "Right", "Down", "PgUp", "PgDown", "Space", "Menu",
+        "Esc",
+        "Tab",
+        "Backtab",
+        "Backspace",
+        "Return",
+        "Enter",
+        "Ins",
+        "Del",
+        "Pause",
+        "Print",
+        "Home",
+        "End",
+        "Left",
+        "Up",
+        "Right",
+        "Down",
+        "PgUp",
+        "PgDown",
+        "Space",
+        "Menu",
     )
 }
 _NAMED_KEYS.update(
     {
-        "escape": "Esc", "delete": "Del", "insert": "Ins", "pageup": "PgUp",
-        "pagedown": "PgDown", "page_up": "PgUp", "page_down": "PgDown", "enter": "Enter",
-        "slash": "/", "backslash": "\\", "comma": ",", "period": ".", "minus": "-",
-        "equal": "=", "plus": "+", "semicolon": ";", "apostrophe": "'", "grave": "`",
-        "leftbracket": "[", "rightbracket": "]",
+        "escape": "Esc",
+        "delete": "Del",
+        "insert": "Ins",
+        "pageup": "PgUp",
+        "pagedown": "PgDown",
+        "page_up": "PgUp",
+        "page_down": "PgDown",
+        "enter": "Enter",
+        "slash": "/",
+        "backslash": "\\",
+        "comma": ",",
+        "period": ".",
+        "minus": "-",
+        "equal": "=",
+        "plus": "+",
+        "semicolon": ";",
+        "apostrophe": "'",
+        "grave": "`",
+        "leftbracket": "[",
+        "rightbracket": "]",
     }
 )
 _PUNCTUATION = set("/\\,.-=;'`[]+*!?#&()<>{}|~:\"")
@@ -53,9 +86,11 @@ def normalize_shortcut(text: str) -> str:
         return UNBOUND
     # "Ctrl++" means Ctrl and the plus key: split on '+' but keep a trailing literal '+'.
     trailing_plus = cleaned.endswith("++") or cleaned == "+"
-    parts = [p.strip() for p in cleaned.rstrip("+").split("+")] if trailing_plus else [
-        p.strip() for p in cleaned.split("+")
-    ]
+    parts = (
+        [p.strip() for p in cleaned.rstrip("+").split("+")]
+        if trailing_plus
+        else [p.strip() for p in cleaned.split("+")]
+    )
     if trailing_plus:
         parts = [p for p in parts if p] + ["+"]
     if any(not p for p in parts):

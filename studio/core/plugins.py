@@ -17,11 +17,11 @@ the file survives and the next start reports the culprit so the user can disable
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import importlib
 import importlib.metadata
 import logging
-import contextlib
 import os
 import threading
 import time
@@ -193,8 +193,9 @@ class PluginManager:
         self._acting = threading.local()  # the plugin whose code runs now, for attribution
         self.crash_report = self._read_crash_guard()
         bus.owner_resolver = self.owner_of
-        bus.subscribe(SubscriberFailed.topic, self._on_subscriber_failed, owner="studio",
-                      thread="publisher")
+        bus.subscribe(
+            SubscriberFailed.topic, self._on_subscriber_failed, owner="studio", thread="publisher"
+        )
 
     # -- discovery and loading -------------------------------------------------------------
     def discover(self) -> list[PluginRecord]:
@@ -270,9 +271,10 @@ class PluginManager:
             if unknown:
                 self.pm.unregister(record.obj)
                 raise pluggy.PluginValidationError(
-                    record.obj, f"unknown hook(s) {', '.join(unknown)}: see studio/core/hookspecs.py"
+                    record.obj,
+                    f"unknown hook(s) {', '.join(unknown)}: see studio/core/hookspecs.py",
                 )
-        except BaseException as exc:  # noqa: BLE001 - a plugin must never take the studio down
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             self._mark_errored(record, "load", exc)
@@ -297,6 +299,7 @@ class PluginManager:
         invalid spec) the contributing plugin is marked errored.
         """
         for record in self._live_records():
+
             def register(spec: Any, _record: PluginRecord = record) -> None:
                 sink(_record.name, spec)
 
@@ -361,7 +364,8 @@ class PluginManager:
 
     def _live_records(self) -> list[PluginRecord]:
         return [
-            r for r in list(self.records.values())
+            r
+            for r in list(self.records.values())
             if r.state in (PluginState.LOADED, PluginState.ACTIVE)
         ]
 
@@ -435,7 +439,9 @@ class PluginManager:
 
 def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
     try:
-        return sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+        return sorted(
+            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
+        )
     except Exception:  # a broken distribution's metadata must not stop discovery
         log.exception("reading entry points of %s failed", ENTRY_POINT_GROUP)
         return []

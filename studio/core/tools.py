@@ -17,7 +17,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ToolSpec", "ToolStatus", "ToolsManifestError", "load_manifest", "locate", "manifest_path"]
+__all__ = [
+    "ToolSpec",
+    "ToolStatus",
+    "ToolsManifestError",
+    "load_manifest",
+    "locate",
+    "manifest_path",
+]
 
 _REQUIRED = ("description", "executables", "without")
 
@@ -94,7 +101,9 @@ def load_manifest(path: Path | None = None) -> list[ToolSpec]:
 def locate(spec: ToolSpec, override: str | None = None, read_version: bool = True) -> ToolStatus:
     """Find ``spec`` on this machine; ``override`` is the user's explicit path setting."""
     status = ToolStatus(spec)
-    names = [n + ".exe" if sys.platform == "win32" and "." not in n else n for n in spec.executables]
+    names = [
+        n + ".exe" if sys.platform == "win32" and "." not in n else n for n in spec.executables
+    ]
     if override:
         candidate = Path(override).expanduser()
         if candidate.is_dir():

@@ -39,7 +39,7 @@ class QtDispatcher(QObject):
     def _arm(self) -> None:
         if self._timer.isActive():
             return
-        # Deliver at once unless we drained very recently: bursts coalesce, single events don't wait.
+        # Deliver at once unless we drained very recently: bursts coalesce, lone events don't wait.
         wait = self._interval - (time.monotonic() - self._last_run)
         self._timer.start(max(0, int(wait * 1000)))
 

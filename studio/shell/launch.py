@@ -37,8 +37,11 @@ def run_gui(options: argparse.Namespace) -> int:
     from studio.shell.app import StudioShell
 
     if options.workspace and options.workspace not in WORKSPACE_IDS:
-        print(f"hafs-studio: unknown workspace {options.workspace!r}; choose from "
-              f"{', '.join(WORKSPACE_IDS)}", file=sys.stderr)
+        print(
+            f"hafs-studio: unknown workspace {options.workspace!r}; choose from "
+            f"{', '.join(WORKSPACE_IDS)}",
+            file=sys.stderr,
+        )
         return 2
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
@@ -55,8 +58,10 @@ def run_gui(options: argparse.Namespace) -> int:
     if options.theme:
         known = [theme_id for theme_id, _ in shell.available_themes()]
         if options.theme not in known:
-            print(f"hafs-studio: unknown theme {options.theme!r}; choose from {', '.join(known)}",
-                  file=sys.stderr)
+            print(
+                f"hafs-studio: unknown theme {options.theme!r}; choose from {', '.join(known)}",
+                file=sys.stderr,
+            )
             return 2
         shell.themes.apply(options.theme)
     if options.workspace:

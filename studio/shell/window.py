@@ -197,8 +197,10 @@ class StudioWindow(QMainWindow):
             bar.addWidget(button)
             self._workspace_buttons[workspace.id] = button
         spacer = QWidget(bar)
-        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
-                             spacer.sizePolicy().verticalPolicy().Preferred)
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding,
+            spacer.sizePolicy().verticalPolicy().Preferred,
+        )
         bar.addWidget(spacer)
         for spec in self.shell.studio.commands.all():
             if spec.toolbar:
@@ -335,12 +337,12 @@ class StudioWindow(QMainWindow):
         self.move(left, top)
 
     # -- lifecycle -------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._pending_balance:
             QTimer.singleShot(0, self._balance_areas)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.primary:
             self.shell.layouts.save_workspace_state(self.workspace, self.save_dock_state())
         self.shell.window_closing(self)

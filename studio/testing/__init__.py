@@ -72,8 +72,9 @@ class BusSpy:
     def __init__(self, bus: EventBus, pattern: str = "*") -> None:
         self.events: list[tuple[str, Event]] = []
         self._lock = threading.Lock()
-        self._subscription = bus.subscribe(pattern, self._record, owner="bus-spy",
-                                           thread="publisher")
+        self._subscription = bus.subscribe(
+            pattern, self._record, owner="bus-spy", thread="publisher"
+        )
         self._bus = bus
         self._pattern = pattern
 

@@ -23,7 +23,11 @@ def run_studio(*args: str, env_extra: dict[str, str] | None = None, home=None, t
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "studio", *args],
-        capture_output=True, text=True, timeout=timeout, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
 
 
@@ -51,8 +55,9 @@ def test_plugins_list_json(tmp_path):
 
 
 def test_plugins_list_table_and_disable_switch(tmp_path):
-    result = run_studio("plugins", "list", home=tmp_path,
-                        env_extra={"HAFS_STUDIO_DISABLE_PLUGINS": "dashboard"})
+    result = run_studio(
+        "plugins", "list", home=tmp_path, env_extra={"HAFS_STUDIO_DISABLE_PLUGINS": "dashboard"}
+    )
     assert result.returncode == 0
     assert "dashboard" in result.stdout and "disabled" in result.stdout
 
@@ -76,8 +81,17 @@ def test_gui_without_display_explains_itself(tmp_path):
 
 def test_screenshot_writes_a_png(tmp_path):
     out = tmp_path / "shot.png"
-    result = run_studio("--screenshot", str(out), "--workspace", "models", "--theme", "light",
-                        "--size", "1280x800", home=tmp_path)
+    result = run_studio(
+        "--screenshot",
+        str(out),
+        "--workspace",
+        "models",
+        "--theme",
+        "light",
+        "--size",
+        "1280x800",
+        home=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     from PySide6.QtGui import QImage
 

@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from studio.core.commands import CommandError, CommandRegistry, KeybindingsChanged, parse_keybindings
+from studio.core.commands import (
+    CommandError,
+    CommandRegistry,
+    KeybindingsChanged,
+    parse_keybindings,
+)
 from studio.core.contributions import CommandSpec
 from studio.core.events import EventBus
 from studio.core.keys import normalize_shortcut

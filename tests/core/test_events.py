@@ -53,7 +53,9 @@ def test_batch_and_latest_subscribers():
     bus = EventBus(dispatcher)
     batches: list[list[int]] = []
     latest: list[tuple[str, int]] = []
-    bus.subscribe("metrics.*", lambda events: batches.append([e.payload for e in events]), batch=True)
+    bus.subscribe(
+        "metrics.*", lambda events: batches.append([e.payload for e in events]), batch=True
+    )
     bus.subscribe("metrics.*", lambda e: latest.append((e.name, e.payload)), latest=True)
     for value in range(5):
         bus.publish(Message(name="a", payload=value), topic="metrics.a")
@@ -66,8 +68,11 @@ def test_batch_and_latest_subscribers():
 def test_publisher_thread_delivery_is_synchronous():
     bus = EventBus(ManualDispatcher())
     threads: list[str] = []
-    bus.subscribe("metrics.tick", lambda e: threads.append(threading.current_thread().name),
-                  thread="publisher")
+    bus.subscribe(
+        "metrics.tick",
+        lambda e: threads.append(threading.current_thread().name),
+        thread="publisher",
+    )
     worker = threading.Thread(target=lambda: bus.publish(Tick(1)), name="worker")
     worker.start()
     worker.join()
@@ -175,7 +180,9 @@ def test_events_published_during_a_drain_wait_for_the_next_one():
 def test_owner_is_resolved_from_the_callback_when_not_given():
     bus = EventBus()
     bus.owner_resolver = lambda callback: "resolved-" + callback.__name__
-    subscription = bus.subscribe("metrics.tick", test_owner_is_resolved_from_the_callback_when_not_given)
+    subscription = bus.subscribe(
+        "metrics.tick", test_owner_is_resolved_from_the_callback_when_not_given
+    )
     assert subscription.owner.startswith("resolved-")
 
 

@@ -34,7 +34,9 @@ def test_builtins_load_and_activate(studio):
         assert record.version
 
 
-def test_a_plugin_whose_hook_raises_is_errored_and_its_partial_contributions_dropped(studio_factory):
+def test_a_plugin_whose_hook_raises_is_errored_and_its_partial_contributions_dropped(
+    studio_factory,
+):
     def half_then_raise(register):
         register(CommandSpec("bad.first", "First", lambda: None))
         raise RuntimeError("registration exploded")
@@ -54,8 +56,12 @@ def test_a_plugin_whose_hook_raises_is_errored_and_its_partial_contributions_dro
 
 def test_a_plugin_whose_import_fails_is_errored(studio_home):
     bus = EventBus()
-    manager = PluginManager(bus, builtins=[("ghost", "studio_no_such_module.plugin")],
-                            load_entry_points=False, environ={})
+    manager = PluginManager(
+        bus,
+        builtins=[("ghost", "studio_no_such_module.plugin")],
+        load_entry_points=False,
+        environ={},
+    )
     manager.discover()
     manager.load_all()
     record = manager.records["ghost"]
@@ -105,8 +111,14 @@ def test_wrong_spec_type_is_reported(studio_factory):
 def test_switches_disable_plugins(studio_home, environ, safe_mode, expected_reason):
     bus = EventBus()
     extra = _command_plugin("extra", "extra.cmd")
-    manager = PluginManager(bus, builtins=BUILTIN_PLUGINS, load_entry_points=False,
-                            environ=environ, safe_mode=safe_mode, extra_plugins=[("extra", extra)])
+    manager = PluginManager(
+        bus,
+        builtins=BUILTIN_PLUGINS,
+        load_entry_points=False,
+        environ=environ,
+        safe_mode=safe_mode,
+        extra_plugins=[("extra", extra)],
+    )
     manager.discover()
     record = manager.records["extra"]
     assert record.state is PluginState.DISABLED
@@ -138,8 +150,9 @@ def test_crash_guard_names_the_plugin_that_was_loading(studio_home, tmp_path):
     guard = tmp_path / "plugin-guard.json"
     # What a hard crash leaves behind: the guard of a process that no longer exists.
     guard.write_bytes(orjson.dumps({"plugin": "crashy", "phase": "load", "pid": 2**22 + 12345}))
-    manager = PluginManager(EventBus(), guard_file=guard, builtins=(), load_entry_points=False,
-                            environ={})
+    manager = PluginManager(
+        EventBus(), guard_file=guard, builtins=(), load_entry_points=False, environ={}
+    )
     assert manager.crash_report is not None
     assert (manager.crash_report.plugin, manager.crash_report.phase) == ("crashy", "load")
     assert not guard.exists()
@@ -153,8 +166,14 @@ def test_guard_file_exists_only_while_a_plugin_runs(studio_home, tmp_path):
         observed.append(orjson.loads(guard.read_bytes()))
 
     plugin = make_plugin("watched", studio_register_views=register_views)
-    manager = PluginManager(EventBus(), guard_file=guard, builtins=(), load_entry_points=False,
-                            environ={}, extra_plugins=[("watched", plugin)])
+    manager = PluginManager(
+        EventBus(),
+        guard_file=guard,
+        builtins=(),
+        load_entry_points=False,
+        environ={},
+        extra_plugins=[("watched", plugin)],
+    )
     manager.discover()
     manager.load_all()
     manager.call_register("studio_register_views", lambda plugin, spec: None)

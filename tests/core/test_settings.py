@@ -15,13 +15,17 @@ def _validate_port(value: int) -> None:
         raise ValueError("port 22 is ssh")
 
 
-SECTION = SettingsSectionSpec("server", "Server", (
-    SettingField("port", "int", 8080, minimum=1024, maximum=65535, validate=_validate_port),
-    SettingField("host", "str", "127.0.0.1"),
-    SettingField("verbose", "bool", False),
-    SettingField("ratio", "float", 0.5, minimum=0.0, maximum=1.0),
-    SettingField("mode", "choice", "fast", choices=("fast", "exact")),
-))
+SECTION = SettingsSectionSpec(
+    "server",
+    "Server",
+    (
+        SettingField("port", "int", 8080, minimum=1024, maximum=65535, validate=_validate_port),
+        SettingField("host", "str", "127.0.0.1"),
+        SettingField("verbose", "bool", False),
+        SettingField("ratio", "float", 0.5, minimum=0.0, maximum=1.0),
+        SettingField("mode", "choice", "fast", choices=("fast", "exact")),
+    ),
+)
 
 
 def test_defaults_set_persist_and_publish(tmp_path):
@@ -31,7 +35,11 @@ def test_defaults_set_persist_and_publish(tmp_path):
     store = SettingsStore(tmp_path / "settings.json", bus)
     store.register_section(SECTION)
     assert store.values("server") == {
-        "port": 8080, "host": "127.0.0.1", "verbose": False, "ratio": 0.5, "mode": "fast"
+        "port": 8080,
+        "host": "127.0.0.1",
+        "verbose": False,
+        "ratio": 0.5,
+        "mode": "fast",
     }
     store.set("server", "port", "9000")
     store.set("server", "verbose", "yes")
@@ -66,9 +74,9 @@ def test_invalid_values_are_rejected_with_the_key_named(tmp_path, key, value, me
 
 def test_custom_validator_message(tmp_path):
     store = SettingsStore(tmp_path / "s.json")
-    section = SettingsSectionSpec("net", "Net", (
-        SettingField("port", "int", 8080, validate=_validate_port),
-    ))
+    section = SettingsSectionSpec(
+        "net", "Net", (SettingField("port", "int", 8080, validate=_validate_port),)
+    )
     store.register_section(section)
     with pytest.raises(SettingsError, match="port 22 is ssh"):
         store.set("net", "port", 22)
@@ -100,7 +108,7 @@ def test_invalid_stored_value_falls_back_with_warning_and_unknown_sections_survi
 def test_unknown_keys_and_sections_raise(tmp_path):
     store = SettingsStore(tmp_path / "s.json")
     store.register_section(SECTION)
-    with pytest.raises(SettingsError, match="unknown setting server.nope"):
+    with pytest.raises(SettingsError, match=r"unknown setting server\.nope"):
         store.get("server", "nope")
     with pytest.raises(SettingsError, match="unknown settings section"):
         store.get("nope", "x")

@@ -28,10 +28,24 @@ def _views_plugin(created: list[str]):
         return make
 
     def register_views(register):
-        register(ViewSpec("probe.left", "Probe Left", factory("probe.left"), area="left",
-                          workspaces=("models", "deploy")))
-        register(ViewSpec("probe.right", "Probe Right", factory("probe.right"), area="right",
-                          workspaces=("models",)))
+        register(
+            ViewSpec(
+                "probe.left",
+                "Probe Left",
+                factory("probe.left"),
+                area="left",
+                workspaces=("models", "deploy"),
+            )
+        )
+        register(
+            ViewSpec(
+                "probe.right",
+                "Probe Right",
+                factory("probe.right"),
+                area="right",
+                workspaces=("models",),
+            )
+        )
         register(ViewSpec("probe.hidden", "Probe Hidden", factory("probe.hidden"), area="bottom"))
 
     return make_plugin("probe", studio_register_views=register_views)
@@ -161,8 +175,12 @@ def test_a_failing_view_factory_shows_the_error_and_the_app_keeps_working(qtbot,
     def explode(context):
         raise RuntimeError("view factory exploded")
 
-    plugin = make_plugin("crashy", studio_register_views=lambda register: register(
-        ViewSpec("crashy.view", "Crashy", explode, workspaces=("dashboard",))))
+    plugin = make_plugin(
+        "crashy",
+        studio_register_views=lambda register: register(
+            ViewSpec("crashy.view", "Crashy", explode, workspaces=("dashboard",))
+        ),
+    )
     studio = studio_factory([("crashy", plugin)], builtins=BUILTIN_PLUGINS)
     shell = StudioShell(studio, restore_session=False)
     window = shell.start()
@@ -192,12 +210,19 @@ def test_keybindings_file_change_is_picked_up_live(qtbot, probe_shell, studio_ho
     path.write_text("workbench.workspace.models = Ctrl+Shift+F9\n")
     studio.watcher.poll()
     window = probe_shell.main_window
-    qtbot.waitUntil(lambda: studio.commands.shortcut("workbench.workspace.models") == "Ctrl+Shift+F9")
     qtbot.waitUntil(
-        lambda: window._actions["workbench.workspace.models"].shortcut().toString() == "Ctrl+Shift+F9"
+        lambda: studio.commands.shortcut("workbench.workspace.models") == "Ctrl+Shift+F9"
     )
-    qtbot.keyClick(window, Qt.Key.Key_F9,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(
+        lambda: (
+            window._actions["workbench.workspace.models"].shortcut().toString() == "Ctrl+Shift+F9"
+        )
+    )
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_F9,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert window.workspace == "models"
 
 

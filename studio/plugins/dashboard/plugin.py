@@ -11,9 +11,17 @@ from studio.core.contributions import DashboardCardSpec, ViewSpec
 
 @hookimpl
 def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
-    register(ViewSpec(
-        "dashboard.home", "Dashboard", _dashboard, "mdi6.view-dashboard-outline", "left",
-        ("dashboard",), "Cards from every plugin; the welcome page on first run"))
+    register(
+        ViewSpec(
+            "dashboard.home",
+            "Dashboard",
+            _dashboard,
+            "mdi6.view-dashboard-outline",
+            "left",
+            ("dashboard",),
+            "Cards from every plugin; the welcome page on first run",
+        )
+    )
 
 
 @hookimpl

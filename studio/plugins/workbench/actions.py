@@ -54,10 +54,10 @@ def create_sample_workspace() -> None:
     root = studio.context.path
 
     def work(context: Any) -> list[str]:
-        lines = [f"Created {p}" for p in create_skeleton(root)] or [f"{root} already has the folders"]
-        studio.plugins.call_hook(
-            "studio_populate_sample_workspace", root=root, report=lines.append
-        )
+        lines = [f"Created {p}" for p in create_skeleton(root)] or [
+            f"{root} already has the folders"
+        ]
+        studio.plugins.call_hook("studio_populate_sample_workspace", root=root, report=lines.append)
         context.report(1.0, f"Sample workspace ready in {root}")
         return lines
 

@@ -126,8 +126,9 @@ class DashboardView(QScrollArea):
         self.setWidget(content)
 
     def _card_body(self, spec: DashboardCardSpec) -> QWidget:
-        context = ViewContext(self._context.studio, self._context.shell, self._context.window,
-                              spec.id)
+        context = ViewContext(
+            self._context.studio, self._context.shell, self._context.window, spec.id
+        )
         plugins = self._context.studio.plugins
         body = plugins.guard(spec.plugin, f"dashboard card {spec.id}", spec.factory, context)
         if isinstance(body, QWidget):
@@ -140,8 +141,12 @@ class DashboardView(QScrollArea):
 
     def _on_job(self, event: Any) -> None:
         # The sample workspace job fills the context root: rebuild to drop the welcome page.
-        if self.welcome is not None and getattr(event, "state", "") == "succeeded" \
-                and not self._context.studio.context.is_empty:
-            self._context.studio.bus.publish(Message(name="dashboard.rebuilt"),
-                                             topic="dashboard.rebuilt")
+        if (
+            self.welcome is not None
+            and getattr(event, "state", "") == "succeeded"
+            and not self._context.studio.context.is_empty
+        ):
+            self._context.studio.bus.publish(
+                Message(name="dashboard.rebuilt"), topic="dashboard.rebuilt"
+            )
             self._build()

@@ -82,8 +82,12 @@ class MessagesView(QWidget):
     def _collect_existing(self) -> None:
         for record in self._studio.plugins.records_sorted():
             if record.state is PluginState.ERRORED:
-                self.add("error", f"plugin {record.name}",
-                         f"{record.error_phase}: {record.error}", record.traceback)
+                self.add(
+                    "error",
+                    f"plugin {record.name}",
+                    f"{record.error_phase}: {record.error}",
+                    record.traceback,
+                )
             for warning in record.warnings:
                 self.add("warning", f"plugin {record.name}", warning)
         for problem in self._studio.commands.problems:
@@ -102,20 +106,31 @@ class MessagesView(QWidget):
     def _on_event(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, SubscriberFailed):
-                self.add("error", event.owner, f"failed on {event.event_topic}: {event.error}",
-                         event.details)
+                self.add(
+                    "error",
+                    event.owner,
+                    f"failed on {event.event_topic}: {event.error}",
+                    event.details,
+                )
             elif isinstance(event, PluginChanged) and event.state == PluginState.ERRORED:
                 record = self._studio.plugins.records.get(event.name)
                 if record is not None:
-                    self.add("error", f"plugin {record.name}",
-                             f"{record.error_phase}: {record.error}", record.traceback)
+                    self.add(
+                        "error",
+                        f"plugin {record.name}",
+                        f"{record.error_phase}: {record.error}",
+                        record.traceback,
+                    )
             elif isinstance(event, KeybindingsChanged):
                 for problem in event.problems:
                     self.add("warning", "keybindings", problem)
             elif isinstance(event, Message):
                 payload = event.payload if isinstance(event.payload, dict) else {}
-                self.add("error", payload.get("command", event.name),
-                         str(payload.get("error", event.payload)))
+                self.add(
+                    "error",
+                    payload.get("command", event.name),
+                    str(payload.get("error", event.payload)),
+                )
 
     def _show_details(self, current: QTreeWidgetItem | None, _previous: object) -> None:
         self.details.setPlainText("" if current is None else str(current.data(0, _DETAILS_ROLE)))
