@@ -156,6 +156,14 @@ class StudioShell(QObject):
         window.show()
         return window
 
+    def open_view_in_new_window(self, view_id: str) -> StudioWindow:
+        """A new window showing only ``view_id`` (e.g. a chart on a second screen)."""
+        window = self.new_window()
+        for dock in window.docks.values():
+            dock.hide()
+        window.show_view(view_id)
+        return window
+
     def window_closing(self, window: StudioWindow) -> None:
         """A window is closing: the primary one ends the session and closes the others."""
         if window.primary and not self._quitting:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -100,6 +102,19 @@ class ViewDock(QDockWidget):
         self.view = widget
         self.setWidget(widget)
         return widget
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
+        menu = QMenu(self)
+        menu.addAction(
+            "Open in New Window", lambda: self._window.shell.open_view_in_new_window(self.spec.id)
+        )
+        menu.addAction(
+            "Float" if not self.isFloating() else "Dock",
+            lambda: self.setFloating(not self.isFloating()),
+        )
+        menu.addSeparator()
+        menu.addAction("Close", self.close)
+        menu.exec(event.globalPos())
 
     def _retry(self) -> None:
         self.materialize()

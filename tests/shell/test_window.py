@@ -239,3 +239,13 @@ def test_display_problem_explains_what_to_do():
     assert display_problem({"DISPLAY": ":0"}) is None
     message = display_problem({})
     assert message is not None and "--screenshot" in message and "xvfb-run" in message
+
+
+def test_a_view_opens_alone_in_a_new_window(qtbot, probe_shell):
+    second = probe_shell.open_view_in_new_window("probe.hidden")
+    qtbot.addWidget(second)
+    assert second.visible_views() == ["probe.hidden"]
+    assert second.docks["probe.hidden"].materialized
+    assert not second.primary
+    second.close()
+    assert second not in probe_shell.windows

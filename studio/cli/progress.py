@@ -1,0 +1,92 @@
+"""Run a studio job from the CLI with a rich progress bar; Ctrl+C cancels it cleanly.
+
+The same :class:`~studio.core.jobs.JobRunner` as the GUI runs the work, and the bar is drawn
+from the same ``jobs.updated`` events the Jobs view shows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from studio.core.app import Studio
+from studio.core.jobs import Job, JobState, JobUpdated
+
+__all__ = ["EXIT_CANCELLED", "EXIT_FAILED", "run_job"]
+
+EXIT_FAILED = 1
+EXIT_CANCELLED = 130  # what shells report for SIGINT
+
+
+def run_job(
+    studio: Studio,
+    title: str,
+    fn: Callable[..., Any],
+    *args: Any,
+    console: Console | None = None,
+    **kwargs: Any,
+) -> tuple[int, Job]:
+    """Run ``fn(context, *args)`` as a job, draw its progress, return (exit code, job)."""
+    console = console or Console(stderr=True)
+    finished = threading.Event()
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[message]}", style="dim"),
+        console=console,
+        transient=False,
+    )
+    task = progress.add_task(title, total=1.0, message="queued")
+    job_ref: dict[str, Job] = {}
+
+    def on_update(event: JobUpdated) -> None:
+        job = job_ref.get("job")
+        if job is None or event.job_id != job.id:
+            return
+        total = None if event.fraction is None else 1.0
+        progress.update(task, completed=event.fraction or 0.0, total=total, message=event.message)
+        if event.state.finished:
+            finished.set()
+
+    subscription = studio.bus.subscribe(
+        JobUpdated.topic, on_update, owner="cli", thread="publisher"
+    )
+    try:
+        with progress:
+            job = studio.jobs.submit(title, fn, *args, **kwargs)
+            job_ref["job"] = job
+            if job.state.finished:
+                finished.set()
+            try:
+                while not finished.wait(0.1):
+                    pass
+            except KeyboardInterrupt:
+                job.cancel()
+                progress.update(task, message="cancelling…")
+                finished.wait()
+    finally:
+        subscription.unsubscribe()
+    if job.future is not None:
+        job.future.result()
+    if job.state is JobState.SUCCEEDED:
+        return 0, job
+    if job.state is JobState.CANCELLED:
+        console.print(f"[yellow]{title}: cancelled[/]")
+        return EXIT_CANCELLED, job
+    console.print(f"[red]{title} failed:[/] {job.error}")
+    return EXIT_FAILED, job
