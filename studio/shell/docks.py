@@ -103,7 +103,7 @@ class ViewDock(QDockWidget):
         self.setWidget(widget)
         return widget
 
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = QMenu(self)
         menu.addAction(
             "Open in New Window", lambda: self._window.shell.open_view_in_new_window(self.spec.id)
