@@ -1,23 +1,78 @@
-"""Icons from qtawesome's font sets, cached and tinted with the theme's text colour.
+"""Icons from qtawesome's font sets, tinted with the theme's text colour, cached on disk.
 
-qtawesome is imported on first use and each (name, colour) icon is built once: startup time
-matters and the toolbar asks for the same icons in every window.
+Importing qtawesome (and qtpy under it) and loading its fonts costs ~0.3-0.4 s, more than a bare
+Qt window takes to appear, so it must not sit on the start-up path. An icon here is a
+:class:`GlyphIconEngine` that draws a pixmap rendered once by qtawesome and kept in the
+studio's cache folder, keyed by qtawesome's version, icon name, colour, size and mode. Starts
+after the first one read those PNGs and never import qtawesome; a new icon or size is rendered
+on first paint.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import logging
-from functools import lru_cache
+import os
+from functools import cache, lru_cache
+from pathlib import Path
 
-from PySide6.QtGui import QGuiApplication, QIcon, QPalette
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 
-__all__ = ["clear_icon_cache", "icon"]
+__all__ = ["GlyphIconEngine", "clear_icon_cache", "icon", "icon_cache_dir"]
 
 log = logging.getLogger(__name__)
 
+DISABLED_COLOR = "#808080"
+
+
+@cache
+def icon_cache_dir() -> Path:
+    """``<studio cache>/icons/qta-<version>``: a qtawesome upgrade starts a fresh cache."""
+    from studio.core.paths import studio_paths
+
+    try:
+        version = importlib.metadata.version("QtAwesome")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return studio_paths().cache / "icons" / f"qta-{version}"
+
+
+class GlyphIconEngine(QIconEngine):
+    """Draws one qtawesome glyph at any size, from the disk cache when possible."""
+
+    def __init__(self, name: str, color: str) -> None:
+        super().__init__()
+        self.name = name
+        self.color = color
+        self._pixmaps: dict[tuple[int, int, int], QPixmap] = {}
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        key = (size.width(), size.height(), int(mode.value))
+        cached = self._pixmaps.get(key)
+        if cached is not None:
+            return cached
+        color = DISABLED_COLOR if mode == QIcon.Mode.Disabled else self.color
+        path = icon_cache_dir() / _file_name(self.name, color, size)
+        pixmap = QPixmap(str(path)) if path.exists() else QPixmap()
+        if pixmap.isNull():
+            pixmap = _render(self.name, color, size)
+            _store(pixmap, path)
+        self._pixmaps[key] = pixmap
+        return pixmap
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        size = QSize(round(rect.width() * ratio), round(rect.height() * ratio))
+        painter.drawPixmap(rect, self.pixmap(size, mode, state))
+
+    def clone(self) -> QIconEngine:
+        return GlyphIconEngine(self.name, self.color)
+
 
 def icon(name: str, color: str | None = None) -> QIcon:
-    """The qtawesome icon ``name`` (e.g. ``"mdi6.cog"``); an empty icon if it does not exist."""
+    """The qtawesome icon ``name`` (e.g. ``"mdi6.cog"``) in ``color`` (default: text colour)."""
     if color is None:
         app = QGuiApplication.instance()
         palette = app.palette() if app is not None else QPalette()
@@ -25,17 +80,40 @@ def icon(name: str, color: str | None = None) -> QIcon:
     return _icon(name, color)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def _icon(name: str, color: str) -> QIcon:
-    import qtawesome
-
-    try:
-        return qtawesome.icon(name, color=color, color_disabled="#808080")
-    except Exception as exc:  # an unknown icon name from a plugin must not break a menu
-        log.warning("unknown icon %r: %s", name, exc)
-        return QIcon()
+    return QIcon(GlyphIconEngine(name, color))
 
 
 def clear_icon_cache() -> None:
-    """Forget cached icons (after a theme change, so new icons take the new text colour)."""
+    """Forget in-memory icons (after a theme change, so new ones take the new text colour)."""
     _icon.cache_clear()
+
+
+def _file_name(name: str, color: str, size: QSize) -> str:
+    digest = hashlib.sha1(f"{name}|{color}".encode()).hexdigest()[:16]
+    return f"{digest}-{size.width()}x{size.height()}.png"
+
+
+def _render(name: str, color: str, size: QSize) -> QPixmap:
+    import qtawesome
+
+    try:
+        glyph = qtawesome.icon(name, color=color)
+    except Exception as exc:  # an unknown icon name from a plugin must not break a menu
+        log.warning("unknown icon %r: %s", name, exc)
+        empty = QPixmap(size)
+        empty.fill(0)
+        return empty
+    return glyph.pixmap(size)
+
+
+def _store(pixmap: QPixmap, path: Path) -> None:
+    # Several studio processes may render the same icon: write aside, then rename atomically.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        if pixmap.save(str(temporary), "PNG"):
+            os.replace(temporary, path)
+    except OSError:
+        log.debug("cannot cache icon %s", path, exc_info=True)

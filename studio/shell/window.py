@@ -158,9 +158,15 @@ class StudioWindow(QMainWindow):
         menu = self._menus["View/Views"]
         menu.clear()
         for dock in sorted(self.docks.values(), key=lambda d: d.spec.title.lower()):
-            action = dock.toggleViewAction()
-            action.setIcon(icon(dock.spec.icon))
-            menu.addAction(action)
+            # Not dock.toggleViewAction(): a dock outside this workspace's layout would float.
+            action = menu.addAction(icon(dock.spec.icon), dock.spec.title)
+            action.setCheckable(True)
+            action.setChecked(dock.isVisible())
+            action.toggled.connect(
+                lambda on, view_id=dock.spec.id: self.show_view(view_id)
+                if on
+                else self.docks[view_id].close()
+            )
 
     def _fill_themes_menu(self) -> None:
         menu = self._menus["View/Theme"]
@@ -237,8 +243,7 @@ class StudioWindow(QMainWindow):
         if self.workspace and self.primary:
             self.shell.layouts.save_workspace_state(self.workspace, self.save_dock_state())
         self.workspace = workspace
-        for dock in self.docks.values():
-            dock.hide()
+        self._clear_docks()
         state = self.shell.layouts.workspace_state(workspace) if self.primary else None
         if state is None or not self.restore_dock_state(state):
             if state is not None:
@@ -249,6 +254,13 @@ class StudioWindow(QMainWindow):
         title = next(w.title for w in WORKSPACES if w.id == workspace)
         self.setWindowTitle(f"{title} — HAFS Studio")
         self.workspace_changed.emit(workspace)
+
+    def _clear_docks(self) -> None:
+        # Take every dock out of the layout, not just hide it: a hidden dock keeps its place in
+        # a tab group, and Qt then leaves that group's tab bar floating in the window. The docks
+        # stay children of the window, so restoreState can still put them back.
+        for dock in self.docks.values():
+            self.removeDockWidget(dock)
 
     def apply_default_layout(self, workspace: str) -> None:
         """Show the views that declare ``workspace``, tabbed together per dock area."""
@@ -291,8 +303,7 @@ class StudioWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Forget the saved arrangement of the current workspace and rebuild its default."""
         self.shell.layouts.reset_workspace(self.workspace)
-        for dock in self.docks.values():
-            dock.hide()
+        self._clear_docks()
         self.apply_default_layout(self.workspace)
 
     def save_dock_state(self) -> bytes:
@@ -306,6 +317,8 @@ class StudioWindow(QMainWindow):
         dock = self.docks.get(view_id)
         if dock is None:
             return None
+        if not dock.isFloating() and self.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea:
+            self.addDockWidget(_AREAS[dock.spec.area], dock)
         dock.show()
         dock.raise_()
         return dock.materialize()

@@ -249,3 +249,21 @@ def test_a_view_opens_alone_in_a_new_window(qtbot, probe_shell):
     assert not second.primary
     second.close()
     assert second not in probe_shell.windows
+
+
+def test_switching_workspaces_leaves_no_stray_tab_bars(qtbot, probe_shell):
+    from PySide6.QtWidgets import QTabBar
+
+    window = probe_shell.main_window
+    window.switch_workspace("models")
+    window.switch_workspace("dashboard")
+    window.switch_workspace("training")
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisible():
+            # A visible dock tab bar must hold only docks that are shown.
+            titles = {bar.tabText(i) for i in range(bar.count())}
+            shown = {d.spec.title for d in window.docks.values() if d.isVisible()}
+            assert titles <= shown
+    hidden = window.docks["probe.hidden"]
+    window.show_view("probe.hidden")
+    assert hidden.isVisible() and not hidden.isFloating()

@@ -1,0 +1,1 @@
+"""Built-in plugin: registers the themes in ``resources/themes/*.json`` (Cobalt, Amber, …)."""
