@@ -8,8 +8,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
-# Portable native build: no -march=native, so a wheel cached here runs on older CPUs too.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+# llama-cpp-python (test extra) compiles llama.cpp: portable flags, so a wheel pip caches here
+# cannot die with SIGILL on an older CPU, and no multimodal part we do not use.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 
 .PHONY: run test lint bench screenshot system-deps system-deps-test clean
 

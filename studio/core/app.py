@@ -101,6 +101,7 @@ class Studio:
             environ=env,
             extra_plugins=extra_plugins,
         )
+        self.plugins.studio = self
         self.started = False
 
     def start(self) -> Studio:

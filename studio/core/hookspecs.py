@@ -2,8 +2,10 @@
 
 A plugin is a module (or object) with functions decorated by :data:`hookimpl` whose names are
 listed here. Registration hooks receive a ``register`` callable already bound to the calling
-plugin: call it once per contribution. The studio calls each plugin's implementation on its own,
-inside a guard, so a plugin that raises is marked Errored and the others are unaffected.
+plugin (call it once per contribution) and the core ``studio`` (for handlers that need its
+services); an implementation may accept only the arguments it uses, e.g. just ``register``.
+The studio calls each plugin's implementation on its own, inside a guard, so a plugin that
+raises is marked Errored and the others are unaffected.
 
 Order of a start: discovery → each plugin's module is imported (load) → the ``studio_register_*``
 hooks run (activation) → ``studio_startup`` → the GUI or the CLI runs → ``studio_shutdown``.
@@ -34,7 +36,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
+def studio_register_views(register: Callable[[ViewSpec], None], studio: Studio) -> None:
     """Register dockable views (once per start, before the main window is built).
 
     Views are created lazily: the factory runs the first time the view is shown.
@@ -42,27 +44,31 @@ def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
 
 
 @hookspec
-def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
+def studio_register_commands(register: Callable[[CommandSpec], None], studio: Studio) -> None:
     """Register commands for menus, toolbar, shortcuts and the command palette (once per start)."""
 
 
 @hookspec
-def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) -> None:
+def studio_register_settings(
+    register: Callable[[SettingsSectionSpec], None], studio: Studio
+) -> None:
     """Register typed settings sections; each becomes a page of the Preferences dialog."""
 
 
 @hookspec
-def studio_register_themes(register: Callable[[ThemeSpec], None]) -> None:
+def studio_register_themes(register: Callable[[ThemeSpec], None], studio: Studio) -> None:
     """Register colour themes (token sets); the built-in themes use this hook too."""
 
 
 @hookspec
-def studio_register_dashboard_cards(register: Callable[[DashboardCardSpec], None]) -> None:
+def studio_register_dashboard_cards(
+    register: Callable[[DashboardCardSpec], None], studio: Studio
+) -> None:
     """Register cards for the Dashboard grid (called when the dashboard is first built)."""
 
 
 @hookspec
-def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
+def studio_register_cli(register: Callable[[CliCommandSpec], None], studio: Studio) -> None:
     """Register ``hafs-studio <name>`` subcommand groups (Typer apps), when the CLI starts."""
 
 

@@ -181,6 +181,14 @@ class JobRunner:
     def running(self) -> list[Job]:
         return [job for job in self.jobs() if not job.state.finished]
 
+    def clear_finished(self) -> int:
+        """Forget finished jobs (the Jobs view's "Clear finished"); return how many."""
+        with self._lock:
+            done = [job_id for job_id, job in self._jobs.items() if job.state.finished]
+            for job_id in done:
+                del self._jobs[job_id]
+        return len(done)
+
     def cancel_all(self) -> None:
         for job in self.running():
             job.cancel()

@@ -290,6 +290,8 @@ class PluginManager:
         self.bus.publish(PluginChanged(name=record.name, state=str(record.state)))
 
     # -- calling hooks -----------------------------------------------------------------------
+    studio: Any = None  # the Studio these plugins serve; set by Studio, passed to register hooks
+
     def call_register(
         self, hook_name: str, sink: Callable[[str, Any], None], phase: str = "activate"
     ) -> None:
@@ -303,7 +305,8 @@ class PluginManager:
             def register(spec: Any, _record: PluginRecord = record) -> None:
                 sink(_record.name, spec)
 
-            self._call_impl(record, hook_name, {"register": register}, phase)
+            arguments = {"register": register, "studio": self.studio}
+            self._call_impl(record, hook_name, arguments, phase)
 
     def call_hook(self, hook_name: str, phase: str | None = None, **kwargs: Any) -> None:
         """Call a lifecycle hook (``studio_startup``…) on each live plugin, guarded."""

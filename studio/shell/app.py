@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from shiboken6 import isValid
 
 from studio.core.app import Studio
 from studio.core.commands import CommandError, KeybindingsChanged
@@ -64,6 +66,7 @@ class StudioShell(QObject):
         self.windows: list[StudioWindow] = []
         self._restore_session = restore_session
         self._quitting = False
+        self._dialogs: dict[str, QWidget] = {}
         self.dispatcher = QtDispatcher(parent=self)
         studio.bus.set_dispatcher(self.dispatcher)
         self.layouts = LayoutStore(studio.paths.layouts_dir)
@@ -265,6 +268,17 @@ class StudioShell(QObject):
             self.post_message(f"Plugin {plugin} is disabled from the next start on.")
 
     # -- dialogs ---------------------------------------------------------------------------
+    def _open_single(self, key: str, create: Callable[[], QWidget]) -> QWidget:
+        """Show the one live instance of a dialog, creating it if it was closed."""
+        dialog = self._dialogs.get(key)
+        if dialog is None or not isValid(dialog) or not dialog.isVisible():
+            dialog = create()
+            self._dialogs[key] = dialog
+            dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
     def open_palette(self) -> None:
         from studio.shell.palette import CommandPalette
 
@@ -275,17 +289,21 @@ class StudioShell(QObject):
     def open_cheatsheet(self) -> None:
         from studio.shell.cheatsheet import ShortcutCheatSheet
 
-        ShortcutCheatSheet(self.studio, self.active_window()).show()
+        self._open_single(
+            "cheatsheet", lambda: ShortcutCheatSheet(self.studio, self.active_window())
+        )
 
     def open_preferences(self) -> None:
         from studio.shell.preferences import PreferencesDialog
 
-        PreferencesDialog(self.studio, self.active_window()).show()
+        self._open_single(
+            "preferences", lambda: PreferencesDialog(self.studio, self.active_window())
+        )
 
     def open_plugins_dialog(self) -> None:
         from studio.shell.plugins_dialog import PluginsDialog
 
-        PluginsDialog(self.studio, self.active_window()).show()
+        self._open_single("plugins", lambda: PluginsDialog(self.studio, self.active_window()))
 
     # -- end ---------------------------------------------------------------------------------
     def shutdown(self) -> None:

@@ -317,7 +317,8 @@ class StudioWindow(QMainWindow):
         dock = self.docks.get(view_id)
         if dock is None:
             return None
-        if not dock.isFloating() and self.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea:
+        outside_layout = self.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea
+        if outside_layout and not dock.isFloating():
             self.addDockWidget(_AREAS[dock.spec.area], dock)
         dock.show()
         dock.raise_()

@@ -75,6 +75,17 @@ def test_cancelled_before_start_never_runs(runner):
     assert queued.state is JobState.CANCELLED and ran == []
 
 
+def test_clear_finished_forgets_only_finished_jobs(runner):
+    gate = threading.Event()
+    done = runner.submit("done", lambda c: 1)
+    done.future.result(timeout=10)
+    running = runner.submit("running", lambda c: gate.wait(10))
+    assert runner.clear_finished() == 1
+    assert runner.jobs() == [running]
+    gate.set()
+    running.future.result(timeout=10)
+
+
 def test_progress_is_clamped_and_throttled():
     emitted = []
     context = JobContext(lambda fraction, message: emitted.append(fraction), min_interval=60)

@@ -267,3 +267,15 @@ def test_switching_workspaces_leaves_no_stray_tab_bars(qtbot, probe_shell):
     hidden = window.docks["probe.hidden"]
     window.show_view("probe.hidden")
     assert hidden.isVisible() and not hidden.isFloating()
+
+
+def test_dialogs_open_once(qtbot, probe_shell):
+    probe_shell.open_preferences()
+    first = probe_shell._dialogs["preferences"]
+    probe_shell.open_preferences()
+    assert probe_shell._dialogs["preferences"] is first
+    first.close()
+    qtbot.waitUntil(lambda: not first.isVisible())
+    probe_shell.open_preferences()
+    assert probe_shell._dialogs["preferences"] is not first
+    probe_shell._dialogs["preferences"].close()

@@ -1,0 +1,1 @@
+"""Widgets of the Jobs plugin (imported lazily, when the view is first shown)."""

@@ -1,0 +1,123 @@
+"""The Plugins dialog: states, an errored plugin's traceback, enable/disable persistence."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import orjson
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from studio import hookimpl
+from studio.core.app import Studio
+from studio.core.context import ContextRoot
+from studio.core.contributions import CommandSpec
+from studio.core.plugins import PluginChanged
+from studio.shell.plugins_dialog import ENABLED, NAME, STATE, PluginsDialog
+
+
+class Healthy:
+    @hookimpl
+    def studio_register_commands(self, register):
+        register(CommandSpec("healthy.hello", "Hello", lambda: None))
+
+
+class Broken:
+    @hookimpl
+    def studio_register_commands(self, register):
+        raise RuntimeError("model registry unreachable")
+
+
+def make_studio(tmp_path):
+    return Studio(
+        builtins=(), load_entry_points=False,
+        extra_plugins=[("healthy", Healthy()), ("broken", Broken()), ("workbench", object())],
+        environ={"HAFS_STUDIO_HOME": str(tmp_path)}, context=ContextRoot(tmp_path / "ctx", "test"),
+    )
+
+
+@pytest.fixture
+def studio(tmp_path):
+    studio = make_studio(tmp_path).start()
+    yield studio
+    studio.shutdown()
+
+
+@pytest.fixture
+def dialog(qtbot, studio):
+    widget = PluginsDialog(studio)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def row_of(dialog, name):
+    for row in range(dialog.table.rowCount()):
+        if dialog.table.item(row, NAME).text() == name:
+            return row
+    raise AssertionError(f"{name} not listed")
+
+
+def test_errored_plugin_is_listed_with_its_traceback(dialog, tmp_path):
+    row = row_of(dialog, "broken")
+    assert dialog.table.item(row, STATE).text().startswith("Errored")
+    assert dialog.table.currentRow() == row  # the dialog opens on the problem
+    details = dialog.details
+    assert "RuntimeError: model registry unreachable" in details.error.text()
+    assert "studio_register_commands" in details.error.text()
+    assert "Traceback (most recent call last)" in details.traceback.toPlainText()
+    assert "1 errored" in dialog.summary.text()
+    dialog.grab().save(str(tmp_path / "plugins.png"))
+
+
+def test_copy_puts_details_and_traceback_on_the_clipboard(dialog):
+    dialog.select_plugin("broken")
+    dialog.details.copy_button.click()
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith("Plugin: broken")
+    assert "model registry unreachable" in text and "Traceback" in text
+
+
+def test_unchecking_disables_at_next_start_and_persists(qtbot, dialog, studio, tmp_path):
+    row = row_of(dialog, "healthy")
+    item = dialog.table.item(row, ENABLED)
+    with qtbot.waitSignal(dialog.enabled_changed) as blocker:
+        item.setCheckState(Qt.CheckState.Unchecked)  # what a click on the box does
+    assert blocker.args == ["healthy", False]
+    assert dialog.banner.isVisible()
+    assert "Restart" in dialog.banner_text.text()
+    assert "restart to apply" in dialog.table.item(row_of(dialog, "healthy"), STATE).text()
+    choices = orjson.loads((studio.paths.config / "plugins.json").read_bytes())
+    assert choices == {"disabled": ["healthy"]}
+
+    again = make_studio(tmp_path).start()  # the next start honours the choice
+    try:
+        assert again.plugins.records["healthy"].state == "disabled"
+        assert "healthy.hello" not in again.commands
+    finally:
+        again.shutdown()
+
+    dialog.table.item(row_of(dialog, "healthy"), ENABLED).setCheckState(Qt.CheckState.Checked)
+    assert not dialog.banner.isVisible()  # toggled back: nothing left to apply
+    assert orjson.loads((studio.paths.config / "plugins.json").read_bytes()) == {"disabled": []}
+
+
+def test_workbench_cannot_be_disabled(dialog):
+    item = dialog.table.item(row_of(dialog, "workbench"), ENABLED)
+    assert not item.flags() & Qt.ItemFlag.ItemIsUserCheckable
+    with pytest.raises(ValueError, match="cannot be disabled"):
+        dialog.set_plugin_enabled("workbench", False)
+
+
+def test_refreshes_on_plugins_changed(qtbot, dialog, studio):
+    record = studio.plugins.records["healthy"]
+    record.warnings.append("subscriber on jobs.updated failed")
+    record.state = type(record.state)("errored")
+    studio.bus.publish(PluginChanged(name="healthy", state="errored"))
+    qtbot.waitUntil(lambda: dialog.table.item(row_of(dialog, "healthy"), STATE).text()
+                    .startswith("Errored"))
+    dialog.select_plugin("healthy")
+    assert "subscriber on jobs.updated failed" in dialog.details.warnings.text()
