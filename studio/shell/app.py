@@ -124,14 +124,11 @@ class StudioShell(QObject):
 
     def status_widgets(self, window: StudioWindow) -> list[QWidget]:
         """Permanent status-bar widgets for a new window."""
+        from studio.shell.jobs_indicator import JobsIndicator
         from studio.shell.plugin_status import PluginStatusButton
 
         plugins = PluginStatusButton(self.studio, window)
         plugins.clicked.connect(self.open_plugins_dialog)
-        try:  # TEMP until jobs_indicator lands
-            from studio.shell.jobs_indicator import JobsIndicator
-        except ImportError:
-            return [plugins]
         jobs = JobsIndicator(self.studio, window)
         jobs.clicked.connect(lambda: window.show_view("jobs.list"))
         return [jobs, plugins]
