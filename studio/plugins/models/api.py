@@ -1,0 +1,184 @@
+"""The Models plugin's public, Qt-free API: what the panel, the CLI and other plugins call.
+
+One :class:`ModelsService` per context root ties the registry, the studio sidecar, detection,
+conversion, quantization and inspection together, and records results in the registry the way
+hafs expects (``"gguf"`` appended to ``formats``; file paths and types in the sidecar only).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.plugins.models.detect import Detection, build_entry, detect_model
+from studio.plugins.models.gguf_info import GGUFInfo, read_gguf_info
+from studio.plugins.models.hf_to_gguf import (
+    ConversionError,
+    ConversionResult,
+    convert_hf_to_gguf,
+    default_output_path,
+)
+from studio.plugins.models.quantize import QuantizeResult, quantize_gguf
+from studio.plugins.models.registry import Registry, RegistryStore, registry_path
+from studio.plugins.models.schema import FIELDS, ModelEntry
+from studio.plugins.models.sidecar import SidecarStore
+
+__all__ = ["FieldComparison", "ModelsService"]
+
+
+@dataclass(frozen=True)
+class FieldComparison:
+    field: str
+    left: Any
+    right: Any
+
+    @property
+    def differs(self) -> bool:
+        return self.left != self.right
+
+
+class ModelsService:
+    """Registry-aware model operations for one hafs context root (``~/.context``)."""
+
+    def __init__(self, context_root: str | os.PathLike[str], read_only: bool = False) -> None:
+        self.context_root = Path(context_root)
+        self.registry = RegistryStore(registry_path(context_root), read_only=read_only)
+        self.sidecar = SidecarStore(self.registry.path)
+
+    # -- reading -------------------------------------------------------------------------
+    def load(self) -> Registry:
+        return self.registry.load()
+
+    def list_models(self, *, text: str = "", role: str | None = None,
+                    location: str | None = None, backend: str | None = None
+                    ) -> list[ModelEntry]:
+        return self.load().filter(text=text, role=role, location=location, backend=backend)
+
+    def list_json(self, **filters: Any) -> dict[str, Any]:
+        """``{"models": [...], "total": N}`` exactly like ``hafs models list --json``."""
+        models = self.list_models(**filters)
+        return {"models": models, "total": len(models)}
+
+    def info(self, model_id: str) -> ModelEntry:
+        return self.load().get(model_id)
+
+    def studio_data(self, model_id: str) -> dict[str, Any]:
+        """Sidecar data of a model (``artifacts``: produced GGUF files with their types)."""
+        return self.sidecar.model(model_id)
+
+    def compare(self, left_id: str, right_id: str) -> list[FieldComparison]:
+        """All 36 fields of two models side by side, in hafs order."""
+        registry = self.load()
+        left, right = registry.get(left_id), registry.get(right_id)
+        return [FieldComparison(key, left[key], right[key]) for key in FIELDS]
+
+    def local_path(self, entry: ModelEntry) -> Path | None:
+        """The first recorded location whose path exists on this machine (primary first)."""
+        locations = entry["locations"] or {}
+        order = [entry["primary_location"], *locations]
+        for key in order:
+            path = locations.get(key)
+            if path and Path(path).expanduser().exists():
+                return Path(path).expanduser()
+        return None
+
+    # -- writing -------------------------------------------------------------------------
+    def detect(self, path: str | os.PathLike[str]) -> Detection:
+        return detect_model(path)
+
+    def register(self, path: str | os.PathLike[str], *, model_id: str | None = None,
+                 name: str | None = None, base: str | None = None, role: str | None = None,
+                 location: str = "mac", replace: bool = False, **overrides: Any) -> ModelEntry:
+        """Detect ``path`` and add it to the registry (``hafs models register``, working)."""
+        detection = detect_model(path)
+        entry = build_entry(detection, model_id=model_id, display_name=name, base_model=base,
+                            role=role, location=location, **overrides)
+        return self.registry.add(entry, replace=replace)
+
+    def remove(self, model_id: str) -> ModelEntry:
+        """Remove the entry (and its sidecar data); files on disk are never touched."""
+        entry = self.registry.remove(model_id)
+        self.sidecar.forget(model_id)
+        return entry
+
+    def set_notes_and_tags(self, model_id: str, notes: str | None = None,
+                           tags: list[str] | None = None) -> ModelEntry:
+        changes: dict[str, Any] = {}
+        if notes is not None:
+            changes["notes"] = notes
+        if tags is not None:
+            changes["tags"] = [t.strip() for t in tags if t.strip()]
+        return self.registry.patch(model_id, **changes)
+
+    def convert(self, model_or_path: str | os.PathLike[str], *, outtype: str = "f16",
+                out: str | os.PathLike[str] | None = None,
+                base_dir: str | os.PathLike[str] | None = None,
+                ctx: JobContext = NULL_CONTEXT) -> ConversionResult:
+        """Convert a registered model (by id) or a folder to GGUF.
+
+        For a LoRA adapter the base model folder comes from ``base_dir`` or, when it is a local
+        folder, from the adapter's ``base_model_name_or_path``; the adapter is merged first.
+        A registered model gets ``"gguf"`` in its formats and the file in the sidecar.
+        """
+        model_id, folder = self._resolve(model_or_path)
+        model_dir, adapter_dir = folder, None
+        if (folder / "adapter_config.json").is_file():
+            adapter_dir = folder
+            base = Path(base_dir) if base_dir else _local_base(folder)
+            if base is None:
+                raise ConversionError(
+                    f"{folder} is a LoRA adapter; its base model is not a local folder. Give the "
+                    "base model folder (base_dir / --base-dir) to merge and convert")
+            model_dir = base
+        target = Path(out) if out else default_output_path(
+            folder if model_id is None else folder.parent / model_id, outtype)
+        result = convert_hf_to_gguf(model_dir, target, outtype, adapter_dir=adapter_dir,
+                                    name=model_id or folder.name, ctx=ctx)
+        if model_id is not None:
+            self._record_gguf(model_id, result.path, outtype.upper())
+        return result
+
+    def quantize(self, source: str | os.PathLike[str], type_name: str = "Q4_K_M", *,
+                 out: str | os.PathLike[str] | None = None, model_id: str | None = None,
+                 ctx: JobContext = NULL_CONTEXT) -> QuantizeResult:
+        """Quantize a GGUF; with ``model_id`` the result is recorded for that model."""
+        result = quantize_gguf(source, out, type_name, ctx=ctx)
+        if model_id is not None:
+            self._record_gguf(model_id, result.path, result.type)
+        return result
+
+    def inspect(self, path: str | os.PathLike[str]) -> GGUFInfo:
+        return read_gguf_info(path)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _resolve(self, model_or_path: str | os.PathLike[str]) -> tuple[str | None, Path]:
+        candidate = Path(model_or_path).expanduser()
+        if candidate.exists():
+            return None, candidate
+        entry = self.info(str(model_or_path))  # UnknownModelError when neither
+        path = self.local_path(entry)
+        if path is None:
+            raise ConversionError(f"model {entry['model_id']!r} has no copy on this machine "
+                                  f"(locations: {', '.join(entry['locations']) or 'none'}); "
+                                  "pull it first")
+        return entry["model_id"], path
+
+    def _record_gguf(self, model_id: str, path: Path, type_name: str) -> None:
+        def add_format(entry: ModelEntry) -> None:
+            if "gguf" not in entry["formats"]:
+                entry["formats"].append("gguf")
+
+        self.registry.edit(model_id, add_format)
+        self.sidecar.add_artifact(model_id, path, "gguf", type_name)
+
+
+def _local_base(adapter_dir: Path) -> Path | None:
+    from studio.plugins.models.hf_to_gguf import LoraAdapter
+
+    base = LoraAdapter(adapter_dir).base_model
+    if base and (Path(base).expanduser() / "config.json").is_file():
+        return Path(base).expanduser()
+    return None

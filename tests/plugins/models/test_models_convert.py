@@ -1,0 +1,142 @@
+"""HF → GGUF converter: llama.cpp's logits match a NumPy forward pass; tokenizers agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tiny_models import (
+    SAMPLE_TEXTS,
+    load_llama,
+    make_checkpoint,
+    reference_logits,
+    write_lora_adapter,
+)
+
+from studio.core.jobs import JobCancelled, JobContext
+from studio.plugins.models.gguf_info import read_gguf_info
+from studio.plugins.models.hf_to_gguf import ConversionError, convert_hf_to_gguf
+
+PROMPT = "hello world def class return the rom bank"
+
+# Largest |llama.cpp - reference| relative to the largest |reference logit|. F32 is limited only
+# by float32 arithmetic; F16/BF16/Q8_0 by weight rounding (and llama.cpp's 8-bit activations for
+# Q8_0 matrix products), measured at roughly a third of these bounds.
+TOLERANCE = {"f32": 1e-5, "f16": 5e-3, "bf16": 3e-2, "q8_0": 6e-2}
+
+CASES = {
+    # id: (arch, tokenizer, options, outtype)
+    "llama-spm-gqa-f32": ("llama", "spm", {}, "f32"),
+    "qwen2-bias-tied-padded-f32": ("qwen2", "bpe", {"tie": True, "pad_vocab_to": 448}, "f32"),
+    "mistral-spm-tied-f16": ("mistral", "spm", {"tie": True}, "f16"),
+    "llama-gpt2-mha-q8_0": ("llama", "bpe", {"n_head_kv": 4}, "q8_0"),
+    "qwen2-bf16-sharded-bf16": ("qwen2", "bpe", {"dtype": "bfloat16", "shards": 2}, "bf16"),
+    "llama-f16-source-f16": ("llama", "spm", {"dtype": "float16"}, "f16"),
+}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def converted(request, tmp_path_factory):
+    arch, tokenizer, options, outtype = CASES[request.param]
+    folder = tmp_path_factory.mktemp("hf") / request.param
+    model = make_checkpoint(folder, arch, tokenizer=tokenizer, **options)
+    result = convert_hf_to_gguf(folder, outtype=outtype)
+    return model, result, load_llama(result.path)
+
+
+def test_logits_match_numpy_reference(converted):
+    model, result, llm = converted
+    ids = model.tokenizer.encode(PROMPT, add_special_tokens=False).ids
+    llm.reset()
+    llm.eval(ids)
+    got = np.asarray(llm.scores[: len(ids)], dtype=np.float64)
+    expected = reference_logits(model.config, model.weights, ids)
+    error = np.abs(got - expected).max() / np.abs(expected).max()
+    assert error < TOLERANCE[result.outtype], f"relative error {error:.2e}"
+    assert (got.argmax(-1) == expected.argmax(-1)).mean() >= 0.8
+
+
+def test_tokenization_matches_tokenizers_library(converted):
+    model, _, llm = converted
+    for text in SAMPLE_TEXTS:
+        expected = model.tokenizer.encode(text, add_special_tokens=False).ids
+        assert llm.tokenize(text.encode(), add_bos=False, special=False) == expected, text
+    # Special tokens are parsed as single control tokens when asked to.
+    special = "<|im_start|>" if "<|im_start|>" in model.tokenizer.get_vocab() else "</s>"
+    assert llm.tokenize(special.encode(), add_bos=False, special=True) == [
+        model.tokenizer.token_to_id(special)]
+
+
+def test_metadata_is_complete(converted):
+    model, result, llm = converted
+    info = read_gguf_info(result.path)
+    arch = info.architecture
+    config = model.config
+    assert arch == ("qwen2" if config["model_type"] == "qwen2" else "llama")
+    meta = info.metadata
+    assert meta[f"{arch}.context_length"] == 256
+    assert meta[f"{arch}.attention.head_count"] == config["num_attention_heads"]
+    assert meta[f"{arch}.attention.head_count_kv"] == config["num_key_value_heads"]
+    assert meta[f"{arch}.rope.freq_base"] == pytest.approx(10000.0)
+    assert meta[f"{arch}.attention.layer_norm_rms_epsilon"] == pytest.approx(1e-5)
+    assert "<|im_start|>" in meta["tokenizer.chat_template"]
+    assert meta["tokenizer.ggml.eos_token_id"] == config["eos_token_id"]
+    assert len(info.array("tokenizer.ggml.tokens")) == config["vocab_size"]
+    assert ("output.weight" in {t.name for t in info.tensors}) != config["tie_word_embeddings"]
+    assert llm.n_vocab() == config["vocab_size"]
+    assert llm.metadata["tokenizer.chat_template"] == meta["tokenizer.chat_template"]
+
+
+def test_lora_adapter_is_merged_before_conversion(tmp_path: Path):
+    model = make_checkpoint(tmp_path / "base", "qwen2", tokenizer="bpe")
+    merged = write_lora_adapter(tmp_path / "adapter", model)
+    result = convert_hf_to_gguf(model.folder, tmp_path / "merged.gguf", "f32",
+                                adapter_dir=tmp_path / "adapter")
+    ids = model.tokenizer.encode(PROMPT, add_special_tokens=False).ids
+    llm = load_llama(result.path)
+    llm.eval(ids)
+    got = np.asarray(llm.scores[: len(ids)], dtype=np.float64)
+    expected = reference_logits(model.config, merged, ids)
+    without = reference_logits(model.config, model.weights, ids)
+    scale = np.abs(expected).max()
+    assert np.abs(got - expected).max() / scale < TOLERANCE["f32"]
+    assert np.abs(without - expected).max() / scale > 1e-2  # the adapter really changed it
+
+
+def test_cancel_leaves_no_file(tmp_path: Path):
+    model = make_checkpoint(tmp_path / "m", "llama")
+    context = JobContext(on_progress=lambda fraction, message: None, min_interval=0)
+    reports: list[float | None] = []
+
+    def cancel_midway(fraction, message):
+        reports.append(fraction)
+        if fraction and fraction > 0.3:
+            context.cancel()
+
+    context._on_progress = cancel_midway
+    out = tmp_path / "out.gguf"
+    with pytest.raises(JobCancelled):
+        convert_hf_to_gguf(model.folder, out, "f16", ctx=context)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no partial file either
+    assert reports and reports[0] == 0.0
+
+
+def test_unsupported_architecture_lists_supported(tmp_path: Path):
+    model = make_checkpoint(tmp_path / "m", "llama")
+    config = (model.folder / "config.json").read_text().replace("LlamaForCausalLM",
+                                                                "GPTNeoXForCausalLM")
+    (model.folder / "config.json").write_text(config)
+    with pytest.raises(ConversionError, match=r"GPTNeoXForCausalLM.*LlamaForCausalLM, "
+                                              r"MistralForCausalLM, Qwen2ForCausalLM"):
+        convert_hf_to_gguf(model.folder)
+
+
+@pytest.mark.parametrize("missing", ["tokenizer.json", "model.safetensors", "config.json"])
+def test_missing_files_are_named(tmp_path: Path, missing: str):
+    model = make_checkpoint(tmp_path / "m", "llama")
+    (model.folder / missing).unlink()
+    with pytest.raises(ConversionError, match=missing.split(".", maxsplit=1)[0]):
+        convert_hf_to_gguf(model.folder)
+    assert not list(tmp_path.glob("*.gguf"))
