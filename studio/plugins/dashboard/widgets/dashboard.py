@@ -35,7 +35,7 @@ class CardFrame(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         title = QLabel(spec.title)
-        title.setProperty("role", "heading")
+        title.setProperty("role", "subheading")
         layout.addWidget(title)
         layout.addWidget(body, 1)
 
@@ -52,7 +52,7 @@ class WelcomePanel(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         heading = QLabel("Welcome to HAFS Studio")
-        heading.setProperty("role", "title")
+        heading.setProperty("role", "heading")
         layout.addWidget(heading)
         text = QLabel(
             "HAFS Studio shows the world of your hafs toolkit: trained models from "
