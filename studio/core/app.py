@@ -131,6 +131,7 @@ class Studio:
         self.commands.load_keybindings(self.paths.keybindings_file)
         plugins.mark_active()
         plugins.call_hook("studio_startup", studio=self)
+        plugins.close_guard()
         self.started = True
         return self
 

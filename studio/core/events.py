@@ -86,6 +86,7 @@ class Subscription:
     latest: bool
     max_pending: int
     bus: EventBus | None = None
+    with_topic: bool = False
     dropped: int = 0
 
     def __post_init__(self) -> None:
@@ -139,12 +140,15 @@ class EventBus:
         batch: bool = False,
         latest: bool = False,
         max_pending: int = 100_000,
+        with_topic: bool = False,
     ) -> Subscription:
         """Call ``callback`` for events whose topic matches ``pattern``.
 
         ``batch`` delivers ``list[Event]`` per drain; ``latest`` keeps only the newest event
         per topic between drains. Both apply to ``thread="main"`` only. ``max_pending`` bounds
         the queue of a stalled subscriber (oldest events are dropped and counted).
+        ``with_topic`` passes ``(topic, event)`` pairs instead of events, for prefix and
+        wildcard subscribers that need to know which dynamic topic an event came on.
         """
         _validate_pattern(pattern)
         if thread not in ("main", "publisher"):
@@ -154,7 +158,7 @@ class EventBus:
         if owner is None:
             owner = self._resolve_owner(callback)
         subscription = Subscription(
-            pattern, callback, owner, thread, batch, latest, max_pending, bus=self
+            pattern, callback, owner, thread, batch, latest, max_pending, self, with_topic
         )
         with self._lock:
             self._subscriptions.append(subscription)
@@ -194,7 +198,8 @@ class EventBus:
         dispatcher = None
         for subscription in routes:
             if subscription.thread == "publisher":
-                self._invoke(subscription, topic, subscription.callback, event)
+                arg = (topic, event) if subscription.with_topic else event
+                self._invoke(subscription, topic, subscription.callback, arg)
                 continue
             with self._lock:
                 pending = subscription._pending
@@ -245,10 +250,12 @@ class EventBus:
             items = list(newest.items())
         if subscription.batch:
             topic = items[0][0] if len(items) == 1 else subscription.pattern
-            self._invoke(subscription, topic, subscription.callback, [e for _, e in items])
+            batch = items if subscription.with_topic else [e for _, e in items]
+            self._invoke(subscription, topic, subscription.callback, batch)
             return len(items)
         for topic, event in items:
-            self._invoke(subscription, topic, subscription.callback, event)
+            arg = (topic, event) if subscription.with_topic else event
+            self._invoke(subscription, topic, subscription.callback, arg)
         return len(items)
 
     def _invoke(

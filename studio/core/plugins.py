@@ -184,12 +184,14 @@ class PluginManager:
         self.allow = _split_names(env.get("HAFS_STUDIO_PLUGINS"))
         self.deny = _split_names(env.get("HAFS_STUDIO_DISABLE_PLUGINS")) or set()
         self._builtins = tuple(builtins)
-        self._load_entry_points = load_entry_points and not safe_mode
+        # Safe mode still lists installed plugins (as disabled) so the user sees what is off.
+        self._load_entry_points = load_entry_points
         self._extra = tuple(extra_plugins)
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self._module_owners: list[tuple[str, str]] = []  # (module prefix, plugin name)
+        self._guard_fd: int | None = None
         self._acting = threading.local()  # the plugin whose code runs now, for attribution
         self.crash_report = self._read_crash_guard()
         bus.owner_resolver = self.owner_of
@@ -407,18 +409,34 @@ class PluginManager:
         self.user_choices.set_enabled(name, enabled)
 
     # -- crash guard ---------------------------------------------------------------------------
+    # One descriptor for the whole start, rewritten in place per plugin and phase: creating and
+    # deleting the file each time cost ~0.25 ms per plugin, a quarter of activating 100 plugins.
     def _enter_guard(self, plugin: str, phase: str) -> None:
         if self.guard_file is None:
             return
         try:
-            self.guard_file.parent.mkdir(parents=True, exist_ok=True)
-            self.guard_file.write_bytes(
-                orjson.dumps({"plugin": plugin, "phase": phase, "pid": os.getpid()})
-            )
+            if self._guard_fd is None:
+                self.guard_file.parent.mkdir(parents=True, exist_ok=True)
+                self._guard_fd = os.open(self.guard_file, os.O_RDWR | os.O_CREAT, 0o600)
+            payload = orjson.dumps({"plugin": plugin, "phase": phase, "pid": os.getpid()})
+            os.ftruncate(self._guard_fd, 0)
+            os.pwrite(self._guard_fd, payload, 0)
         except OSError:
             log.debug("cannot write plugin guard file", exc_info=True)
 
     def _exit_guard(self) -> None:
+        # An empty guard means "no plugin code running": a crash now is not a plugin's fault.
+        if self._guard_fd is not None:
+            try:
+                os.ftruncate(self._guard_fd, 0)
+            except OSError:
+                log.debug("cannot clear plugin guard file", exc_info=True)
+
+    def close_guard(self) -> None:
+        """Start-up is over: remove the guard file (called at the end of ``Studio.start``)."""
+        if self._guard_fd is not None:
+            os.close(self._guard_fd)
+            self._guard_fd = None
         if self.guard_file is not None:
             self.guard_file.unlink(missing_ok=True)
 
@@ -426,8 +444,13 @@ class PluginManager:
         if self.guard_file is None or not self.guard_file.exists():
             return None
         try:
-            data = orjson.loads(self.guard_file.read_bytes())
-            report = CrashReport(str(data["plugin"]), str(data["phase"]), int(data["pid"]))
+            raw = self.guard_file.read_bytes()
+            data = orjson.loads(raw) if raw else None
+            report = (
+                CrashReport(str(data["plugin"]), str(data["phase"]), int(data["pid"]))
+                if data
+                else None
+            )
         except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             report = None
         self.guard_file.unlink(missing_ok=True)

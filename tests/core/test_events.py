@@ -189,3 +189,27 @@ def test_owner_is_resolved_from_the_callback_when_not_given():
 def test_batch_requires_main_thread_delivery():
     with pytest.raises(ValueError, match="thread='main'"):
         EventBus().subscribe("a", print, thread="publisher", batch=True)
+
+
+def test_with_topic_tells_prefix_subscribers_where_an_event_came_from():
+    dispatcher = ManualDispatcher()
+    bus = EventBus(dispatcher)
+    direct: list[tuple[str, str]] = []
+    batches: list[list[tuple[str, str]]] = []
+    bus.subscribe(
+        "metrics.*",
+        lambda pair: direct.append((pair[0], pair[1].name)),
+        thread="publisher",
+        with_topic=True,
+    )
+    bus.subscribe(
+        "metrics.*",
+        lambda items: batches.append([(t, e.name) for t, e in items]),
+        batch=True,
+        with_topic=True,
+    )
+    bus.publish(Message(name="a"), topic="metrics.run-1")
+    bus.publish(Message(name="b"), topic="metrics.run-2")
+    dispatcher.run()
+    assert direct == [("metrics.run-1", "a"), ("metrics.run-2", "b")]
+    assert batches == [[("metrics.run-1", "a"), ("metrics.run-2", "b")]]

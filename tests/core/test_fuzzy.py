@@ -118,11 +118,27 @@ def test_highlight_prefers_word_starts():
 
 def test_thousands_of_commands_filter_fast_enough_for_typing():
     rng = random.Random(7)
-    words = ["open", "show", "toggle", "model", "deploy", "training", "data", "cancel",
-             "jobs", "view", "panel", "layout", "reset", "theme", "convert", "gguf", "server"]
+    words = [
+        "open",
+        "show",
+        "toggle",
+        "model",
+        "deploy",
+        "training",
+        "data",
+        "cancel",
+        "jobs",
+        "view",
+        "panel",
+        "layout",
+        "reset",
+        "theme",
+        "convert",
+        "gguf",
+        "server",
+    ]
     items = [
-        " ".join(rng.choice(words).title() for _ in range(rng.randint(2, 6)))
-        for _ in range(3000)
+        " ".join(rng.choice(words).title() for _ in range(rng.randint(2, 6))) for _ in range(3000)
     ]
     start = time.perf_counter()
     for query in ("t", "to", "tog", "togg", "toggle p"):

@@ -158,7 +158,7 @@ def test_crash_guard_names_the_plugin_that_was_loading(studio_home, tmp_path):
     assert not guard.exists()
 
 
-def test_guard_file_exists_only_while_a_plugin_runs(studio_home, tmp_path):
+def test_guard_names_a_plugin_only_while_it_runs(studio_home, tmp_path):
     guard = tmp_path / "guard.json"
     observed = []
 
@@ -179,7 +179,23 @@ def test_guard_file_exists_only_while_a_plugin_runs(studio_home, tmp_path):
     manager.call_register("studio_register_views", lambda plugin, spec: None)
     assert observed[0]["plugin"] == "watched"
     assert observed[0]["phase"] == "activate"
+    assert guard.read_bytes() == b""  # between plugins: nobody to blame
+    manager.close_guard()
     assert not guard.exists()
+
+
+def test_an_empty_guard_left_by_a_crash_blames_no_plugin(tmp_path):
+    guard = tmp_path / "plugin-guard.json"
+    guard.write_bytes(b"")
+    manager = PluginManager(
+        EventBus(), guard_file=guard, builtins=(), load_entry_points=False, environ={}
+    )
+    assert manager.crash_report is None
+    assert not guard.exists()
+
+
+def test_a_started_studio_leaves_no_guard_file(studio):
+    assert not studio.paths.plugin_guard_file.exists()
 
 
 def test_guard_marks_plugin_errored_on_factory_failure(studio_factory):

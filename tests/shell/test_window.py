@@ -189,7 +189,7 @@ def test_a_failing_view_factory_shows_the_error_and_the_app_keeps_working(qtbot,
     assert window.show_view("crashy.view") is None  # the user opens its tab
     assert isinstance(window.docks["crashy.view"].widget(), ViewErrorPanel)
     assert studio.plugins.records["crashy"].state.value == "errored"
-    assert window.docks["dashboard.home"].materialized
+    qtbot.waitUntil(lambda: window.docks["dashboard.home"].materialized)
     window.switch_workspace("models")
     assert window.workspace == "models"
     shell.shutdown()

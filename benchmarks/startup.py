@@ -1,0 +1,283 @@
+"""Cold start to first painted window: HAFS Studio (all built-in plugins) vs a bare QMainWindow.
+
+Each start is a fresh ``python`` process (``QT_QPA_PLATFORM=offscreen``); the two kinds
+alternate, so drift on the machine affects both alike. For every start we record:
+
+* ``spawn_to_paint_ms``: from the parent's clock just before it spawns the child to the moment
+  the child's window finished its first paint, i.e. what a user waits for. Measured with the
+  wall clock shared by both processes.
+* ``in_process_ms``: the same end point, from the first line of the child script (so without
+  the interpreter's own start).
+* ``wall_ms``: the parent's ``perf_counter`` around the whole subprocess (spawn to exit; the
+  child exits with ``os._exit`` right after the paint so teardown is not counted).
+
+"First paint" is the first ``Paint`` event of the window plus ``QTimer.singleShot(0)``: by then
+the whole repaint that event belonged to has finished. The studio child builds ``Studio`` +
+``StudioShell`` + ``window.show()`` itself (what ``hafs-studio`` does, minus ``--screenshot``)
+with a fresh studio home (first-run state, no saved layouts) and only the built-in plugins.
+
+    python benchmarks/startup.py [--repeats 7] [--profile]
+
+``--profile`` also prints the slowest imports (``-X importtime``) and a cProfile summary of one
+studio start. Goal: studio / bare ≤ 1.3 (median spawn-to-paint).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+_T0 = time.perf_counter()  # first line of the child script: "in process" starts here
+
+# name -> (child kind, studio home). "studio" is a usual start: the home already exists from an
+# earlier run (icon cache filled, as for any returning user); "studio-first-run" gets a new
+# empty home every time, like the very first launch after installing.
+VARIANTS = {
+    "bare": ("bare", "fresh"),
+    "studio": ("studio", "persistent"),
+    "studio-first-run": ("studio", "fresh"),
+}
+GOAL_RATIO = 1.3
+WINDOW_SIZE = (1600, 1000)
+
+
+# -- the measured child ------------------------------------------------------------------
+def _since_t0_ms() -> float:
+    return (time.perf_counter() - _T0) * 1000
+
+
+def _child(kind: str, profile_path: str | None) -> None:
+    marks: dict[str, float] = {}
+    profiler = None
+    if profile_path:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    window, app = (_build_studio if kind == "studio" else _build_bare)(marks)
+    _report_after_first_paint(app, window, marks, profiler, profile_path)
+
+
+def _build_bare(marks: dict[str, float]) -> tuple:
+    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+    marks["imports"] = _since_t0_ms()
+    app = QApplication([sys.argv[0]])
+    marks["qapplication"] = _since_t0_ms()
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("bare QMainWindow"))
+    window.resize(*WINDOW_SIZE)
+    marks["window_built"] = _since_t0_ms()
+    return window, app
+
+
+def _build_studio(marks: dict[str, float]) -> tuple:
+    from PySide6.QtWidgets import QApplication
+
+    from studio.core.app import Studio
+    from studio.core.context import resolve_context_root
+    from studio.shell.app import StudioShell
+
+    marks["imports"] = _since_t0_ms()
+    app = QApplication([sys.argv[0]])
+    app.setApplicationName("HAFS Studio")
+    marks["qapplication"] = _since_t0_ms()
+    # Built-ins only, whatever else is installed in this environment.
+    studio = Studio(context=resolve_context_root(None), load_entry_points=False).start()
+    marks["core_started"] = _since_t0_ms()
+    shell = StudioShell(studio, restore_session=False)
+    window = shell.start()
+    window.resize(*WINDOW_SIZE)
+    marks["window_built"] = _since_t0_ms()
+    window._bench_keep = (studio, shell)  # keep them alive until the process exits
+    return window, app
+
+
+def _report_after_first_paint(app, window, marks, profiler, profile_path) -> None:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    def done() -> None:
+        marks["first_paint_done"] = _since_t0_ms()
+        spawn_ns = int(os.environ.get("HAFS_BENCH_SPAWN_NS", "0"))
+        result = {
+            "in_process_ms": marks["first_paint_done"],
+            "spawn_to_paint_ms": (time.time_ns() - spawn_ns) / 1e6 if spawn_ns else None,
+            "marks_ms": marks,
+        }
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
+        print(json.dumps(result), flush=True)
+        os._exit(0)  # teardown is not part of start-up
+
+    class FirstPaint(QObject):
+        seen = False
+
+        def eventFilter(self, obj, event) -> bool:
+            if (not self.seen and event.type() == QEvent.Type.Paint
+                    and hasattr(obj, "window") and obj.window() is window):
+                self.seen = True
+                marks["first_paint_event"] = _since_t0_ms()
+                QTimer.singleShot(0, done)
+            return False
+
+    watcher = FirstPaint()
+    app.installEventFilter(watcher)
+    window._bench_watcher = watcher
+    QTimer.singleShot(60_000, lambda: os._exit(3))  # never hang a benchmark run
+    window.show()
+    marks["shown"] = _since_t0_ms()
+    app.exec()
+
+
+# -- the parent: spawn, alternate, summarize -------------------------------------------------
+def _spawn(kind: str, scratch, home: str | None = None, extra_args: tuple[str, ...] = (),
+           python_flags=()) -> tuple:
+    import subprocess
+    import tempfile
+
+    from _common import child_environment
+
+    home = home or tempfile.mkdtemp(prefix="home-", dir=scratch)
+    env = child_environment(
+        HAFS_STUDIO_HOME=home,
+        HAFS_CONTEXT_ROOT=os.path.join(home, "context"),
+        HAFS_BENCH_SPAWN_NS=str(time.time_ns()),
+    )
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, *python_flags, __file__, "--child", kind, *extra_args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    wall_ms = (time.perf_counter() - start) * 1000
+    if result.returncode != 0:
+        raise RuntimeError(f"{kind} child failed ({result.returncode}):\n{result.stderr}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data["wall_ms"] = wall_ms
+    return data, result.stderr
+
+
+def measure(repeats: int) -> dict:
+    import tempfile
+
+    from _common import median
+
+    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    with tempfile.TemporaryDirectory(prefix="hafs-startup-") as scratch:
+        persistent = os.path.join(scratch, "persistent-home")
+        homes = {"persistent": persistent, "fresh": None}
+        for kind, home in VARIANTS.values():  # warm-up: .pyc, file cache, icon cache; not counted
+            _spawn(kind, scratch, homes[home])
+        names = list(VARIANTS)
+        for index in range(repeats):
+            order = names if index % 2 == 0 else names[::-1]
+            for name in order:
+                kind, home = VARIANTS[name]
+                runs[name].append(_spawn(kind, scratch, homes[home])[0])
+    summary = {}
+    for name, items in runs.items():
+        summary[name] = {
+            metric: median([run[metric] for run in items])
+            for metric in ("spawn_to_paint_ms", "in_process_ms", "wall_ms")
+        }
+        summary[name]["phases_ms"] = {
+            mark: median([run["marks_ms"][mark] for run in items])
+            for mark in items[0]["marks_ms"]
+        }
+    bare = summary["bare"]
+    ratios = {
+        name: {metric: summary[name][metric] / bare[metric]
+               for metric in ("spawn_to_paint_ms", "in_process_ms", "wall_ms")}
+        for name in VARIANTS if name != "bare"
+    }
+    return {
+        "repeats": repeats,
+        "goal_ratio": GOAL_RATIO,
+        "ratio_spawn_to_paint": ratios["studio"]["spawn_to_paint_ms"],
+        "ratios": ratios,
+        "overhead_ms": summary["studio"]["spawn_to_paint_ms"] - bare["spawn_to_paint_ms"],
+        "median": summary,
+        "runs": runs,
+    }
+
+
+def profile(top: int = 15) -> dict:
+    """Where a studio start spends its time: slowest imports and a cProfile summary."""
+    import io
+    import pstats
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="hafs-startup-profile-") as scratch:
+        home = os.path.join(scratch, "home")
+        _spawn("studio", scratch, home)  # fill the icon cache: profile a usual start
+        _, stderr = _spawn("studio", scratch, home, python_flags=("-X", "importtime"))
+        prof = os.path.join(scratch, "studio.prof")
+        _spawn("studio", scratch, home, extra_args=("--cprofile", prof))
+        buffer = io.StringIO()
+        stats = pstats.Stats(prof, stream=buffer)
+        stats.sort_stats("cumulative").print_stats(top * 2)
+    imports = _parse_importtime(stderr)
+    by_package: dict[str, float] = {}
+    for name, self_ms, _ in imports:
+        root = name.split(".")[0]
+        by_package[root] = by_package.get(root, 0.0) + self_ms
+    studio_modules = sorted((i for i in imports if i[0].startswith("studio")),
+                            key=lambda item: -item[2])
+    return {
+        "import_self_ms_by_package": sorted(
+            ((name, round(ms, 1)) for name, ms in by_package.items()), key=lambda i: -i[1])[:top],
+        "studio_modules_cumulative_ms": [(n, round(c, 1)) for n, _, c in studio_modules[:top]],
+        "cprofile_cumulative": buffer.getvalue(),
+    }
+
+
+def _parse_importtime(stderr: str) -> list[tuple[str, float, float]]:
+    """(module, self ms, cumulative ms) for each line of ``-X importtime`` output."""
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "[us]" in line:
+            continue
+        self_us, cumulative_us, name = line.removeprefix("import time:").split("|")
+        rows.append((name.strip(), int(self_us) / 1000, int(cumulative_us) / 1000))
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=7, help="starts of each kind (>= 5)")
+    parser.add_argument("--profile", action="store_true", help="also profile one studio start")
+    options = parser.parse_args(argv)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _common import print_table, write_results
+
+    result = measure(max(5, options.repeats))
+    rows = [
+        [name, m["spawn_to_paint_ms"], m["in_process_ms"], m["wall_ms"],
+         result["ratios"].get(name, {}).get("spawn_to_paint_ms", 1.0)]
+        for name, m in result["median"].items()
+    ]
+    print_table(["start", "spawn→paint ms", "in-process ms", "wall ms", "x bare"], rows,
+                f"Cold start to first paint, median of {result['repeats']} (offscreen)")
+    print(f"studio / bare: {result['ratio_spawn_to_paint']:.2f}x (goal ≤ {GOAL_RATIO}x); "
+          f"the studio takes {result['overhead_ms']:.0f} ms more")
+    phases = result["median"]["studio"]["phases_ms"]
+    print_table(["studio phase", "ms since script start"], [[k, v] for k, v in phases.items()])
+    if options.profile:
+        result["profile"] = profile()
+        print_table(["package", "import self ms"], result["profile"]["import_self_ms_by_package"])
+        print_table(["studio module", "import cumulative ms"],
+                    result["profile"]["studio_modules_cumulative_ms"])
+        print("\n" + result["profile"]["cprofile_cumulative"][:6000])
+    print(f"\nwrote {write_results('startup', result)}")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        args = sys.argv[2:]
+        _child(args[0], args[2] if args[1:2] == ["--cprofile"] else None)
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,111 @@
+"""The hook implementations of Hello Studio: what it adds to HAFS Studio.
+
+The studio imports this module (the entry point's value), then calls each ``studio_register_*``
+hook once with a ``register`` callable, then ``studio_startup``. Everything Qt is imported inside
+the factories, so the CLI and ``plugins list`` never load a widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hello_studio.greeting import Greeted, make_greeting, settings_section
+from studio import hookimpl
+from studio.core.contributions import (
+    CliCommandSpec,
+    CommandSpec,
+    DashboardCardSpec,
+    SettingsSectionSpec,
+    ViewSpec,
+)
+from studio.shell.api import current_shell  # Qt-free: only the shell's handle, if any
+
+if TYPE_CHECKING:
+    from studio.core.app import Studio
+
+GREET_COMMAND = "hello.greet"
+VIEW_ID = "hello.main"
+
+
+class _Session:
+    """The running studio, captured at ``studio_startup``.
+
+    Registration hooks run before the studio is handed to plugins, and command handlers take no
+    arguments, so handlers read the studio from here. Cleared at ``studio_shutdown``.
+    """
+
+    studio: Studio | None = None
+
+
+@hookimpl
+def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) -> None:
+    register(settings_section())
+
+
+@hookimpl
+def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
+    # Every command is in the palette (Ctrl+Shift+P) as "Hello: Greet"; `menu` adds it to a
+    # menu too, and users may rebind the shortcut in keybindings.conf.
+    register(CommandSpec(
+        GREET_COMMAND, "Greet", greet, shortcut="Ctrl+Alt+H", category="Hello",
+        icon="mdi6.hand-wave-outline", menu="Help",
+        description="Show the Hello greeting in the status bar and publish hello.greeted",
+        enabled_when=lambda: _Session.studio is not None,
+    ))
+
+
+@hookimpl
+def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
+    register(ViewSpec(
+        VIEW_ID, "Hello", _hello_view, icon="mdi6.hand-wave-outline", area="right",
+        workspaces=("dashboard", "analysis"),
+        description="A greeting and a live count of event-bus traffic by topic",
+    ))
+
+
+@hookimpl
+def studio_register_dashboard_cards(register: Callable[[DashboardCardSpec], None]) -> None:
+    register(DashboardCardSpec("hello.card", "Hello", _hello_card, order=90))
+
+
+@hookimpl
+def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
+    from hello_studio.cli import app  # typer is loaded only when the CLI starts
+
+    register(CliCommandSpec("hello", app, help="Commands of the Hello example plugin."))
+
+
+@hookimpl
+def studio_startup(studio: Studio) -> None:
+    _Session.studio = studio
+
+
+@hookimpl
+def studio_shutdown(studio: Studio) -> None:
+    _Session.studio = None
+
+
+def greet() -> str:
+    """Handler of ``hello.greet``: publish the greeting and show it in the window, if any."""
+    studio = _Session.studio
+    if studio is None:
+        raise RuntimeError("Hello Studio is not started")
+    text = make_greeting(studio.settings, studio.context.path)
+    studio.bus.publish(Greeted(text=text))
+    shell = current_shell()
+    if shell is not None:
+        shell.post_message(text)
+    return text
+
+
+def _hello_view(context: Any) -> Any:
+    from hello_studio.widgets.hello_view import HelloView
+
+    return HelloView(context)
+
+
+def _hello_card(context: Any) -> Any:
+    from hello_studio.widgets.card import HelloCard
+
+    return HelloCard(context)
