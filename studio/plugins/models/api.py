@@ -8,6 +8,8 @@ hafs expects (``"gguf"`` appended to ``formats``; file paths and types in the si
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,14 @@ from studio.plugins.models.registry import Registry, RegistryStore, registry_pat
 from studio.plugins.models.schema import FIELDS, ModelEntry
 from studio.plugins.models.sidecar import SidecarStore
 
-__all__ = ["FieldComparison", "ModelsService"]
+__all__ = [
+    "FieldComparison",
+    "ModelAction",
+    "ModelsService",
+    "model_actions",
+    "register_model_action",
+    "unregister_model_action",
+]
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,54 @@ class FieldComparison:
     @property
     def differs(self) -> bool:
         return self.left != self.right
+
+
+@dataclass(frozen=True)
+class ModelAction:
+    """An action offered on a model in the Models panel (context menu and Actions menu).
+
+    The hook point for other plugins: the deployment plugin adds "Deploy…" and "Test…" with
+    :func:`register_model_action` from its ``studio_startup``. ``handler(studio, entry)`` runs
+    on the GUI thread and should submit a job for anything slow; ``enabled_when(entry)`` decides
+    whether the action is offered for the selected entry.
+    """
+
+    id: str
+    title: str
+    handler: Callable[[Any, ModelEntry], Any]
+    icon: str = "mdi6.play-outline"
+    enabled_when: Callable[[ModelEntry], bool] | None = None
+    order: int = 100
+    plugin: str = ""
+
+    def enabled_for(self, entry: ModelEntry) -> bool:
+        try:
+            return self.enabled_when is None or bool(self.enabled_when(entry))
+        except Exception:  # a plugin's predicate must not break the menu
+            return False
+
+
+_actions: dict[str, ModelAction] = {}
+_actions_lock = threading.Lock()
+
+
+def register_model_action(action: ModelAction) -> ModelAction:
+    """Offer ``action`` on models; an id registered twice replaces the older action."""
+    with _actions_lock:
+        _actions[action.id] = action
+    return action
+
+
+def unregister_model_action(action_id: str) -> None:
+    with _actions_lock:
+        _actions.pop(action_id, None)
+
+
+def model_actions(entry: ModelEntry | None = None) -> list[ModelAction]:
+    """Registered actions by ``order`` (only those enabled for ``entry`` when given)."""
+    with _actions_lock:
+        actions = sorted(_actions.values(), key=lambda a: (a.order, a.title))
+    return [a for a in actions if entry is None or a.enabled_for(entry)]
 
 
 class ModelsService:
