@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from studio.core.contributions import ThemeSpec
 from studio.core.events import EventBus
+from studio.core.theme_qss import generate_qss, indicator_icons
 from studio.core.themes import (
     DEFAULT_THEME_ID,
     ChartColors,
@@ -35,8 +36,6 @@ from studio.core.themes import (
     ThemeError,
     chart_colors,
     fallback_theme,
-    generate_qss,
-    indicator_icons,
     palette_roles,
     resolve_theme,
 )

@@ -14,6 +14,7 @@ import pytest
 import studio
 from studio.core import themes
 from studio.core.contributions import ThemeSpec
+from studio.core.theme_qss import generate_qss
 from studio.core.themes import (
     REQUIRED_TOKENS,
     SERIES_COUNT,
@@ -25,7 +26,6 @@ from studio.core.themes import (
     contrast_ratio,
     ensure_contrast,
     fallback_theme,
-    generate_qss,
     load_theme_dir,
     load_theme_file,
     palette_roles,

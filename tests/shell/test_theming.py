@@ -39,7 +39,8 @@ from PySide6.QtWidgets import (
 import studio
 from studio.core.contributions import ThemeSpec
 from studio.core.events import EventBus
-from studio.core.themes import ThemeChanged, builtin_theme_dir, generate_qss, load_theme_dir
+from studio.core.theme_qss import generate_qss
+from studio.core.themes import ThemeChanged, builtin_theme_dir, load_theme_dir
 from studio.shell import theming
 from studio.shell.theming import (
     ThemeManager,
