@@ -59,6 +59,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("themes", "studio.plugins.themes.plugin"),
     ("dashboard", "studio.plugins.dashboard.plugin"),
     ("jobs", "studio.plugins.jobs.plugin"),
+    ("models", "studio.plugins.models.plugin"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import logging
 import re
@@ -279,7 +280,8 @@ def test_resources_dir_checkout_then_package_data(monkeypatch):
     assert (themes.resources_dir() / "themes" / "cobalt.json").is_file()
     # Installed layout: no resources/ beside the package, so the package data path is used.
     monkeypatch.setattr(themes, "__file__", "/nonexistent/site-packages/studio/core/themes.py")
-    assert themes.resources_dir() == Path(studio.__file__).parent / "resources"
+    package_data = importlib.resources.files("studio") / "resources"
+    assert themes.resources_dir() == Path(str(package_data))
 
 
 # -- what Qt needs ------------------------------------------------------------------------

@@ -1,0 +1,173 @@
+"""The live registry of one studio process: loaded off the GUI thread, reloaded on change.
+
+Every Models view, card and command shares one :class:`ModelsState` per studio (see
+:func:`models_state`). It reads registry.json (and the sidecar) on a background thread, keeps
+the newest :class:`RegistrySnapshot` and publishes it on the bus (``models.registry``); views
+subscribe and repaint. The file watcher (``studio.watcher``, a 250 ms stat poll) triggers a
+reload when hafs, the CLI or another window writes, so external edits appear within a second.
+A damaged registry produces a snapshot with ``error`` set and ``read_only`` true: views show the
+message (file:line:col) and disable every write.
+
+Qt-free: the bus hands snapshots to the GUI thread in the shell; views re-emit them through a
+Qt signal so they are safe in tests without the shell's dispatcher too.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from studio.core.events import Event
+from studio.plugins.models.api import ModelsService
+from studio.plugins.models.registry import RegistryError
+from studio.plugins.models.schema import ModelEntry
+
+if TYPE_CHECKING:
+    from studio.core.app import Studio
+
+__all__ = [
+    "ModelSelected",
+    "ModelsState",
+    "RegistrySnapshot",
+    "close_models_state",
+    "models_state",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySnapshot(Event):
+    """The registry as last read. ``models`` keeps the file's order."""
+
+    topic = "models.registry"
+    models: tuple[ModelEntry, ...] = ()
+    studio_data: dict[str, dict[str, Any]] = field(default_factory=dict)
+    updated_at: str = ""
+    path: str = ""
+    error: str | None = None
+    read_only: bool = False
+    generation: int = 0
+    loaded: bool = False  # False until the first read finished
+
+    def get(self, model_id: str) -> ModelEntry | None:
+        return next((m for m in self.models if m["model_id"] == model_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSelected(Event):
+    """The user selected a model in the list (the details view and other plugins follow)."""
+
+    topic = "models.selected"
+    model_id: str | None = None
+
+
+class ModelsState:
+    """Shared, asynchronously refreshed view of the registry for one studio."""
+
+    def __init__(self, studio: Studio, read_only: bool = False) -> None:
+        self.studio = studio
+        self.service = ModelsService(studio.context.path, read_only=read_only)
+        self.snapshot = RegistrySnapshot(path=str(self.service.registry.path))
+        self.selected: str | None = None
+        self.job_ids: set[int] = set()  # jobs started from the Models views (the job strip)
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._reload_pending = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="models-registry")
+        self._watches = [studio.watcher.watch(path, lambda _path: self.refresh())
+                         for path in (self.service.registry.path, self.service.sidecar.path)]
+
+    # -- reading -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload in the background; requests arriving during a load fold into one more."""
+        with self._lock:
+            if self._reload_pending:
+                return
+            self._reload_pending = True
+        self._executor.submit(self._reload)
+
+    def reload_now(self) -> RegistrySnapshot:
+        """Read synchronously (CLI, tests and worker threads only; never on the GUI thread)."""
+        return self._reload()
+
+    def _reload(self) -> RegistrySnapshot:
+        with self._lock:
+            self._reload_pending = False
+            self._generation += 1
+            generation = self._generation
+        service = self.service
+        path = str(service.registry.path)
+        try:
+            registry = service.load()
+            snapshot = RegistrySnapshot(
+                models=tuple(registry.models.values()), studio_data=service.sidecar.load(),
+                updated_at=registry.updated_at, path=path,
+                read_only=service.registry.read_only, generation=generation, loaded=True)
+        except RegistryError as exc:
+            # Keep showing the last good entries (read-only) next to the error.
+            snapshot = RegistrySnapshot(path=path, error=str(exc), read_only=True,
+                                        generation=generation, loaded=True,
+                                        models=self.snapshot.models,
+                                        studio_data=self.snapshot.studio_data)
+        except OSError as exc:
+            snapshot = RegistrySnapshot(path=path, error=f"{path}: {exc}", read_only=True,
+                                        generation=generation, loaded=True)
+        with self._lock:
+            if generation < self.snapshot.generation:
+                return self.snapshot  # a newer read already landed
+            self.snapshot = snapshot
+        self.studio.bus.publish(snapshot)
+        return snapshot
+
+    # -- selection -----------------------------------------------------------------------
+    def select(self, model_id: str | None) -> None:
+        if model_id != self.selected:
+            self.selected = model_id
+            self.studio.bus.publish(ModelSelected(model_id=model_id))
+
+    def selected_entry(self) -> ModelEntry | None:
+        return self.snapshot.get(self.selected) if self.selected else None
+
+    # -- writing -------------------------------------------------------------------------
+    def run_write(self, title: str, work: Callable[..., Any], *args: Any) -> Any:
+        """Submit ``work(ctx, *args)`` as a job and reload the registry when it ends."""
+
+        def job(ctx: Any) -> Any:
+            try:
+                return work(ctx, *args)
+            finally:
+                self.refresh()
+
+        submitted = self.studio.jobs.submit(title, job)
+        self.job_ids.add(submitted.id)
+        return submitted
+
+    def close(self) -> None:
+        for handle in self._watches:
+            handle.cancel()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+_states: weakref.WeakKeyDictionary[Any, ModelsState] = weakref.WeakKeyDictionary()
+_states_lock = threading.Lock()
+
+
+def models_state(studio: Studio) -> ModelsState:
+    """The studio's shared state, created (and its first load started) on first use."""
+    with _states_lock:
+        state = _states.get(studio)
+        if state is None:
+            state = ModelsState(studio)
+            _states[studio] = state
+            state.refresh()
+    return state
+
+
+def close_models_state(studio: Studio) -> None:
+    with _states_lock:
+        state = _states.pop(studio, None)
+    if state is not None:
+        state.close()

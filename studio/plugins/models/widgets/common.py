@@ -1,0 +1,196 @@
+"""Pieces every Models view uses: the bus → Qt bridge, background calls, badges, banners."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from studio.core.jobs import JobUpdated
+from studio.plugins.models.present import role_color
+from studio.plugins.models.state import ModelSelected, ModelsState, RegistrySnapshot
+from studio.shell.theming import current_theme
+
+__all__ = ["Background", "ErrorBanner", "RoleBadgeDelegate", "StateListener", "badge_text_color",
+           "muted_label"]
+
+
+class StateListener(QObject):
+    """Re-emits the models state's bus events as Qt signals on the GUI thread.
+
+    The shell's dispatcher already delivers ``thread="main"`` events on the GUI thread; without
+    it (tests, embedding) they arrive on the publishing thread, and the queued signal hop makes
+    both cases safe. Subscriptions end with the owning widget.
+    """
+
+    snapshot = Signal(object)  # RegistrySnapshot
+    selected = Signal(object)  # str | None
+    jobs = Signal(object)  # list[JobUpdated]
+
+    def __init__(self, state: ModelsState, parent: QObject, *, jobs: bool = False) -> None:
+        super().__init__(parent)
+        bus = state.studio.bus
+        self._subscriptions = [
+            bus.subscribe(RegistrySnapshot.topic, self._on_snapshot, owner="models",
+                          latest=True),
+            bus.subscribe(ModelSelected.topic, self._on_selected, owner="models", latest=True),
+        ]
+        if jobs:
+            self._subscriptions.append(bus.subscribe(JobUpdated.topic, self.jobs.emit,
+                                                     owner="models", batch=True))
+        parent.destroyed.connect(lambda *_: self.close())
+
+    def _on_snapshot(self, event: RegistrySnapshot | list[RegistrySnapshot]) -> None:
+        self.snapshot.emit(event[-1] if isinstance(event, list) else event)
+
+    def _on_selected(self, event: ModelSelected | list[ModelSelected]) -> None:
+        self.selected.emit((event[-1] if isinstance(event, list) else event).model_id)
+
+    def close(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._subscriptions = []
+
+
+class Background(QObject):
+    """Run ``fn()`` on a worker thread; ``done(result, error)`` arrives on the GUI thread.
+
+    For short reads (detect a folder, parse a GGUF header, find a loss curve) that must not
+    block the UI but are too small to be jobs in the Jobs view.
+    """
+
+    done = Signal(int, object, object)
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._token = 0
+        self._pending: dict[int, Callable[[Any, Exception | None], None]] = {}
+        self.done.connect(self._deliver)
+
+    def run(self, fn: Callable[[], Any], on_done: Callable[[Any, Exception | None], None]
+            ) -> None:
+        """Start ``fn``; an earlier call still running is superseded (its answer dropped)."""
+        self._token += 1
+        token = self._token
+        self._pending = {token: on_done}
+
+        def work() -> None:
+            try:
+                result, error = fn(), None
+            except Exception as exc:  # shown by the caller
+                result, error = None, exc
+            self.done.emit(token, result, error)
+
+        threading.Thread(target=work, name="models-background", daemon=True).start()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def _deliver(self, token: int, result: Any, error: Any) -> None:
+        callback = self._pending.pop(token, None)
+        if callback is not None:
+            callback(result, error)
+
+
+def badge_text_color(background: str) -> QColor:
+    colour = QColor(background)
+    return QColor("#101010") if colour.lightnessF() > 0.6 else QColor("#ffffff")
+
+
+class RoleBadgeDelegate(QStyledItemDelegate):
+    """Draws the role as a rounded badge in hafs' colours (asm orange, debug purple, …)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = opt.text
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        if not text:
+            return
+        metrics = opt.fontMetrics
+        width = metrics.horizontalAdvance(text) + 14
+        height = metrics.height() + 4
+        rect = QRect(0, 0, min(width, opt.rect.width() - 8), height)
+        rect.moveCenter(opt.rect.center())
+        rect.moveLeft(opt.rect.left() + 6)
+        colour = QColor(role_color(text))
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(rect, height / 2, height / 2)
+        painter.setPen(badge_text_color(colour.name()))
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width() + 16, hint.height() + 4)
+
+
+class ErrorBanner(QFrame):
+    """A strip across the top of a view: what is wrong and that the view is read-only."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelsErrorBanner")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.label)
+        self.restyle()
+        self.hide()
+
+    def restyle(self) -> None:
+        theme = current_theme()
+        self.setStyleSheet(
+            f"#modelsErrorBanner {{ background-color: {theme['surface.raised']}; "
+            f"border: 1px solid {theme['error']}; border-radius: 4px; }}"
+            f"#modelsErrorBanner QLabel {{ color: {theme['text']}; }}")
+
+    def show_error(self, message: str | None) -> None:
+        if not message:
+            self.hide()
+            return
+        self.label.setText(f"<b>Registry is read-only:</b> {_escape(message)}<br>"
+                           "Fix the file (a copy is kept as <code>registry.json.bak</code>); "
+                           "the list reloads by itself.")
+        self.show()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def muted_label(text: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "muted")
+    label.setWordWrap(wrap)
+    return label
+
+
+def palette_color(role: QPalette.ColorRole) -> QColor:
+    return QApplication.palette().color(role)
