@@ -68,19 +68,23 @@ def run_job(
     )
     try:
         with progress:
-            job = studio.jobs.submit(title, fn, *args, **kwargs)
-            job_ref["job"] = job
-            if job.state.finished:
-                finished.set()
             try:
+                job_ref["job"] = studio.jobs.submit(title, fn, *args, **kwargs)
+                if job_ref["job"].state.finished:
+                    finished.set()
                 while not finished.wait(0.1):
                     pass
             except KeyboardInterrupt:
+                # Ctrl+C can land before submit() returned: then the newest job is ours.
+                job = job_ref.get("job") or studio.jobs.jobs()[-1]
+                job_ref["job"] = job
                 job.cancel()
                 progress.update(task, message="cancelling…")
-                finished.wait()
+                if job.future is not None:
+                    job.future.result()
     finally:
         subscription.unsubscribe()
+    job = job_ref["job"]
     if job.future is not None:
         job.future.result()
     if job.state is JobState.SUCCEEDED:
