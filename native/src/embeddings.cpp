@@ -1,0 +1,262 @@
+#include "embeddings.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cpu_features.h"
+#include "parallel.h"
+#include "simd_kernels.h"
+
+namespace hafs {
+namespace {
+
+constexpr std::size_t kQueryBlock = 32;   // queries scored together (their rows stay in L1/L2)
+constexpr std::size_t kRowBlock = 256;    // rows scored together (~384 KB of float32 at d=384)
+constexpr std::size_t kRowsPerTask = 8192;
+
+// Portable fallbacks with the same per-pair arithmetic in every position of the block.
+void dot_f32_block_scalar(const float* q, std::size_t nq, const float* x, std::size_t nx, std::size_t d,
+                          float* out) {
+  for (std::size_t a = 0; a < nq; ++a)
+    for (std::size_t b = 0; b < nx; ++b) {
+      const float* qa = q + a * d;
+      const float* xb = x + b * d;
+      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      std::size_t k = 0;
+      for (; k + 8 <= d; k += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += qa[k + l] * xb[k + l];
+      for (int l = 0; k < d; ++k, ++l) acc[l] += qa[k] * xb[k];
+      out[a * nx + b] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    }
+}
+
+void dot_i8_block_scalar(const std::int8_t* q, std::size_t nq, const std::int8_t* x, std::size_t nx, std::size_t d,
+                         std::int32_t* out) {
+  for (std::size_t a = 0; a < nq; ++a)
+    for (std::size_t b = 0; b < nx; ++b) {
+      std::int32_t acc = 0;
+      for (std::size_t k = 0; k < d; ++k) acc += static_cast<std::int32_t>(q[a * d + k]) * x[b * d + k];
+      out[a * nx + b] = acc;
+    }
+}
+
+void dot_f32_block(const float* q, std::size_t nq, const float* x, std::size_t nx, std::size_t d, float* out) {
+#if defined(HAFS_X86_DISPATCH)
+  switch (simd_level()) {
+    case SimdLevel::avx512: return simd::avx512::dot_f32_block(q, nq, x, nx, d, out);
+    case SimdLevel::avx2: return simd::avx2::dot_f32_block(q, nq, x, nx, d, out);
+    default: break;
+  }
+#endif
+  dot_f32_block_scalar(q, nq, x, nx, d, out);
+}
+
+void dot_i8_block(const std::int8_t* q, const std::uint8_t* qb, std::size_t nq, const std::int8_t* x,
+                  const std::int32_t* sums, std::size_t nx, std::size_t d, std::int32_t* out) {
+#if defined(HAFS_X86_DISPATCH)
+  switch (simd_level()) {
+    case SimdLevel::avx512: return simd::avx512::dot_i8_block(q, qb, nq, x, sums, nx, d, out);
+    case SimdLevel::avx2: return simd::avx2::dot_i8_block(q, qb, nq, x, sums, nx, d, out);
+    default: break;
+  }
+#endif
+  dot_i8_block_scalar(q, nq, x, nx, d, out);
+}
+
+// Total order "better than": higher score, then lower index; NaN below everything.
+template <class S>
+bool better(S sa, std::int64_t ia, S sb, std::int64_t ib) {
+  if constexpr (std::is_floating_point_v<S>) {
+    bool na = std::isnan(sa), nb = std::isnan(sb);
+    if (na != nb) return nb;
+    if (na) return ia < ib;
+  }
+  if (sa != sb) return sa > sb;
+  return ia < ib;
+}
+
+// The k best (score, index) pairs seen so far, kept sorted best first.
+template <class S>
+class TopK {
+ public:
+  explicit TopK(std::size_t k) : k_(k) {
+    scores_.reserve(k + 1);
+    ids_.reserve(k + 1);
+  }
+  void offer(S s, std::int64_t id) {
+    if (scores_.size() == k_ && !better(s, id, scores_.back(), ids_.back())) return;
+    std::size_t pos = scores_.size();
+    while (pos > 0 && better(s, id, scores_[pos - 1], ids_[pos - 1])) --pos;
+    scores_.insert(scores_.begin() + static_cast<std::ptrdiff_t>(pos), s);
+    ids_.insert(ids_.begin() + static_cast<std::ptrdiff_t>(pos), id);
+    if (scores_.size() > k_) {
+      scores_.pop_back();
+      ids_.pop_back();
+    }
+  }
+  // Cheap pre-check for the hot loop: can (s, id) enter at all?
+  bool admits(S s) const {
+    if (scores_.size() < k_) return true;
+    if constexpr (std::is_floating_point_v<S>) {
+      if (std::isnan(s)) return false;
+      if (std::isnan(scores_.back())) return true;
+    }
+    return s >= scores_.back();
+  }
+  const std::vector<S>& scores() const { return scores_; }
+  const std::vector<std::int64_t>& ids() const { return ids_; }
+
+ private:
+  std::size_t k_;
+  std::vector<S> scores_;
+  std::vector<std::int64_t> ids_;
+};
+
+// Shared driver: tasks over fixed row ranges each keep a TopK per query; the per-task lists are
+// merged in task order. Because TopK uses a total order, neither the number of threads nor the
+// task split can change the result.
+template <class S, class ScoreBlock>
+void topk_driver(std::size_t nq, std::size_t n, std::size_t k, int threads, ScoreBlock score_block,
+                 PodBuffer<std::int64_t>& indices, PodBuffer<S>& scores) {
+  k = std::min(k, n);
+  indices.resize(nq * k);
+  scores.resize(nq * k);
+  if (nq == 0 || k == 0) return;
+  std::size_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
+  std::vector<std::vector<TopK<S>>> partial(tasks);
+  parallel_for(tasks, threads, [&](std::size_t t) {
+    std::vector<TopK<S>> best(nq, TopK<S>(k));
+    std::vector<S> block(kQueryBlock * kRowBlock);
+    std::size_t row_end = std::min(n, (t + 1) * kRowsPerTask);
+    for (std::size_t r0 = t * kRowsPerTask; r0 < row_end; r0 += kRowBlock) {
+      std::size_t nr = std::min(kRowBlock, row_end - r0);
+      for (std::size_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
+        std::size_t nqb = std::min(kQueryBlock, nq - q0);
+        score_block(q0, nqb, r0, nr, block.data());
+        for (std::size_t a = 0; a < nqb; ++a) {
+          TopK<S>& heap = best[q0 + a];
+          const S* row_scores = block.data() + a * nr;
+          for (std::size_t b = 0; b < nr; ++b)
+            if (heap.admits(row_scores[b])) heap.offer(row_scores[b], static_cast<std::int64_t>(r0 + b));
+        }
+      }
+    }
+    partial[t] = std::move(best);
+  });
+  for (std::size_t q = 0; q < nq; ++q) {
+    TopK<S> merged(k);
+    for (std::size_t t = 0; t < tasks; ++t) {
+      const TopK<S>& p = partial[t][q];
+      for (std::size_t j = 0; j < p.ids().size(); ++j) merged.offer(p.scores()[j], p.ids()[j]);
+    }
+    std::copy(merged.ids().begin(), merged.ids().end(), indices.data() + q * k);
+    std::copy(merged.scores().begin(), merged.scores().end(), scores.data() + q * k);
+  }
+}
+
+}  // namespace
+
+PodBuffer<float> normalize_rows(const float* x, std::size_t n, std::size_t d, int threads) {
+  PodBuffer<float> out(n * d);
+  constexpr std::size_t kRows = 4096;
+  parallel_for((n + kRows - 1) / kRows, threads, [&](std::size_t t) {
+    for (std::size_t r = t * kRows; r < std::min(n, (t + 1) * kRows); ++r) {
+      const float* row = x + r * d;
+      double sum = 0;
+      for (std::size_t j = 0; j < d; ++j) sum += static_cast<double>(row[j]) * row[j];
+      double norm = std::sqrt(sum);
+      float inv = norm < 1e-8 ? 0.0f : static_cast<float>(1.0 / norm);
+      for (std::size_t j = 0; j < d; ++j) out[r * d + j] = row[j] * inv;
+    }
+  });
+  return out;
+}
+
+PodBuffer<std::int8_t> quantize_int8(const float* x, std::size_t count, float& scale, int threads) {
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  std::size_t tasks = (count + kChunk - 1) / kChunk;
+  std::vector<float> chunk_max(tasks, 0.0f);
+  parallel_for(tasks, threads, [&](std::size_t t) {
+    float m = 0.0f;
+    for (std::size_t i = t * kChunk; i < std::min(count, (t + 1) * kChunk); ++i) {
+      float a = std::fabs(x[i]);
+      if (a > m && std::isfinite(a)) m = a;
+    }
+    chunk_max[t] = m;
+  });
+  float max_abs = 0.0f;
+  for (float m : chunk_max) max_abs = std::max(max_abs, m);
+  scale = max_abs < 1e-8f ? 1.0f : max_abs / 127.0f;
+  PodBuffer<std::int8_t> q(count);
+  const float s = scale;
+  parallel_for(tasks, threads, [&](std::size_t t) {
+    for (std::size_t i = t * kChunk; i < std::min(count, (t + 1) * kChunk); ++i) {
+      float v = std::isfinite(x[i]) ? std::nearbyint(x[i] / s) : 0.0f;
+      q[i] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
+    }
+  });
+  return q;
+}
+
+void topk_f32(const float* queries, std::size_t nq, const float* rows, std::size_t n, std::size_t d,
+              std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<float>& scores) {
+  topk_driver<float>(
+      nq, n, k, threads,
+      [&](std::size_t q0, std::size_t nqb, std::size_t r0, std::size_t nr, float* out) {
+        dot_f32_block(queries + q0 * d, nqb, rows + r0 * d, nr, d, out);
+      },
+      indices, scores);
+}
+
+void rerank_f32(const float* queries, std::size_t nq, const float* rows, std::size_t n, std::size_t d,
+                const std::int64_t* candidates, std::size_t c, std::size_t k, int threads,
+                PodBuffer<std::int64_t>& indices, PodBuffer<float>& scores) {
+  for (std::size_t i = 0; i < nq * c; ++i)
+    if (candidates[i] < 0 || static_cast<std::size_t>(candidates[i]) >= n)
+      throw std::invalid_argument("candidate index out of range: " + std::to_string(candidates[i]));
+  k = std::min(k, c);
+  indices.resize(nq * k);
+  scores.resize(nq * k);
+  constexpr std::size_t kQueriesPerTask = 16;
+  parallel_for((nq + kQueriesPerTask - 1) / kQueriesPerTask, threads, [&](std::size_t t) {
+    std::vector<float> gathered(c * d), dots(c);
+    for (std::size_t q = t * kQueriesPerTask; q < std::min(nq, (t + 1) * kQueriesPerTask); ++q) {
+      const std::int64_t* cand = candidates + q * c;
+      for (std::size_t j = 0; j < c; ++j)
+        std::copy(rows + static_cast<std::size_t>(cand[j]) * d, rows + (static_cast<std::size_t>(cand[j]) + 1) * d,
+                  gathered.begin() + static_cast<std::ptrdiff_t>(j * d));
+      dot_f32_block(queries + q * d, 1, gathered.data(), c, d, dots.data());
+      TopK<float> best(k);
+      for (std::size_t j = 0; j < c; ++j) best.offer(dots[j], cand[j]);
+      std::copy(best.ids().begin(), best.ids().end(), indices.data() + q * k);
+      std::copy(best.scores().begin(), best.scores().end(), scores.data() + q * k);
+    }
+  });
+}
+
+void topk_i8(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, std::size_t n, std::size_t d,
+             std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<std::int32_t>& scores) {
+  // VNNI multiplies unsigned by signed bytes: queries biased by +128, row sums undo the bias.
+  std::vector<std::uint8_t> biased(nq * d);
+  for (std::size_t i = 0; i < nq * d; ++i) biased[i] = static_cast<std::uint8_t>(queries[i] + 128);
+  std::vector<std::int32_t> sums(n);
+  parallel_for((n + 4095) / 4096, threads, [&](std::size_t t) {
+    for (std::size_t r = t * 4096; r < std::min(n, (t + 1) * 4096); ++r) {
+      std::int32_t s = 0;
+      for (std::size_t j = 0; j < d; ++j) s += rows[r * d + j];
+      sums[r] = s;
+    }
+  });
+  topk_driver<std::int32_t>(
+      nq, n, k, threads,
+      [&](std::size_t q0, std::size_t nqb, std::size_t r0, std::size_t nr, std::int32_t* out) {
+        dot_i8_block(queries + q0 * d, biased.data() + q0 * d, nqb, rows + r0 * d, sums.data() + r0, nr, d, out);
+      },
+      indices, scores);
+}
+
+}  // namespace hafs

@@ -1,0 +1,55 @@
+// Declarations of the instruction-set-specific kernels (simd_avx2.cpp, simd_avx512.cpp).
+//
+// Those files are compiled with -mavx2 / -mavx512* and must only be entered after
+// cpu_features.h said the CPU supports them. They therefore use plain C-style code and
+// intrinsics only: an inline std:: template instantiated there could be picked by the linker
+// for the whole module and execute AVX instructions on a CPU without them.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace hafs::simd {
+
+// Two bytes a literal must have at fixed offsets from its start: a cheap candidate test.
+// fold is 0x20 for an ASCII letter in a case-insensitive search (byte | 0x20 == lower-case).
+struct ProbePair {
+  std::uint32_t off1, off2;
+  std::uint8_t byte1, byte2, fold1, fold2;
+};
+
+constexpr std::size_t kNotFound = ~static_cast<std::size_t>(0);
+
+#define HAFS_DECLARE_DOT_KERNELS                                                                \
+  /* out[i*nx+j] = dot(q_i, x_j) for row-major q (nq x d) and x (nx x d). */                    \
+  void dot_f32_block(const float* q, std::size_t nq, const float* x, std::size_t nx,            \
+                     std::size_t d, float* out);                                                \
+  /* Same for int8 rows; q_biased = q + 128 as uint8 and x_sums[j] = sum(x_j) serve VNNI. */   \
+  void dot_i8_block(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq,         \
+                    const std::int8_t* x, const std::int32_t* x_sums, std::size_t nx,           \
+                    std::size_t d, std::int32_t* out);                                           \
+  /* sig[j] = min(sig[j], mul[j] * x + add[j]) mod 2^32 for each x = hashes[i] >> 32. */       \
+  void minhash_update(const std::uint64_t* hashes, std::size_t n, const std::uint32_t* mul,     \
+                      const std::uint32_t* add, std::size_t num_perm, std::uint32_t* sig);
+
+// Byte scanning exists for AVX2 only: it is bound by memory bandwidth, and on the machines we
+// measured AVX-512 versions were no faster on one core and slower on two (see docs/native.md).
+namespace avx2 {
+std::size_t count_byte(const std::uint8_t* data, std::size_t n, std::uint8_t byte);
+// Writes base+i for each data[i]==byte to out (room for n+4); returns how many.
+std::size_t byte_positions(const std::uint8_t* data, std::size_t n, std::uint8_t byte, std::int64_t base,
+                           std::int64_t* out);
+// First i in [from, limit) where any probe pair matches; reads stay below size.
+std::size_t find_probe(const std::uint8_t* data, std::size_t from, std::size_t limit, std::size_t size,
+                       const ProbePair* probes, std::size_t n_probes);
+// Minimum and maximum of y[0, n), NaN skipped (+inf / -inf when all NaN).
+void min_max_f64(const double* y, std::size_t n, double* lo, double* hi);
+HAFS_DECLARE_DOT_KERNELS
+}  // namespace avx2
+
+namespace avx512 {
+HAFS_DECLARE_DOT_KERNELS
+}  // namespace avx512
+
+#undef HAFS_DECLARE_DOT_KERNELS
+
+}  // namespace hafs::simd
