@@ -19,11 +19,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(VENV)/.run-installed: pyproject.toml CMakeLists.txt | $(BIN)/python
+# Reinstall (and rebuild studio._native) when the build inputs change.
+NATIVE_SOURCES := $(wildcard native/src/*.cpp native/src/*.h native/cmake/*)
+
+$(VENV)/.run-installed: pyproject.toml CMakeLists.txt $(NATIVE_SOURCES) | $(BIN)/python
 	$(PIP) install -q -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml CMakeLists.txt | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml CMakeLists.txt $(NATIVE_SOURCES) | $(BIN)/python
 	$(PIP) install -q -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
