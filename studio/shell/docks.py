@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -122,10 +122,9 @@ class ViewDock(QDockWidget):
 
     def _on_visibility(self, visible: bool) -> None:
         if visible and self.view is None and not isinstance(self.widget(), ViewErrorPanel):
-            # Create the view on the next loop turn: the window paints its frame and dock
-            # titles first, so start-up shows something at once and views fill in right after.
-            QTimer.singleShot(0, self._materialize_if_shown)
+            self._window.request_view(self)
 
-    def _materialize_if_shown(self) -> None:
+    def materialize_if_shown(self) -> None:
+        """Create the view now if its dock is still on screen (called by the window)."""
         if self.isVisible() and self.view is None and isValid(self):
             self.materialize()

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QGuiApplication,
     QKeySequence,
+    QPaintEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -62,6 +63,8 @@ class StudioWindow(QMainWindow):
         self.workspace = ""
         self.docks: dict[str, ViewDock] = {}
         self._pending_balance: dict[str, ViewDock] = {}
+        self._painted = False
+        self._pending_views: list[ViewDock] = []
         self._actions: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}
         self.setObjectName("StudioWindow")
@@ -351,10 +354,35 @@ class StudioWindow(QMainWindow):
         self.move(left, top)
 
     # -- lifecycle -------------------------------------------------------------------------
+    def request_view(self, dock: ViewDock) -> None:
+        """A dock became visible: create its view after the window's first frame is on screen.
+
+        Start-up then shows the window, its toolbar and dock titles at once, and the views
+        (which may import a plugin's widgets and read files) fill in on the next loop turns.
+        """
+        if self._painted:
+            QTimer.singleShot(0, dock.materialize_if_shown)
+        elif dock not in self._pending_views:
+            self._pending_views.append(dock)
+
+    def _create_pending_views(self) -> None:
+        self._painted = True
+        pending, self._pending_views = self._pending_views, []
+        for dock in pending:
+            dock.materialize_if_shown()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._create_pending_views)
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._pending_balance:
             QTimer.singleShot(0, self._balance_areas)
+        # Should no paint ever arrive (a minimised start), views still get created.
+        QTimer.singleShot(250, self._create_pending_views)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.primary:

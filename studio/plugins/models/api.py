@@ -12,21 +12,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.jobs import NULL_CONTEXT, JobContext
-from studio.plugins.models.detect import Detection, build_entry, detect_model
-from studio.plugins.models.gguf_info import GGUFInfo, read_gguf_info
-from studio.plugins.models.hf_to_gguf import (
-    ConversionError,
-    ConversionResult,
-    convert_hf_to_gguf,
-    default_output_path,
-)
-from studio.plugins.models.quantize import QuantizeResult, quantize_gguf
 from studio.plugins.models.registry import Registry, RegistryStore, registry_path
 from studio.plugins.models.schema import FIELDS, ModelEntry
 from studio.plugins.models.sidecar import SidecarStore
+
+# Detection, conversion, quantization and the inspector pull in numpy and gguf (~0.3 s): they
+# are imported by the methods that need them, so listing models (dashboard cards, the panel,
+# `models list`) stays cheap.
+if TYPE_CHECKING:
+    from studio.plugins.models.detect import Detection
+    from studio.plugins.models.gguf_info import GGUFInfo
+    from studio.plugins.models.hf_to_gguf import ConversionResult
+    from studio.plugins.models.quantize import QuantizeResult
 
 __all__ = [
     "FieldComparison",
@@ -144,12 +144,16 @@ class ModelsService:
 
     # -- writing -------------------------------------------------------------------------
     def detect(self, path: str | os.PathLike[str]) -> Detection:
+        from studio.plugins.models.detect import detect_model
+
         return detect_model(path)
 
     def register(self, path: str | os.PathLike[str], *, model_id: str | None = None,
                  name: str | None = None, base: str | None = None, role: str | None = None,
                  location: str = "mac", replace: bool = False, **overrides: Any) -> ModelEntry:
         """Detect ``path`` and add it to the registry (``hafs models register``, working)."""
+        from studio.plugins.models.detect import build_entry, detect_model
+
         detection = detect_model(path)
         entry = build_entry(detection, model_id=model_id, display_name=name, base_model=base,
                             role=role, location=location, **overrides)
@@ -180,6 +184,12 @@ class ModelsService:
         folder, from the adapter's ``base_model_name_or_path``; the adapter is merged first.
         A registered model gets ``"gguf"`` in its formats and the file in the sidecar.
         """
+        from studio.plugins.models.hf_to_gguf import (
+            ConversionError,
+            convert_hf_to_gguf,
+            default_output_path,
+        )
+
         model_id, folder = self._resolve(model_or_path)
         model_dir, adapter_dir = folder, None
         if (folder / "adapter_config.json").is_file():
@@ -202,12 +212,16 @@ class ModelsService:
                  out: str | os.PathLike[str] | None = None, model_id: str | None = None,
                  ctx: JobContext = NULL_CONTEXT) -> QuantizeResult:
         """Quantize a GGUF; with ``model_id`` the result is recorded for that model."""
+        from studio.plugins.models.quantize import quantize_gguf
+
         result = quantize_gguf(source, out, type_name, ctx=ctx)
         if model_id is not None:
             self._record_gguf(model_id, result.path, result.type)
         return result
 
     def inspect(self, path: str | os.PathLike[str]) -> GGUFInfo:
+        from studio.plugins.models.gguf_info import read_gguf_info
+
         return read_gguf_info(path)
 
     # -- helpers -------------------------------------------------------------------------
@@ -218,6 +232,8 @@ class ModelsService:
         entry = self.info(str(model_or_path))  # UnknownModelError when neither
         path = self.local_path(entry)
         if path is None:
+            from studio.plugins.models.hf_to_gguf import ConversionError
+
             raise ConversionError(f"model {entry['model_id']!r} has no copy on this machine "
                                   f"(locations: {', '.join(entry['locations']) or 'none'}); "
                                   "pull it first")
