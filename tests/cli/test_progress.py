@@ -64,8 +64,11 @@ def test_ctrl_c_cancels_the_job(tmp_path):
         text=True,
         env=dict(os.environ),
     )
-    assert process.stdout.readline().strip() == "started"
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    try:
+        assert process.stdout.readline().strip() == "started"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()  # never leave a stuck child behind if the test fails
     assert process.returncode == EXIT_CANCELLED, err
     assert "exit 130 cancelled" in out
