@@ -99,7 +99,9 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     def done() -> None:
-        marks.setdefault("first_paint_done", _since_t0_ms())
+        if "first_paint_done" not in marks:
+            marks["first_paint_done"] = _since_t0_ms()
+            marks["_paint_ns"] = time.time_ns()
         docks = getattr(window, "docks", None)
         if docks is not None:
             # The studio creates views right after its first frame: record when they exist too.
@@ -112,7 +114,7 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
         spawn_ns = int(os.environ.get("HAFS_BENCH_SPAWN_NS", "0"))
         result = {
             "in_process_ms": marks["first_paint_done"],
-            "spawn_to_paint_ms": (time.time_ns() - spawn_ns) / 1e6 if spawn_ns else None,
+            "spawn_to_paint_ms": (marks.pop("_paint_ns") - spawn_ns) / 1e6 if spawn_ns else None,
             "marks_ms": marks,
         }
         if profiler is not None:
