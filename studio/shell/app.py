@@ -60,7 +60,9 @@ class StudioShell(QObject):
 
     message = Signal(str, int)  # text, timeout ms: shown in every window's status bar
 
-    def __init__(self, studio: Studio, *, restore_session: bool = True) -> None:
+    def __init__(
+        self, studio: Studio, *, restore_session: bool = True, persist_layouts: bool = True
+    ) -> None:
         super().__init__()
         self.studio = studio
         self.windows: list[StudioWindow] = []
@@ -69,7 +71,7 @@ class StudioShell(QObject):
         self._dialogs: dict[str, QWidget] = {}
         self.dispatcher = QtDispatcher(parent=self)
         studio.bus.set_dispatcher(self.dispatcher)
-        self.layouts = LayoutStore(studio.paths.layouts_dir)
+        self.layouts = LayoutStore(studio.paths.layouts_dir, read_only=not persist_layouts)
         self.themes = ThemeManager(studio.bus, parent=self)
         for spec in studio.contributions.themes.values():
             self.themes.register(spec)

@@ -53,7 +53,9 @@ def run_gui(options: argparse.Namespace) -> int:
     studio = Studio(context=resolve_context_root(options.context), safe_mode=options.safe_mode)
     studio.start()
     restore = studio.settings.get("general", "restore_session") and not options.screenshot
-    shell = StudioShell(studio, restore_session=bool(restore))
+    shell = StudioShell(
+        studio, restore_session=bool(restore), persist_layouts=not options.screenshot
+    )
     window = shell.start()
     if options.theme:
         known = [theme_id for theme_id, _ in shell.available_themes()]

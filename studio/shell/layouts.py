@@ -49,8 +49,9 @@ def _decode(text: Any) -> bytes:
 class LayoutStore:
     """Reads and writes ``workspaces.json`` and ``session.json`` under ``directory``."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
         self.directory = directory
+        self.read_only = read_only  # --screenshot renders must not change the user's layouts
         self.problems: list[str] = []
         self._states: dict[str, bytes] = {}
         self._load_states()
@@ -163,5 +164,7 @@ class LayoutStore:
         log.warning("%s", self.problems[-1])
 
     def _write(self, path: Path, payload: dict[str, Any]) -> None:
+        if self.read_only:
+            return
         payload = {"version": LAYOUT_VERSION, **payload}
         atomic_write_bytes(path, orjson.dumps(payload, option=orjson.OPT_INDENT_2))

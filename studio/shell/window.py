@@ -243,7 +243,8 @@ class StudioWindow(QMainWindow):
             raise ValueError(f"unknown workspace {workspace!r}")
         if workspace == self.workspace:
             return
-        if self.workspace and self.primary:
+        if self.workspace and self.primary and self._painted:
+            # A window never shown has no real geometry: its arrangement is not worth keeping.
             self.shell.layouts.save_workspace_state(self.workspace, self.save_dock_state())
         self.workspace = workspace
         self._clear_docks()
@@ -385,7 +386,7 @@ class StudioWindow(QMainWindow):
         QTimer.singleShot(250, self._create_pending_views)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.primary:
+        if self.primary and self._painted:
             self.shell.layouts.save_workspace_state(self.workspace, self.save_dock_state())
         self.shell.window_closing(self)
         super().closeEvent(event)

@@ -115,3 +115,16 @@ def test_bad_arguments_are_explained(tmp_path, args, message):
     result = run_studio(*args, home=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_sample_create_makes_a_context_hafs_and_the_studio_can_read(tmp_path):
+    context = tmp_path / "ctx"
+    result = run_studio("--context", str(context), "sample", "create", home=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    for folder in ("models", "training/datasets", "training/logs"):
+        assert (context / folder).is_dir()
+    listing = run_studio("--context", str(context), "models", "list", "--json", home=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    models = orjson.loads(listing.stdout)
+    assert models["total"] >= 1
+    assert all(len(entry) == 36 for entry in models["models"])

@@ -290,3 +290,16 @@ def test_dialogs_open_once(qtbot, probe_shell):
     probe_shell.open_preferences()
     assert probe_shell._dialogs["preferences"] is not first
     probe_shell._dialogs["preferences"].close()
+
+
+def test_screenshot_mode_never_writes_layouts(qtbot, studio_factory, studio_home):
+    studio = studio_factory(builtins=BUILTIN_PLUGINS)
+    shell = StudioShell(studio, restore_session=False, persist_layouts=False)
+    window = shell.start()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._painted)
+    window.switch_workspace("models")
+    window.close()
+    shell.shutdown()
+    assert not (studio_home / "config" / "layouts").exists()

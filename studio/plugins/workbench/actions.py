@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.core.context import create_skeleton
 from studio.shell.api import current_shell
 
 
@@ -49,19 +48,10 @@ def _context_requested(path: Path) -> Any:
 
 def create_sample_workspace() -> None:
     """Create the hafs skeleton in the context root and let plugins add sample content."""
-    shell = current_shell()
-    studio = shell.studio
-    root = studio.context.path
+    from studio.plugins.workbench.sample import populate_sample_workspace
 
-    def work(context: Any) -> list[str]:
-        lines = [f"Created {p}" for p in create_skeleton(root)] or [
-            f"{root} already has the folders"
-        ]
-        studio.plugins.call_hook("studio_populate_sample_workspace", root=root, report=lines.append)
-        context.report(1.0, f"Sample workspace ready in {root}")
-        return lines
-
-    studio.jobs.submit("Create sample workspace", work)
+    studio = current_shell().studio
+    studio.jobs.submit("Create sample workspace", populate_sample_workspace, studio)
 
 
 def quit_studio() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from studio import hookimpl
 from studio.core.contributions import (
     WORKSPACES,
+    CliCommandSpec,
     CommandSpec,
     SettingField,
     SettingsSectionSpec,
@@ -181,6 +182,13 @@ def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
                 **gui,
             )
         )
+
+
+@hookimpl
+def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
+    from studio.plugins.workbench.cli import app
+
+    register(CliCommandSpec("sample", app, "Create sample hafs data to explore the studio."))
 
 
 @hookimpl

@@ -223,7 +223,9 @@ class ModelDetailsView(QWidget):
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             for row in rows:
                 value = QLabel(row.value)
-                value.setWordWrap(True)
+                # Only long values wrap: word-wrapped labels answer heightForWidth, which the
+                # scroll area's form rows under-estimate, so short rows used to overlap.
+                value.setWordWrap(len(row.value) > 60)
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 value.setObjectName(f"field-{row.field}" if row.field else "")
                 label = muted_label(row.label, wrap=False)
