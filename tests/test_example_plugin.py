@@ -19,7 +19,7 @@ import pytest
 
 from studio.core.contributions import CommandSpec, ViewSpec
 from studio.core.plugins import PluginState
-from studio.testing import BUILTIN_PLUGINS, BusSpy
+from studio.testing import BUILTIN_PLUGINS, BusSpy, shown_shell
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "plugins" / "hello_studio"
@@ -223,7 +223,6 @@ def test_broken_entry_point_is_reported_while_the_studio_works(example_site, bro
 
 def test_broken_plugins_are_isolated_in_the_window(studio_factory, hello_plugin, tmp_path,
                                                    monkeypatch, qtbot, tmp_plugin):
-    from studio.shell.app import StudioShell
 
     # 1. Its module raises when imported.
     (tmp_path / "raises_on_import.py").write_text('raise ImportError("missing dependency xyz")\n')
@@ -256,13 +255,8 @@ def test_broken_plugins_are_isolated_in_the_window(studio_factory, hello_plugin,
     assert "half.done" not in studio.commands
     assert records["badview"].state is PluginState.ACTIVE  # nothing ran its factory yet
 
-    shell = StudioShell(studio, restore_session=False)
-    window = shell.start()
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    try:
+    with shown_shell(qtbot, studio) as shell:
+        window = shell.main_window
         bad_dock = window.docks["badview.main"]
         assert bad_dock.materialize() is None
         assert records["badview"].state is PluginState.ERRORED
@@ -279,9 +273,6 @@ def test_broken_plugins_are_isolated_in_the_window(studio_factory, hello_plugin,
         assert window.isVisible()
         assert {r.name for r in records.values() if r.state is PluginState.ERRORED} == {
             "raises_on_import", "half", "badview"}
-    finally:
-        window.close()
-        shell.shutdown()
 
 
 def _all_label_text(widget) -> str:

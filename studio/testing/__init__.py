@@ -11,9 +11,10 @@ The pytest fixtures built on these live in :mod:`studio.testing.pytest_plugin`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,14 @@ from studio.core.events import Event, EventBus
 from studio.core.hookspecs import hook_names, hookimpl
 from studio.core.plugins import BUILTIN_PLUGINS
 
-__all__ = ["BUILTIN_PLUGINS", "BusSpy", "ManualDispatcher", "make_plugin", "make_studio"]
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "BusSpy",
+    "ManualDispatcher",
+    "make_plugin",
+    "make_studio",
+    "shown_shell",
+]
 
 
 def make_plugin(name: str, **hooks: Callable[..., Any]) -> types.ModuleType:
@@ -113,3 +121,25 @@ class ManualDispatcher:
         if self._drain is not None:
             drain, self._drain = self._drain, None
             drain()
+
+
+@contextlib.contextmanager
+def shown_shell(qtbot: Any, studio: Studio, size: tuple[int, int] = (1280, 800)) -> Iterator[Any]:
+    """The GUI shell over ``studio`` with its main window shown; closed again afterwards.
+
+    Needs pytest-qt's ``qtbot``. Qt is imported only when this is used.
+    """
+    from studio.shell.app import StudioShell
+
+    shell = StudioShell(studio, restore_session=False)
+    window = shell.start()
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        yield shell
+    finally:
+        for other in list(shell.windows):
+            other.close()
+        shell.shutdown()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from studio.testing import BUILTIN_PLUGINS, BusSpy, make_plugin, make_studio
+from studio.testing import BUILTIN_PLUGINS, BusSpy, make_plugin, make_studio, shown_shell
 
 
 @pytest.fixture
@@ -62,15 +62,5 @@ def bus_spy(studio: Any) -> Iterator[BusSpy]:
 @pytest.fixture
 def studio_shell(qtbot: Any, studio: Any) -> Iterator[Any]:
     """The GUI shell over ``studio`` with its main window shown (needs pytest-qt)."""
-    from studio.shell.app import StudioShell
-
-    shell = StudioShell(studio, restore_session=False)
-    window = shell.start()
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    yield shell
-    for other in list(shell.windows):
-        other.close()
-    shell.shutdown()
+    with shown_shell(qtbot, studio) as shell:
+        yield shell

@@ -10,7 +10,7 @@ from studio.core.contributions import WORKSPACES, ViewSpec
 from studio.shell.app import StudioShell, display_problem
 from studio.shell.docks import ViewErrorPanel
 from studio.shell.layouts import LAYOUT_VERSION, LayoutStore
-from studio.testing import BUILTIN_PLUGINS, make_plugin
+from studio.testing import BUILTIN_PLUGINS, make_plugin, shown_shell
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -55,17 +55,9 @@ def _views_plugin(created: list[str]):
 def probe_shell(qtbot, studio_factory):
     created: list[str] = []
     studio = studio_factory([("probe", _views_plugin(created))], builtins=BUILTIN_PLUGINS)
-    shell = StudioShell(studio, restore_session=False)
-    window = shell.start()
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    shell.created = created
-    yield shell
-    for other in list(shell.windows):
-        other.close()
-    shell.shutdown()
+    with shown_shell(qtbot, studio, (1200, 800)) as shell:
+        shell.created = created
+        yield shell
 
 
 def test_eight_workspaces_switch_by_shortcut(qtbot, probe_shell):
