@@ -61,13 +61,20 @@ class StudioShell(QObject):
     message = Signal(str, int)  # text, timeout ms: shown in every window's status bar
 
     def __init__(
-        self, studio: Studio, *, restore_session: bool = True, persist_layouts: bool = True
+        self,
+        studio: Studio,
+        *,
+        restore_session: bool = True,
+        persist_layouts: bool = True,
+        interactive: bool = True,
     ) -> None:
         super().__init__()
         self.studio = studio
         self.windows: list[StudioWindow] = []
         self._restore_session = restore_session
         self._quitting = False
+        self._interactive = interactive  # False for --screenshot: never wait on a question
+        self.crash_prompt: QMessageBox | None = None
         self._dialogs: dict[str, QWidget] = {}
         self.dispatcher = QtDispatcher(parent=self)
         studio.bus.set_dispatcher(self.dispatcher)
@@ -247,7 +254,7 @@ class StudioShell(QObject):
 
     def _report_startup_problems(self) -> None:
         crash = self.studio.plugins.crash_report
-        if crash is None or self._quitting or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        if crash is None or self._quitting or not self._interactive:
             return
         window = self.main_window
         box = QMessageBox(window)
@@ -260,6 +267,7 @@ class StudioShell(QObject):
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         box.finished.connect(lambda result: self._answer_crash(crash.plugin, result))
         box.open()
+        self.crash_prompt = box
 
     def _answer_crash(self, plugin: str, result: int) -> None:
         if result == QMessageBox.StandardButton.Yes and plugin in self.studio.plugins.records:

@@ -54,7 +54,10 @@ def run_gui(options: argparse.Namespace) -> int:
     studio.start()
     restore = studio.settings.get("general", "restore_session") and not options.screenshot
     shell = StudioShell(
-        studio, restore_session=bool(restore), persist_layouts=not options.screenshot
+        studio,
+        restore_session=bool(restore),
+        persist_layouts=not options.screenshot,
+        interactive=not options.screenshot,
     )
     window = shell.start()
     if options.theme:

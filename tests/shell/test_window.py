@@ -295,3 +295,26 @@ def test_screenshot_mode_never_writes_layouts(qtbot, studio_factory, studio_home
     window.close()
     shell.shutdown()
     assert not (studio_home / "config" / "layouts").exists()
+
+
+def test_after_a_hard_crash_the_next_start_offers_to_disable_the_plugin(
+    qtbot, studio_factory, studio_home
+):
+    import os
+
+    from PySide6.QtWidgets import QMessageBox
+
+    guard = studio_home / "state" / "plugin-guard.json"
+    guard.parent.mkdir(parents=True, exist_ok=True)
+    # What a segfault while activating "dashboard" leaves behind (its pid is gone).
+    dead_pid = max(os.getpid() * 7, 4_000_000)
+    guard.write_bytes(orjson.dumps({"plugin": "dashboard", "phase": "activate", "pid": dead_pid}))
+    studio = studio_factory(builtins=BUILTIN_PLUGINS)
+    shell = StudioShell(studio, restore_session=False)
+    window = shell.start()
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: shell.crash_prompt is not None and shell.crash_prompt.isVisible())
+    assert "dashboard" in shell.crash_prompt.text()
+    shell.crash_prompt.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: "dashboard" in studio.plugins.user_choices.disabled)
+    shell.shutdown()
