@@ -13,10 +13,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,8 +28,10 @@ from filelock import FileLock
 
 from studio.core.atomic import atomic_write_bytes, backup_file
 from studio.core.filewatch import FileWatcher, WatchHandle
+from studio.plugins.models import registry_cache
 from studio.plugins.models.ids import validate_model_id
 from studio.plugins.models.schema import (
+    FIELD_SET,
     EntryError,
     ModelEntry,
     check_entry_keys,
@@ -95,6 +99,10 @@ class Registry:
     updated_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def copy(self) -> Registry:
+        """A new registry sharing the entries (adding or removing ids leaves this one alone)."""
+        return Registry(dict(self.models), self.version, self.updated_at, dict(self.extra))
+
     def get(self, model_id: str) -> ModelEntry:
         try:
             return self.models[model_id]
@@ -129,29 +137,59 @@ def parse_registry(data: bytes, path: Path) -> Registry:
     """Parse and strictly validate registry bytes; raise :class:`RegistryCorruptError`."""
     if not data.strip():
         return Registry()  # hafs creates the file empty-ish on first use; treat as no models
-    try:
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        message = f"invalid JSON: {exc.msg}"
-        raise RegistryCorruptError(path, message, exc.lineno, exc.colno) from None
-    if not isinstance(raw, dict):
-        raise RegistryCorruptError(path, "top level is not a JSON object", 1, 1)
-    models = raw.get("models", {})
-    if not isinstance(models, dict):
-        raise RegistryCorruptError(path, '"models" is not an object', *_locate(data, '"models"'))
-    for model_id, entry in models.items():
+    with _gc_paused():
         try:
-            check_entry_keys(model_id, entry, str(path))
-        except EntryError as exc:
-            message = str(exc).removeprefix(f"{path}: ")
-            position = _locate(data, json.dumps(model_id))
-            raise RegistryCorruptError(path, message, *position) from None
-        # hafs takes the id from the dict key (the studio overrides model_id the same way).
-        if entry["model_id"] != model_id:
-            entry["model_id"] = model_id
+            raw = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            message = f"invalid JSON: {exc.msg}"
+            raise RegistryCorruptError(path, message, exc.lineno, exc.colno) from None
+        if not isinstance(raw, dict):
+            raise RegistryCorruptError(path, "top level is not a JSON object", 1, 1)
+        models = raw.get("models", {})
+        if not isinstance(models, dict):
+            raise RegistryCorruptError(path, '"models" is not an object',
+                                       *_locate(data, '"models"'))
+        _check_models(models, data, path)
     extra = {k: v for k, v in raw.items() if k not in ("version", "updated_at", "models")}
     return Registry(models=models, version=str(raw.get("version", REGISTRY_VERSION)),
                     updated_at=str(raw.get("updated_at") or ""), extra=extra)
+
+
+def _check_models(models: dict[str, Any], data: bytes, path: Path) -> None:
+    """Every entry has exactly the 36 hafs keys; ``model_id`` follows the dict key.
+
+    One pass with one C-level set comparison per entry (``dict.keys() == frozenset``); the
+    detailed message is only built for the first bad entry.
+    """
+    bad = next((model_id for model_id, entry in models.items()
+                if entry.__class__ is not dict or entry.keys() != FIELD_SET), None)
+    if bad is not None:
+        try:
+            check_entry_keys(bad, models[bad], str(path))
+        except EntryError as exc:
+            message = str(exc).removeprefix(f"{path}: ")
+            raise RegistryCorruptError(path, message, *_locate(data, json.dumps(bad))) from None
+        # A dict subclass cannot come out of orjson; check_entry_keys accepted it: fine.
+    # hafs takes the id from the dict key (the studio overrides model_id the same way).
+    for model_id in [k for k, entry in models.items() if entry["model_id"] != k]:
+        models[model_id]["model_id"] = model_id
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Suspend the cyclic GC while a big document is built.
+
+    orjson creates ~500k containers for 10k entries; each allocation batch triggers a GC pass
+    that rescans all of them (JSON cannot contain cycles, so those passes find nothing), which
+    made parsing ~1.5x slower. Re-enabled only if it was on (another thread may also pause it).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _locate(data: bytes, needle: str) -> tuple[int | None, int | None]:
@@ -212,11 +250,27 @@ class RegistryStore:
     def load(self) -> Registry:
         """Read the file (a missing file is an empty registry).
 
+        An unchanged file is served from a process-wide cache (see
+        :mod:`~studio.plugins.models.registry_cache`): the entries are shared with other
+        callers and must be treated as read-only; change them through :meth:`update`.
+
         On damage: raises :class:`RegistryCorruptError`, keeps a ``.bak`` copy and turns the
         store read-only until a later load succeeds.
         """
+        return self._load(cached=True)
+
+    def _load(self, cached: bool) -> Registry:
         try:
-            data = self.path.read_bytes()
+            with open(self.path, "rb") as handle:
+                # fstat before reading: a write racing with the read changes the key, so the
+                # next load re-reads instead of trusting what may be a torn read.
+                key = registry_cache.stat_key(os.fstat(handle.fileno()))
+                hit = registry_cache.lookup(self.path, key, lambda: _reread(handle))
+                if cached and hit is not None:
+                    self.damage = None
+                    return hit.copy()
+                handle.seek(0)
+                data = handle.read()
         except FileNotFoundError:
             self.damage = None
             return Registry()
@@ -225,11 +279,15 @@ class RegistryStore:
         try:
             registry = parse_registry(data, self.path)
         except RegistryCorruptError as exc:
+            registry_cache.clear(self.path)
             self.damage = exc
             self._keep_backup(data)
             raise
         self.damage = None
-        return registry
+        if not cached:
+            return registry  # the caller mutates it: never share it through the cache
+        registry_cache.store(self.path, key, registry, data)
+        return registry.copy()
 
     def _keep_backup(self, data: bytes) -> None:
         bak = self.path.with_name(self.path.name + ".bak")
@@ -251,7 +309,7 @@ class RegistryStore:
             raise RegistryReadOnlyError(f"{self.path}: opened read-only")
         with self._lock.acquire(poll_interval=LOCK_POLL_S):
             try:
-                registry = self.load()
+                registry = self._load(cached=False)  # a private copy: mutate() changes it
             except RegistryCorruptError as exc:
                 raise RegistryReadOnlyError(
                     f"{exc}; not writing so nothing is lost (a copy is in "
@@ -351,6 +409,11 @@ def _require_clean(entry: Any, before: ModelEntry | None = None) -> None:
         problems = [problem for problem in problems if problem not in tolerated]
     if problems:
         raise EntryError(f"model {model_id!r}: " + "; ".join(problems))
+
+
+def _reread(handle: Any) -> bytes:
+    handle.seek(0)
+    return handle.read()
 
 
 def _raise_unknown(model_id: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,13 @@ def call_shell(path: str, *args: Any) -> Any:
 
 
 def open_context_folder() -> None:
+    """Pick another hafs context root and reopen the studio on it.
+
+    Every plugin reads the context root at start, so switching means a fresh studio process
+    (as an editor reloads its window for another folder): the new one starts on the chosen
+    folder with the same options, then this one closes and saves its session.
+    """
+    from PySide6.QtCore import QProcess
     from PySide6.QtWidgets import QFileDialog
 
     shell = current_shell()
@@ -33,17 +41,17 @@ def open_context_folder() -> None:
     folder = QFileDialog.getExistingDirectory(
         window, "Open hafs context folder", str(shell.studio.context.path)
     )
-    if folder:
-        shell.post_message(
-            f"Restart with --context {folder} (or set HAFS_CONTEXT_ROOT) to use {folder}."
-        )
-        shell.studio.bus.publish(_context_requested(Path(folder)), topic="context.requested")
-
-
-def _context_requested(path: Path) -> Any:
-    from studio.core.events import Message
-
-    return Message(name="context.requested", payload=str(path))
+    if not folder or Path(folder) == shell.studio.context.path:
+        return
+    arguments = ["-m", "studio", "--context", folder]
+    if shell.studio.plugins.safe_mode:
+        arguments.append("--safe-mode")
+    started, _pid = QProcess.startDetached(sys.executable, arguments)
+    if not started:
+        shell.post_message(f"Could not start the studio on {folder}; run: hafs-studio --context "
+                           f"{folder}")
+        return
+    quit_studio()
 
 
 def create_sample_workspace() -> None:
