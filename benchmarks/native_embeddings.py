@@ -1,7 +1,9 @@
 """Kernel 6 benchmark: cosine top-10 over 100k x 384 float32 vs faiss-cpu and NumPy, and int8.
 
 Goals (issue 3): float32 top-k at least as fast as faiss IndexFlatIP with the same thread
-count; the int8 path >= 2x faster than float32 with recall@10 >= 0.99.
+count; the int8 path >= 2x faster than float32 with recall@10 >= 0.99. int8 is measured with
+hafs's per-array scale (the file format) and with per-row scales (quantize_int8_rows, in-memory
+search only), each also with float32 re-ranking of 4*k candidates.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     queries = rows_f32[np.random.default_rng(1).integers(0, len(rows_f32), N_QUERIES)] + 0.05
     queries = native.normalize_rows(queries.astype(np.float32))
     rows_i8 = native.quantize_int8(rows_f32)
+    rows_i8_rows = native.quantize_int8_rows(rows_f32)
     results: list[dict[str, object]] = []
     qps: dict[tuple[str, int], float] = {}
 
@@ -59,6 +62,14 @@ def main() -> None:
             queries, rows_i8, K, rerank=rows_f32, threads=threads), repeats=3)
         idx, _ = native.int8_topk(queries, rows_i8, K, rerank=rows_f32, threads=threads)
         add("studio int8 + f32 rerank", threads, t, recall(idx, truth))
+        t = best_time(lambda threads=threads: native.int8_topk(queries, rows_i8_rows, K,
+                                                               threads=threads), repeats=3)
+        idx, _ = native.int8_topk(queries, rows_i8_rows, K, threads=threads)
+        add("studio int8 per-row", threads, t, recall(idx, truth))
+        t = best_time(lambda threads=threads: native.int8_topk(
+            queries, rows_i8_rows, K, rerank=rows_f32, threads=threads), repeats=3)
+        idx, _ = native.int8_topk(queries, rows_i8_rows, K, rerank=rows_f32, threads=threads)
+        add("studio int8 per-row + f32 rerank", threads, t, recall(idx, truth))
         if faiss is not None:
             faiss.omp_set_num_threads(threads)
             index = faiss.IndexFlatIP(rows_f32.shape[1])
@@ -74,12 +85,15 @@ def main() -> None:
             ratio = qps[("studio float32", threads)] / qps[("faiss IndexFlatIP", threads)]
             goals.append({"goal": f"float32 >= faiss IndexFlatIP ({threads} thread(s))",
                           "measured": round(ratio, 2), "unit": "x faiss", "met": ratio >= 1.0})
-        speedup = qps[("studio int8", threads)] / qps[("studio float32", threads)]
-        goals.append({"goal": f"int8 >= 2x float32 ({threads} thread(s))",
-                      "measured": round(speedup, 2), "unit": "x float32", "met": speedup >= 2.0})
-    rec = next(r["recall_at_10"] for r in results if r["impl"] == "studio int8")
-    goals.append({"goal": "int8 recall@10 >= 0.99", "measured": round(float(rec), 4),
-                  "unit": "recall", "met": rec >= 0.99})
+        for impl in ("studio int8", "studio int8 per-row", "studio int8 per-row + f32 rerank"):
+            speedup = qps[(impl, threads)] / qps[("studio float32", threads)]
+            goals.append({"goal": f"{impl[7:]} >= 2x float32 ({threads} thread(s))",
+                          "measured": round(speedup, 2), "unit": "x float32",
+                          "met": speedup >= 2.0})
+    for impl in ("studio int8", "studio int8 per-row", "studio int8 per-row + f32 rerank"):
+        rec = next(r["recall_at_10"] for r in results if r["impl"] == impl)
+        goals.append({"goal": f"{impl[7:]} recall@10 >= 0.99", "measured": round(float(rec), 4),
+                      "unit": "recall", "met": rec >= 0.99})
     print(write_result("embeddings", results, goals, facts))
 
 

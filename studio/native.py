@@ -35,6 +35,7 @@ __all__ = [
     "NativeUnavailableError",
     "NearDuplicates",
     "QuantizedArray",
+    "QuantizedRows",
     "classify_levels",
     "cosine_topk",
     "dequantize_int8",
@@ -53,6 +54,7 @@ __all__ = [
     "newline_offsets_file",
     "normalize_rows",
     "quantize_int8",
+    "quantize_int8_rows",
     "search_lines",
     "set_threads",
 ]
@@ -440,6 +442,21 @@ class QuantizedArray:
         return dequantize_int8(self)
 
 
+@dataclass(frozen=True)
+class QuantizedRows:
+    """Per-row symmetric int8 for in-memory search: ``row i ≈ values[i] * scales[i]``.
+
+    Not hafs's on-disk format (that is :class:`QuantizedArray`, one scale per array): build it
+    from float rows when loading, keep it in memory, never write it as a hafs file.
+    """
+
+    values: np.ndarray
+    scales: np.ndarray
+
+    def dequantize(self) -> np.ndarray:
+        return self.values.astype(np.float32) * self.scales[:, None]
+
+
 def normalize_rows(x: np.ndarray, *, threads: int = 0) -> np.ndarray:
     """float32 rows scaled to unit L2 norm; rows with norm below 1e-8 become zero."""
     _check_int("threads", threads, minimum=0)
@@ -454,6 +471,18 @@ def quantize_int8(x: np.ndarray, *, threads: int = 0) -> QuantizedArray:
     arr = _as_array(x, "x", np.float32, x.ndim if isinstance(x, np.ndarray) else 1)
     values, scale = _lib().quantize_int8(arr, threads)
     return QuantizedArray(values.reshape(arr.shape), float(scale))
+
+
+def quantize_int8_rows(x: np.ndarray, *, threads: int = 0) -> QuantizedRows:
+    """Per-row int8 of a 2-D float32 array, for :func:`int8_topk` (not a hafs file format).
+
+    Row i: ``scales[i] = max|x[i]|/127`` (1.0 if below 1e-8), values rounded half-to-even and
+    clamped to [-127, 127] exactly as :func:`quantize_int8` does with its one scale. A unit
+    vector's components then use about twice as many levels, which is what recall needs.
+    """
+    _check_int("threads", threads, minimum=0)
+    values, scales = _lib().quantize_int8_rows(_as_array(x, "x", np.float32, 2), threads)
+    return QuantizedRows(values, scales)
 
 
 def dequantize_int8(q: QuantizedArray) -> np.ndarray:
@@ -482,36 +511,68 @@ def cosine_topk(queries: np.ndarray, rows: np.ndarray, k: int, *, normalized: bo
     return _lib().topk_f32(q, r, k, threads)
 
 
-def int8_topk(queries: QuantizedArray | np.ndarray, rows: QuantizedArray, k: int, *,
+def _check_row_scales(scales: object, n: int, name: str) -> np.ndarray:
+    arr = _as_array(scales, name, np.float32, 1)
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} scales for {n} rows")
+    if arr.size and not (np.all(np.isfinite(arr)) and float(arr.min()) > 0):
+        raise ValueError(f"{name} must be finite and positive")
+    return arr
+
+
+def int8_topk(queries: QuantizedArray | QuantizedRows | np.ndarray,
+              rows: QuantizedArray | QuantizedRows, k: int, *,
               rerank: np.ndarray | None = None, oversample: int = 4,
               threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Top-k by exact int8 dot products (of quantised unit rows: cosine); float32 scores.
 
-    ``queries`` may be float32 (quantised here) or already quantised. With ``rerank`` (the
-    float32 rows ``rows`` was quantised from), the best ``k * oversample`` int8 candidates are
-    re-scored in float32 (with float32 queries when given): recall close to the float32 path.
+    ``rows`` is hafs's :class:`QuantizedArray` (one scale; score = dot * both scales) or a
+    :class:`QuantizedRows` (per-row scales; better recall): then the score of row r for query q
+    is ``float32(dot) * rows.scales[r]`` (ranked, ties by index) times the query's own scale.
+    ``queries`` may be float32 (quantised here the same way as ``rows``) or already quantised.
+    With ``rerank`` (the float32 rows ``rows`` was quantised from), the best ``k * oversample``
+    int8 candidates are re-scored in float32 (with float32 queries when given): recall close to
+    the float32 path.
     """
+    per_row = isinstance(rows, QuantizedRows)
     query_floats = None
     if isinstance(queries, np.ndarray):
         query_floats = _as_array(queries, "queries", np.float32, 2)
-        queries = quantize_int8(query_floats, threads=threads)
+        queries = (quantize_int8_rows(query_floats, threads=threads) if per_row
+                   else quantize_int8(query_floats, threads=threads))
     q = _as_array(queries.values, "queries.values", np.int8, 2)
     r = _as_array(rows.values, "rows.values", np.int8, 2)
     _check_topk(q, r, k)
     for name, arr in (("queries", q), ("rows", r)):
         if arr.size and int(arr.min()) < -127:
             raise ValueError(f"{name} contains -128; symmetric int8 values must be in [-127, 127]")
+    if isinstance(queries, QuantizedRows):
+        q_scales = _check_row_scales(queries.scales, q.shape[0], "queries.scales")
+    else:
+        q_scales = np.full(q.shape[0], queries.scale, np.float32)
+    lib = _lib()
+    n_best = k
+    if rerank is not None:
+        n_best = min(k * _check_int("oversample", oversample, minimum=1), r.shape[0])
+    if per_row:
+        r_scales = _check_row_scales(rows.scales, r.shape[0], "rows.scales")
+        idx, scores = lib.topk_i8_rows(q, r, r_scales, n_best, threads)
+        scores = scores * q_scales[:, None]
+    else:
+        idx, dots = lib.topk_i8(q, r, n_best, threads)
+        if isinstance(queries, QuantizedRows):
+            scores = dots.astype(np.float32) * (q_scales[:, None] * np.float32(rows.scale))
+        else:
+            scores = dots.astype(np.float32) * np.float32(queries.scale * rows.scale)
     if rerank is None:
-        idx, dots = _lib().topk_i8(q, r, k, threads)
-        return idx, dots.astype(np.float32) * np.float32(queries.scale * rows.scale)
+        return idx, scores
     full = _as_array(rerank, "rerank", np.float32, 2)
     if full.shape != r.shape:
         raise ValueError(f"rerank rows have shape {full.shape}, expected {r.shape}")
-    _check_int("oversample", oversample, minimum=1)
-    lib = _lib()
-    cand, _ = lib.topk_i8(q, r, min(k * oversample, r.shape[0]), threads)
-    qf = dequantize_int8(queries) if query_floats is None else query_floats
-    return lib.rerank_f32(qf, full, cand, k, threads)
+    if query_floats is None:
+        query_floats = (queries.dequantize() if isinstance(queries, QuantizedRows)
+                        else dequantize_int8(queries))
+    return lib.rerank_f32(query_floats, full, idx, k, threads)
 
 
 # ---- kernel 7: near-duplicates --------------------------------------------------------------

@@ -104,6 +104,38 @@ void bind_numeric(nb::module_& m) {
       },
       nb::arg("queries"), nb::arg("rows"), nb::arg("k"), nb::arg("threads") = 0);
   m.def(
+      "quantize_int8_rows",
+      [](Mat<float> x, int threads) {
+        PodBuffer<std::int8_t> q;
+        PodBuffer<float> scales;
+        {
+          nb::gil_scoped_release release;
+          q = quantize_int8_rows(x.data(), x.shape(0), x.shape(1), scales, threads);
+        }
+        return nb::make_tuple(to_numpy(std::move(q), x.shape(0), x.shape(1)), to_numpy(std::move(scales)));
+      },
+      nb::arg("x"), nb::arg("threads") = 0,
+      "Per-row int8 values (n x d) and float32 scales (n): in-memory search only, not hafs's format.");
+  m.def(
+      "topk_i8_rows",
+      [](Mat<std::int8_t> queries, Mat<std::int8_t> rows, Vec<float> row_scales, std::size_t k, int threads) {
+        if (queries.shape(1) != rows.shape(1))
+          throw std::invalid_argument("queries and rows differ in dimension");
+        if (row_scales.shape(0) != rows.shape(0))
+          throw std::invalid_argument("row_scales needs one scale per row");
+        PodBuffer<std::int64_t> idx;
+        PodBuffer<float> scores;
+        {
+          nb::gil_scoped_release release;
+          topk_i8_rows(queries.data(), queries.shape(0), rows.data(), row_scales.data(), rows.shape(0),
+                       rows.shape(1), k, threads, idx, scores);
+        }
+        std::size_t kk = std::min<std::size_t>(k, rows.shape(0));
+        return nb::make_tuple(to_numpy(std::move(idx), queries.shape(0), kk),
+                              to_numpy(std::move(scores), queries.shape(0), kk));
+      },
+      nb::arg("queries"), nb::arg("rows"), nb::arg("row_scales"), nb::arg("k"), nb::arg("threads") = 0);
+  m.def(
       "rerank_f32",
       [](Mat<float> queries, Mat<float> rows, Mat<std::int64_t> candidates, std::size_t k, int threads) {
         if (queries.shape(1) != rows.shape(1))

@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cpu_features.h"
@@ -67,6 +68,29 @@ void dot_i8_block(const std::int8_t* q, const std::uint8_t* qb, std::size_t nq, 
   dot_i8_block_scalar(q, nq, x, nx, d, out);
 }
 
+void dot_i8_block_scaled(const std::int8_t* q, const std::uint8_t* qb, std::size_t nq, const std::int8_t* x,
+                         const std::int32_t* sums, const float* scales, std::size_t nx, std::size_t d, float* out) {
+#if defined(HAFS_X86_DISPATCH)
+  switch (simd_level()) {
+    case SimdLevel::avx512: return simd::avx512::dot_i8_block_scaled(q, qb, nq, x, sums, scales, nx, d, out);
+    case SimdLevel::avx2: return simd::avx2::dot_i8_block_scaled(q, qb, nq, x, sums, scales, nx, d, out);
+    default: break;
+  }
+#endif
+  std::vector<std::int32_t> dots(nq * nx);
+  dot_i8_block_scalar(q, nq, x, nx, d, dots.data());
+  for (std::size_t a = 0; a < nq; ++a)
+    for (std::size_t b = 0; b < nx; ++b) out[a * nx + b] = static_cast<float>(dots[a * nx + b]) * scales[b];
+}
+
+template <class S>
+bool is_nan(S s) {
+  if constexpr (std::is_floating_point_v<S>) return std::isnan(s);
+  return false;
+}
+
+constexpr std::size_t kScanChunk = 32;  // scores tested together against a full list's threshold
+
 // Total order "better than": higher score, then lower index; NaN below everything.
 template <class S>
 bool better(S sa, std::int64_t ia, S sb, std::int64_t ib) {
@@ -107,6 +131,8 @@ class TopK {
     }
     return s >= scores_.back();
   }
+  bool full() const { return scores_.size() == k_; }
+  S threshold() const { return scores_.back(); }  // only when full()
   const std::vector<S>& scores() const { return scores_; }
   const std::vector<std::int64_t>& ids() const { return ids_; }
 
@@ -140,8 +166,19 @@ void topk_driver(std::size_t nq, std::size_t n, std::size_t k, int threads, Scor
         for (std::size_t a = 0; a < nqb; ++a) {
           TopK<S>& heap = best[q0 + a];
           const S* row_scores = block.data() + a * nr;
-          for (std::size_t b = 0; b < nr; ++b)
-            if (heap.admits(row_scores[b])) heap.offer(row_scores[b], static_cast<std::int64_t>(r0 + b));
+          for (std::size_t b = 0; b < nr; b += kScanChunk) {
+            const std::size_t e = std::min(nr, b + kScanChunk);
+            // Almost no score beats a full list's last one: test a chunk at once (the compiler
+            // vectorises this loop) and look at single scores only when one might enter.
+            if (heap.full()) {
+              const S threshold = heap.threshold();
+              bool any = false;
+              for (std::size_t j = b; j < e; ++j) any |= row_scores[j] >= threshold;
+              if (!any && !is_nan(threshold)) continue;
+            }
+            for (std::size_t j = b; j < e; ++j)
+              if (heap.admits(row_scores[j])) heap.offer(row_scores[j], static_cast<std::int64_t>(r0 + j));
+          }
         }
       }
     }
@@ -202,6 +239,30 @@ PodBuffer<std::int8_t> quantize_int8(const float* x, std::size_t count, float& s
   return q;
 }
 
+PodBuffer<std::int8_t> quantize_int8_rows(const float* x, std::size_t n, std::size_t d, PodBuffer<float>& scales,
+                                          int threads) {
+  PodBuffer<std::int8_t> q(n * d);
+  scales.resize(n);
+  constexpr std::size_t kRows = 1024;
+  parallel_for((n + kRows - 1) / kRows, threads, [&](std::size_t t) {
+    for (std::size_t r = t * kRows; r < std::min(n, (t + 1) * kRows); ++r) {
+      const float* row = x + r * d;
+      float m = 0.0f;
+      for (std::size_t j = 0; j < d; ++j) {
+        float a = std::fabs(row[j]);
+        if (a > m && std::isfinite(a)) m = a;
+      }
+      const float s = m < 1e-8f ? 1.0f : m / 127.0f;
+      scales[r] = s;
+      for (std::size_t j = 0; j < d; ++j) {
+        float v = std::isfinite(row[j]) ? std::nearbyint(row[j] / s) : 0.0f;
+        q[r * d + j] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
+      }
+    }
+  });
+  return q;
+}
+
 void topk_f32(const float* queries, std::size_t nq, const float* rows, std::size_t n, std::size_t d,
               std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<float>& scores) {
   topk_driver<float>(
@@ -238,23 +299,53 @@ void rerank_f32(const float* queries, std::size_t nq, const float* rows, std::si
   });
 }
 
-void topk_i8(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, std::size_t n, std::size_t d,
-             std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<std::int32_t>& scores) {
-  // VNNI multiplies unsigned by signed bytes: queries biased by +128, row sums undo the bias.
-  std::vector<std::uint8_t> biased(nq * d);
-  for (std::size_t i = 0; i < nq * d; ++i) biased[i] = static_cast<std::uint8_t>(queries[i] + 128);
-  std::vector<std::int32_t> sums(n);
+namespace {
+
+// VNNI multiplies unsigned by signed bytes: queries biased by +128, row sums undo the bias.
+struct I8Prepared {
+  std::vector<std::uint8_t> biased;
+  std::vector<std::int32_t> sums;
+};
+
+I8Prepared prepare_i8(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, std::size_t n,
+                      std::size_t d, int threads) {
+  I8Prepared p;
+  p.biased.resize(nq * d);
+  for (std::size_t i = 0; i < nq * d; ++i) p.biased[i] = static_cast<std::uint8_t>(queries[i] + 128);
+  p.sums.resize(n);
   parallel_for((n + 4095) / 4096, threads, [&](std::size_t t) {
     for (std::size_t r = t * 4096; r < std::min(n, (t + 1) * 4096); ++r) {
       std::int32_t s = 0;
       for (std::size_t j = 0; j < d; ++j) s += rows[r * d + j];
-      sums[r] = s;
+      p.sums[r] = s;
     }
   });
+  return p;
+}
+
+}  // namespace
+
+void topk_i8(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, std::size_t n, std::size_t d,
+             std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<std::int32_t>& scores) {
+  I8Prepared p = prepare_i8(queries, nq, rows, n, d, threads);
   topk_driver<std::int32_t>(
       nq, n, k, threads,
       [&](std::size_t q0, std::size_t nqb, std::size_t r0, std::size_t nr, std::int32_t* out) {
-        dot_i8_block(queries + q0 * d, biased.data() + q0 * d, nqb, rows + r0 * d, sums.data() + r0, nr, d, out);
+        dot_i8_block(queries + q0 * d, p.biased.data() + q0 * d, nqb, rows + r0 * d, p.sums.data() + r0, nr, d,
+                     out);
+      },
+      indices, scores);
+}
+
+void topk_i8_rows(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, const float* row_scales,
+                  std::size_t n, std::size_t d, std::size_t k, int threads, PodBuffer<std::int64_t>& indices,
+                  PodBuffer<float>& scores) {
+  I8Prepared p = prepare_i8(queries, nq, rows, n, d, threads);
+  topk_driver<float>(
+      nq, n, k, threads,
+      [&](std::size_t q0, std::size_t nqb, std::size_t r0, std::size_t nr, float* out) {
+        dot_i8_block_scaled(queries + q0 * d, p.biased.data() + q0 * d, nqb, rows + r0 * d, p.sums.data() + r0,
+                            row_scales + r0, nr, d, out);
       },
       indices, scores);
 }

@@ -27,6 +27,10 @@ constexpr std::size_t kNotFound = ~static_cast<std::size_t>(0);
   void dot_i8_block(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq,         \
                     const std::int8_t* x, const std::int32_t* x_sums, std::size_t nx,           \
                     std::size_t d, std::int32_t* out);                                           \
+  /* out[i*nx+j] = float(dot(q_i, x_j)) * x_scales[j] (rows quantised with per-row scales). */ \
+  void dot_i8_block_scaled(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq,  \
+                           const std::int8_t* x, const std::int32_t* x_sums, const float* x_scales, \
+                           std::size_t nx, std::size_t d, float* out);                           \
   /* sig[j] = min(sig[j], mul[j] * x + add[j]) mod 2^32 for each x = hashes[i] >> 32. */       \
   void minhash_update(const std::uint64_t* hashes, std::size_t n, const std::uint32_t* mul,     \
                       const std::uint32_t* add, std::size_t num_perm, std::uint32_t* sig);

@@ -118,6 +118,136 @@ def test_int8_recall_with_rerank() -> None:
     assert recall >= 0.99
 
 
+def quantize_rows_reference(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row quantisation: the hafs rule applied to each row on its own."""
+    pairs = [quantize(row) for row in x]
+    values = np.array([p[0] for p in pairs], np.int8).reshape(x.shape)
+    return values, np.array([p[1] for p in pairs], np.float32)
+
+
+rows32 = hnp.arrays(np.float32,
+                    hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=30),
+                    elements=st.floats(-1e4, 1e4, width=32)
+                    | st.sampled_from([0.0, np.nan, np.inf]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=rows32)
+def test_quantize_rows_matches_reference_exactly(x: np.ndarray) -> None:
+    q = native.quantize_int8_rows(x)
+    ref_values, ref_scales = quantize_rows_reference(x)
+    np.testing.assert_array_equal(q.values, ref_values)
+    np.testing.assert_array_equal(q.scales, ref_scales)
+    assert q.values.shape == x.shape and q.scales.shape == (x.shape[0],)
+
+
+def test_quantize_rows_conventions() -> None:
+    x = np.array([[-2.0, 1.0, 0.0, 2.0], [0, 0, 0, 0], [3, 3, 3, 3], [0.5, -0.25, 0, 0]],
+                 np.float32)
+    q = native.quantize_int8_rows(x)
+    assert q.values.tolist() == [[-127, 64, 0, 127], [0, 0, 0, 0], [127] * 4, [127, -64, 0, 0]]
+    assert q.scales[1] == 1.0  # zero row: scale 1, like quantize_int8
+    np.testing.assert_allclose(q.dequantize(), x, atol=np.max(np.abs(x)) / 254 + 1e-7)
+    # hafs's per-array format is unchanged: same values as before for the same input.
+    assert native.quantize_int8(x[0]).values.tolist() == [-127, 64, 0, 127]
+
+
+def int8_rows_reference(queries: native.QuantizedRows, rows: native.QuantizedRows,
+                        k: int) -> tuple[np.ndarray, np.ndarray]:
+    dots = queries.values.astype(np.int64) @ rows.values.astype(np.int64).T
+    ranked = dots.astype(np.float32) * rows.scales[None, :]  # float32, as the kernel rounds
+    idx = topk(ranked.astype(np.float64), k)
+    return idx, np.take_along_axis(ranked, idx, 1) * queries.scales[:, None]
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(1, 300), nq=st.integers(1, 9), d=st.integers(1, 140), k=st.integers(1, 12),
+       seed=st.integers(0, 1000), zero_rows=st.booleans(), equal=st.booleans())
+def test_int8_rows_topk_matches_reference(n: int, nq: int, d: int, k: int, seed: int,
+                                          zero_rows: bool, equal: bool) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    if equal:
+        x[:] = 0.5  # all-equal values: every score ties, order by index
+    x[rng.integers(0, n)] = x[0]  # duplicate rows: exact ties
+    if zero_rows:
+        x[rng.integers(0, n, size=max(1, n // 5))] = 0.0
+    rows = native.quantize_int8_rows(x)
+    queries = native.quantize_int8_rows(rng.standard_normal((nq, d)).astype(np.float32))
+    idx, scores = native.int8_topk(queries, rows, k)
+    ref_idx, ref_scores = int8_rows_reference(queries, rows, k)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_array_equal(scores, ref_scores)
+    assert scores.dtype == np.float32 and idx.shape == (nq, min(k, n))
+
+
+def test_int8_rows_paths_and_threads_agree(simd: str, threads: int) -> None:
+    rng = np.random.default_rng(5)
+    rows = native.quantize_int8_rows(unit(rng, 3001, 131))  # tails in every tile dimension
+    queries = native.quantize_int8_rows(unit(rng, 13, 131))
+    idx, scores = native.int8_topk(queries, rows, 7, threads=threads)
+    ref_idx, ref_scores = int8_rows_reference(queries, rows, 7)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_array_equal(scores, ref_scores)
+
+
+def test_int8_rows_sizes_zero_and_one() -> None:
+    empty = native.quantize_int8_rows(np.zeros((0, 8), np.float32))
+    assert empty.values.shape == (0, 8) and empty.scales.shape == (0,)
+    one = native.quantize_int8_rows(np.ones((1, 8), np.float32))
+    idx, scores = native.int8_topk(np.ones((2, 8), np.float32), one, 5)  # k > n
+    assert idx.tolist() == [[0], [0]]
+    np.testing.assert_allclose(scores, 8.0, rtol=1e-6)
+    idx, _ = native.int8_topk(np.zeros((0, 8), np.float32), one, 3)
+    assert idx.shape == (0, 1)
+
+
+def test_int8_rows_recall() -> None:
+    rng = np.random.default_rng(4)
+    rows = unit(rng, 20_000, 64)
+    queries = unit(rng, 50, 64)
+    truth, _ = native.cosine_topk(queries, rows, 10, normalized=True)
+    rows_q = native.quantize_int8_rows(rows)
+    for kwargs in ({}, {"rerank": rows}):
+        idx, _ = native.int8_topk(queries, rows_q, 10, **kwargs)
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, truth, strict=True)])
+        assert recall >= (0.99 if kwargs else 0.9)
+
+
+def test_int8_row_and_array_paths_share_thresholds_semantics() -> None:
+    # NaN never appears with int8 scores; a full list of equal scores keeps the lowest indices.
+    rows = native.QuantizedRows(np.ones((100, 4), np.int8), np.ones(100, np.float32))
+    queries = native.QuantizedRows(np.ones((1, 4), np.int8), np.ones(1, np.float32))
+    idx, scores = native.int8_topk(queries, rows, 3)
+    assert idx.tolist() == [[0, 1, 2]] and scores.tolist() == [[4.0, 4.0, 4.0]]
+
+
+def _rows(values: np.ndarray, scales: np.ndarray) -> native.QuantizedRows:
+    return native.QuantizedRows(values, scales)
+
+
+_F3 = np.zeros((1, 3), np.float32)
+_Z23 = np.zeros((2, 3), np.int8)
+
+
+@pytest.mark.parametrize(("call", "error"), [
+    (lambda: native.quantize_int8_rows(np.zeros(3, np.float32)), ValueError),
+    (lambda: native.quantize_int8_rows(np.zeros((2, 3))), TypeError),
+    (lambda: native.int8_topk(_F3, _rows(_Z23, np.ones(3, np.float32)), 1), ValueError),  # count
+    (lambda: native.int8_topk(_F3, _rows(_Z23, np.zeros(2, np.float32)), 1), ValueError),  # > 0
+    (lambda: native.int8_topk(_F3, _rows(_Z23, np.full(2, np.nan, np.float32)), 1), ValueError),
+    (lambda: native.int8_topk(_F3, _rows(_Z23, np.ones(2, np.float64)), 1), TypeError),
+    (lambda: native.int8_topk(np.zeros((1, 4), np.float32), _rows(_Z23, np.ones(2, np.float32)), 1),
+     ValueError),
+    (lambda: native.int8_topk(_F3, _rows(np.full((2, 3), -128, np.int8), np.ones(2, np.float32)),
+                              1),
+     ValueError),
+])
+def test_bad_input_rows(call, error) -> None:
+    with pytest.raises(error):
+        call()
+
+
 @pytest.mark.parametrize(("call", "error"), [
     (lambda: native.normalize_rows(np.zeros((2, 3)), ), TypeError),  # float64
     (lambda: native.normalize_rows(np.zeros(3, np.float32)), ValueError),
