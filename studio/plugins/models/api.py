@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from studio.plugins.models.detect import Detection
     from studio.plugins.models.gguf_info import GGUFInfo
     from studio.plugins.models.hf_to_gguf import ConversionResult
+    from studio.plugins.models.llama_cpp_convert import LlamaCppConverter
     from studio.plugins.models.quantize import QuantizeResult
 
 __all__ = [
@@ -177,12 +178,16 @@ class ModelsService:
     def convert(self, model_or_path: str | os.PathLike[str], *, outtype: str = "f16",
                 out: str | os.PathLike[str] | None = None,
                 base_dir: str | os.PathLike[str] | None = None,
+                converter: str = "builtin", llama_cpp: LlamaCppConverter | None = None,
                 ctx: JobContext = NULL_CONTEXT) -> ConversionResult:
         """Convert a registered model (by id) or a folder to GGUF.
 
         For a LoRA adapter the base model folder comes from ``base_dir`` or, when it is a local
         folder, from the adapter's ``base_model_name_or_path``; the adapter is merged first.
         A registered model gets ``"gguf"`` in its formats and the file in the sidecar.
+        ``converter="llama.cpp"`` runs llama.cpp's script instead (``llama_cpp``: the one found
+        with the user's settings, see :func:`~.llama_cpp_convert.find_from_settings`; else the
+        default search).
         """
         from studio.plugins.models.hf_to_gguf import (
             ConversionError,
@@ -202,8 +207,17 @@ class ModelsService:
             model_dir = base
         target = Path(out) if out else default_output_path(
             folder if model_id is None else folder.parent / model_id, outtype)
-        result = convert_hf_to_gguf(model_dir, target, outtype, adapter_dir=adapter_dir,
-                                    name=model_id or folder.name, ctx=ctx)
+        if converter == "llama.cpp":
+            if adapter_dir is not None:
+                raise ConversionError(f"{folder} is a LoRA adapter: llama.cpp's "
+                                      "convert_hf_to_gguf.py converts full checkpoints; use the "
+                                      "built-in converter, which merges the adapter first")
+            result = _convert_with_llama_cpp(llama_cpp, model_dir, target, outtype, ctx)
+        elif converter == "builtin":
+            result = convert_hf_to_gguf(model_dir, target, outtype, adapter_dir=adapter_dir,
+                                        name=model_id or folder.name, ctx=ctx)
+        else:
+            raise ConversionError(f"unknown converter {converter!r} (builtin or llama.cpp)")
         if model_id is not None:
             self._record_gguf(model_id, result.path, outtype.upper())
         return result
@@ -246,6 +260,26 @@ class ModelsService:
 
         self.registry.edit(model_id, add_format)
         self.sidecar.add_artifact(model_id, path, "gguf", type_name)
+
+
+def _convert_with_llama_cpp(converter: LlamaCppConverter | None, model_dir: Path, target: Path,
+                            outtype: str, ctx: JobContext) -> ConversionResult:
+    from studio.plugins.models.gguf_info import read_gguf_info
+    from studio.plugins.models.hf_to_gguf import ConversionError, ConversionResult
+    from studio.plugins.models.llama_cpp_convert import (
+        convert_with_llama_cpp,
+        find_llama_cpp_converter,
+    )
+
+    converter = converter or find_llama_cpp_converter()
+    if converter is None:
+        raise ConversionError("llama.cpp's convert_hf_to_gguf.py was not found (setting "
+                              "tools.llama_cpp_dir, ~/Code/llama.cpp, PATH); use the built-in "
+                              "converter")
+    path = convert_with_llama_cpp(converter, model_dir, target, outtype, ctx=ctx)
+    info = read_gguf_info(path)
+    return ConversionResult(path, outtype.lower(), info.architecture, len(info.tensors),
+                            path.stat().st_size)
 
 
 def _local_base(adapter_dir: Path) -> Path | None:

@@ -229,12 +229,26 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
     base_dir: Annotated[Path | None, typer.Option("--base-dir", help="Base model folder for a "
                                                   "LoRA adapter.")] = None,
+    converter: Annotated[str, typer.Option(
+        "--converter", help="builtin, or llama.cpp (its convert_hf_to_gguf.py from the "
+        "tools.llama_cpp_dir setting or ~/Code/llama.cpp; needs torch).")] = "builtin",
 ) -> None:
     """Convert a Hugging Face checkpoint (or LoRA adapter + base) to GGUF."""
     if to.lower() != "gguf":
         raise _fail(f"--to {to!r}: only gguf is supported", 2)
     if outtype.lower() not in ("f32", "f16", "bf16", "q8_0"):
         raise _fail(f"--outtype {outtype!r}: choose f32, f16, bf16 or q8_0", 2)
+    if converter not in ("builtin", "llama.cpp"):
+        raise _fail(f"--converter {converter!r}: choose builtin or llama.cpp", 2)
+    llama_cpp = None
+    if converter == "llama.cpp":
+        from studio.plugins.models.llama_cpp_convert import find_from_settings
+
+        llama_cpp = find_from_settings(getattr(_studio(ctx), "settings", None))
+        if llama_cpp is None:
+            raise _fail("llama.cpp's convert_hf_to_gguf.py was not found: set "
+                        "tools.llama_cpp_dir to your llama.cpp checkout (hafs default "
+                        "~/Code/llama.cpp), or use --converter builtin")
     service = _service(ctx)
     if not Path(target).expanduser().exists():
         try:
@@ -244,7 +258,8 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
                         ) from None
     result = _run(ctx, f"Convert {Path(target).name} to GGUF {outtype.upper()}",
                   lambda job_ctx: service.convert(target, outtype=outtype, out=out_file,
-                                                  base_dir=base_dir, ctx=job_ctx))
+                                                  base_dir=base_dir, converter=converter,
+                                                  llama_cpp=llama_cpp, ctx=job_ctx))
     for warning in getattr(result, "warnings", []) or []:
         err.print(f"[yellow]warning:[/] {warning}")
     out.print(f"Wrote {result.path}")

@@ -134,6 +134,9 @@ def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) ->
                      choices=("f32", "f16", "bf16", "q8_0")),
         SettingField("local_models_dir", "path", "~/Code/hafs/models", "Local models folder",
                      "Where Pull puts models (hafs: ~/Code/hafs/models/<id>)."),
+        SettingField("llama_cpp_python", "path", "", "Python for llama.cpp's converter",
+                     "Interpreter with torch for convert_hf_to_gguf.py when the llama.cpp "
+                     "checkout (tools.llama_cpp_dir) has no .venv; empty: the studio's own."),
     ), "Registry, conversion and quantization defaults."))
 
 

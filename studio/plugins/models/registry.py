@@ -18,13 +18,13 @@ import gc
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from filelock import FileLock
 
 from studio.core.atomic import atomic_write_bytes, backup_file
 from studio.core.filewatch import FileWatcher, WatchHandle
@@ -39,6 +39,9 @@ from studio.plugins.models.schema import (
     new_entry,
     now_iso,
 )
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 __all__ = [
     "Registry",
@@ -58,6 +61,7 @@ REGISTRY_VERSION = "1.0"
 LOCK_TIMEOUT_S = 30.0
 # filelock polls a held lock every 50 ms by default; writes take a few ms, so poll faster.
 LOCK_POLL_S = 0.002
+_LOCK_CREATION = threading.Lock()
 
 
 class RegistryError(Exception):
@@ -161,33 +165,43 @@ def _check_models(models: dict[str, Any], data: bytes, path: Path) -> None:
     One pass with one C-level set comparison per entry (``dict.keys() == frozenset``); the
     detailed message is only built for the first bad entry.
     """
-    bad = next((model_id for model_id, entry in models.items()
-                if entry.__class__ is not dict or entry.keys() != FIELD_SET), None)
+    bad = _first_bad_entry(models)
     if bad is not None:
         try:
             check_entry_keys(bad, models[bad], str(path))
         except EntryError as exc:
             message = str(exc).removeprefix(f"{path}: ")
             raise RegistryCorruptError(path, message, *_locate(data, json.dumps(bad))) from None
-        # A dict subclass cannot come out of orjson; check_entry_keys accepted it: fine.
     # hafs takes the id from the dict key (the studio overrides model_id the same way).
     for model_id in [k for k, entry in models.items() if entry["model_id"] != k]:
         models[model_id]["model_id"] = model_id
 
 
+def _first_bad_entry(models: dict[str, Any]) -> str | None:
+    """The id of the first entry that is not a dict with exactly the 36 keys, else None."""
+    return next((model_id for model_id, entry in models.items()
+                 if not isinstance(entry, dict) or entry.keys() != FIELD_SET), None)
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Suspend the cyclic GC while a big document is built.
+    """Keep the cyclic GC away from a freshly parsed document.
 
-    orjson creates ~500k containers for 10k entries; each allocation batch triggers a GC pass
-    that rescans all of them (JSON cannot contain cycles, so those passes find nothing), which
-    made parsing ~1.5x slower. Re-enabled only if it was on (another thread may also pause it).
+    orjson builds ~40k GC-tracked containers for 10k entries (JSON cannot hold cycles). With
+    the GC running, every few hundred of them trigger a pass that rescans the young ones, and
+    once it is re-enabled the first pass scans all 40k: together ~1.4x the parse itself. So the
+    GC is off while parsing, and ``freeze()`` + ``unfreeze()`` then file everything tracked
+    straight into the oldest generation (an O(1) list splice, no scan), where only the next
+    full collection looks at it. It is re-enabled only if it was on (another thread may be
+    inside this block too).
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if enabled:
             gc.enable()
 
@@ -234,7 +248,7 @@ class RegistryStore:
         self.path = Path(path)
         self._forced_read_only = read_only
         self.damage: RegistryCorruptError | None = None
-        self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_S)
+        self._file_lock: FileLock | None = None
         self._watches: list[WatchHandle] = []
 
     @classmethod
@@ -245,6 +259,16 @@ class RegistryStore:
     @property
     def read_only(self) -> bool:
         return self._forced_read_only or self.damage is not None
+
+    def _lock(self) -> FileLock:
+        # Created on first write: importing filelock costs ~20 ms that a read-only caller
+        # (``models list``, the dashboard cards) should not pay.
+        with _LOCK_CREATION:
+            if self._file_lock is None:
+                from filelock import FileLock
+
+                self._file_lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_S)
+            return self._file_lock
 
     # -- reading -------------------------------------------------------------------------
     def load(self) -> Registry:
@@ -307,7 +331,7 @@ class RegistryStore:
         """
         if self._forced_read_only:
             raise RegistryReadOnlyError(f"{self.path}: opened read-only")
-        with self._lock.acquire(poll_interval=LOCK_POLL_S):
+        with self._lock().acquire(poll_interval=LOCK_POLL_S):
             try:
                 registry = self._load(cached=False)  # a private copy: mutate() changes it
             except RegistryCorruptError as exc:
@@ -318,8 +342,9 @@ class RegistryStore:
             registry.updated_at = now_iso()
             # Last line of defence: an entry without the 36 keys would make hafs drop them all.
             # (Vocabulary oddities in entries hafs wrote itself are tolerated, as hafs does.)
-            for model_id, entry in registry.models.items():
-                check_entry_keys(model_id, entry, str(self.path))
+            bad = _first_bad_entry(registry.models)
+            if bad is not None:
+                check_entry_keys(bad, registry.models[bad], str(self.path))
             atomic_write_bytes(self.path, dumps_registry(registry))
         for handle in self._watches:
             handle.acknowledge()
@@ -380,7 +405,7 @@ class RegistryStore:
         """
         if self._forced_read_only:
             raise RegistryReadOnlyError(f"{self.path}: opened read-only")
-        with self._lock.acquire(poll_interval=LOCK_POLL_S):
+        with self._lock().acquire(poll_interval=LOCK_POLL_S):
             backup = backup_file(self.path)
             atomic_write_bytes(self.path, dumps_registry(Registry(updated_at=now_iso())))
             self.damage = None

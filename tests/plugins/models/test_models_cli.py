@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from entries import sample_entries
 
+from studio.plugins.models.gguf_info import read_gguf_info
 from studio.plugins.models.registry import RegistryStore, registry_path
 from studio.plugins.models.sample import make_sample_checkpoint
 from studio.plugins.models.schema import FIELDS
@@ -121,3 +123,22 @@ def test_cli_never_imports_qt(cli):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("QT []")
+
+
+def test_convert_with_llama_cpp_checkout(cli, tmp_path):
+    from tiny_models import make_checkpoint
+
+    folder = tmp_path / "tiny-llama"
+    make_checkpoint(folder, "llama")
+    out = tmp_path / "out.gguf"
+    missing = cli("convert", str(folder), "--converter", "llama.cpp", "--out", str(out))
+    assert missing.returncode == 1 and "convert_hf_to_gguf.py was not found" in missing.stderr
+    assert cli("convert", str(folder), "--converter", "torch").returncode == 2
+    # hafs' default location, ~/Code/llama.cpp (the fixture's HOME), found without settings.
+    checkout = tmp_path / "home" / "Code" / "llama.cpp"
+    checkout.mkdir(parents=True)
+    shutil.copy(Path(__file__).with_name("fake_convert_hf_to_gguf.py"),
+                checkout / "convert_hf_to_gguf.py")
+    result = cli("convert", str(folder), "--converter", "llama.cpp", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert read_gguf_info(out).architecture == "llama"

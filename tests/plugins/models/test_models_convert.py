@@ -140,3 +140,21 @@ def test_missing_files_are_named(tmp_path: Path, missing: str):
     with pytest.raises(ConversionError, match=missing.split(".", maxsplit=1)[0]):
         convert_hf_to_gguf(model.folder)
     assert not list(tmp_path.glob("*.gguf"))
+
+
+def test_unchanged_tensors_are_copied_by_the_kernel_or_written(tmp_path: Path, monkeypatch):
+    """Byte-identical output whether tensors go through copy_file_range or plain writes."""
+    import errno
+    import os
+
+    folder = tmp_path / "f16"
+    make_checkpoint(folder, "llama", dtype="float16")
+    kernel = convert_hf_to_gguf(folder, tmp_path / "kernel.gguf", "f16").path
+
+    def unsupported(*args, **kwargs):
+        raise OSError(errno.EXDEV, "cross-device")
+
+    monkeypatch.setattr(os, "copy_file_range", unsupported, raising=False)
+    monkeypatch.setattr(os, "sendfile", unsupported, raising=False)
+    written = convert_hf_to_gguf(folder, tmp_path / "written.gguf", "f16").path
+    assert kernel.read_bytes() == written.read_bytes()

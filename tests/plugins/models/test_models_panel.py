@@ -299,3 +299,18 @@ def test_sample_workspace_hook_registers_a_real_model(studio, tmp_path):
     assert entry["role"] == "asm" and "gguf" in entry["formats"]
     assert any("Converted" in line for line in lines)
     assert any("Quantized" in line or "Skipped quantization" in line for line in lines)
+
+
+def test_convert_dialog_offers_llama_cpp_only_when_found(qtbot, tmp_path):
+    from studio.plugins.models.widgets.dialogs import ConvertDialog
+
+    plain = ConvertDialog(None, tmp_path, "f16")
+    qtbot.addWidget(plain)
+    assert plain.converter is None and "converter" not in plain.choices()
+    script = tmp_path / "llama.cpp" / "convert_hf_to_gguf.py"
+    offered = ConvertDialog(None, tmp_path, "f16", llama_cpp_script=script)
+    qtbot.addWidget(offered)
+    assert offered.converter is not None and offered.converter.count() == 2
+    assert offered.choices()["converter"] == "builtin"  # the built-in one stays the default
+    offered.converter.setCurrentIndex(1)
+    assert offered.choices() == {"outtype": "f16", "out": None, "converter": "llama.cpp"}

@@ -1,17 +1,20 @@
 """Convert a Hugging Face safetensors checkpoint to GGUF, streaming one tensor at a time.
 
 The GGUF header (metadata + tensor table) is written first from shapes alone, then each tensor
-is read from the memory-mapped checkpoint, transformed (LoRA merge, rotary permutation, output
-type) in row chunks and appended. Peak memory is about one chunk, or one Q/K matrix when it has
-to be permuted, instead of the whole model. Output goes to a hidden temp file next to the
-target and is renamed into place only when complete, so a failure or a cancel leaves nothing.
+is appended: copied by the kernel straight from the safetensors file when its bytes need no
+change, else read from the memory-mapped checkpoint and transformed (LoRA merge, rotary
+permutation, output type) in row chunks (see :mod:`.output`). Peak memory is about one chunk,
+or one Q/K matrix when it has to be permuted, instead of the whole model. Output goes to a
+hidden temp file next to the target, is fsynced and renamed into place only when complete, so
+a failure, a cancel or a crash leaves nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +41,7 @@ from studio.plugins.models.hf_to_gguf.arch import (
 from studio.plugins.models.hf_to_gguf.checkpoint import Checkpoint, CheckpointError, to_float32
 from studio.plugins.models.hf_to_gguf.fast_writer import FastGGUFWriter
 from studio.plugins.models.hf_to_gguf.lora import LoraAdapter
+from studio.plugins.models.hf_to_gguf.output import DataWriter
 from studio.plugins.models.hf_to_gguf.vocab import Vocabulary, read_vocabulary
 
 __all__ = ["OUTTYPES", "ConversionResult", "convert_hf_to_gguf", "default_output_path"]
@@ -75,7 +79,7 @@ class _PlannedTensor:
     @property
     def n_bytes(self) -> int:
         block, size = GGML_QUANT_SIZES[self.qtype]
-        return int(np.prod(self.shape, dtype=np.int64)) // block * size
+        return math.prod(self.shape) // block * size
 
 
 def default_output_path(model_dir: str | os.PathLike[str], outtype: str) -> Path:
@@ -130,10 +134,7 @@ def convert_hf_to_gguf(
         writer.write_header_to_file(tmp)
         writer.write_kv_data_to_file()
         writer.write_ti_data_to_file()
-        _write_data(writer, plan, checkpoint, adapter, ctx)
-        assert writer.fout is not None
-        writer.fout[0].flush()
-        os.fsync(writer.fout[0].fileno())
+        _write_data(writer, plan, checkpoint, adapter, ctx)  # durable when it returns
         writer.close()
         os.replace(tmp, out)
     except BaseException:
@@ -233,25 +234,71 @@ def _write_rope_scaling(writer: GGUFWriter, params: ModelParams, warnings: list[
 
 def _write_data(writer: GGUFWriter, plan: list[_PlannedTensor], checkpoint: Checkpoint,
                 adapter: LoraAdapter | None, ctx: JobContext) -> None:
+    """Append every tensor after the header and fsync (the caller renames afterwards)."""
     assert writer.fout is not None
     fout = writer.fout[0]
-    writer.write_padding(fout, fout.tell())  # data section starts aligned
+    fout.flush()  # from here on the data goes straight to the descriptor, unbuffered
     total = sum(t.n_bytes for t in plan) or 1
     done = 0
-    for index, tensor in enumerate(plan):
-        ctx.raise_if_cancelled()
-        ctx.report(done / total, f"{tensor.gguf_name} ({index + 1}/{len(plan)})")
-        written = 0
-        for chunk in _converted_chunks(tensor, checkpoint, adapter):
+    with DataWriter(fout.fileno(), fout.tell()) as out, _SourceFiles() as sources:
+        out.pad(writer.data_alignment)  # data section starts aligned
+        for index, tensor in enumerate(plan):
             ctx.raise_if_cancelled()
-            chunk.tofile(fout)
-            written += chunk.nbytes
-            ctx.report((done + written) / total)
-        if written != tensor.n_bytes:
-            raise ConversionError(f"{tensor.gguf_name}: wrote {written} bytes, expected "
-                                  f"{tensor.n_bytes}")
-        writer.write_padding(fout, tensor.n_bytes)
-        done += tensor.n_bytes
+            ctx.report(done / total, f"{tensor.gguf_name} ({index + 1}/{len(plan)})")
+            start = out.position
+            if _is_verbatim(tensor, checkpoint, adapter):
+                def progress(copied: int, done: int = done) -> None:
+                    ctx.raise_if_cancelled()
+                    ctx.report((done + copied) / total)
+
+                _copy_verbatim(out, tensor, checkpoint, sources, progress)
+            else:
+                for chunk in _converted_chunks(tensor, checkpoint, adapter):
+                    ctx.raise_if_cancelled()
+                    out.write(np.ascontiguousarray(chunk).data)
+                    ctx.report((done + out.position - start) / total)
+            if out.position - start != tensor.n_bytes:
+                raise ConversionError(f"{tensor.gguf_name}: wrote {out.position - start} bytes, "
+                                      f"expected {tensor.n_bytes}")
+            out.pad(writer.data_alignment)
+            done += tensor.n_bytes
+        out.finish()
+
+
+_SAME_BYTES = {"F16": Q.F16, "BF16": Q.BF16, "F32": Q.F32}
+
+
+def _is_verbatim(tensor: _PlannedTensor, checkpoint: Checkpoint,
+                 adapter: LoraAdapter | None) -> bool:
+    """The GGUF bytes equal the safetensors bytes (both little-endian, row-major)."""
+    if tensor.hf_name is None or tensor.permute_heads:
+        return False
+    if adapter is not None and tensor.hf_name in adapter.targets():
+        return False
+    return _SAME_BYTES.get(checkpoint.tensors[tensor.hf_name].dtype) == tensor.qtype
+
+
+def _copy_verbatim(out: DataWriter, tensor: _PlannedTensor, checkpoint: Checkpoint,
+                   sources: _SourceFiles, progress: Callable[[int], None]) -> None:
+    assert tensor.hf_name is not None
+    ref = checkpoint.tensors[tensor.hf_name]
+    # The memory-map view checks the byte range against the file and is the fallback source.
+    view = memoryview(checkpoint.array(tensor.hf_name).reshape(-1)).cast("B")
+    out.copy(sources.fd(ref.file), ref.start, ref.n_bytes, view, progress)
+
+
+class _SourceFiles(contextlib.ExitStack):
+    """Read-only descriptors of the safetensors shards, opened on first use, closed on exit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fds: dict[Path, int] = {}
+
+    def fd(self, path: Path) -> int:
+        if path not in self._fds:
+            self._fds[path] = os.open(path, os.O_RDONLY)
+            self.callback(os.close, self._fds[path])
+        return self._fds[path]
 
 
 def _converted_chunks(tensor: _PlannedTensor, checkpoint: Checkpoint,

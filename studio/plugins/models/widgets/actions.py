@@ -22,6 +22,7 @@ from studio.shell.api import current_shell
 if TYPE_CHECKING:
     from studio.core.app import Studio
     from studio.core.jobs import Job
+    from studio.plugins.models.llama_cpp_convert import LlamaCppConverter
 
 __all__ = [
     "compare_models",
@@ -92,6 +93,7 @@ def register_model(studio: Studio, path: str | None = None) -> Any:
 
 
 def convert_model(studio: Studio, model_id: str | None = None) -> Any:
+    from studio.plugins.models.llama_cpp_convert import find_from_settings
     from studio.plugins.models.widgets.dialogs import ConvertDialog
 
     state = models_state(studio)
@@ -105,21 +107,26 @@ def convert_model(studio: Studio, model_id: str | None = None) -> Any:
                                 f"(locations: {', '.join(entry['locations']) or 'none'}). "
                                 "Pull it first.")
         return None
-    dialog = ConvertDialog(entry, source, _setting(studio, "default_outtype", "f16"), _window())
+    llama_cpp = find_from_settings(getattr(studio, "settings", None))  # a few stat() calls
+    dialog = ConvertDialog(entry, source, _setting(studio, "default_outtype", "f16"), _window(),
+                           llama_cpp_script=llama_cpp.script if llama_cpp else None)
 
     def accepted() -> None:
         choice = dialog.choices()
-        submit_convert(studio, entry["model_id"], **choice)
+        submit_convert(studio, entry["model_id"], llama_cpp=llama_cpp, **choice)
 
     return _open(dialog, accepted)
 
 
 def submit_convert(studio: Studio, model_id: str, outtype: str = "f16",
-                   out: str | None = None) -> Job:
+                   out: str | None = None, *, converter: str = "builtin",
+                   llama_cpp: LlamaCppConverter | None = None) -> Job:
     state = models_state(studio)
-    return state.run_write(f"Convert {model_id} to GGUF {outtype.upper()}",
+    via = " with llama.cpp" if converter == "llama.cpp" else ""
+    return state.run_write(f"Convert {model_id} to GGUF {outtype.upper()}{via}",
                            lambda ctx: state.service.convert(model_id, outtype=outtype, out=out,
-                                                             ctx=ctx))
+                                                             converter=converter,
+                                                             llama_cpp=llama_cpp, ctx=ctx))
 
 
 def _gguf_sources(state: ModelsState, entry: ModelEntry | None) -> list[tuple[str, str]]:

@@ -182,7 +182,7 @@ class ConvertDialog(QDialog):
     """Output type and file of an HF → GGUF conversion."""
 
     def __init__(self, entry: ModelEntry | None, source: Path | None, default_outtype: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, llama_cpp_script: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Convert to GGUF")
         self.setMinimumWidth(560)
@@ -198,6 +198,14 @@ class ConvertDialog(QDialog):
         title = entry["model_id"] if entry else str(source)
         form.addRow("Model", QLabel(title))
         form.addRow("Folder", muted_label(str(source) if source else "no local copy"))
+        # The converter choice exists only when a llama.cpp checkout was found.
+        self.converter: QComboBox | None = None
+        if llama_cpp_script is not None:
+            self.converter = QComboBox()
+            self.converter.addItem("Built-in (llama, mistral, qwen2; no torch)", "builtin")
+            self.converter.addItem("llama.cpp convert_hf_to_gguf.py (needs torch)", "llama.cpp")
+            self.converter.setToolTip(str(llama_cpp_script))
+            form.addRow("Converter", self.converter)
         form.addRow("Output type", self.outtype)
         form.addRow("Output file", _path_row(self.out_edit, self._browse))
         form.addRow(muted_label("Runs as a job: progress and Cancel are in the Models list and "
@@ -211,8 +219,11 @@ class ConvertDialog(QDialog):
             self.out_edit.setText(file)
 
     def choices(self) -> dict[str, Any]:
-        return {"outtype": self.outtype.currentData(),
-                "out": self.out_edit.text().strip() or None}
+        choice = {"outtype": self.outtype.currentData(),
+                  "out": self.out_edit.text().strip() or None}
+        if self.converter is not None:
+            choice["converter"] = self.converter.currentData()
+        return choice
 
 
 class QuantizeDialog(QDialog):

@@ -1,0 +1,238 @@
+"""llama.cpp's ``convert_hf_to_gguf.py`` as an alternative converter, when a checkout exists.
+
+It covers every architecture llama.cpp supports (the built-in converter: llama, mistral, qwen2)
+but needs torch and transformers in the interpreter that runs it. It runs as a managed child
+process: no shell; the checkout's own ``.venv`` interpreter if it has one, else the
+``models.llama_cpp_python`` setting, else this interpreter. Progress comes from its log
+(``INFO:hf-to-gguf:<tensor>, torch.float16 --> F16, shape = …`` while it prepares tensors, then
+tqdm's ``Writing:  42%|…``); cancelling kills its process group; output goes to a hidden temp
+file that is fsynced and renamed only when the script succeeded, so nothing partial remains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext
+from studio.core.tools import ToolsManifestError, load_manifest, locate
+
+__all__ = [
+    "LLAMA_CPP_OUTTYPES",
+    "TOOL_NAME",
+    "LlamaCppConverter",
+    "convert_with_llama_cpp",
+    "find_from_settings",
+    "find_llama_cpp_converter",
+]
+
+TOOL_NAME = "convert-hf-to-gguf"  # the third_party/tools.toml entry
+SCRIPT = "convert_hf_to_gguf.py"
+LLAMA_CPP_OUTTYPES = ("f32", "f16", "bf16", "q8_0")  # the ones both converters offer
+TAIL_LINES = 15
+_TENSOR_LINE = re.compile(r"^INFO:hf-to-gguf:([\w.]+),\s+\S+\s+-->\s+(\w+), shape")
+_WRITING = re.compile(r"Writing:\s+(\d+)%")
+# Share of the bar for the preparation phase (tensor lines) vs tqdm's "Writing" phase.
+_PREPARE_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class LlamaCppConverter:
+    script: Path
+    python: str
+    found_by: str  # "setting", "search path", "PATH"
+
+    @property
+    def checkout(self) -> Path:
+        return self.script.parent
+
+
+def _checkout_python(checkout: Path) -> Path | None:
+    for candidate in (checkout / ".venv" / "bin" / "python",
+                      checkout / ".venv" / "Scripts" / "python.exe"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_llama_cpp_converter(checkout: str | os.PathLike[str] | None = None,
+                             python: str | None = None) -> LlamaCppConverter | None:
+    """The converter script, looked for like every external tool (``studio.core.tools``).
+
+    ``checkout``: the ``tools.llama_cpp_dir`` setting (a folder or the script itself); empty
+    searches the manifest's folders (hafs default ``~/Code/llama.cpp``) and PATH. ``python``:
+    the ``models.llama_cpp_python`` setting, used when the checkout has no ``.venv``.
+    """
+    try:
+        spec = next((s for s in load_manifest() if s.name == TOOL_NAME), None)
+    except ToolsManifestError:
+        spec = None
+    if spec is None:
+        return None
+    status = locate(spec, str(checkout) if checkout else None, read_version=False)
+    if status.path is None:
+        return None
+    interpreter = _checkout_python(status.path.parent)
+    chosen = str(interpreter) if interpreter else (python or sys.executable)
+    return LlamaCppConverter(status.path, chosen, status.found_by)
+
+
+def find_from_settings(settings: Any) -> LlamaCppConverter | None:
+    """:func:`find_llama_cpp_converter` with the studio's settings (sections may be absent)."""
+    return find_llama_cpp_converter(_setting(settings, "tools", "llama_cpp_dir"),
+                                    _setting(settings, "models", "llama_cpp_python"))
+
+
+def _setting(settings: Any, section: str, key: str) -> str | None:
+    try:
+        return settings.get(section, key) or None
+    except Exception:  # section not registered (plugin-only tests, CLI without workbench)
+        return None
+
+
+def convert_with_llama_cpp(converter: LlamaCppConverter, model_dir: str | os.PathLike[str],
+                           out_path: str | os.PathLike[str], outtype: str = "f16", *,
+                           ctx: JobContext = NULL_CONTEXT) -> Path:
+    """Run the script on ``model_dir``; returns ``out_path`` once complete and durable.
+
+    Raises :class:`ConversionError` with the script's last output lines when it fails,
+    ``JobCancelled`` (child killed, no file left) when ``ctx`` is cancelled.
+    """
+    # Imported here: the package pulls in NumPy and gguf, which finding the script (the
+    # Convert dialog, on the GUI thread) does not need.
+    from studio.plugins.models.hf_to_gguf.arch import ConversionError
+
+    outtype = outtype.lower()
+    if outtype not in LLAMA_CPP_OUTTYPES:
+        raise ConversionError(f"output type {outtype!r} is not one of "
+                              f"{', '.join(LLAMA_CPP_OUTTYPES)}")
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    command = [converter.python, str(converter.script), str(model_dir), "--outfile", str(tmp),
+               "--outtype", outtype]
+    ctx.report(0.0, f"llama.cpp: converting {Path(model_dir).name}")
+    try:
+        code, tail = _run(command, converter.checkout, ctx)
+        if code != 0:
+            raise ConversionError(_failure(converter, code, tail))
+        if not tmp.is_file():
+            raise ConversionError(f"{converter.script} exited successfully but wrote no "
+                                  f"{tmp.name}:\n" + "\n".join(tail))
+        with open(tmp, "rb+") as handle:  # the script does not sync; a crash must not leave
+            os.fsync(handle.fileno())     # a complete-looking file with missing data
+        os.replace(tmp, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    ctx.report(1.0, f"Wrote {out.name}")
+    return out
+
+
+def _failure(converter: LlamaCppConverter, code: int, tail: list[str]) -> str:
+    text = "\n".join(tail)
+    hint = ""
+    if "No module named" in text:
+        hint = (f"\nIts interpreter ({converter.python}) lacks the script's requirements: "
+                f"pip install -r {converter.checkout / 'requirements'}/"
+                "requirements-convert_hf_to_gguf.txt, or create a .venv in the checkout, or "
+                "set models.llama_cpp_python to an interpreter that has torch.")
+    return f"llama.cpp's {SCRIPT} failed (exit code {code}):\n{text}{hint}"
+
+
+def _run(command: list[str], cwd: Path, ctx: JobContext) -> tuple[int, list[str]]:
+    """Run ``command``, feeding its output to the progress parser; kill it on cancel."""
+    process = subprocess.Popen(
+        command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=os.name == "posix",
+        # tqdm only draws its bar for a terminal unless told to; Python must not buffer.
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "0.2"})
+    lines: queue.Queue[tuple[str, bool] | None] = queue.Queue()
+    threading.Thread(target=_pump, args=(process, lines.put), name="llama-cpp-convert-log",
+                     daemon=True).start()
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    progress = _Progress(ctx)
+    try:
+        while True:
+            if ctx.cancelled:
+                raise JobCancelled()
+            try:
+                item = lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is None:
+                break
+            line, complete = item
+            if complete:
+                tail.append(line)
+            progress.feed(line)
+        return process.wait(), list(tail)
+    finally:
+        if process.poll() is None:
+            _kill(process)
+
+
+def _pump(process: subprocess.Popen[bytes], put: Callable[[tuple[str, bool] | None], None]
+          ) -> None:
+    """Split the child's output on newlines *and* carriage returns (tqdm redraws with \r).
+
+    Puts ``(text, complete)``. tqdm leaves its current bar unterminated until the next redraw,
+    so the unfinished tail of each read is also passed on, as ``complete=False``: good for
+    progress, kept out of the error tail (it may be half a line).
+    """
+    assert process.stdout is not None
+    pending = b""
+    for chunk in iter(lambda: process.stdout.read1(65536), b""):  # type: ignore[union-attr]
+        pending += chunk
+        *complete, pending = re.split(rb"[\r\n]", pending)
+        for raw in complete:
+            if raw.strip():
+                put((raw.decode("utf-8", "replace"), True))
+        if pending.strip():
+            put((pending.decode("utf-8", "replace"), False))
+    if pending.strip():
+        put((pending.decode("utf-8", "replace"), True))
+    put(None)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    # The whole group: the script may have started workers of its own.
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    else:
+        process.kill()
+    process.wait()
+
+
+class _Progress:
+    """Turns the script's log into job progress (tensor count unknown up front)."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.tensors = 0
+
+    def feed(self, line: str) -> None:
+        writing = _WRITING.search(line)
+        if writing:
+            share = int(writing.group(1)) / 100
+            self.ctx.report(_PREPARE_SHARE + (1 - _PREPARE_SHARE) * share * 0.99,
+                            f"llama.cpp: writing {writing.group(1)}%")
+            return
+        tensor = _TENSOR_LINE.match(line)
+        if tensor:
+            self.tensors += 1
+            # Approaches the preparation share without knowing the total.
+            fraction = _PREPARE_SHARE * self.tensors / (self.tensors + 20)
+            self.ctx.report(fraction, f"llama.cpp: {tensor.group(1)} → {tensor.group(2)}")
