@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -47,6 +46,7 @@ from studio.plugins.models.widgets.table_model import (
 )
 from studio.shell.api import ViewContext
 from studio.shell.icons import icon
+from studio.shell.tables import setup_record_table
 
 __all__ = ["JobStrip", "ModelListView"]
 
@@ -190,17 +190,8 @@ class ModelListView(QWidget):
         table.setModel(self.proxy)
         table.setSortingEnabled(True)
         table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(28)
+        header = setup_record_table(table, row_height=28)
         table.setItemDelegateForColumn(ROLE, RoleBadgeDelegate(table))
-        header = table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for column, width in ((NAME, 220), (ROLE, 76), (BASE, 150), (LOCATIONS_COLUMN, 140)):
