@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -165,6 +166,9 @@ class ModelDetailsView(QWidget):
         inner_layout.addWidget(self.subtitle)
         inner_layout.addWidget(self.banner)
         inner_layout.addWidget(self.body)
+        # Scroll rather than squeeze: a resizable scroll area otherwise shrinks its content
+        # below the forms' natural height when the dock is short, and the rows overlap.
+        inner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         scroll.setWidget(inner)
         self.placeholder = muted_label("Select a model in the Models list to see its details.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
