@@ -73,7 +73,7 @@ class RolesCard(_Card):
             f"&nbsp;{role}&nbsp;</span>&nbsp;<b>{count}</b>&nbsp;&nbsp;"
             for role, count in overview.by_role)
         self.body.setText(f"<span style='font-size:20pt; font-weight:600'>{overview.total}</span>"
-                          f" models<br><br>{badges}")
+                          f" model{'' if overview.total == 1 else 's'}<br><br>{badges}")
 
 
 class LatestCard(_Card):
