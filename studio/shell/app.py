@@ -7,6 +7,7 @@ session, reloads keybindings when their file changes, and turns failures into vi
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import sys
@@ -22,6 +23,7 @@ from studio.core.commands import CommandError, KeybindingsChanged
 from studio.core.contributions import WORKSPACES
 from studio.core.events import Message, SubscriberFailed
 from studio.core.plugins import PluginChanged, PluginState
+from studio.core.settings import SettingsError
 from studio.shell.api import set_current_shell
 from studio.shell.dispatcher import QtDispatcher
 from studio.shell.layouts import LayoutStore, WindowSession
@@ -172,6 +174,37 @@ class StudioShell(QObject):
             dock.hide()
         window.show_view(view_id)
         return window
+
+    def confirm_quit(self) -> bool:
+        """Ask before closing the studio while jobs run (setting general.confirm_quit_with_jobs).
+
+        Quitting cancels the jobs; the user may prefer to let a conversion finish.
+        """
+        running = self.studio.jobs.running()
+        if not running or not self._interactive or self._quitting:
+            return True
+        try:
+            ask = self.studio.settings.get("general", "confirm_quit_with_jobs")
+        except SettingsError:  # the workbench plugin that declares it is disabled
+            ask = True
+        if not ask:
+            return True
+        titles = "".join(f"<li>{html.escape(job.title)}</li>" for job in running[:5])
+        more = f"<p>…and {len(running) - 5} more.</p>" if len(running) > 5 else ""
+        box = QMessageBox(self.main_window)
+        box.setObjectName("confirm-quit")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Quit HAFS Studio?")
+        box.setText(f"{len(running)} job(s) still running:<ul>{titles}</ul>{more}"
+                    "Quitting cancels them.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Cancel jobs and quit")
+        box.button(QMessageBox.StandardButton.No).setText("Keep working")
+        if box.exec() != QMessageBox.StandardButton.Yes:
+            return False
+        self.studio.jobs.cancel_all()
+        return True
 
     def window_closing(self, window: StudioWindow) -> None:
         """A window is closing: the primary one ends the session and closes the others."""

@@ -386,6 +386,9 @@ class StudioWindow(QMainWindow):
         QTimer.singleShot(250, self._create_pending_views)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.primary and not self.shell.confirm_quit():
+            event.ignore()
+            return
         if self.primary and self._painted:
             self.shell.layouts.save_workspace_state(self.workspace, self.save_dock_state())
         self.shell.window_closing(self)

@@ -318,3 +318,29 @@ def test_after_a_hard_crash_the_next_start_offers_to_disable_the_plugin(
     shell.crash_prompt.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: "dashboard" in studio.plugins.user_choices.disabled)
     shell.shutdown()
+
+
+def test_quitting_while_a_job_runs_asks_first(qtbot, probe_shell):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    # A job that runs until cancelled (JobContext.wait returns early on cancel).
+    job = probe_shell.studio.jobs.submit("Long conversion", lambda ctx: ctx.wait(30))
+    window = probe_shell.main_window
+    answers = []
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        answers.append(box.text())
+        box.button(button).click()
+
+    QTimer.singleShot(50, lambda: answer(QMessageBox.StandardButton.No))
+    window.close()
+    assert window.isVisible() and not job.state.finished
+    assert "Long conversion" in answers[0]
+
+    QTimer.singleShot(50, lambda: answer(QMessageBox.StandardButton.Yes))
+    window.close()
+    assert not window.isVisible()
+    job.future.result(timeout=10)
+    assert job.state.value == "cancelled"
