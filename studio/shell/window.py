@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QSizePolicy,
     QToolBar,
     QToolButton,
     QWidget,
@@ -190,8 +191,10 @@ class StudioWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self._workspace_buttons: dict[str, QToolButton] = {}
+        commands = self.shell.studio.commands
         for workspace in WORKSPACES:
-            action = self._actions.get(f"workbench.workspace.{workspace.id}")
+            command_id = f"workbench.workspace.{workspace.id}"
+            key = commands.shortcut(command_id) if command_id in commands else ""
             button = QToolButton(bar)
             button.setObjectName(f"workspace:{workspace.id}")
             button.setText(workspace.title)
@@ -199,17 +202,12 @@ class StudioWindow(QMainWindow):
             button.setCheckable(True)
             button.setAutoRaise(True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setToolTip(f"{workspace.title} workspace ({workspace.shortcut})")
+            button.setToolTip(f"{workspace.title} workspace" + (f" ({key})" if key else ""))
             button.clicked.connect(lambda _c=False, ws=workspace.id: self.switch_workspace(ws))
-            if action is None:
-                button.setEnabled(True)
             bar.addWidget(button)
             self._workspace_buttons[workspace.id] = button
         spacer = QWidget(bar)
-        spacer.setSizePolicy(
-            spacer.sizePolicy().horizontalPolicy().Expanding,
-            spacer.sizePolicy().verticalPolicy().Preferred,
-        )
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
         for spec in self.shell.studio.commands.all():
             if spec.toolbar:
