@@ -110,12 +110,13 @@ class Studio:
         plugins.discover()
         plugins.load_all()
         table = self.contributions
+        # Themes first: settings sections may offer the registered themes as choices.
+        plugins.call_register(
+            "studio_register_themes", lambda p, s: table.add(table.themes, "theme", ThemeSpec, p, s)
+        )
         plugins.call_register(
             "studio_register_settings",
             lambda p, s: self.settings.register_section(_stamp(s, SettingsSectionSpec, p)),
-        )
-        plugins.call_register(
-            "studio_register_themes", lambda p, s: table.add(table.themes, "theme", ThemeSpec, p, s)
         )
         plugins.call_register(
             "studio_register_commands", lambda p, s: self.commands.add(_stamp(s, CommandSpec, p))

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -34,14 +35,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.contributions import SettingsSectionSpec
 from studio.shell.icons import icon
+from studio.shell.settings_page import FieldEditor, SectionPage
+from studio.shell.shortcuts_page import ShortcutsPage
 
 if TYPE_CHECKING:
     from studio.core.app import Studio
-
-
-from studio.shell.settings_page import FieldEditor, SectionPage
-from studio.shell.shortcuts_page import ShortcutsPage
 
 __all__ = ["FieldEditor", "PreferencesDialog", "SectionPage", "ShortcutsPage"]
 
@@ -62,23 +62,40 @@ class PreferencesDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(880, 600)
 
+        self.search = QLineEdit(placeholderText="Search settings…")
+        self.search.setObjectName("preferencesSearch")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.filter_sections)
         self.sections = QListWidget()
         self.sections.setObjectName("preferencesSections")
-        self.sections.setMinimumWidth(170)
-        self.sections.setMaximumWidth(240)
+        self._search_texts: list[str] = []
         self.pages = QStackedWidget()
         self.section_pages: dict[str, SectionPage] = {}
         for section in sorted(studio.settings.sections.values(), key=lambda s: s.title.lower()):
             page = SectionPage(studio, section)
             self.section_pages[section.id] = page
-            self._add_page(section.title, "mdi6.tune-variant", page, scroll=True)
+            self._add_page(
+                section.title, "mdi6.tune-variant", page, _section_words(section), scroll=True
+            )
         self.shortcuts_page = ShortcutsPage(studio)
-        self._add_page("Keyboard Shortcuts", "mdi6.keyboard-outline", self.shortcuts_page)
+        shortcut_words = " ".join(
+            ["keyboard shortcuts keybindings keys", *(c.title for c in studio.commands.all())]
+        )
+        self._add_page(
+            "Keyboard Shortcuts", "mdi6.keyboard-outline", self.shortcuts_page, shortcut_words
+        )
         self.sections.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.sections.setCurrentRow(0)
 
+        side = QWidget()
+        side.setMinimumWidth(170)
+        side.setMaximumWidth(260)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.search)
+        side_layout.addWidget(self.sections, 1)
         splitter = QSplitter()
-        splitter.addWidget(self.sections)
+        splitter.addWidget(side)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
@@ -118,7 +135,26 @@ class PreferencesDialog(QDialog):
             return
         super().keyPressEvent(event)
 
-    def _add_page(self, title: str, icon_name: str, page: QWidget, *, scroll: bool = False) -> None:
+    def filter_sections(self, text: str) -> int:
+        """Show only the pages whose titles, labels, keys or help mention every typed word;
+        return how many are shown."""
+        words = text.lower().split()
+        shown = 0
+        for row, haystack in enumerate(self._search_texts):
+            match = all(word in haystack for word in words)
+            self.sections.setRowHidden(row, not match)
+            shown += match
+        current = self.sections.currentRow()
+        if shown and (current < 0 or self.sections.isRowHidden(current)):
+            first = next(
+                r for r in range(self.sections.count()) if not self.sections.isRowHidden(r)
+            )
+            self.sections.setCurrentRow(first)
+        return shown
+
+    def _add_page(
+        self, title: str, icon_name: str, page: QWidget, words: str, *, scroll: bool = False
+    ) -> None:
         if scroll:
             area = QScrollArea()
             area.setWidgetResizable(True)
@@ -126,6 +162,7 @@ class PreferencesDialog(QDialog):
             area.setWidget(page)
             page = area
         self.pages.addWidget(page)
+        self._search_texts.append(f"{title} {words}".lower())
         item = QListWidgetItem(icon(icon_name), title)
         item.setSizeHint(QSize(0, self.fontMetrics().height() + 14))
         self.sections.addItem(item)
@@ -147,3 +184,11 @@ class PreferencesDialog(QDialog):
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _section_words(section: SettingsSectionSpec) -> str:
+    """Everything a user might type to find a section: its fields' labels, keys and help."""
+    parts = [section.id, section.description]
+    for field in section.fields:
+        parts += [field.key, field.label, field.help, " ".join(map(str, field.choices))]
+    return " ".join(part for part in parts if part)

@@ -154,3 +154,20 @@ def test_unbinding_and_invalid_keys(dialog, studio):
     assert "deploy.start = none" in studio.paths.keybindings_file.read_text()
     assert not page.set_shortcut("deploy.start", "Ctrl+Hyper+Q")
     assert "not a modifier" in page.banner.text()
+
+
+def test_search_narrows_the_sections(qtbot, studio_factory):
+    from studio.testing import BUILTIN_PLUGINS
+
+    studio = studio_factory(builtins=BUILTIN_PLUGINS)
+    dialog = PreferencesDialog(studio)
+    qtbot.addWidget(dialog)
+    titles = [dialog.sections.item(i).text() for i in range(dialog.sections.count())]
+    qtbot.keyClicks(dialog.search, "llama server")
+    shown = [t for i, t in enumerate(titles) if not dialog.sections.isRowHidden(i)]
+    assert shown == ["External tools"]
+    assert dialog.sections.currentItem().text() == "External tools"
+    dialog.search.clear()
+    assert all(not dialog.sections.isRowHidden(i) for i in range(len(titles)))
+    assert dialog.filter_sections("palette") == 1  # a command title: the shortcuts page
+    assert dialog.filter_sections("no such thing") == 0

@@ -192,18 +192,24 @@ def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
 
 
 @hookimpl
-def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) -> None:
+def studio_register_settings(register: Callable[[SettingsSectionSpec], None], studio: Any) -> None:
+    # Every registered theme (built-in and plugins'), so Preferences offers a list; a theme
+    # whose plugin is gone later falls back to the default with a warning.
+    themes = tuple(sorted(studio.contributions.themes)) or ("cobalt", "light")
+
+    def theme_field(key: str, default: str, label: str, help_text: str = "") -> SettingField:
+        chosen = default if default in themes else themes[0]
+        return SettingField(key, "choice", chosen, label, help_text, choices=themes)
+
     register(
         SettingsSectionSpec(
             "appearance",
             "Appearance",
             (
-                SettingField(
-                    "theme", "str", "cobalt", "Theme", "Colour theme id (View ▸ Theme lists them)."
-                ),
+                theme_field("theme", "cobalt", "Theme", "Also under View ▸ Theme."),
                 SettingField("follow_system", "bool", False, "Follow the system light/dark scheme"),
-                SettingField("dark_theme", "str", "cobalt", "Theme when the system is dark"),
-                SettingField("light_theme", "str", "light", "Theme when the system is light"),
+                theme_field("dark_theme", "cobalt", "Theme when the system is dark"),
+                theme_field("light_theme", "light", "Theme when the system is light"),
             ),
         )
     )
