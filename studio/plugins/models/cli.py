@@ -22,7 +22,6 @@ from rich.table import Table
 from rich.text import Text
 
 from studio.plugins.models.api import ModelsService
-from studio.plugins.models.detect import DetectError
 from studio.plugins.models.ids import InvalidModelIdError
 from studio.plugins.models.present import (
     backends_text,
@@ -166,6 +165,9 @@ def register(  # noqa: PLR0917 - Typer maps each option to a parameter
     as_json: AsJson = False,
 ) -> None:
     """Detect a model at PATH and add it to the registry."""
+    # Imported here: detection pulls in numpy and gguf, which `models list` never needs.
+    from studio.plugins.models.detect import DetectError
+
     service = _service(ctx)
     try:
         entry = service.register(path, model_id=model_id, name=name, base=base, role=role,
