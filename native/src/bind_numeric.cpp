@@ -9,6 +9,28 @@
 
 namespace hafs::bind {
 
+namespace {
+
+// Shared body of the top-k bindings: check shapes, run the kernel without the GIL, and return
+// (indices, scores) as [queries, min(k, rows)] arrays.
+template <class Score, class T, class Kernel>
+nb::tuple topk_binding(Mat<T> queries, Mat<T> rows, std::size_t k, int threads, Kernel kernel) {
+  if (queries.shape(1) != rows.shape(1))
+    throw std::invalid_argument("queries and rows differ in dimension");
+  PodBuffer<std::int64_t> idx;
+  PodBuffer<Score> scores;
+  {
+    nb::gil_scoped_release release;
+    kernel(queries.data(), queries.shape(0), rows.data(), rows.shape(0), rows.shape(1), k, threads,
+           idx, scores);
+  }
+  std::size_t kk = std::min<std::size_t>(k, rows.shape(0));
+  return nb::make_tuple(to_numpy(std::move(idx), queries.shape(0), kk),
+                        to_numpy(std::move(scores), queries.shape(0), kk));
+}
+
+}  // namespace
+
 void bind_numeric(nb::module_& m) {
   m.def(
       "minmax_indices",
@@ -72,35 +94,13 @@ void bind_numeric(nb::module_& m) {
   m.def(
       "topk_f32",
       [](Mat<float> queries, Mat<float> rows, std::size_t k, int threads) {
-        if (queries.shape(1) != rows.shape(1))
-          throw std::invalid_argument("queries and rows differ in dimension");
-        PodBuffer<std::int64_t> idx;
-        PodBuffer<float> scores;
-        {
-          nb::gil_scoped_release release;
-          topk_f32(queries.data(), queries.shape(0), rows.data(), rows.shape(0), rows.shape(1), k, threads, idx,
-                   scores);
-        }
-        std::size_t kk = std::min<std::size_t>(k, rows.shape(0));
-        return nb::make_tuple(to_numpy(std::move(idx), queries.shape(0), kk),
-                              to_numpy(std::move(scores), queries.shape(0), kk));
+        return topk_binding<float>(queries, rows, k, threads, topk_f32);
       },
       nb::arg("queries"), nb::arg("rows"), nb::arg("k"), nb::arg("threads") = 0);
   m.def(
       "topk_i8",
       [](Mat<std::int8_t> queries, Mat<std::int8_t> rows, std::size_t k, int threads) {
-        if (queries.shape(1) != rows.shape(1))
-          throw std::invalid_argument("queries and rows differ in dimension");
-        PodBuffer<std::int64_t> idx;
-        PodBuffer<std::int32_t> scores;
-        {
-          nb::gil_scoped_release release;
-          topk_i8(queries.data(), queries.shape(0), rows.data(), rows.shape(0), rows.shape(1), k, threads, idx,
-                  scores);
-        }
-        std::size_t kk = std::min<std::size_t>(k, rows.shape(0));
-        return nb::make_tuple(to_numpy(std::move(idx), queries.shape(0), kk),
-                              to_numpy(std::move(scores), queries.shape(0), kk));
+        return topk_binding<std::int32_t>(queries, rows, k, threads, topk_i8);
       },
       nb::arg("queries"), nb::arg("rows"), nb::arg("k"), nb::arg("threads") = 0);
   m.def(

@@ -128,6 +128,18 @@ class Parser {
   unsigned char peek(std::size_t ahead = 0) const {
     return i_ + ahead < p_.size() ? static_cast<unsigned char>(p_[i_ + ahead]) : 0;
   }
+  // After "\p" or "\P": step over the property name ("L" or "{Greek}"); false if unclosed.
+  bool skip_property_name() {
+    if (peek() != '{') {
+      ++i_;
+      return true;
+    }
+    std::size_t close = p_.find('}', i_);
+    if (close == std::string_view::npos) return false;
+    i_ = close + 1;
+    return true;
+  }
+
   Info fail() {
     failed_ = true;
     return unknown();
@@ -323,13 +335,7 @@ class Parser {
         if (is_ascii_alnum(e)) {
           complex = true;
           if (e == 'p' || e == 'P') {
-            if (peek() == '{') {
-              std::size_t close = p_.find('}', i_);
-              if (close == std::string_view::npos) return fail();
-              i_ = close + 1;
-            } else {
-              ++i_;
-            }
+            if (!skip_property_name()) return fail();
           } else if (e == 'x' || std::isdigit(e)) {
             return fail();  // hex/octal values: not worth modelling here
           }
@@ -366,13 +372,7 @@ class Parser {
       case 'v': case 'V': case 'N': case 'R': case 'X': case 'C':
         return unknown();
       case 'p': case 'P':
-        if (peek() == '{') {
-          std::size_t close = p_.find('}', i_);
-          if (close == std::string_view::npos) return fail();
-          i_ = close + 1;
-        } else {
-          ++i_;
-        }
+        if (!skip_property_name()) return fail();
         return unknown();
       case 'b': case 'B':
         assertions_ = true;
