@@ -26,6 +26,7 @@ from studio.core.filewatch import FileWatcher
 from studio.core.jobs import JobRunner
 from studio.core.paths import StudioPaths, studio_paths
 from studio.core.plugins import BUILTIN_PLUGINS, PluginManager, UserPluginChoices
+from studio.core.services import Services
 from studio.core.settings import SettingsStore
 
 __all__ = ["Contributions", "Studio"]
@@ -90,6 +91,7 @@ class Studio:
         self.commands = CommandRegistry(self.bus)
         self.jobs = JobRunner(self.bus, max_workers=job_workers or min(4, os.cpu_count() or 2))
         self.watcher = FileWatcher()
+        self.services = Services()
         self.contributions = Contributions()
         self.plugins = PluginManager(
             self.bus,

@@ -1,0 +1,67 @@
+"""The shared services of one studio, reachable from ``studio.services``.
+
+Core services (managed processes, remote hosts, external tools) are attributes set by
+:class:`~studio.core.app.Studio`; plugins publish their own per-studio service (the Models
+plugin's live registry, a deploy manager) with :meth:`Services.provide` and other plugins find
+it with :meth:`Services.get`. Nothing here is module-level: two studios in one process (tests)
+never share state, and everything a plugin provided is withdrawn when that plugin is torn down.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+__all__ = ["ServiceUnavailableError", "Services"]
+
+
+class ServiceUnavailableError(KeyError):
+    """No active plugin provides the service; the message names it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "service unavailable"
+
+
+class Services:
+    """Core services as attributes; plugin services by name with their owner recorded."""
+
+    def __init__(self) -> None:
+        self._provided: dict[str, tuple[Any, str]] = {}
+        self._lock = threading.Lock()
+
+    def provide(self, name: str, service: Any, owner: str) -> None:
+        """Publish ``service`` under ``name`` on behalf of plugin ``owner``.
+
+        A name is provided once: a second provider is a programming error and raises.
+        """
+        with self._lock:
+            if name in self._provided:
+                raise ValueError(
+                    f"service {name!r} is already provided by plugin {self._provided[name][1]!r}"
+                )
+            self._provided[name] = (service, owner)
+
+    def get(self, name: str) -> Any:
+        """The service called ``name``; :class:`ServiceUnavailableError` when nobody provides it."""
+        with self._lock:
+            entry = self._provided.get(name)
+        if entry is None:
+            raise ServiceUnavailableError(
+                f"no service {name!r}: the plugin providing it is not active"
+            )
+        return entry[0]
+
+    def has(self, name: str) -> bool:
+        with self._lock:
+            return name in self._provided
+
+    def owner_of(self, name: str) -> str | None:
+        with self._lock:
+            entry = self._provided.get(name)
+        return entry[1] if entry else None
+
+    def withdraw_owned(self, owner: str) -> list[Any]:
+        """Forget every service ``owner`` provided (plugin teardown); return them for closing."""
+        with self._lock:
+            names = [name for name, (_, who) in self._provided.items() if who == owner]
+            return [self._provided.pop(name)[0] for name in names]
