@@ -11,6 +11,8 @@
 #include "cpu_features.h"
 #include "parallel.h"
 #include "simd_kernels.h"
+#include "topk_fused.h"
+#include "topk_list.h"
 
 namespace hafs {
 namespace {
@@ -91,57 +93,6 @@ bool is_nan(S s) {
 
 constexpr std::size_t kScanChunk = 32;  // scores tested together against a full list's threshold
 
-// Total order "better than": higher score, then lower index; NaN below everything.
-template <class S>
-bool better(S sa, std::int64_t ia, S sb, std::int64_t ib) {
-  if constexpr (std::is_floating_point_v<S>) {
-    bool na = std::isnan(sa), nb = std::isnan(sb);
-    if (na != nb) return nb;
-    if (na) return ia < ib;
-  }
-  if (sa != sb) return sa > sb;
-  return ia < ib;
-}
-
-// The k best (score, index) pairs seen so far, kept sorted best first.
-template <class S>
-class TopK {
- public:
-  explicit TopK(std::size_t k) : k_(k) {
-    scores_.reserve(k + 1);
-    ids_.reserve(k + 1);
-  }
-  void offer(S s, std::int64_t id) {
-    if (scores_.size() == k_ && !better(s, id, scores_.back(), ids_.back())) return;
-    std::size_t pos = scores_.size();
-    while (pos > 0 && better(s, id, scores_[pos - 1], ids_[pos - 1])) --pos;
-    scores_.insert(scores_.begin() + static_cast<std::ptrdiff_t>(pos), s);
-    ids_.insert(ids_.begin() + static_cast<std::ptrdiff_t>(pos), id);
-    if (scores_.size() > k_) {
-      scores_.pop_back();
-      ids_.pop_back();
-    }
-  }
-  // Cheap pre-check for the hot loop: can (s, id) enter at all?
-  bool admits(S s) const {
-    if (scores_.size() < k_) return true;
-    if constexpr (std::is_floating_point_v<S>) {
-      if (std::isnan(s)) return false;
-      if (std::isnan(scores_.back())) return true;
-    }
-    return s >= scores_.back();
-  }
-  bool full() const { return scores_.size() == k_; }
-  S threshold() const { return scores_.back(); }  // only when full()
-  const std::vector<S>& scores() const { return scores_; }
-  const std::vector<std::int64_t>& ids() const { return ids_; }
-
- private:
-  std::size_t k_;
-  std::vector<S> scores_;
-  std::vector<std::int64_t> ids_;
-};
-
 // Shared driver: tasks over fixed row ranges each keep a TopK per query; the per-task lists are
 // merged in task order. Because TopK uses a total order, neither the number of threads nor the
 // task split can change the result.
@@ -184,15 +135,7 @@ void topk_driver(std::size_t nq, std::size_t n, std::size_t k, int threads, Scor
     }
     partial[t] = std::move(best);
   });
-  for (std::size_t q = 0; q < nq; ++q) {
-    TopK<S> merged(k);
-    for (std::size_t t = 0; t < tasks; ++t) {
-      const TopK<S>& p = partial[t][q];
-      for (std::size_t j = 0; j < p.ids().size(); ++j) merged.offer(p.scores()[j], p.ids()[j]);
-    }
-    std::copy(merged.ids().begin(), merged.ids().end(), indices.data() + q * k);
-    std::copy(merged.scores().begin(), merged.scores().end(), scores.data() + q * k);
-  }
+  merge_lists(partial, nq, k, indices.data(), scores.data());
 }
 
 }  // namespace
@@ -265,12 +208,7 @@ PodBuffer<std::int8_t> quantize_int8_rows(const float* x, std::size_t n, std::si
 
 void topk_f32(const float* queries, std::size_t nq, const float* rows, std::size_t n, std::size_t d,
               std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<float>& scores) {
-  topk_driver<float>(
-      nq, n, k, threads,
-      [&](std::size_t q0, std::size_t nqb, std::size_t r0, std::size_t nr, float* out) {
-        dot_f32_block(queries + q0 * d, nqb, rows + r0 * d, nr, d, out);
-      },
-      indices, scores);
+  topk_f32_fused(queries, nq, rows, n, d, k, threads, indices, scores);
 }
 
 void rerank_f32(const float* queries, std::size_t nq, const float* rows, std::size_t n, std::size_t d,

@@ -4,6 +4,7 @@
 #include <math.h>  // HUGE_VAL
 
 #include "simd_kernels.h"
+#include "simd_topk.h"
 
 namespace hafs::simd::avx2 {
 namespace {
@@ -342,6 +343,31 @@ void minhash_update(const std::uint64_t* hashes, std::size_t n, const std::uint3
     }
     sig[j] = best;
   }
+}
+
+namespace {
+
+// Vector traits of the fused top-k scan (simd_topk.h): 8 float lanes.
+struct F32x8 {
+  using reg = __m256;
+  static constexpr int width = 8;
+  static reg zero() { return _mm256_setzero_ps(); }
+  static reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static reg bcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+  // Non-zero when a lane is >= its threshold or unordered (NaN on either side).
+  static unsigned may_enter(reg s, reg t) { return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(s, t, _CMP_NLT_UQ))); }
+  static void prefetch(const char* p) { _mm_prefetch(p, _MM_HINT_T0); }
+};
+
+}  // namespace
+
+// 2 x 8 query lanes x 6 rows: 12 accumulators + 2 query registers + 1 broadcast of 16 ymm.
+void topk_scan_f32(const float* qpack, std::size_t lanes, const float* x, std::size_t r0, std::size_t r1,
+                   std::size_t d, const TopkSink* sink) {
+  static_assert(kTopkF32Lanes == 2 * F32x8::width, "packing width");
+  scan_f32<F32x8, 2, 6>(qpack, lanes, x, r0, r1, d, sink);
 }
 
 }  // namespace hafs::simd::avx2

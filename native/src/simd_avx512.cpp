@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "simd_kernels.h"
+#include "simd_topk.h"
 
 namespace hafs::simd::avx512 {
 namespace {
@@ -210,6 +211,30 @@ void minhash_update(const std::uint64_t* hashes, std::size_t n, const std::uint3
     }
     sig[j] = best;
   }
+}
+
+namespace {
+
+// Vector traits of the fused top-k scan (simd_topk.h): 16 float lanes.
+struct F32x16 {
+  using reg = __m512;
+  static constexpr int width = 16;
+  static reg zero() { return _mm512_setzero_ps(); }
+  static reg load(const float* p) { return _mm512_loadu_ps(p); }
+  static reg bcast(const float* p) { return _mm512_set1_ps(*p); }
+  static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
+  static unsigned may_enter(reg s, reg t) { return static_cast<unsigned>(_mm512_cmp_ps_mask(s, t, _CMP_NLT_UQ)); }
+  static void prefetch(const char* p) { _mm_prefetch(p, _MM_HINT_T0); }
+};
+
+}  // namespace
+
+// 2 x 16 query lanes x 12 rows: 24 accumulators + 2 query registers + 1 broadcast of 32 zmm.
+void topk_scan_f32(const float* qpack, std::size_t lanes, const float* x, std::size_t r0, std::size_t r1,
+                   std::size_t d, const TopkSink* sink) {
+  static_assert(kTopkF32Lanes == 2 * F32x16::width, "packing width");
+  scan_f32<F32x16, 2, 12>(qpack, lanes, x, r0, r1, d, sink);
 }
 
 }  // namespace hafs::simd::avx512

@@ -19,6 +19,18 @@ struct ProbePair {
 
 constexpr std::size_t kNotFound = ~static_cast<std::size_t>(0);
 
+// Where the fused top-k scans (simd_topk.h) send tiles that may hold an entry. thresholds has
+// one value per packed query lane: the score a new entry must reach (NaN while that query's
+// list is not full: everything may enter; +inf for padding lanes). offer_f32 receives the
+// tile's scores as scores[j * lanes + i] for query lane lane0 + i and row r0 + j (j < rows)
+// and updates the thresholds of the lists it changed.
+struct TopkSink {
+  const float* thresholds;
+  void* ctx;
+  void (*offer_f32)(void* ctx, const float* scores, std::size_t lanes, std::size_t lane0, std::size_t r0,
+                    std::size_t rows);
+};
+
 #define HAFS_DECLARE_DOT_KERNELS                                                                \
   /* out[i*nx+j] = dot(q_i, x_j) for row-major q (nq x d) and x (nx x d). */                    \
   void dot_f32_block(const float* q, std::size_t nq, const float* x, std::size_t nx,            \
@@ -31,6 +43,10 @@ constexpr std::size_t kNotFound = ~static_cast<std::size_t>(0);
   void dot_i8_block_scaled(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq,  \
                            const std::int8_t* x, const std::int32_t* x_sums, const float* x_scales, \
                            std::size_t nx, std::size_t d, float* out);                           \
+  /* Fused top-k scan (simd_topk.h): rows [r0, r1) against `lanes` queries packed in panels */ \
+  /* of kTopkF32Lanes, k-major.                                                             */ \
+  void topk_scan_f32(const float* qpack, std::size_t lanes, const float* x, std::size_t r0,  \
+                     std::size_t r1, std::size_t d, const TopkSink* sink);                     \
   /* sig[j] = min(sig[j], mul[j] * x + add[j]) mod 2^32 for each x = hashes[i] >> 32. */       \
   void minhash_update(const std::uint64_t* hashes, std::size_t n, const std::uint32_t* mul,     \
                       const std::uint32_t* add, std::size_t num_perm, std::uint32_t* sig);
@@ -48,10 +64,12 @@ std::size_t find_probe(const std::uint8_t* data, std::size_t from, std::size_t l
 // Minimum and maximum of y[0, n), NaN skipped (+inf / -inf when all NaN).
 void min_max_f64(const double* y, std::size_t n, double* lo, double* hi);
 HAFS_DECLARE_DOT_KERNELS
+constexpr std::size_t kTopkF32Lanes = 16;  // 2 x 8-lane registers of queries per tile
 }  // namespace avx2
 
 namespace avx512 {
 HAFS_DECLARE_DOT_KERNELS
+constexpr std::size_t kTopkF32Lanes = 32;  // 2 x 16-lane registers of queries per tile
 }  // namespace avx512
 
 #undef HAFS_DECLARE_DOT_KERNELS
