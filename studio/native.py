@@ -411,13 +411,18 @@ def minmax_indices(y: object, buckets: int, *, threads: int = 0) -> np.ndarray:
     return _lib().minmax_indices(_as_float_series(y, "y"), buckets, threads)
 
 
-def lttb_indices(x: object, y: object, buckets: int) -> np.ndarray:
-    """Largest-Triangle-Three-Buckets: ``buckets`` indices of finite points, first and last kept."""
+def lttb_indices(x: object, y: object, buckets: int, threads: int = 0) -> np.ndarray:
+    """Largest-Triangle-Three-Buckets: ``buckets`` indices of finite points, first and last kept.
+
+    The next bucket's average sums its points in 4 interleaved lanes ((s0 + s1) + (s2 + s3));
+    the result is the same for every thread count.
+    """
     _check_int("buckets", buckets, minimum=3)
+    _check_int("threads", threads, minimum=0)
     xs, ys = _as_float_series(x, "x"), _as_float_series(y, "y")
     if xs.shape != ys.shape:
         raise ValueError(f"x and y differ in length ({xs.size} vs {ys.size})")
-    return _lib().lttb_indices(xs, ys, buckets)
+    return _lib().lttb_indices(xs, ys, buckets, threads)
 
 
 def ema_smooth(y: object, weight: float = 0.6) -> np.ndarray:

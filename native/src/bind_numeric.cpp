@@ -45,16 +45,16 @@ void bind_numeric(nb::module_& m) {
       nb::arg("y"), nb::arg("buckets"), nb::arg("threads") = 0);
   m.def(
       "lttb_indices",
-      [](Vec<double> x, Vec<double> y, std::size_t buckets) {
+      [](Vec<double> x, Vec<double> y, std::size_t buckets, int threads) {
         if (x.shape(0) != y.shape(0)) throw std::invalid_argument("x and y must have the same length");
         PodBuffer<std::int64_t> out;
         {
           nb::gil_scoped_release release;
-          out = lttb_indices(x.data(), y.data(), y.shape(0), buckets);
+          out = lttb_indices(x.data(), y.data(), y.shape(0), buckets, threads);
         }
         return to_numpy(std::move(out));
       },
-      nb::arg("x"), nb::arg("y"), nb::arg("buckets"));
+      nb::arg("x"), nb::arg("y"), nb::arg("buckets"), nb::arg("threads") = 0);
   m.def(
       "ema_debiased",
       [](Vec<double> y, double weight) {

@@ -69,51 +69,6 @@ PodBuffer<std::int64_t> minmax_indices(const double* y, std::size_t n, std::size
   return picks;
 }
 
-PodBuffer<std::int64_t> lttb_indices(const double* x, const double* y, std::size_t n, std::size_t buckets) {
-  PodBuffer<std::int64_t> finite;
-  finite.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
-    if (std::isfinite(x[i]) && std::isfinite(y[i])) finite.push_back(static_cast<std::int64_t>(i));
-  std::size_t m = finite.size();
-  if (buckets >= m || m <= 2) return finite;
-  if (buckets < 3) throw std::invalid_argument("LTTB needs buckets >= 3 (first, last and one between)");
-
-  PodBuffer<std::int64_t> out;
-  out.reserve(buckets);
-  out.push_back(finite[0]);
-  const double every = static_cast<double>(m - 2) / static_cast<double>(buckets - 2);
-  std::size_t a = 0;  // position in `finite` of the last selected point
-  for (std::size_t b = 0; b < buckets - 2; ++b) {
-    std::size_t begin = static_cast<std::size_t>(std::floor(b * every)) + 1;
-    std::size_t end = std::min(static_cast<std::size_t>(std::floor((b + 1) * every)) + 1, m - 1);
-    // Average of the next bucket (the last point for the final bucket).
-    std::size_t next_begin = end;
-    std::size_t next_end = std::min(static_cast<std::size_t>(std::floor((b + 2) * every)) + 1, m);
-    if (next_end <= next_begin) next_end = next_begin + 1;
-    double avg_x = 0, avg_y = 0;
-    for (std::size_t j = next_begin; j < next_end; ++j) {
-      avg_x += x[finite[j]];
-      avg_y += y[finite[j]];
-    }
-    avg_x /= static_cast<double>(next_end - next_begin);
-    avg_y /= static_cast<double>(next_end - next_begin);
-    double ax = x[finite[a]], ay = y[finite[a]];
-    double best_area = -1;
-    std::size_t best = begin;
-    for (std::size_t j = begin; j < end; ++j) {
-      double area = std::fabs((ax - avg_x) * (y[finite[j]] - ay) - (ax - x[finite[j]]) * (avg_y - ay));
-      if (area > best_area) {
-        best_area = area;
-        best = j;
-      }
-    }
-    out.push_back(finite[best]);
-    a = best;
-  }
-  out.push_back(finite[m - 1]);
-  return out;
-}
-
 void ema_debiased(const double* y, std::size_t n, double weight, double* out) {
   if (!(weight >= 0.0 && weight <= 1.0)) throw std::invalid_argument("weight must be in [0, 1]");
   bool constant = true;

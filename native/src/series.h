@@ -14,8 +14,11 @@ PodBuffer<std::int64_t> minmax_indices(const double* y, std::size_t n, std::size
 
 // Largest-Triangle-Three-Buckets (Steinarsson, 2013) over the points whose x and y are both
 // finite: `buckets` indices (ascending) including the first and last such point; every point
-// when there are no more than `buckets` of them.
-PodBuffer<std::int64_t> lttb_indices(const double* x, const double* y, std::size_t n, std::size_t buckets);
+// when there are no more than `buckets` of them. The next bucket's average sums its points in
+// 4 interleaved lanes, (s0 + s1) + (s2 + s3). Threads split every pass; the result is the same
+// for every thread count (see lttb.cpp).
+PodBuffer<std::int64_t> lttb_indices(const double* x, const double* y, std::size_t n, std::size_t buckets,
+                                     int threads);
 
 // TensorBoard-style exponential moving average with start-up debiasing:
 //   last = weight * last + (1 - weight) * y;  out = last / (1 - weight^count)

@@ -5,6 +5,7 @@
 
 #include "simd_kernels.h"
 #include "simd_topk.h"
+#include "lttb_lanes.h"
 
 namespace hafs::simd::avx2 {
 namespace {
@@ -343,6 +344,82 @@ void minhash_update(const std::uint64_t* hashes, std::size_t n, const std::uint3
     }
     sig[j] = best;
   }
+}
+
+namespace {
+
+// All-ones lanes where |v| < inf, i.e. v is neither infinite nor NaN.
+inline __m256d finite_lanes(__m256d v) {
+  const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+  return _mm256_cmp_pd(_mm256_and_pd(v, abs_mask), _mm256_set1_pd(HUGE_VAL), _CMP_LT_OQ);
+}
+
+}  // namespace
+
+void lttb_finite_bits(const double* x, const double* y, std::size_t n, std::uint64_t* words) {
+  std::size_t w = 0;
+  for (; (w + 1) * 64 <= n; ++w) {
+    std::uint64_t bits = 0;
+    for (int g = 0; g < 16; ++g) {
+      const std::size_t i = w * 64 + static_cast<std::size_t>(g) * 4;
+      __m256d ok = _mm256_and_pd(finite_lanes(_mm256_loadu_pd(x + i)), finite_lanes(_mm256_loadu_pd(y + i)));
+      bits |= static_cast<std::uint64_t>(_mm256_movemask_pd(ok)) << (4 * g);
+    }
+    words[w] = bits;
+  }
+  if (w * 64 < n) {
+    std::uint64_t bits = 0;
+    for (std::size_t i = w * 64; i < n; ++i)
+      bits |= static_cast<std::uint64_t>(lttb_finite(x[i]) && lttb_finite(y[i])) << (i - w * 64);
+    words[w] = bits;
+  }
+}
+
+void lttb_lane_sums(const double* x, const double* y, std::size_t i0, std::size_t i1, double* sx, double* sy) {
+  __m256d ax = _mm256_loadu_pd(sx), ay = _mm256_loadu_pd(sy);
+  std::size_t i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    __m256d vx = _mm256_loadu_pd(x + i), vy = _mm256_loadu_pd(y + i);
+    __m256d ok = _mm256_and_pd(finite_lanes(vx), finite_lanes(vy));
+    ax = _mm256_add_pd(ax, _mm256_and_pd(vx, ok));  // + 0.0 for a skipped point
+    ay = _mm256_add_pd(ay, _mm256_and_pd(vy, ok));
+  }
+  _mm256_storeu_pd(sx, ax);
+  _mm256_storeu_pd(sy, ay);
+  for (; i < i1; ++i) {
+    const bool ok = lttb_finite(x[i]) && lttb_finite(y[i]);
+    sx[(i - i0) & 3] += ok ? x[i] : 0.0;
+    sy[(i - i0) & 3] += ok ? y[i] : 0.0;
+  }
+}
+
+std::size_t lttb_argmax(const double* x, const double* y, std::size_t i0, std::size_t i1, const double* c) {
+  const __m256d ax = _mm256_set1_pd(c[0]), ay = _mm256_set1_pd(c[1]);
+  const __m256d dx = _mm256_set1_pd(c[0] - c[2]), dy = _mm256_set1_pd(c[3] - c[1]);
+  const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+  __m256d best = _mm256_set1_pd(-1.0);
+  __m256i at = _mm256_set1_epi64x(static_cast<long long>(i0));
+  __m256i pos = _mm256_add_epi64(at, _mm256_setr_epi64x(0, 1, 2, 3));
+  const __m256i step = _mm256_set1_epi64x(4);
+  std::size_t i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    __m256d vx = _mm256_loadu_pd(x + i), vy = _mm256_loadu_pd(y + i);
+    // (ax - avg_x) * (y - ay) - (ax - x) * (avg_y - ay), the same roundings as the scalar code.
+    __m256d area = _mm256_sub_pd(_mm256_mul_pd(dx, _mm256_sub_pd(vy, ay)), _mm256_mul_pd(_mm256_sub_pd(ax, vx), dy));
+    area = _mm256_and_pd(area, abs_mask);
+    __m256d take = _mm256_and_pd(_mm256_cmp_pd(area, best, _CMP_GT_OQ),
+                                 _mm256_and_pd(finite_lanes(vx), finite_lanes(vy)));
+    best = _mm256_blendv_pd(best, area, take);
+    at = _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(at), _mm256_castsi256_pd(pos), take));
+    pos = _mm256_add_epi64(pos, step);
+  }
+  alignas(32) double lane_best[4];
+  alignas(32) std::uint64_t lane_at[4];
+  _mm256_store_pd(lane_best, best);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane_at), at);
+  std::size_t lane_pos[4] = {lane_at[0], lane_at[1], lane_at[2], lane_at[3]};
+  lttb_lanes_update(x, y, i0, i, i1, c, lane_best, lane_pos);
+  return lttb_lanes_pick(lane_best, lane_pos, i0);
 }
 
 namespace {

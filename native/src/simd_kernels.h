@@ -63,6 +63,12 @@ std::size_t find_probe(const std::uint8_t* data, std::size_t from, std::size_t l
                        const ProbePair* probes, std::size_t n_probes);
 // Minimum and maximum of y[0, n), NaN skipped (+inf / -inf when all NaN).
 void min_max_f64(const double* y, std::size_t n, double* lo, double* hi);
+// LTTB (lttb.cpp): words[w] bit i = x and y of point 64w+i finite; n points from x, y.
+void lttb_finite_bits(const double* x, const double* y, std::size_t n, std::uint64_t* words);
+// Adds the finite points of [i0, i1) to 4 lanes by position (lane = (i - i0) % 4).
+void lttb_lane_sums(const double* x, const double* y, std::size_t i0, std::size_t i1, double* sx, double* sy);
+// The first finite point of [i0, i1) with the largest triangle area (lttb_lanes.h); i0 if none.
+std::size_t lttb_argmax(const double* x, const double* y, std::size_t i0, std::size_t i1, const double* c);
 HAFS_DECLARE_DOT_KERNELS
 constexpr std::size_t kTopkF32Lanes = 16;  // 2 x 8-lane registers of queries per tile
 }  // namespace avx2

@@ -33,10 +33,12 @@ def minmax_indices(y: np.ndarray, buckets: int) -> list[int]:
     out: list[int] = []
     for b in range(buckets):
         lo, hi = n * b // buckets, n * (b + 1) // buckets
-        seg = y[lo:hi]
-        if np.all(np.isnan(seg)):
+        # Not np.nanargmin: it replaces NaN by +inf, so in [nan, inf] it picks the NaN.
+        valid = np.flatnonzero(~np.isnan(y[lo:hi]))
+        if valid.size == 0:
             continue
-        i_min, i_max = lo + int(np.nanargmin(seg)), lo + int(np.nanargmax(seg))
+        values = y[lo:hi][valid]
+        i_min, i_max = lo + int(valid[np.argmin(values)]), lo + int(valid[np.argmax(values)])
         out.extend(sorted({i_min, i_max}))
     return out
 
@@ -55,6 +57,15 @@ def ema_tensorboard(y: list[float], weight: float) -> list[float]:
     return out
 
 
+def _lane_sum(v: np.ndarray, finite: list[int], begin: int, end: int) -> float:
+    """LTTB's sum of a bucket: 4 lanes by position from the bucket's first finite point."""
+    first = finite[begin]
+    lanes = [0.0, 0.0, 0.0, 0.0]
+    for j in range(begin, end):
+        lanes[(finite[j] - first) % 4] += float(v[finite[j]])
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+
+
 def lttb(x: np.ndarray, y: np.ndarray, buckets: int) -> list[int]:
     finite = [i for i in range(len(x)) if math.isfinite(x[i]) and math.isfinite(y[i])]
     m = len(finite)
@@ -68,8 +79,8 @@ def lttb(x: np.ndarray, y: np.ndarray, buckets: int) -> list[int]:
         end = min(math.floor((b + 1) * every) + 1, m - 1)
         nb, ne = end, min(math.floor((b + 2) * every) + 1, m)
         ne = max(ne, nb + 1)
-        avg_x = sum(x[finite[j]] for j in range(nb, ne)) / (ne - nb)
-        avg_y = sum(y[finite[j]] for j in range(nb, ne)) / (ne - nb)
+        avg_x = _lane_sum(x, finite, nb, ne) / (ne - nb)
+        avg_y = _lane_sum(y, finite, nb, ne) / (ne - nb)
         ax, ay = x[finite[a]], y[finite[a]]
         best, best_area = begin, -1.0
         for j in range(begin, end):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from studio import native
@@ -19,6 +19,7 @@ series = st.lists(st.one_of(values, st.sampled_from([0.0, 1.0, math.nan])), max_
 
 @settings(max_examples=300, deadline=None)
 @given(y=series, buckets=st.integers(1, 50))
+@example(y=[0.0, math.nan, math.inf], buckets=2)  # NaN next to inf: the inf is the extreme
 def test_minmax_matches_reference(y: list[float], buckets: int) -> None:
     arr = np.array(y, dtype=np.float64)
     assert native.minmax_indices(arr, buckets).tolist() == minmax_indices(arr, buckets)
@@ -51,6 +52,38 @@ def test_lttb_matches_reference(y: list[float], buckets: int) -> None:
     with np.errstate(all="ignore"):
         expected = lttb(xs, ys, buckets)
     assert native.lttb_indices(xs, ys, buckets).tolist() == expected
+
+
+@pytest.fixture(scope="module")
+def noisy_curve() -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """A loss-like curve with spikes, NaN/inf in x and y, and its reference LTTB (600 buckets)."""
+    rng = np.random.default_rng(7)
+    n = 60_000
+    x = np.cumsum(rng.random(n) + 0.01)
+    y = np.exp(-x / x[-1] * 4) + 0.05 * rng.standard_normal(n)
+    y[rng.integers(0, n, 40)] += 3.0
+    y[rng.integers(0, n, 300)] = np.nan
+    x[rng.integers(0, n, 30)] = np.inf
+    y[:5] = np.nan  # the first finite point is not point 0
+    with np.errstate(all="ignore"):
+        return x, y, lttb(x, y, 600)
+
+
+def test_lttb_parallel_equals_sequential_reference(noisy_curve, simd: str, threads: int) -> None:
+    # Segments of the chain start from guesses and are repaired: the result must not show it.
+    x, y, expected = noisy_curve
+    assert native.lttb_indices(x, y, 600, threads=threads).tolist() == expected
+
+
+def test_lttb_repairs_a_wrong_guess() -> None:
+    # A zig-zag whose picks depend on the previous pick for many buckets in a row: the guessed
+    # start of each segment is wrong, so the repair has to run (and must still match).
+    n = 40_000
+    x = np.arange(n, dtype=np.float64)
+    y = np.where(np.arange(n) % 2 == 0, 1.0, -1.0) * (1 + (np.arange(n) % 7) / 100)
+    expected = lttb(x, y, 900)
+    for threads in (1, 2, 3, 7):
+        assert native.lttb_indices(x, y, 900, threads=threads).tolist() == expected
 
 
 def test_lttb_keeps_endpoints_and_count() -> None:
