@@ -48,7 +48,8 @@ test: system-deps-test $(VENV)/.test-installed lint
 
 bench: $(VENV)/.test-installed
 	$(PIP) install -q -e '.[test,bench]'
-	for script in benchmarks/*.py; do case $$script in */_*) ;; *) $(BIN)/python $$script || exit 1;; esac; done
+	for script in benchmarks/*.py; do case $$script in */_*|*/report.py) ;; *) $(BIN)/python $$script || exit 1;; esac; done
+	$(BIN)/python benchmarks/report.py
 
 screenshot: $(VENV)/.run-installed
 	$(BIN)/hafs-studio --screenshot docs/screenshot.png --size 1600x1000

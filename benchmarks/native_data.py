@@ -2,65 +2,20 @@
 
 Generated data lives under /tmp (HAFS_BENCH_DATA), never in the repository. Every generator is
 seeded, so two runs measure the same bytes. Sizes follow issue 3: a 1 GB training log,
-10M-point series, 100k x 384 embeddings and 100k short texts. Results go to
-benchmarks/results/native_<name>.json; native_report.py renders them as Markdown tables.
+10M-point series, 100k x 384 embeddings and 100k short texts. How they are measured:
+_fresh.py; results go to benchmarks/results/native_<name>.json and report.py renders them into
+the docs.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 DATA_DIR = Path(os.environ.get("HAFS_BENCH_DATA", "/tmp/hafs-bench-data"))
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
-
-def best_time(fn: Callable[[], object], repeats: int = 5) -> float:
-    """Fastest of `repeats` runs, in seconds: the least disturbed by other processes."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def machine_facts() -> dict[str, object]:
-    from studio import native
-
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "native": native.native_info(),
-    }
-
-
-def write_result(name: str, rows: list[dict[str, object]], goals: list[dict[str, object]],
-                 facts: dict[str, object]) -> Path:
-    """Writes benchmarks/results/native_<name>.json and returns its path."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"native_{name}.json"
-    payload = {"benchmark": name, "date": time.strftime("%Y-%m-%d"), "machine": facts,
-               "results": rows, "goals": goals}
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-    return path
 
 _LEVELS = ["INFO"] * 70 + ["DEBUG"] * 18 + ["WARNING"] * 8 + ["ERROR"] * 3 + ["TRACE"]
 _MESSAGES = [

@@ -17,10 +17,6 @@
 namespace hafs {
 namespace {
 
-constexpr std::size_t kQueryBlock = 32;   // queries scored together (their rows stay in L1/L2)
-constexpr std::size_t kRowBlock = 256;    // rows scored together (~384 KB of float32 at d=384)
-constexpr std::size_t kRowsPerTask = 8192;
-
 // Portable fallbacks with the same per-pair arithmetic in every position of the block.
 void dot_f32_block_scalar(const float* q, std::size_t nq, const float* x, std::size_t nx, std::size_t d,
                           float* out) {
@@ -37,16 +33,6 @@ void dot_f32_block_scalar(const float* q, std::size_t nq, const float* x, std::s
     }
 }
 
-void dot_i8_block_scalar(const std::int8_t* q, std::size_t nq, const std::int8_t* x, std::size_t nx, std::size_t d,
-                         std::int32_t* out) {
-  for (std::size_t a = 0; a < nq; ++a)
-    for (std::size_t b = 0; b < nx; ++b) {
-      std::int32_t acc = 0;
-      for (std::size_t k = 0; k < d; ++k) acc += static_cast<std::int32_t>(q[a * d + k]) * x[b * d + k];
-      out[a * nx + b] = acc;
-    }
-}
-
 void dot_f32_block(const float* q, std::size_t nq, const float* x, std::size_t nx, std::size_t d, float* out) {
 #if defined(HAFS_X86_DISPATCH)
   switch (simd_level()) {
@@ -56,86 +42,6 @@ void dot_f32_block(const float* q, std::size_t nq, const float* x, std::size_t n
   }
 #endif
   dot_f32_block_scalar(q, nq, x, nx, d, out);
-}
-
-void dot_i8_block(const std::int8_t* q, const std::uint8_t* qb, std::size_t nq, const std::int8_t* x,
-                  const std::int32_t* sums, std::size_t nx, std::size_t d, std::int32_t* out) {
-#if defined(HAFS_X86_DISPATCH)
-  switch (simd_level()) {
-    case SimdLevel::avx512: return simd::avx512::dot_i8_block(q, qb, nq, x, sums, nx, d, out);
-    case SimdLevel::avx2: return simd::avx2::dot_i8_block(q, qb, nq, x, sums, nx, d, out);
-    default: break;
-  }
-#endif
-  dot_i8_block_scalar(q, nq, x, nx, d, out);
-}
-
-void dot_i8_block_scaled(const std::int8_t* q, const std::uint8_t* qb, std::size_t nq, const std::int8_t* x,
-                         const std::int32_t* sums, const float* scales, std::size_t nx, std::size_t d, float* out) {
-#if defined(HAFS_X86_DISPATCH)
-  switch (simd_level()) {
-    case SimdLevel::avx512: return simd::avx512::dot_i8_block_scaled(q, qb, nq, x, sums, scales, nx, d, out);
-    case SimdLevel::avx2: return simd::avx2::dot_i8_block_scaled(q, qb, nq, x, sums, scales, nx, d, out);
-    default: break;
-  }
-#endif
-  std::vector<std::int32_t> dots(nq * nx);
-  dot_i8_block_scalar(q, nq, x, nx, d, dots.data());
-  for (std::size_t a = 0; a < nq; ++a)
-    for (std::size_t b = 0; b < nx; ++b) out[a * nx + b] = static_cast<float>(dots[a * nx + b]) * scales[b];
-}
-
-template <class S>
-bool is_nan(S s) {
-  if constexpr (std::is_floating_point_v<S>) return std::isnan(s);
-  return false;
-}
-
-constexpr std::size_t kScanChunk = 32;  // scores tested together against a full list's threshold
-
-// Shared driver: tasks over fixed row ranges each keep a TopK per query; the per-task lists are
-// merged in task order. Because TopK uses a total order, neither the number of threads nor the
-// task split can change the result.
-template <class S, class ScoreBlock>
-void topk_driver(std::size_t nq, std::size_t n, std::size_t k, int threads, ScoreBlock score_block,
-                 PodBuffer<std::int64_t>& indices, PodBuffer<S>& scores) {
-  k = std::min(k, n);
-  indices.resize(nq * k);
-  scores.resize(nq * k);
-  if (nq == 0 || k == 0) return;
-  std::size_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
-  std::vector<std::vector<TopK<S>>> partial(tasks);
-  parallel_for(tasks, threads, [&](std::size_t t) {
-    std::vector<TopK<S>> best(nq, TopK<S>(k));
-    std::vector<S> block(kQueryBlock * kRowBlock);
-    std::size_t row_end = std::min(n, (t + 1) * kRowsPerTask);
-    for (std::size_t r0 = t * kRowsPerTask; r0 < row_end; r0 += kRowBlock) {
-      std::size_t nr = std::min(kRowBlock, row_end - r0);
-      for (std::size_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
-        std::size_t nqb = std::min(kQueryBlock, nq - q0);
-        score_block(q0, nqb, r0, nr, block.data());
-        for (std::size_t a = 0; a < nqb; ++a) {
-          TopK<S>& heap = best[q0 + a];
-          const S* row_scores = block.data() + a * nr;
-          for (std::size_t b = 0; b < nr; b += kScanChunk) {
-            const std::size_t e = std::min(nr, b + kScanChunk);
-            // Almost no score beats a full list's last one: test a chunk at once (the compiler
-            // vectorises this loop) and look at single scores only when one might enter.
-            if (heap.full()) {
-              const S threshold = heap.threshold();
-              bool any = false;
-              for (std::size_t j = b; j < e; ++j) any |= row_scores[j] >= threshold;
-              if (!any && !is_nan(threshold)) continue;
-            }
-            for (std::size_t j = b; j < e; ++j)
-              if (heap.admits(row_scores[j])) heap.offer(row_scores[j], static_cast<std::int64_t>(r0 + j));
-          }
-        }
-      }
-    }
-    partial[t] = std::move(best);
-  });
-  merge_lists(partial, nq, k, indices.data(), scores.data());
 }
 
 }  // namespace
@@ -237,55 +143,15 @@ void rerank_f32(const float* queries, std::size_t nq, const float* rows, std::si
   });
 }
 
-namespace {
-
-// VNNI multiplies unsigned by signed bytes: queries biased by +128, row sums undo the bias.
-struct I8Prepared {
-  std::vector<std::uint8_t> biased;
-  std::vector<std::int32_t> sums;
-};
-
-I8Prepared prepare_i8(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, std::size_t n,
-                      std::size_t d, int threads) {
-  I8Prepared p;
-  p.biased.resize(nq * d);
-  for (std::size_t i = 0; i < nq * d; ++i) p.biased[i] = static_cast<std::uint8_t>(queries[i] + 128);
-  p.sums.resize(n);
-  parallel_for((n + 4095) / 4096, threads, [&](std::size_t t) {
-    for (std::size_t r = t * 4096; r < std::min(n, (t + 1) * 4096); ++r) {
-      std::int32_t s = 0;
-      for (std::size_t j = 0; j < d; ++j) s += rows[r * d + j];
-      p.sums[r] = s;
-    }
-  });
-  return p;
-}
-
-}  // namespace
-
 void topk_i8(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, std::size_t n, std::size_t d,
              std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<std::int32_t>& scores) {
-  I8Prepared p = prepare_i8(queries, nq, rows, n, d, threads);
-  topk_driver<std::int32_t>(
-      nq, n, k, threads,
-      [&](std::size_t q0, std::size_t nqb, std::size_t r0, std::size_t nr, std::int32_t* out) {
-        dot_i8_block(queries + q0 * d, p.biased.data() + q0 * d, nqb, rows + r0 * d, p.sums.data() + r0, nr, d,
-                     out);
-      },
-      indices, scores);
+  topk_i8_fused(queries, nq, rows, n, d, k, threads, indices, scores);
 }
 
 void topk_i8_rows(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, const float* row_scales,
                   std::size_t n, std::size_t d, std::size_t k, int threads, PodBuffer<std::int64_t>& indices,
                   PodBuffer<float>& scores) {
-  I8Prepared p = prepare_i8(queries, nq, rows, n, d, threads);
-  topk_driver<float>(
-      nq, n, k, threads,
-      [&](std::size_t q0, std::size_t nqb, std::size_t r0, std::size_t nr, float* out) {
-        dot_i8_block_scaled(queries + q0 * d, p.biased.data() + q0 * d, nqb, rows + r0 * d, p.sums.data() + r0,
-                            row_scales + r0, nr, d, out);
-      },
-      indices, scores);
+  topk_i8_rows_fused(queries, nq, rows, row_scales, n, d, k, threads, indices, scores);
 }
 
 }  // namespace hafs

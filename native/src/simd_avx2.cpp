@@ -17,13 +17,6 @@ inline float reduce_add(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-inline std::int32_t reduce_add(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
-}
-
 // Lanes [0, rem) loaded, the rest zero: the tail of a row whose length is not a multiple of 8.
 inline __m256 load_tail(const float* p, std::size_t rem) {
   alignas(32) static const std::int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -58,55 +51,6 @@ inline void dot_tile(const float* q, const float* x, std::size_t d, float* out, 
   }
   for (int a = 0; a < QT; ++a)
     for (int b = 0; b < XT; ++b) out[a * ldo + b] = reduce_add(acc[a][b]);
-}
-
-inline std::int32_t dot_i8(const std::int8_t* q, const std::int8_t* x, std::size_t d) {
-  // |q| * (x * sign(q)) through maddubs: products fit int16 for values in [-127, 127].
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i acc = _mm256_setzero_si256();
-  std::size_t k = 0;
-  for (; k + 32 <= d; k += 32) {
-    __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + k));
-    __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k));
-    __m256i p16 = _mm256_maddubs_epi16(_mm256_abs_epi8(qv), _mm256_sign_epi8(xv, qv));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p16, ones));
-  }
-  std::int32_t sum = reduce_add(acc);
-  for (; k < d; ++k) sum += static_cast<std::int32_t>(q[k]) * x[k];
-  return sum;
-}
-
-// 2 queries x 4 rows of int8 dot products (the maddubs scheme of dot_i8), the 8 accumulators
-// reduced together by a horizontal-add tree instead of 8 separate reductions.
-inline void dot_tile_i8_2x4(const std::int8_t* q, const std::int8_t* x, std::size_t d, std::int32_t* out,
-                            std::size_t ldo) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i acc[8];
-  for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_si256();
-  std::size_t k = 0;
-  for (; k + 32 <= d; k += 32) {
-    __m256i xv[4];
-    for (int b = 0; b < 4; ++b) xv[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + b * d + k));
-    for (int a = 0; a < 2; ++a) {
-      __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + a * d + k));
-      __m256i qa = _mm256_abs_epi8(qv);
-      for (int b = 0; b < 4; ++b) {
-        __m256i p16 = _mm256_maddubs_epi16(qa, _mm256_sign_epi8(xv[b], qv));
-        acc[4 * a + b] = _mm256_add_epi32(acc[4 * a + b], _mm256_madd_epi16(p16, ones));
-      }
-    }
-  }
-  // hadd twice: 128-bit half h of t0 holds half h of the sums of acc[0..3], t1 of acc[4..7].
-  __m256i t0 = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[0], acc[1]), _mm256_hadd_epi32(acc[2], acc[3]));
-  __m256i t1 = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[4], acc[5]), _mm256_hadd_epi32(acc[6], acc[7]));
-  __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
-  alignas(32) std::int32_t s[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(s), sums);
-  for (; k < d; ++k)
-    for (int a = 0; a < 2; ++a)
-      for (int b = 0; b < 4; ++b) s[4 * a + b] += static_cast<std::int32_t>(q[a * d + k]) * x[b * d + k];
-  for (int a = 0; a < 2; ++a)
-    for (int b = 0; b < 4; ++b) out[a * ldo + b] = s[4 * a + b];
 }
 
 // Writes base + position of every set bit of m to out and returns how many. Four slots are
@@ -286,39 +230,6 @@ void dot_f32_block(const float* q, std::size_t nq, const float* x, std::size_t n
   }
 }
 
-void dot_i8_block(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq, const std::int8_t* x,
-                  const std::int32_t* x_sums, std::size_t nx, std::size_t d, std::int32_t* out) {
-  (void)q_biased;
-  (void)x_sums;
-  std::size_t a = 0;
-  for (; a + 2 <= nq; a += 2) {
-    std::size_t b = 0;
-    for (; b + 4 <= nx; b += 4) dot_tile_i8_2x4(q + a * d, x + b * d, d, out + a * nx + b, nx);
-    for (; b < nx; ++b)
-      for (std::size_t i = a; i < a + 2; ++i) out[i * nx + b] = dot_i8(q + i * d, x + b * d, d);
-  }
-  for (; a < nq; ++a)
-    for (std::size_t b = 0; b < nx; ++b) out[a * nx + b] = dot_i8(q + a * d, x + b * d, d);
-}
-
-void dot_i8_block_scaled(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq, const std::int8_t* x,
-                         const std::int32_t* x_sums, const float* x_scales, std::size_t nx, std::size_t d,
-                         float* out) {
-  // Two queries at a time through an int32 strip, then float(dot) * scale (exact as the portable path).
-  constexpr std::size_t kStrip = 256;
-  alignas(32) std::int32_t dots[2 * kStrip];
-  for (std::size_t a = 0; a < nq; a += 2) {
-    std::size_t qa = nq - a < 2 ? nq - a : 2;
-    for (std::size_t b0 = 0; b0 < nx; b0 += kStrip) {
-      std::size_t nb = nx - b0 < kStrip ? nx - b0 : kStrip;
-      dot_i8_block(q + a * d, q_biased, qa, x + b0 * d, x_sums, nb, d, dots);
-      for (std::size_t i = 0; i < qa; ++i)
-        for (std::size_t b = 0; b < nb; ++b)
-          out[(a + i) * nx + b0 + b] = static_cast<float>(dots[i * nb + b]) * x_scales[b0 + b];
-    }
-  }
-}
-
 void minhash_update(const std::uint64_t* hashes, std::size_t n, const std::uint32_t* mul, const std::uint32_t* add,
                     std::size_t num_perm, std::uint32_t* sig) {
   std::size_t j = 0;
@@ -445,6 +356,71 @@ void topk_scan_f32(const float* qpack, std::size_t lanes, const float* x, std::s
                    std::size_t d, const TopkSink* sink) {
   static_assert(kTopkF32Lanes == 2 * F32x8::width, "packing width");
   scan_f32<F32x8, 2, 6>(qpack, lanes, x, r0, r1, d, sink);
+}
+
+namespace {
+
+// int8 traits: vpmaddwd on int16 pairs (int8 widened when packed), exact int32 sums.
+struct I32x8 {
+  using reg = __m256i;
+  using freg = __m256;
+  static constexpr int width = 8;
+  static reg zero() { return _mm256_setzero_si256(); }
+  static reg load(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static reg bcast(const std::int32_t* p) { return _mm256_set1_epi32(*p); }
+  static reg madd(reg acc, reg q, reg x) { return _mm256_add_epi32(acc, _mm256_madd_epi16(q, x)); }
+  static reg sub(reg a, reg b) { return _mm256_sub_epi32(a, b); }
+  static void store(std::int32_t* p, reg v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static unsigned may_enter(reg s, reg t) {  // s >= t, i.e. not t > s
+    return ~static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(t, s)))) & 0xffu;
+  }
+  static freg fload(const float* p) { return _mm256_loadu_ps(p); }
+  static freg fbcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static freg scale(reg dot, freg s) { return _mm256_mul_ps(_mm256_cvtepi32_ps(dot), s); }
+  static unsigned fmay_enter(freg s, freg t) { return F32x8::may_enter(s, t); }
+  static void fstore(float* p, freg v) { _mm256_storeu_ps(p, v); }
+};
+
+constexpr int kI8MV = 2, kI8NR = 6;
+
+inline std::int32_t pair16(std::int8_t lo, std::int8_t hi) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(lo))) |
+                                   (static_cast<std::uint32_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(hi))) << 16));
+}
+
+// Packs `count` rows of d int8 values as int16 pairs: out[(panel * groups + g) * width + i].
+void pack_pairs(const std::int8_t* src, std::size_t count, std::size_t d, std::size_t width, std::int32_t* out) {
+  const std::size_t groups = (d + 1) / 2, padded = (count + width - 1) / width * width;
+  for (std::size_t i = 0; i < padded; ++i) {
+    std::int32_t* panel = out + (i / width) * groups * width;
+    const std::size_t lane = i % width;
+    for (std::size_t g = 0; g < groups; ++g) {
+      std::int8_t lo = 0, hi = 0;
+      if (i < count) {
+        lo = src[i * d + 2 * g];
+        hi = 2 * g + 1 < d ? src[i * d + 2 * g + 1] : 0;
+      }
+      panel[g * width + lane] = pair16(lo, hi);
+    }
+  }
+}
+
+}  // namespace
+
+I8Layout topk_i8_layout() { return {kI8MV * I32x8::width, kI8NR, 2, false}; }
+
+void pack_queries_i8(const std::int8_t* q, std::size_t count, std::size_t d, std::int32_t* out) {
+  pack_pairs(q, count, d, kI8MV * I32x8::width, out);
+}
+
+void pack_rows_i8(const std::int8_t* x, std::size_t rows, std::size_t d, std::int32_t* out) {
+  pack_pairs(x, rows, d, kI8NR, out);
+}
+
+void topk_scan_i8(const std::int32_t* qpack, std::size_t lanes, const std::int32_t* xpack, std::size_t rows,
+                  std::size_t groups, std::size_t r0, const std::int32_t* bias, const float* scales,
+                  const TopkSink* sink) {
+  scan_i8<I32x8, kI8MV, kI8NR>(qpack, lanes, xpack, rows, groups, r0, bias, scales, sink);
 }
 
 }  // namespace hafs::simd::avx2

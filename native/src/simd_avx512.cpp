@@ -9,28 +9,12 @@ namespace hafs::simd::avx512 {
 namespace {
 
 inline __mmask16 tail_mask16(std::size_t rem) { return static_cast<__mmask16>((1u << rem) - 1u); }
-inline __mmask64 tail_mask64(std::size_t rem) {
-  return rem >= 64 ? ~static_cast<__mmask64>(0) : ((static_cast<__mmask64>(1) << rem) - 1);
-}
 
 // Sums of the lanes of 16 accumulators at once (a transpose-and-add tree, 45 instructions
 // instead of 16 separate horizontal reductions): lane 4a+b of the result is the sum of v[4a+b],
 // so 128-bit group a holds the four row results of query a. Each result lane depends only on
 // its own accumulator, always through the same tree, so a score never depends on which tile
 // (or which unused, zeroed slots) it was computed with.
-inline __m512i reduce16(const __m512i* v) {
-  __m512i u[8], w[4];
-  for (int i = 0; i < 8; ++i)
-    u[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]),
-                            _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
-  for (int i = 0; i < 4; ++i)
-    w[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(u[2 * i], u[2 * i + 1]),
-                            _mm512_unpackhi_epi64(u[2 * i], u[2 * i + 1]));
-  __m512i x0 = _mm512_add_epi32(_mm512_shuffle_i32x4(w[0], w[1], 0x88), _mm512_shuffle_i32x4(w[0], w[1], 0xdd));
-  __m512i x1 = _mm512_add_epi32(_mm512_shuffle_i32x4(w[2], w[3], 0x88), _mm512_shuffle_i32x4(w[2], w[3], 0xdd));
-  return _mm512_add_epi32(_mm512_shuffle_i32x4(x0, x1, 0x88), _mm512_shuffle_i32x4(x0, x1, 0xdd));
-}
-
 inline __m512 reduce16(const __m512* v) {
   __m512 u[8], w[4];
   for (int i = 0; i < 8; ++i)
@@ -45,15 +29,6 @@ inline __m512 reduce16(const __m512* v) {
 }
 
 // 128-bit group `a` of v (a is a compile-time constant after unrolling).
-inline __m128i group(__m512i v, int a) {
-  switch (a) {
-    case 0: return _mm512_castsi512_si128(v);
-    case 1: return _mm512_extracti32x4_epi32(v, 1);
-    case 2: return _mm512_extracti32x4_epi32(v, 2);
-    default: return _mm512_extracti32x4_epi32(v, 3);
-  }
-}
-
 inline __m128 group(__m512 v, int a) {
   switch (a) {
     case 0: return _mm512_castps512_ps128(v);
@@ -92,46 +67,6 @@ inline void dot_tile_f32(const float* q, const float* x, std::size_t d, float* o
   for (int a = 0; a < QT; ++a) _mm_mask_storeu_ps(out + a * ldo, cols, group(sums, a));
 }
 
-// VNNI: dpbusd multiplies unsigned by signed bytes, so queries come biased by +128 and the
-// bias is removed exactly afterwards: dot(q + 128, x) - 128 * sum(x) = dot(q, x).
-// Returns the tile's dot products laid out as reduce16 does (query a in 128-bit group a).
-template <int QT, int XT>
-inline __m512i dot_tile_i8(const std::uint8_t* qb, const std::int8_t* x, const std::int32_t* x_sums,
-                           std::size_t d) {
-  __m512i acc[16];
-  for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_si512();
-  for (std::size_t k = 0; k < d; k += 64) {
-    __mmask64 m = tail_mask64(d - k);
-    __m512i xv[XT];
-    for (int b = 0; b < XT; ++b) xv[b] = _mm512_maskz_loadu_epi8(m, x + b * d + k);
-    for (int a = 0; a < QT; ++a) {
-      __m512i qv = _mm512_maskz_loadu_epi8(m, qb + a * d + k);
-      for (int b = 0; b < XT; ++b) acc[4 * a + b] = _mm512_dpbusd_epi32(acc[4 * a + b], qv, xv[b]);
-    }
-  }
-  const __mmask8 cols = static_cast<__mmask8>((1u << XT) - 1u);
-  __m512i bias = _mm512_broadcast_i32x4(_mm_slli_epi32(_mm_maskz_loadu_epi32(cols, x_sums), 7));
-  return _mm512_sub_epi32(reduce16(acc), bias);
-}
-
-template <int QT, int XT>
-inline void store_tile_i8(const std::uint8_t* qb, const std::int8_t* x, const std::int32_t* x_sums,
-                          std::size_t d, std::int32_t* out, std::size_t ldo) {
-  __m512i dots = dot_tile_i8<QT, XT>(qb, x, x_sums, d);
-  const __mmask8 cols = static_cast<__mmask8>((1u << XT) - 1u);
-  for (int a = 0; a < QT; ++a) _mm_mask_storeu_epi32(out + a * ldo, cols, group(dots, a));
-}
-
-// float(dot) * x_scales[b]: the per-row-scale scores, rounded exactly as the portable path.
-template <int QT, int XT>
-inline void store_tile_i8_scaled(const std::uint8_t* qb, const std::int8_t* x, const std::int32_t* x_sums,
-                                 const float* x_scales, std::size_t d, float* out, std::size_t ldo) {
-  const __mmask8 cols = static_cast<__mmask8>((1u << XT) - 1u);
-  __m512 scales = _mm512_broadcast_f32x4(_mm_maskz_loadu_ps(cols, x_scales));
-  __m512 scores = _mm512_mul_ps(_mm512_cvtepi32_ps(dot_tile_i8<QT, XT>(qb, x, x_sums, d)), scales);
-  for (int a = 0; a < QT; ++a) _mm_mask_storeu_ps(out + a * ldo, cols, group(scores, a));
-}
-
 // Runs tile(a, b, QT, XT) over an nq x nx block in tiles of at most 4 x 4.
 #define HAFS_TILE_LOOP(TILE)                                        \
   std::size_t a = 0;                                                \
@@ -163,25 +98,6 @@ void dot_f32_block(const float* q, std::size_t nq, const float* x, std::size_t n
 #define HAFS_F32_TILE(QT, XT) dot_tile_f32<QT, XT>(q + a * d, x + b * d, d, out + a * nx + b, nx)
   HAFS_TILE_LOOP(HAFS_F32_TILE)
 #undef HAFS_F32_TILE
-}
-
-void dot_i8_block(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq, const std::int8_t* x,
-                  const std::int32_t* x_sums, std::size_t nx, std::size_t d, std::int32_t* out) {
-  (void)q;
-#define HAFS_I8_TILE(QT, XT) \
-  store_tile_i8<QT, XT>(q_biased + a * d, x + b * d, x_sums + b, d, out + a * nx + b, nx)
-  HAFS_TILE_LOOP(HAFS_I8_TILE)
-#undef HAFS_I8_TILE
-}
-
-void dot_i8_block_scaled(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq, const std::int8_t* x,
-                         const std::int32_t* x_sums, const float* x_scales, std::size_t nx, std::size_t d,
-                         float* out) {
-  (void)q;
-#define HAFS_I8S_TILE(QT, XT) \
-  store_tile_i8_scaled<QT, XT>(q_biased + a * d, x + b * d, x_sums + b, x_scales + b, d, out + a * nx + b, nx)
-  HAFS_TILE_LOOP(HAFS_I8S_TILE)
-#undef HAFS_I8S_TILE
 }
 
 #undef HAFS_TILE_LOOP
@@ -235,6 +151,67 @@ void topk_scan_f32(const float* qpack, std::size_t lanes, const float* x, std::s
                    std::size_t d, const TopkSink* sink) {
   static_assert(kTopkF32Lanes == 2 * F32x16::width, "packing width");
   scan_f32<F32x16, 2, 12>(qpack, lanes, x, r0, r1, d, sink);
+}
+
+namespace {
+
+// int8 traits: VNNI vpdpbusd on 4 bytes per lane (queries biased to unsigned), exact int32.
+struct I32x16 {
+  using reg = __m512i;
+  using freg = __m512;
+  static constexpr int width = 16;
+  static reg zero() { return _mm512_setzero_si512(); }
+  static reg load(const std::int32_t* p) { return _mm512_loadu_si512(p); }
+  static reg bcast(const std::int32_t* p) { return _mm512_set1_epi32(*p); }
+  static reg madd(reg acc, reg q, reg x) { return _mm512_dpbusd_epi32(acc, q, x); }
+  static reg sub(reg a, reg b) { return _mm512_sub_epi32(a, b); }
+  static void store(std::int32_t* p, reg v) { _mm512_storeu_si512(p, v); }
+  static unsigned may_enter(reg s, reg t) { return static_cast<unsigned>(_mm512_cmp_epi32_mask(s, t, _MM_CMPINT_NLT)); }
+  static freg fload(const float* p) { return _mm512_loadu_ps(p); }
+  static freg fbcast(const float* p) { return _mm512_set1_ps(*p); }
+  static freg scale(reg dot, freg s) { return _mm512_mul_ps(_mm512_cvtepi32_ps(dot), s); }
+  static unsigned fmay_enter(freg s, freg t) { return F32x16::may_enter(s, t); }
+  static void fstore(float* p, freg v) { _mm512_storeu_ps(p, v); }
+};
+
+constexpr int kI8MV = 2, kI8NR = 12;
+
+// Packs `count` rows of d int8 values as 4-byte words (+ bias to unsigned for queries):
+// out[(panel * groups + g) * width + i].
+void pack_quads(const std::int8_t* src, std::size_t count, std::size_t d, std::size_t width, int bias,
+                std::int32_t* out) {
+  const std::size_t groups = (d + 3) / 4, padded = (count + width - 1) / width * width;
+  for (std::size_t i = 0; i < padded; ++i) {
+    std::int32_t* panel = out + (i / width) * groups * width;
+    const std::size_t lane = i % width;
+    for (std::size_t g = 0; g < groups; ++g) {
+      std::uint32_t word = 0;
+      for (std::size_t b = 0; b < 4; ++b) {
+        const std::size_t k = 4 * g + b;
+        const int v = i < count && k < d ? src[i * d + k] + bias : 0;  // padding adds 0 * row
+        word |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(v)) << (8 * b);
+      }
+      panel[g * width + lane] = static_cast<std::int32_t>(word);
+    }
+  }
+}
+
+}  // namespace
+
+I8Layout topk_i8_layout() { return {kI8MV * I32x16::width, kI8NR, 4, true}; }
+
+void pack_queries_i8(const std::int8_t* q, std::size_t count, std::size_t d, std::int32_t* out) {
+  pack_quads(q, count, d, kI8MV * I32x16::width, 128, out);
+}
+
+void pack_rows_i8(const std::int8_t* x, std::size_t rows, std::size_t d, std::int32_t* out) {
+  pack_quads(x, rows, d, kI8NR, 0, out);
+}
+
+void topk_scan_i8(const std::int32_t* qpack, std::size_t lanes, const std::int32_t* xpack, std::size_t rows,
+                  std::size_t groups, std::size_t r0, const std::int32_t* bias, const float* scales,
+                  const TopkSink* sink) {
+  scan_i8<I32x16, kI8MV, kI8NR>(qpack, lanes, xpack, rows, groups, r0, bias, scales, sink);
 }
 
 }  // namespace hafs::simd::avx512

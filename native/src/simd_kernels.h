@@ -24,29 +24,41 @@ constexpr std::size_t kNotFound = ~static_cast<std::size_t>(0);
 // list is not full: everything may enter; +inf for padding lanes). offer_f32 receives the
 // tile's scores as scores[j * lanes + i] for query lane lane0 + i and row r0 + j (j < rows)
 // and updates the thresholds of the lists it changed.
+// The int8 scans use thresholds_i32 and offer_i32 the same way for exact int32 scores (a list
+// that is not full has threshold INT32_MIN; padding lanes INT32_MAX, which a score may reach:
+// the sink ignores padding lanes).
 struct TopkSink {
   const float* thresholds;
+  const std::int32_t* thresholds_i32;
   void* ctx;
   void (*offer_f32)(void* ctx, const float* scores, std::size_t lanes, std::size_t lane0, std::size_t r0,
                     std::size_t rows);
+  void (*offer_i32)(void* ctx, const std::int32_t* scores, std::size_t lanes, std::size_t lane0, std::size_t r0,
+                    std::size_t rows);
+};
+
+// How an int8 kernel packs its operands (see simd_topk.h): queries in panels of `lanes`, rows in
+// panels of `rows`, `group` dimensions per 32-bit word.
+struct I8Layout {
+  std::size_t lanes, rows, group;
+  bool biased;  // VNNI: query bytes + 128, scores corrected by 128 * row sum
 };
 
 #define HAFS_DECLARE_DOT_KERNELS                                                                \
   /* out[i*nx+j] = dot(q_i, x_j) for row-major q (nq x d) and x (nx x d). */                    \
   void dot_f32_block(const float* q, std::size_t nq, const float* x, std::size_t nx,            \
                      std::size_t d, float* out);                                                \
-  /* Same for int8 rows; q_biased = q + 128 as uint8 and x_sums[j] = sum(x_j) serve VNNI. */   \
-  void dot_i8_block(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq,         \
-                    const std::int8_t* x, const std::int32_t* x_sums, std::size_t nx,           \
-                    std::size_t d, std::int32_t* out);                                           \
-  /* out[i*nx+j] = float(dot(q_i, x_j)) * x_scales[j] (rows quantised with per-row scales). */ \
-  void dot_i8_block_scaled(const std::int8_t* q, const std::uint8_t* q_biased, std::size_t nq,  \
-                           const std::int8_t* x, const std::int32_t* x_sums, const float* x_scales, \
-                           std::size_t nx, std::size_t d, float* out);                           \
   /* Fused top-k scan (simd_topk.h): rows [r0, r1) against `lanes` queries packed in panels */ \
   /* of kTopkF32Lanes, k-major.                                                             */ \
   void topk_scan_f32(const float* qpack, std::size_t lanes, const float* x, std::size_t r0,  \
                      std::size_t r1, std::size_t d, const TopkSink* sink);                     \
+  /* int8 top-k (simd_topk.h, scan_i8) and its packing. */                                    \
+  I8Layout topk_i8_layout();                                                                   \
+  void pack_queries_i8(const std::int8_t* q, std::size_t count, std::size_t d, std::int32_t* out); \
+  void pack_rows_i8(const std::int8_t* x, std::size_t rows, std::size_t d, std::int32_t* out);   \
+  void topk_scan_i8(const std::int32_t* qpack, std::size_t lanes, const std::int32_t* xpack,    \
+                    std::size_t rows, std::size_t groups, std::size_t r0, const std::int32_t* bias, \
+                    const float* scales, const TopkSink* sink);                                 \
   /* sig[j] = min(sig[j], mul[j] * x + add[j]) mod 2^32 for each x = hashes[i] >> 32. */       \
   void minhash_update(const std::uint64_t* hashes, std::size_t n, const std::uint32_t* mul,     \
                       const std::uint32_t* add, std::size_t num_perm, std::uint32_t* sig);

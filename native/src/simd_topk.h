@@ -104,5 +104,85 @@ void scan_f32(const float* qpack, std::size_t lanes, const float* x, std::size_t
   tail_rows_f32<V, MV, NR - 1>(r1 - r, qpack, panels, x, r, d, sink, buf);
 }
 
+// ---- int8 ------------------------------------------------------------------------------------
+// The same structure over integers. Queries and rows are packed in groups of V::group
+// dimensions per 32-bit lane (2 int16 for AVX2's vpmaddwd, 4 bytes for AVX-512 VNNI's vpdpbusd,
+// 1 for portable code); rows are packed per chunk in panels of NR rows, [group][row], zero
+// beyond d. V::madd(acc, q, x) adds the group's products exactly in int32. VNNI's unsigned
+// query bytes are biased by +128: bias[j] = 128 * sum(row j) is subtracted in the epilogue.
+// Scores are either the int32 dot (thresholds_i32, offer_i32) or float32(dot) * scale[j]
+// (per-row quantisation: thresholds, offer_f32), computed in registers either way.
+
+template <class V, int MV, int NR>
+inline void score_tile_i8(const std::int32_t* qp, const std::int32_t* xp, std::size_t groups,
+                          typename V::reg (&acc)[MV][NR]) {
+  for (int a = 0; a < MV; ++a)
+    for (int j = 0; j < NR; ++j) acc[a][j] = V::zero();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
+  for (std::size_t g = 0; g < groups; ++g) {
+    typename V::reg q[MV];
+    for (int a = 0; a < MV; ++a) q[a] = V::load(qp + (g * MV + static_cast<std::size_t>(a)) * V::width);
+    for (int j = 0; j < NR; ++j) {
+      typename V::reg b = V::bcast(xp + g * NR + static_cast<std::size_t>(j));
+      for (int a = 0; a < MV; ++a) acc[a][j] = V::madd(acc[a][j], q[a], b);
+    }
+  }
+}
+
+// Scans `rows` packed rows (panels of NR, the last one zero-padded; row i is r0 + i) against
+// `lanes` packed queries. bias: per row of the chunk or null; scales: per row or null (then
+// int32 scores).
+template <class V, int MV, int NR>
+void scan_i8(const std::int32_t* qpack, std::size_t lanes, const std::int32_t* xpack, std::size_t rows,
+             std::size_t groups, std::size_t r0, const std::int32_t* bias, const float* scales,
+             const TopkSink* sink) {
+  constexpr std::size_t kLanes = static_cast<std::size_t>(MV) * V::width;
+  alignas(64) std::int32_t buf[kLanes * NR];
+  alignas(64) float fbuf[kLanes * NR];
+  const std::size_t panels = lanes / kLanes;
+  for (std::size_t r = 0; r < rows; r += NR) {
+    const std::int32_t* xp = xpack + r * groups;
+    const std::size_t valid = rows - r < NR ? rows - r : NR;
+    for (std::size_t p = 0; p < panels; ++p) {
+      typename V::reg acc[MV][NR];
+      score_tile_i8<V, MV, NR>(qpack + p * kLanes * groups, xp, groups, acc);
+      const std::size_t lane0 = p * kLanes;
+      if (bias)
+        for (int j = 0; j < NR; ++j) {
+          const typename V::reg bj = V::bcast(bias + (r + static_cast<std::size_t>(j) < rows ? r + static_cast<std::size_t>(j) : r));
+          for (int a = 0; a < MV; ++a) acc[a][j] = V::sub(acc[a][j], bj);
+        }
+      unsigned any = 0;
+      if (scales) {
+        typename V::freg t[MV], f[MV][NR];
+        for (int a = 0; a < MV; ++a) t[a] = V::fload(sink->thresholds + lane0 + static_cast<std::size_t>(a) * V::width);
+        for (int j = 0; j < NR; ++j) {
+          const std::size_t row = r + static_cast<std::size_t>(j) < rows ? r + static_cast<std::size_t>(j) : r;
+          const typename V::freg sj = V::fbcast(scales + row);
+          for (int a = 0; a < MV; ++a) {
+            f[a][j] = V::scale(acc[a][j], sj);
+            any |= V::fmay_enter(f[a][j], t[a]);
+          }
+        }
+        if (any == 0) continue;
+        for (int j = 0; j < NR; ++j)
+          for (int a = 0; a < MV; ++a) V::fstore(fbuf + j * kLanes + a * V::width, f[a][j]);
+        sink->offer_f32(sink->ctx, fbuf, kLanes, lane0, r0 + r, valid);
+      } else {
+        typename V::reg t[MV];
+        for (int a = 0; a < MV; ++a) t[a] = V::load(sink->thresholds_i32 + lane0 + static_cast<std::size_t>(a) * V::width);
+        for (int j = 0; j < NR; ++j)
+          for (int a = 0; a < MV; ++a) any |= V::may_enter(acc[a][j], t[a]);
+        if (any == 0) continue;
+        for (int j = 0; j < NR; ++j)
+          for (int a = 0; a < MV; ++a) V::store(buf + j * kLanes + a * V::width, acc[a][j]);
+        sink->offer_i32(sink->ctx, buf, kLanes, lane0, r0 + r, valid);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hafs::simd

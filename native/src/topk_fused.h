@@ -14,6 +14,15 @@ namespace hafs {
 void topk_f32_fused(const float* queries, std::size_t nq, const float* rows, std::size_t n, std::size_t d,
                     std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<float>& scores);
 
+// int8 top-k with exact int32 dot products as scores (rows in [-127, 127]).
+void topk_i8_fused(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, std::size_t n, std::size_t d,
+                   std::size_t k, int threads, PodBuffer<std::int64_t>& indices, PodBuffer<std::int32_t>& scores);
+
+// int8 top-k over per-row-scaled rows: score = float32(int32 dot) * row_scales[row].
+void topk_i8_rows_fused(const std::int8_t* queries, std::size_t nq, const std::int8_t* rows, const float* row_scales,
+                        std::size_t n, std::size_t d, std::size_t k, int threads, PodBuffer<std::int64_t>& indices,
+                        PodBuffer<float>& scores);
+
 // The packing width and ISA the fused scan uses on this CPU now (for native_info and tests).
 const char* topk_f32_kernel_name();
 
