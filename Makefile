@@ -13,7 +13,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # cannot die with SIGILL on an older CPU, and no multimodal part we do not use.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 
-.PHONY: run test lint bench screenshot system-deps system-deps-test clean
+.PHONY: run test lint bench screenshot system-deps system-deps-test clean native-selftest native-arm64
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,25 @@ bench: $(VENV)/.test-installed
 	$(PIP) install -q -e '.[test,bench]'
 	for script in benchmarks/*.py; do case $$script in */_*|*/report.py) ;; *) $(BIN)/python $$script || exit 1;; esac; done
 	$(BIN)/python benchmarks/report.py
+
+# C++ checks of the kernels without Python (native/tests/selftest.cpp), on this CPU.
+native-selftest:
+	cmake -S . -B build/selftest -DHAFS_NATIVE_PYTHON=OFF -DHAFS_NATIVE_SELFTEST=ON
+	cmake --build build/selftest
+	build/selftest/hafs_native_selftest
+
+# The same for AArch64 under qemu-user: the NEON/portable paths, then the x86 AVX2/AVX-512 files
+# through SIMDe. Needs g++-aarch64-linux-gnu, qemu-user-static and libsimde-dev (Debian).
+ARM64_CMAKE := -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
+	-DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ -DHAFS_NATIVE_PYTHON=OFF -DHAFS_NATIVE_SELFTEST=ON
+QEMU_ARM64 := qemu-aarch64-static -L /usr/aarch64-linux-gnu
+native-arm64:
+	cmake -S . -B build/arm64 $(ARM64_CMAKE)
+	cmake --build build/arm64
+	$(QEMU_ARM64) build/arm64/hafs_native_selftest
+	cmake -S . -B build/arm64-simde $(ARM64_CMAKE) -DHAFS_SIMDE_X86=ON
+	cmake --build build/arm64-simde
+	$(QEMU_ARM64) build/arm64-simde/hafs_native_selftest
 
 screenshot: $(VENV)/.run-installed
 	$(BIN)/hafs-studio --screenshot docs/screenshot.png --size 1600x1000

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cpu_features.h"
+#include "simd_kernels.h"
 
 namespace hafs {
 
@@ -40,6 +41,9 @@ std::size_t byte_positions(const std::uint8_t* data, std::size_t n, std::uint8_t
 std::size_t find_probe(const std::uint8_t* data, std::size_t from, std::size_t limit, std::size_t size,
                        const simd::ProbePair* probes, std::size_t n_probes) {
   HAFS_DISPATCH(find_probe(data, from, limit, size, probes, n_probes))
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(HAFS_X86_DISPATCH)
+  return simd::neon::find_probe(data, from, limit, size, probes, n_probes);
+#endif
   for (std::size_t i = from; i < limit; ++i) {
     for (std::size_t p = 0; p < n_probes; ++p) {
       const simd::ProbePair& pr = probes[p];

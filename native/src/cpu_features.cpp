@@ -13,7 +13,9 @@ namespace hafs {
 namespace {
 
 SimdLevel detect() {
-#if defined(HAFS_X86_DISPATCH) && (defined(__GNUC__) || defined(__clang__))
+#if defined(HAFS_SIMDE_X86)
+  return SimdLevel::avx512;  // test builds: the x86 kernels run on SIMDe's portable intrinsics
+#elif defined(HAFS_X86_DISPATCH) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   // AVX-512 kernels use F+BW+VL+DQ+VNNI; all present on Ice Lake / Zen 4 and later.
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&

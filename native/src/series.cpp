@@ -18,6 +18,8 @@ namespace {
 void bucket_min_max(const double* y, std::size_t n, double& lo_out, double& hi_out) {
 #if defined(HAFS_X86_DISPATCH)
   if (simd_level() != SimdLevel::scalar) return simd::avx2::min_max_f64(y, n, &lo_out, &hi_out);
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+  return simd::neon::min_max_f64(y, n, &lo_out, &hi_out);
 #endif
   constexpr double inf = std::numeric_limits<double>::infinity();
   double lo[4] = {inf, inf, inf, inf}, hi[4] = {-inf, -inf, -inf, -inf};

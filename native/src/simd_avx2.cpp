@@ -1,6 +1,6 @@
 // AVX2 (+FMA, BMI, POPCNT) kernels; entered only after cpu_features.cpp detected support.
 // No standard-library templates here: see the note in simd_kernels.h.
-#include <immintrin.h>
+#include "simd_x86.h"
 #include <math.h>  // HUGE_VAL
 
 #include "simd_kernels.h"

@@ -1,6 +1,6 @@
 // AVX-512 (F, BW, VL, DQ, VNNI) kernels; entered only after cpu_features.cpp detected support.
 // No standard-library templates here: see the note in simd_kernels.h.
-#include <immintrin.h>
+#include "simd_x86.h"
 
 #include "simd_kernels.h"
 #include "simd_topk.h"

@@ -90,6 +90,15 @@ HAFS_DECLARE_DOT_KERNELS
 constexpr std::size_t kTopkF32Lanes = 32;  // 2 x 16-lane registers of queries per tile
 }  // namespace avx512
 
+#if defined(__aarch64__) && defined(__ARM_NEON)
+// NEON (simd_neon.cpp): the same contracts as the AVX2 versions above.
+namespace neon {
+std::size_t find_probe(const std::uint8_t* data, std::size_t from, std::size_t limit, std::size_t size,
+                       const ProbePair* probes, std::size_t n_probes);
+void min_max_f64(const double* y, std::size_t n, double* lo, double* hi);
+}  // namespace neon
+#endif
+
 #undef HAFS_DECLARE_DOT_KERNELS
 
 }  // namespace hafs::simd
