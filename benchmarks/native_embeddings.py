@@ -37,6 +37,7 @@ N_ROWS, DIM, N_QUERIES, K, SGEMM_N = 100_000, 384, 1000, 10, 2000
 CASE = "100k x 384, 1000 queries, top-10"
 FLOPS = 2.0 * N_QUERIES * N_ROWS * DIM
 SCRIPT = str(Path(__file__).resolve())
+INNER = 2  # timed calls per process after one warm-up (each ~0.3-1 s); processes give the spread
 
 
 def data_files() -> dict[str, Path]:
@@ -88,7 +89,7 @@ def child(name: str, threads: int) -> None:
         child_report(times, numpy=np.__version__, threading=threading_facts())
     elif name == "numpy":
         with threadpool_limits(threads):
-            times = time_calls(lambda: numpy_topk(queries, rows))
+            times = time_calls(lambda: numpy_topk(queries, rows), inner=INNER)
         child_report(times, numpy=np.__version__, threading=threading_facts())
     elif name == "faiss":
         import faiss
@@ -97,7 +98,7 @@ def child(name: str, threads: int) -> None:
         index = faiss.IndexFlatIP(DIM)
         index.add(rows)
         with threadpool_limits(threads):
-            times = time_calls(lambda: index.search(queries, K))
+            times = time_calls(lambda: index.search(queries, K), inner=INNER)
             pools = threading_facts()
         child_report(times, faiss=faiss.__version__, omp_max_threads=faiss.omp_get_max_threads(),
                      compile_options=faiss.get_compile_options(), threading=pools)
@@ -115,7 +116,7 @@ def child(name: str, threads: int) -> None:
 
             def fn() -> object:
                 return native.int8_topk(q8, quantised, K, threads=threads)
-        child_report(time_calls(fn), native=native.native_info())
+        child_report(time_calls(fn, inner=INNER), native=native.native_info())
 
 
 # ---- parent --------------------------------------------------------------------------------

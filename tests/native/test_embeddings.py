@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from studio import native
+from studio import _native, native
 
 from .reference import quantize, topk
 
@@ -65,6 +65,64 @@ def test_topk_f32_matches_numpy(simd: str, threads: int) -> None:
     idx1, scores1 = native.cosine_topk(queries, rows, 10, normalized=True, threads=1)
     np.testing.assert_array_equal(idx, idx1)
     np.testing.assert_array_equal(scores, scores1)
+
+
+def _levels() -> list[str]:
+    from .conftest import AVAILABLE_LEVELS
+    return AVAILABLE_LEVELS
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 3000), nq=st.integers(1, 40), d=st.integers(1, 40), k=st.integers(1, 40),
+       threads=st.sampled_from([1, 3]), seed=st.integers(0, 10_000))
+def test_fused_topk_f32_exact_on_small_integers(n: int, nq: int, d: int, k: int, threads: int,
+                                                seed: int) -> None:
+    # Small integers make every product and sum exact in float32, so the fused kernel must give
+    # exactly the reference order, ties by index included, on every SIMD level. Shapes are odd
+    # on purpose: n not a multiple of the 6/12-row tile, nq across the 16/32-lane panels,
+    # d not a multiple of 8/16, k > n.
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(-3, 4, size=(n, d)).astype(np.float32)
+    rows[rng.integers(0, n, size=max(1, n // 10))] = rows[0]  # exact ties
+    queries = rng.integers(-3, 4, size=(nq, d)).astype(np.float32)
+    exact = queries.astype(np.float64) @ rows.astype(np.float64).T
+    expected = topk(exact, k)
+    for level in _levels():
+        _native.set_simd_cap(level)
+        try:
+            idx, scores = native.cosine_topk(queries, rows, k, normalized=True, threads=threads)
+        finally:
+            _native.set_simd_cap("avx512")
+        np.testing.assert_array_equal(idx, expected, err_msg=level)
+        expected_scores = np.take_along_axis(exact, expected, 1).astype(np.float32)
+        np.testing.assert_array_equal(scores, expected_scores)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 3000), nq=st.integers(1, 40), d=st.integers(1, 70), k=st.integers(1, 20),
+       seed=st.integers(0, 10_000))
+def test_fused_topk_int8_exact_on_every_level(n: int, nq: int, d: int, k: int, seed: int) -> None:
+    # The int8 scan packs rows in chunks and dimensions in groups of 2 (AVX2) or 4 (VNNI): odd
+    # d, n across chunk and panel edges, and per-row scales must all stay exact.
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(-127, 128, size=(n, d)).astype(np.int8)
+    queries = rng.integers(-127, 128, size=(nq, d)).astype(np.int8)
+    scales = rng.uniform(0.5, 2.0, size=n).astype(np.float32)
+    dots = queries.astype(np.int64) @ rows.astype(np.int64).T
+    expected = topk(dots.astype(np.float64), k)
+    ranked = dots.astype(np.float32) * scales  # float32(dot) * row scale, as documented
+    expected_rows = topk(ranked.astype(np.float64), k)
+    for level in _levels():
+        _native.set_simd_cap(level)
+        try:
+            idx, scores = _native.topk_i8(queries, rows, k, 2)
+            idx_r, scores_r = _native.topk_i8_rows(queries, rows, scales, k, 2)
+        finally:
+            _native.set_simd_cap("avx512")
+        np.testing.assert_array_equal(idx, expected, err_msg=level)
+        np.testing.assert_array_equal(scores, np.take_along_axis(dots, expected, 1))
+        np.testing.assert_array_equal(idx_r, expected_rows, err_msg=level)
+        np.testing.assert_array_equal(scores_r, np.take_along_axis(ranked, expected_rows, 1))
 
 
 def test_topk_ties_zero_vectors_and_k_larger_than_n() -> None:
