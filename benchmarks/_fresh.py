@@ -27,6 +27,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -192,6 +193,12 @@ def finish(name: str, *, rows: list[dict[str, Any]], goals: list[dict[str, Any]]
               file=sys.stderr)
         for v in checks.violations:
             print(f"  - {v}", file=sys.stderr)
+        # The raw figures, for finding out what went wrong; never under results/.
+        rejected = Path(tempfile.gettempdir()) / f"{name}.rejected.json"
+        rejected.write_text(json.dumps({"violations": checks.violations, "rows": rows,
+                                        "load": [load_before, load_after]}, indent=2,
+                                       default=str))
+        print(f"  (raw figures: {rejected})", file=sys.stderr)
         raise SystemExit(3)
     quiet = bool(load_before and load_before[0] < QUIET_LOAD and load_after
                  and load_after[0] < QUIET_LOAD)
