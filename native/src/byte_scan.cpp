@@ -44,16 +44,7 @@ std::size_t find_probe(const std::uint8_t* data, std::size_t from, std::size_t l
 #if defined(__aarch64__) && defined(__ARM_NEON) && !defined(HAFS_X86_DISPATCH)
   return simd::neon::find_probe(data, from, limit, size, probes, n_probes);
 #endif
-  for (std::size_t i = from; i < limit; ++i) {
-    for (std::size_t p = 0; p < n_probes; ++p) {
-      const simd::ProbePair& pr = probes[p];
-      if (i + pr.off1 < size && i + pr.off2 < size &&
-          static_cast<std::uint8_t>(data[i + pr.off1] | pr.fold1) == pr.byte1 &&
-          static_cast<std::uint8_t>(data[i + pr.off2] | pr.fold2) == pr.byte2)
-        return i;
-    }
-  }
-  return simd::kNotFound;
+  return simd::find_probe_scalar(data, from, limit, size, probes, n_probes);
 }
 
 }  // namespace hafs

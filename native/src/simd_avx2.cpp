@@ -111,19 +111,6 @@ std::size_t byte_positions(const std::uint8_t* data, std::size_t n, std::uint8_t
 
 namespace {
 
-std::size_t find_probe_scalar(const std::uint8_t* data, std::size_t i, std::size_t limit, std::size_t size,
-                              const ProbePair* probes, std::size_t n_probes) {
-  for (; i < limit; ++i)
-    for (std::size_t p = 0; p < n_probes; ++p) {
-      const ProbePair& pr = probes[p];
-      if (i + pr.off1 < size && i + pr.off2 < size &&
-          static_cast<std::uint8_t>(data[i + pr.off1] | pr.fold1) == pr.byte1 &&
-          static_cast<std::uint8_t>(data[i + pr.off2] | pr.fold2) == pr.byte2)
-        return i;
-    }
-  return kNotFound;
-}
-
 // 64 candidate positions per step; N is known at compile time so the probe constants stay in
 // registers and the loop is fully unrolled.
 template <int N>

@@ -19,6 +19,21 @@ struct ProbePair {
 
 constexpr std::size_t kNotFound = ~static_cast<std::size_t>(0);
 
+// First i in [i, limit) where a probe pair matches, one position at a time: the portable scan
+// and the tails of the SIMD ones. static: each file keeps its own copy (see above).
+static inline std::size_t find_probe_scalar(const std::uint8_t* data, std::size_t i, std::size_t limit,
+                                            std::size_t size, const ProbePair* probes, std::size_t n_probes) {
+  for (; i < limit; ++i)
+    for (std::size_t p = 0; p < n_probes; ++p) {
+      const ProbePair& pr = probes[p];
+      if (i + pr.off1 < size && i + pr.off2 < size &&
+          static_cast<std::uint8_t>(data[i + pr.off1] | pr.fold1) == pr.byte1 &&
+          static_cast<std::uint8_t>(data[i + pr.off2] | pr.fold2) == pr.byte2)
+        return i;
+    }
+  return kNotFound;
+}
+
 // Where the fused top-k scans (simd_topk.h) send tiles that may hold an entry. thresholds has
 // one value per packed query lane: the score a new entry must reach (NaN while that query's
 // list is not full: everything may enter; +inf for padding lanes). offer_f32 receives the

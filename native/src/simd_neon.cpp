@@ -29,15 +29,7 @@ std::size_t find_probe(const std::uint8_t* data, std::size_t from, std::size_t l
         if (lanes[j]) return i + j;
     }
   }
-  for (; i < limit; ++i)
-    for (std::size_t p = 0; p < n_probes; ++p) {
-      const ProbePair& pr = probes[p];
-      if (i + pr.off1 < size && i + pr.off2 < size &&
-          static_cast<std::uint8_t>(data[i + pr.off1] | pr.fold1) == pr.byte1 &&
-          static_cast<std::uint8_t>(data[i + pr.off2] | pr.fold2) == pr.byte2)
-        return i;
-    }
-  return kNotFound;
+  return find_probe_scalar(data, i, limit, size, probes, n_probes);
 }
 
 // fminnm/fmaxnm return the number when one operand is NaN: NaN is skipped, as required.
