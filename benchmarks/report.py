@@ -48,6 +48,8 @@ def fmt(value: Any) -> str:
         if value != value:
             return "nan"
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"
     if value is None:
         return ""
     return str(value).replace("|", "\\|")
