@@ -261,7 +261,7 @@ class ModelListView(QWidget):
         self.snapshot = snapshot
         self.model.set_models(snapshot.models)
         self._extend_role_filter(snapshot.models)
-        self.banner.show_error(snapshot.error)
+        self.banner.show_snapshot(snapshot)
         self.register_button.setEnabled(not snapshot.read_only)
         self.stack.setCurrentWidget(self.table if snapshot.models or not snapshot.loaded
                                     else self.empty)
