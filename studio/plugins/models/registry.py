@@ -230,19 +230,19 @@ class RegistryStore:
                 self.path, f"the file is empty but held {known} model{'s' * (known != 1)} when "
                 "it was last read (a save that was interrupted?)", empty=True)
         else:
-            self._keep_backup(data)
+            error.backup = self._keep_backup(data)
         self.damage = error
         raise error
 
-    def _keep_backup(self, data: bytes) -> None:
+    def _keep_backup(self, data: bytes) -> Path | None:
         """Copy the exact bytes judged damaged to ``.bak`` (unless that copy exists already)."""
         bak = self.path.with_name(self.path.name + ".bak")
         try:
             if bak.exists() and bak.read_bytes() == data:
-                return
-            backup_bytes(self.path, data)
+                return bak
+            return backup_bytes(self.path, data)
         except OSError:
-            pass  # the damaged original is left untouched either way
+            return None  # the damaged original is left untouched either way
 
     # -- writing -------------------------------------------------------------------------
     def update(self, mutate: Callable[[Registry], T], *, removes: bool = False) -> T:
@@ -261,10 +261,9 @@ class RegistryStore:
                 try:
                     registry = self._load(cached=False)  # a private copy: mutate() changes it
                 except RegistryCorruptError as exc:
+                    kept = f" (a copy is in {exc.backup.name})" if exc.backup else ""
                     raise RegistryReadOnlyError(
-                        f"{exc}; not writing so nothing is lost"
-                        + (f" (a copy is in {self.path.name}.bak)"
-                           if not exc.empty and self.damage is exc else "")) from exc
+                        f"{exc}; not writing so nothing is lost{kept}") from exc
                 read_key = self._read_key
                 before = registry.entry_count
                 result = mutate(registry)

@@ -85,6 +85,7 @@ class RegistryCorruptError(RegistryError):
         super().__init__(f"{where}: {message}")
         self.path, self.line, self.column, self.reason = path, line, column, message
         self.empty = empty
+        self.backup: Path | None = None  # where the damaged bytes were kept, if they were
 
 
 class UnknownModelError(RegistryError, KeyError):
@@ -394,9 +395,12 @@ def dumps_registry(registry: Registry) -> bytes:
     except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a changed entry
         data = json.dumps(_finite(document), indent=2, allow_nan=False).encode()
     if verbatim:
-        escaped = json.dumps(marker)[1:].encode()  # the marker as orjson escapes it
+        escaped = json.dumps(marker)[1:-1].encode()  # the marker as orjson escapes it
         pattern = re.compile(b'"' + re.escape(escaped) + rb'(\d+)"')
-        data = pattern.sub(lambda m: verbatim[int(m.group(1))], data)
+        data, count = pattern.subn(lambda m: verbatim[int(m.group(1))], data)
+        if count != len(verbatim):  # never write a placeholder in place of an entry
+            raise RuntimeError(f"registry encoder: {count} of {len(verbatim)} kept entries "
+                               "were spliced in")
     return data if data.isascii() else _NON_ASCII.sub(_ascii_escape, data)
 
 
