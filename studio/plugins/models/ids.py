@@ -17,9 +17,8 @@ import hashlib
 import re
 import unicodedata
 
-__all__ = ["InvalidModelIdError", "id_path_part", "suggest_model_id", "validate_model_id"]
+__all__ = ["InvalidModelIdError", "id_path_part", "validate_model_id"]
 
-MAX_SUGGESTED_LENGTH = 128
 # A file-name component: most file systems allow 255 bytes; leave room for "-Q4_K_M.gguf".
 MAX_PART_BYTES = 200
 # Separators, and what Windows does not allow in a file name (also refused by SMB shares).
@@ -69,14 +68,3 @@ def id_path_part(model_id: str) -> str:
         head = part.encode("utf-8")[:MAX_PART_BYTES - 13].decode("utf-8", "ignore").rstrip(". ")
         part = f"{head}-{digest}"
     return part
-
-
-def suggest_model_id(text: str) -> str:
-    """Turn a folder or display name into a shell-friendly id (``"My Model v2"`` → ``"my-model-v2"``).
-
-    Only a suggestion for the Register form: the user may keep any id (see
-    :func:`validate_model_id`).
-    """
-    slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", text.strip()).strip("-.")
-    slug = re.sub(r"\.{2,}", ".", slug).lower()[:MAX_SUGGESTED_LENGTH].rstrip(".-")
-    return slug or "model"

@@ -154,7 +154,7 @@ def test_convert_job_shows_progress_and_cancels(qtbot, studio, tmp_path, monkeyp
     gate.set()
     qtbot.waitUntil(lambda: bool(finished), timeout=10000)
     assert finished[0].state is JobState.CANCELLED
-    assert not list(folder.parent.glob("*.gguf")), "a cancelled conversion leaves no file"
+    assert not list(folder.rglob("*.gguf")), "a cancelled conversion leaves no file"
     qtbot.waitUntil(view.jobs.isHidden, timeout=5000)
 
     monkeypatch.setattr(convert_module, "_converted_chunks", original)
@@ -163,7 +163,7 @@ def test_convert_job_shows_progress_and_cancels(qtbot, studio, tmp_path, monkeyp
                               "formats", [])):
         done = actions.submit_convert(studio, SAMPLE_ID, "f16")
     assert done.state is JobState.SUCCEEDED
-    assert (folder.parent / f"{SAMPLE_ID}-F16.gguf").is_file()
+    assert (folder / f"{SAMPLE_ID}-f16.gguf").is_file()
     row = view.model.row_of(SAMPLE_ID)
     assert "gguf" in view.model.index(row, 6).data()
 
@@ -205,17 +205,17 @@ def test_register_dialog_detects_validates_and_registers(qtbot, studio, tmp_path
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.detection is not None, timeout=5000)
     ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
-    assert dialog.id_edit.text() == "my-tiny-model"
+    assert dialog.id_edit.text() == "My Tiny Model"  # hafs's default: the folder's name
     assert dialog.role_combo.currentText() == "asm"  # from the hafs metadata.json
     assert "Qwen2ForCausalLM" in dialog.detected.text()
-    dialog.id_edit.setText("../escape")
-    assert not ok.isEnabled() and "separator" in dialog.problem.text()
-    dialog.id_edit.setText("my-tiny-model")
+    dialog.id_edit.setText("two\nlines")
+    assert not ok.isEnabled() and "control character" in dialog.problem.text()
+    dialog.id_edit.setText("My Tiny Model")
     assert ok.isEnabled()
     with qtbot.waitSignal(_snapshot_signal(qtbot, studio), timeout=5000,
-                          check_params_cb=lambda s: s.get("my-tiny-model") is not None):
+                          check_params_cb=lambda s: s.get("My Tiny Model") is not None):
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
-    entry = state.service.info("my-tiny-model")
+    entry = state.service.info("My Tiny Model")
     assert entry["locations"] == {"mac": str(folder)}
 
 

@@ -15,7 +15,6 @@ from studio.core.filewatch import FileWatcher
 from studio.plugins.models.ids import (
     InvalidModelIdError,
     id_path_part,
-    suggest_model_id,
     validate_model_id,
 )
 from studio.plugins.models.registry import (
@@ -108,11 +107,6 @@ def test_ordinary_ids_map_to_themselves_and_long_ones_stay_distinct():
 def test_new_ids_must_be_visible_text(bad: str):
     with pytest.raises(InvalidModelIdError):
         validate_model_id(bad)
-
-
-def test_suggest_model_id_makes_valid_ids():
-    assert suggest_model_id("My Model v2.5!") == "my-model-v2.5"
-    assert validate_model_id(suggest_model_id("../../etc")) == "etc"
 
 
 def at_rest(path: Path) -> None:
