@@ -47,7 +47,7 @@ def format_loss(value: float | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("∞" if value > 0 else "−∞")  # hafs writes these
+        return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")  # hafs writes these
     return f"{value:.4f}" if isinstance(value, int | float) else str(value)
 
 

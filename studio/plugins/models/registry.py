@@ -215,7 +215,7 @@ class RegistryStore:
 
     def _settled_damage(self, error: RegistryCorruptError, data: bytes, at_rest: bool
                         ) -> Registry:
-        """The file stayed empty or unparsable: say so (or, for a never-used empty file, no models)."""
+        """The file stayed empty or unparsable: raise (an empty file never used: no models)."""
         with _known_lock:
             known = _known_counts.get(self.path, 0)
         if error.empty and at_rest and not known:

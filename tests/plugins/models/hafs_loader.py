@@ -72,7 +72,7 @@ def hafs_load(path: str | os.PathLike[str], extra_fields: Sequence[str] = ()
             data = json.load(handle)
         return {model_id: model_metadata(model_data, extra_fields)
                 for model_id, model_data in data.get("models", {}).items()}
-    except Exception:  # noqa: BLE001 - exactly hafs's `except Exception`
+    except Exception:  # exactly hafs's `except Exception`: log, hold no models
         return None
 
 

@@ -16,6 +16,7 @@ from studio.plugins.models.gguf_info import read_gguf_info
 from studio.plugins.models.registry import RegistryStore, registry_path
 from studio.plugins.models.sample import make_sample_checkpoint
 from studio.plugins.models.schema import FIELDS
+from studio.testing.real_parts import import_real_part
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def test_register_convert_inspect_quantize_compare_remove(cli, tmp_path):
     assert inspected["architecture"] == "qwen2" and inspected["parameter_count"] > 0
     assert inspected["metadata"]["tokenizer.ggml.tokens"]["count"] > 256
 
-    pytest.importorskip("llama_cpp")
+    import_real_part("llama_cpp", "llama-cpp-python (the test extra) is not installed")
     quantized = cli("quantize", str(gguf), "--type", "Q8_0", "--model", "tiny-cli")
     assert quantized.returncode == 0, quantized.stderr
     assert (folder / "tiny-cli-Q8_0.gguf").is_file()

@@ -116,7 +116,8 @@ def test_a_changed_entry_gets_null_instead_of_nan(hafs_registry: Path):
     entry = read_models_as_hafs(hafs_registry)["oracle-nan"]
     assert entry["final_loss"] is None and entry["best_loss"] is None
     assert entry["hyperparameters"] == {"lr": None}
-    assert b"NaN" not in hafs_registry.read_bytes() and b"Infinity" not in hafs_registry.read_bytes()
+    written = hafs_registry.read_bytes()
+    assert b"NaN" not in written and b"Infinity" not in written
 
 
 def test_a_damaged_entry_is_reported_kept_and_the_rest_stays_writable(tmp_path: Path):

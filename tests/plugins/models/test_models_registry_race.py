@@ -89,7 +89,7 @@ def _race(context: Path, lock: bool, cli_registers: int) -> tuple[dict, dict, li
     for number, worker in enumerate(workers):
         problem = errors[number].read_text() if errors[number].exists() else ""
         assert worker.exitcode == 0, problem
-    for code, out, err in cli_results:
+    for code, _out, err in cli_results:
         assert code == 0, err
     return hafs_load(path) or {}, json.loads(report.read_text()), list(
         path.parent.glob("registry.json.bak*"))

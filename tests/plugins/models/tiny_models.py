@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
 from safetensors.numpy import save_file
 from tokenizers import (
     Regex,
@@ -26,6 +25,8 @@ from tokenizers import (
     processors,
     trainers,
 )
+
+from studio.testing.real_parts import import_real_part
 
 WORDS = (  # noqa: SIM905 - a word list reads best as text
     "hello world def class import return print self none true false while else elif the of "
@@ -303,7 +304,7 @@ def reference_logits(config: dict, weights: dict[str, np.ndarray], ids: list[int
 
 def load_llama(path: Path, **kwargs):
     """Load a GGUF in llama-cpp-python, quietly, with F32 KV cache so F32 checks stay tight."""
-    llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is in the test extra")
+    llama_cpp = import_real_part("llama_cpp", "llama-cpp-python (the test extra) is not installed")
     options = {"n_ctx": 256, "n_threads": 1, "verbose": False, "type_k": 0, "type_v": 0,
                "logits_all": True}
     options.update(kwargs)
