@@ -144,7 +144,10 @@ def convert_hf_to_gguf(
         raise
     finally:
         checkpoint.close()
-    ctx.report(1.0, f"Wrote {out.name}")
+    # The job's last message is what the Jobs view keeps showing: warnings must be in it.
+    note = f" · {len(warnings)} warning{'s' * (len(warnings) > 1)}: {warnings[0]}" \
+        if warnings else ""
+    ctx.report(1.0, f"Wrote {out.name}{note}")
     return ConversionResult(out, outtype, params.arch, len(plan), out.stat().st_size, warnings)
 
 
