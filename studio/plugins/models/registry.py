@@ -86,9 +86,9 @@ SETTLE_QUIET_S = 1.0
 SETTLE_MAX_S = 15.0  # a file still changing after this is reported, not waited for
 WRITE_ATTEMPTS = 5  # re-reads when another program saved between our read and our rename
 DAMAGED_ENTRY_POLICY = (
-    "the registry stays writable: the damaged entry is written back exactly as it is, so a "
-    "studio save cannot make hafs lose it (hafs itself cannot load this registry until the "
-    "entry is fixed)")
+    "The registry stays writable: a damaged entry is written back exactly as it is, so a "
+    "studio save cannot make hafs lose it. hafs itself cannot load this registry until the "
+    "entry is fixed.")
 _LOCK_CREATION = threading.Lock()
 _known_counts: dict[Path, int] = {}  # entries at the last good read of each file, per process
 _known_lock = threading.Lock()

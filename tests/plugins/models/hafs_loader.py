@@ -76,21 +76,13 @@ def hafs_load(path: str | os.PathLike[str], extra_fields: Sequence[str] = ()
         return None
 
 
-def hafs_save(path: str | os.PathLike[str], models: dict[str, dict[str, Any]],
-              chunk: int = 0, pause_s: float = 0.0) -> None:
-    """hafs's save: truncate, then ``json.dump(indent=2)``. ``chunk``/``pause_s`` spread the
-    writes out (hafs's encoder writes piece by piece) so a reader can catch the file half done."""
-    text = json.dumps({"version": "1.0", "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                       "models": models}, indent=2)
-    with open(path, "w") as handle:  # O_TRUNC: the file is empty from here on
-        if not chunk:
-            handle.write(text)
-            return
-        for start in range(0, len(text), chunk):
-            handle.write(text[start:start + chunk])
-            handle.flush()
-            if pause_s:
-                time.sleep(pause_s)
+def hafs_save(path: str | os.PathLike[str], models: dict[str, dict[str, Any]]) -> None:
+    """hafs's save (``ModelRegistry.__init__`` creates the folder): truncate, then
+    ``json.dump(indent=2)``, which writes NaN and infinities as bare words."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump({"version": "1.0", "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                   "models": models}, handle, indent=2)
 
 
 def read_models_as_hafs(path: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from entries import make_entry, sample_entries
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QMenu
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMenu
 
 from studio.core.jobs import JobState, JobUpdated
 from studio.plugins.models.api import (
@@ -314,3 +314,48 @@ def test_convert_dialog_offers_llama_cpp_only_when_found(qtbot, tmp_path):
     assert offered.choices()["converter"] == "builtin"  # the built-in one stays the default
     offered.converter.setCurrentIndex(1)
     assert offered.choices() == {"outtype": "f16", "out": None, "converter": "llama.cpp"}
+
+
+def test_a_registry_hafs_wrote_shows_every_model_and_its_damage(qtbot, studio):
+    """25-key entry, NaN loss, a newer hafs's key, an id with spaces, one damaged entry."""
+    import math
+
+    from hafs_loader import hafs_save
+
+    from studio.plugins.models.widgets.details_view import ModelDetailsView
+
+    newer = dict(make_entry("oracle-newer", display_name="From a newer hafs"))
+    newer["eval_accuracy"] = 0.93
+    short = {k: v for k, v in dict(make_entry("oracle-short")).items()
+             if k not in ("formats", "locations", "primary_location", "deployed_backends",
+                          "ollama_model_name", "halext_node_id", "git_commit", "notes", "tags",
+                          "created_at", "updated_at")}
+    broken = dict(short, model_id="oracle-broken")
+    del broken["perplexity"]
+    hafs_save(registry_path(studio.context.path), {
+        "oracle-newer": newer, "oracle-short": short, "My Model": dict(make_entry("My Model")),
+        "oracle-nan": dict(make_entry("oracle-nan", final_loss=math.nan)),
+        "oracle-broken": broken})
+    view = _list_view(qtbot, studio)
+    assert sorted(m["model_id"] for m in view.snapshot.models) == [
+        "My Model", "oracle-nan", "oracle-newer", "oracle-short"]
+    assert view.proxy.rowCount() == 4
+    assert view.register_button.isEnabled()  # still writable
+    assert not view.banner.isHidden()
+    banner = view.banner.label.text()
+    assert "1 model in the registry cannot be read" in banner
+    assert "registry.json:" in banner and "oracle-broken" in banner and "perplexity" in banner
+    assert "stays writable" in banner
+    nan_row = view.model.row_of("oracle-nan")
+    assert nan_row >= 0
+    details = ModelDetailsView(_context(studio, "models.details"))
+    qtbot.addWidget(details)
+    models_state(studio).select("oracle-nan")
+    qtbot.waitUntil(lambda: (details.entry or {}).get("model_id") == "oracle-nan", timeout=3000)
+    # The previous entry's labels are deleted on the next event-loop pass: wait for them.
+    qtbot.waitUntil(lambda: details.field_text("final_loss") == "NaN", timeout=3000)
+    models_state(studio).select("oracle-newer")
+    qtbot.waitUntil(lambda: details.entry["model_id"] == "oracle-newer", timeout=3000)
+    qtbot.waitUntil(lambda: "eval_accuracy" in [label.text() for label in
+                                                 details.findChildren(QLabel)], timeout=3000)
+    assert "0.93" in [label.text() for label in details.findChildren(QLabel)]

@@ -191,7 +191,7 @@ class ErrorBanner(QFrame):
         self.label.setText(
             f"<b>{count} model{'s' * (count != 1)} in the registry cannot be read.</b> "
             f"The other models are listed.<br>{lines}<br>"
-            f"Fix {'them' if count != 1 else 'it'} in the file: {_escape(DAMAGED_ENTRY_POLICY)}.")
+            f"Fix {'them' if count != 1 else 'it'} in the file. {_escape(DAMAGED_ENTRY_POLICY)}")
         self.show()
 
 

@@ -286,7 +286,8 @@ class ModelListView(QWidget):
         updated = f" · Updated: {snapshot.updated_at[:19].replace('T', ' ')}" \
             if snapshot.updated_at else ""
         mode = " · read-only" if snapshot.read_only else ""
-        self.status.setText(f"{count}{updated}{mode}")
+        damaged = f" · {len(snapshot.damaged)} damaged (see above)" if snapshot.damaged else ""
+        self.status.setText(f"{count}{damaged}{updated}{mode}")
         self.status.setToolTip(snapshot.path)
 
     # -- selection -----------------------------------------------------------------------
