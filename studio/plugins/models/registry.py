@@ -37,15 +37,14 @@ from studio.core.atomic import atomic_write_bytes, backup_bytes
 from studio.core.filewatch import FileWatcher, WatchHandle
 from studio.plugins.models import registry_cache
 from studio.plugins.models.ids import validate_model_id
-from studio.plugins.models.registry_format import (
+from studio.plugins.models.registry_format import dumps_registry, parse_registry
+from studio.plugins.models.registry_types import (
     REGISTRY_VERSION,
     EntryDamage,
     Registry,
     RegistryCorruptError,
     RegistryError,
     UnknownModelError,
-    dumps_registry,
-    parse_registry,
 )
 from studio.plugins.models.schema import (
     FIELD_SET,
@@ -231,6 +230,7 @@ class RegistryStore:
                 "it was last read (a save that was interrupted?)", empty=True)
         else:
             error.backup = self._keep_backup(data)
+        error.data = data
         self.damage = error
         raise error
 
@@ -354,11 +354,10 @@ class RegistryStore:
         with self._lock().acquire(poll_interval=LOCK_POLL_S):
             try:
                 self._load(cached=False)
-            except RegistryCorruptError:
-                pass
+            except RegistryCorruptError as exc:
+                data = exc.data  # the bytes judged damaged at rest, not a fresh copy
             else:
                 raise RegistryError(f"{self.path} is readable again: nothing to reset")
-            data = self.path.read_bytes() if self.path.exists() else b""
             backup = backup_bytes(self.path, data) if data.strip() else None
             atomic_write_bytes(self.path, dumps_registry(Registry(updated_at=now_iso())))
             self.damage = None

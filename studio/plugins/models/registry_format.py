@@ -39,12 +39,18 @@ import math
 import re
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from studio.plugins.models.registry_types import (
+    REGISTRY_VERSION,
+    EntryDamage,
+    KeptEntry,
+    Registry,
+    RegistryCorruptError,
+)
 from studio.plugins.models.schema import (
     FIELD_SET,
     FIELDS,
@@ -54,168 +60,7 @@ from studio.plugins.models.schema import (
     now_iso,
 )
 
-__all__ = [
-    "REGISTRY_VERSION",
-    "EntryDamage",
-    "Registry",
-    "RegistryCorruptError",
-    "RegistryError",
-    "UnknownModelError",
-    "dumps_registry",
-    "parse_registry",
-]
-
-REGISTRY_VERSION = "1.0"
-
-
-class RegistryError(Exception):
-    """Base class of registry failures."""
-
-
-class RegistryCorruptError(RegistryError):
-    """registry.json cannot be used; ``path``, ``line`` and ``column`` locate the problem.
-
-    ``empty`` is true when the file holds nothing but whitespace (what a reader sees while hafs
-    is rewriting it in place).
-    """
-
-    def __init__(self, path: Path, message: str, line: int | None = None,
-                 column: int | None = None, *, empty: bool = False) -> None:
-        where = f"{path}" + (f":{line}:{column}" if line is not None else "")
-        super().__init__(f"{where}: {message}")
-        self.path, self.line, self.column, self.reason = path, line, column, message
-        self.empty = empty
-        self.backup: Path | None = None  # where the damaged bytes were kept, if they were
-
-
-class UnknownModelError(RegistryError, KeyError):
-    """No entry has this id."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown model"
-
-
-@dataclass(frozen=True)
-class EntryDamage:
-    """One entry hafs's loader would refuse; the registry's other entries still load."""
-
-    model_id: str
-    reason: str
-    path: str
-    line: int | None = None
-    column: int | None = None
-
-    def __str__(self) -> str:
-        where = self.path + (f":{self.line}:{self.column}" if self.line is not None else "")
-        return f"{where}: model {self.model_id!r} {self.reason}"
-
-
-@dataclass(frozen=True)
-class _Kept:
-    """An entry read in a non-canonical form, written back as ``raw`` while unchanged.
-
-    ``shown`` is the entry the studio works with (None for a damaged entry); ``values`` pins
-    its values so a replaced value is noticed (see :meth:`Registry.is_unchanged`).
-    """
-
-    raw: Any
-    shown: ModelEntry | None
-    values: tuple[Any, ...] = ()
-
-
-@dataclass
-class Registry:
-    """In-memory registry: hafs's top level plus what is needed to write it back faithfully.
-
-    ``models`` are complete 36-key entries whose ``model_id`` is their key (the id hafs and
-    the studio use), in file order. ``damaged`` lists entries hafs cannot load; ``extra`` holds
-    unknown top-level keys (kept, though hafs drops them on its next save).
-    """
-
-    models: dict[str, ModelEntry] = field(default_factory=dict)
-    version: str = REGISTRY_VERSION
-    updated_at: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-    damaged: dict[str, EntryDamage] = field(default_factory=dict)
-    kept: dict[str, _Kept] = field(default_factory=dict)
-    order: tuple[str, ...] = ()  # file order of every id; only needed with damaged entries
-
-    def copy(self) -> Registry:
-        """A new registry sharing the entries (adding or removing ids leaves this one alone)."""
-        return Registry(dict(self.models), self.version, self.updated_at, dict(self.extra),
-                        dict(self.damaged), dict(self.kept), self.order)
-
-    @property
-    def entry_count(self) -> int:
-        """Every entry in the file, damaged ones included."""
-        return len(self.models) + len(self.damaged)
-
-    def get(self, model_id: str) -> ModelEntry:
-        try:
-            return self.models[model_id]
-        except KeyError:
-            damage = self.damaged.get(model_id)
-            if damage is not None:
-                raise UnknownModelError(f"{damage}; fix it in the file first") from None
-            raise UnknownModelError(f"no model with id {model_id!r} in the registry") from None
-
-    def put(self, entry: ModelEntry) -> None:
-        """Add or replace an entry (a replaced damaged or non-canonical one is forgotten)."""
-        model_id = entry["model_id"]
-        self.damaged.pop(model_id, None)
-        self.kept.pop(model_id, None)
-        self.models[model_id] = entry
-
-    def pop(self, model_id: str) -> ModelEntry | EntryDamage:
-        """Remove an entry, damaged ones included; UnknownModelError if there is none."""
-        self.kept.pop(model_id, None)
-        if model_id in self.damaged:
-            return self.damaged.pop(model_id)
-        try:
-            return self.models.pop(model_id)
-        except KeyError:
-            raise UnknownModelError(f"no model with id {model_id!r} in the registry") from None
-
-    def unknown_keys(self, model_id: str) -> dict[str, Any]:
-        """Keys of an entry that are not among hafs's 36 (written by a newer hafs?), kept."""
-        kept = self.kept.get(model_id)
-        if kept is None or not isinstance(kept.raw, dict):
-            return {}
-        return {k: v for k, v in kept.raw.items() if k not in FIELD_SET}
-
-    def is_unchanged(self, model_id: str) -> bool:
-        """True when a non-canonical entry still holds exactly the values it was read with."""
-        kept = self.kept.get(model_id)
-        entry = self.models.get(model_id)
-        if kept is None or entry is None or kept.shown is None:
-            return False
-        if entry is not kept.shown or len(entry) != len(kept.values):
-            return False
-        return all(a is b for a, b in zip(entry.values(), kept.values, strict=True))
-
-    def filter(self, text: str = "", role: str | None = None, location: str | None = None,
-               backend: str | None = None) -> list[ModelEntry]:
-        """Entries matching all given filters (hafs ``list`` semantics plus the studio text box).
-
-        ``text`` matches id, display name, role and base model case-insensitively.
-        """
-        needle = text.casefold()
-        result = []
-        for model_id, entry in self.models.items():
-            if role and entry["role"] != role:
-                continue
-            if location and location not in (entry["locations"] or {}):
-                continue
-            if backend and backend not in (entry["deployed_backends"] or []):
-                continue
-            if needle and not any(
-                needle in (value if isinstance(value, str) else "").casefold()
-                for value in (model_id, entry["display_name"], entry["role"], entry["base_model"])
-            ):
-                continue
-            result.append(entry)
-        return result
-
+__all__ = ["dumps_registry", "parse_registry"]
 
 # -- reading -------------------------------------------------------------------------------
 def parse_registry(data: bytes, path: Path) -> Registry:
@@ -289,12 +134,12 @@ def _admit_odd_entries(registry: Registry, odd: list[str], data: bytes, path: Pa
         if reason is not None:
             registry.damaged[model_id] = EntryDamage(
                 model_id, reason, str(path), *_locate(data, _key_pattern(model_id), models_at))
-            registry.kept[model_id] = _Kept(raw, None)
+            registry.kept[model_id] = KeptEntry(raw, None)
             continue
         shown = {key: raw[key] if key in raw else hafs_default(key, stamp) for key in FIELDS}
         shown["model_id"] = model_id
         models[model_id] = shown  # type: ignore[assignment]
-        registry.kept[model_id] = _Kept(raw, shown, tuple(shown.values()))  # type: ignore[arg-type]
+        registry.kept[model_id] = KeptEntry(raw, shown, tuple(shown.values()))  # type: ignore[arg-type]
     if registry.damaged:
         registry.order = tuple(models)
         for model_id in registry.damaged:
@@ -417,7 +262,7 @@ def _indented_json(value: Any) -> bytes:
     return json.dumps(value, indent=2).replace("\n", "\n    ").encode("ascii")
 
 
-def _strict(entry: ModelEntry, kept: _Kept) -> dict[str, Any]:
+def _strict(entry: ModelEntry, kept: KeptEntry) -> dict[str, Any]:
     """A changed non-canonical entry: the 36 keys in hafs order, then the unknown keys it had.
 
     The id field keeps the value hafs wrote (hafs keys entries by the dict key and never
