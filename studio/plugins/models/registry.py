@@ -200,7 +200,7 @@ class RegistryStore:
             raise RegistryError(f"{self.path}: cannot read: {exc.strerror or exc}") from exc
         self._read_key = key
         try:
-            registry = parse_registry(data, self.path)
+            registry = parse_registry(data, self.path, exact=not cached)
         except RegistryCorruptError as exc:
             registry_cache.clear(self.path)
             return exc, data, key

@@ -63,8 +63,13 @@ from studio.plugins.models.schema import (
 __all__ = ["dumps_registry", "parse_registry"]
 
 # -- reading -------------------------------------------------------------------------------
-def parse_registry(data: bytes, path: Path) -> Registry:
+def parse_registry(data: bytes, path: Path, *, exact: bool = False) -> Registry:
     """Parse registry bytes leniently (see the module docstring).
+
+    ``exact`` (the write path): orjson reads an integer beyond 64 bits as a float, where hafs's
+    ``json.load`` keeps every digit; a file with a run of 19 digits is then parsed by the
+    standard library instead, so a save never rounds one. (The check costs a pass over the
+    bytes, which a save can afford and a display load skips.)
 
     Raises :class:`RegistryCorruptError` only when hafs could not load the file at all: empty,
     not JSON, the top level or ``models`` not an object.
@@ -73,6 +78,8 @@ def parse_registry(data: bytes, path: Path) -> Registry:
         raise RegistryCorruptError(path, "the file is empty", empty=True)
     with _gc_paused():
         try:
+            if exact and _may_hold_a_long_integer(data):
+                raise orjson.JSONDecodeError("long integer", "", 0)
             raw = orjson.loads(data)
             nonfinite_possible = False
         except orjson.JSONDecodeError:
@@ -96,16 +103,34 @@ def parse_registry(data: bytes, path: Path) -> Registry:
         if nonfinite_possible:
             odd_set = set(odd)
             odd += [model_id for model_id, entry in models.items()
-                    if model_id not in odd_set and _has_nonfinite(entry)]
+                    if model_id not in odd_set and not _orjson_can_encode(entry)]
         if odd:
             _admit_odd_entries(registry, odd, data, path)
     return registry
 
 
+_DIGIT_MARKS = bytes(1 if 0x30 <= byte <= 0x39 else 0 for byte in range(256))
+
+
+def _may_hold_a_long_integer(data: bytes) -> bool:
+    """19 digits in a row somewhere (in a number or a string): maybe beyond 64 bits."""
+    return data.translate(_DIGIT_MARKS).find(b"\x01" * 19) >= 0
+
+
+class _NonFinite(float):
+    """NaN or ±Infinity as read from the file: a float that orjson refuses to encode, which is
+    how the entries holding one are found at C speed (see :func:`_orjson_can_encode`)."""
+
+    __slots__ = ()
+
+
+_CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
 def _loads_like_hafs(data: bytes, path: Path) -> Any:
     """The standard library's parser: hafs's own, which accepts NaN and ±Infinity."""
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=lambda name: _NonFinite(_CONSTANTS[name]))
     except json.JSONDecodeError as exc:
         raise RegistryCorruptError(path, f"invalid JSON: {exc.msg}", exc.lineno,
                                    exc.colno) from None
@@ -113,14 +138,15 @@ def _loads_like_hafs(data: bytes, path: Path) -> Any:
         raise RegistryCorruptError(path, f"not a JSON text: {exc}") from None
 
 
-def _has_nonfinite(value: Any) -> bool:
-    if type(value) is float:
-        return not math.isfinite(value)
-    if type(value) is dict:
-        return any(_has_nonfinite(v) for v in value.values())
-    if type(value) is list:
-        return any(_has_nonfinite(v) for v in value)
-    return False
+def _orjson_can_encode(entry: Any) -> bool:
+    """False for an entry holding NaN/±Infinity (a :class:`_NonFinite`) or an integer beyond
+    64 bits: both are kept as read and written back by the standard library's encoder.
+    (A recursive Python scan of 10k entries costs ~15x this.)"""
+    try:
+        orjson.dumps(entry)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return False
+    return True
 
 
 def _admit_odd_entries(registry: Registry, odd: list[str], data: bytes, path: Path) -> None:
@@ -273,11 +299,12 @@ def _strict(entry: ModelEntry, kept: KeptEntry) -> dict[str, Any]:
         if "model_id" in kept.raw:
             out["model_id"] = kept.raw["model_id"]
         out.update((k, v) for k, v in kept.raw.items() if k not in FIELD_SET)
-    return out
+    return _finite(out)
 
 
 def _finite(value: Any) -> Any:
-    """``value`` with NaN and infinities replaced by None (the strict form's null)."""
+    """``value`` with NaN and infinities replaced by None (the strict form's null), as plain
+    floats and containers that orjson encodes."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):

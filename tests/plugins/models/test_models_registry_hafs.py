@@ -229,3 +229,18 @@ def test_only_a_removal_may_write_fewer_entries(clean_store: RegistryStore):
     unchanged(clean_store, drop_all)
     clean_store.remove("oracle-ok")
     assert read_models_as_hafs(clean_store.path) == {}
+
+
+def test_an_integer_beyond_64_bits_round_trips(tmp_path: Path):
+    """json.load reads any integer exactly; orjson rounds one beyond 64 bits to a float. A save
+    keeps every digit, whether the entry is left alone or changed."""
+    path = tmp_path / "registry.json"
+    seed = 2**70 + 1  # not a float: rounding it would show
+    big = hafs_entry("oracle-big", hyperparameters={"seed": seed})
+    hafs_save(path, {"oracle-big": big, "oracle-ok": hafs_entry("oracle-ok")})
+    store = RegistryStore(path)
+    store.patch("oracle-ok", notes="x")
+    assert read_models_as_hafs(path)["oracle-big"]["hyperparameters"]["seed"] == seed
+    store.patch("oracle-big", notes="changed too")
+    after = read_models_as_hafs(path)["oracle-big"]
+    assert after["hyperparameters"]["seed"] == seed and after["notes"] == "changed too"
