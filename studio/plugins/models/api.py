@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from studio.core.context import ContextRoot, hafs_path
 from studio.core.jobs import NULL_CONTEXT, JobContext
 from studio.plugins.models.ids import id_path_part
-from studio.plugins.models.registry import Registry, RegistryStore
+from studio.plugins.models.registry import EntryDamage, Registry, RegistryStore
 from studio.plugins.models.schema import FIELDS, ModelEntry
 from studio.plugins.models.sidecar import SidecarStore
 
@@ -193,8 +193,9 @@ class ModelsService:
                             role=role, location=location, **overrides)
         return self.registry.add(entry, replace=replace)
 
-    def remove(self, model_id: str) -> ModelEntry:
-        """Remove the entry (and its sidecar data); files on disk are never touched."""
+    def remove(self, model_id: str) -> ModelEntry | EntryDamage:
+        """Remove the entry, a damaged one too (and its sidecar data); files on disk are never
+        touched. Returns the entry, or the damage report of a damaged one."""
         entry = self.registry.remove(model_id)
         self.sidecar.forget(model_id)
         return entry
