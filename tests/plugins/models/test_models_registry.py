@@ -246,3 +246,22 @@ def test_concurrent_writers_lose_nothing(fast_dir: Path):
     models = RegistryStore(path).load().models
     assert len(models) == workers * updates
     assert all(list(entry) == list(FIELDS) for entry in models.values())
+
+
+def test_an_empty_file_at_rest(tmp_path: Path):
+    """Empty and never seen with models here: an empty registry. Empty after holding models:
+    an error, never an empty registry to write over (hafs's save was cut short?)."""
+    path = tmp_path / "registry.json"
+    path.write_bytes(b"")
+    at_rest(path)
+    assert RegistryStore(path).load().models == {}
+    store = RegistryStore(path)
+    store.add(new_entry("one", display_name="One"))
+    path.write_bytes(b"  \n")
+    at_rest(path)
+    with pytest.raises(RegistryCorruptError, match="empty but held 1 model when it was last"):
+        store.load()
+    with pytest.raises(RegistryReadOnlyError, match="not writing so nothing is lost"):
+        store.add(new_entry("two", display_name="Two"))
+    assert path.read_bytes() == b"  \n"
+    assert not path.with_name("registry.json.bak").exists()  # nothing worth keeping
