@@ -110,6 +110,14 @@ class SettingsStore:
                             f"{field.default!r}"
                         )
 
+    def remove_plugin(self, plugin: str) -> list[str]:
+        """Forget the sections ``plugin`` registered (torn down); their stored values stay."""
+        with self._lock:
+            doomed = [sid for sid, spec in self.sections.items() if spec.plugin == plugin]
+            for section_id in doomed:
+                del self.sections[section_id]
+        return doomed
+
     def field(self, section: str, key: str) -> SettingField:
         spec = self.sections.get(section)
         if spec is None:

@@ -11,7 +11,7 @@ import html
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -22,6 +22,7 @@ from studio.core.app import Studio
 from studio.core.commands import CommandError, KeybindingsChanged
 from studio.core.contributions import WORKSPACES
 from studio.core.events import Message, SubscriberFailed
+from studio.core.plugin_records import ContributionsChanged
 from studio.core.plugins import PluginChanged, PluginState
 from studio.core.settings import SettingsError
 from studio.shell.api import set_current_shell
@@ -90,6 +91,8 @@ class StudioShell(QObject):
             studio.bus.subscribe(KEYBINDINGS_FILE_TOPIC, self._reload_keybindings, owner="studio"),
             studio.bus.subscribe(SubscriberFailed.topic, self._on_failure, owner="studio"),
             studio.bus.subscribe(PluginChanged.topic, self._on_plugin_changed, owner="studio"),
+            studio.bus.subscribe(ContributionsChanged.topic, self._sync_windows, owner="studio",
+                                 batch=True),
         ]
         self._keybindings_watch = studio.watcher.watch(
             studio.paths.keybindings_file,
@@ -234,10 +237,11 @@ class StudioShell(QObject):
         self.layouts.save_session(sessions)
 
     # -- commands and messages --------------------------------------------------------------
-    def run_command(self, command_id: str) -> object:
-        """Run a command; a failure is shown, never raised into Qt."""
+    def run_command(self, command_id: str, selection: Iterable[str] | None = None) -> object:
+        """Run a command (on ``selection`` ids, else the current selection); a failure is
+        shown, never raised into Qt."""
         try:
-            return self.studio.commands.execute(command_id)
+            return self.studio.commands.execute(command_id, selection=selection)
         except CommandError as exc:
             log.warning("%s", exc)
             self.post_message(str(exc))
@@ -284,6 +288,11 @@ class StudioShell(QObject):
             record = self.studio.plugins.records.get(event.name)
             error = record.error if record else ""
             self.post_message(f"Plugin {event.name} failed: {error}")
+
+    def _sync_windows(self, _events: list[ContributionsChanged]) -> None:
+        # A plugin came or went while running: docks, menus and the toolbar follow.
+        for window in self.windows:
+            window.sync_contributions()
 
     def _report_startup_problems(self) -> None:
         crash = self.studio.plugins.crash_report

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 from studio.core.atomic import atomic_write_text
 from studio.core.commands import KEYBINDINGS_HEADER
 from studio.shell.icons import icon
-from studio.shell.theming import current_theme
+from studio.shell.theming import theme_colour
 
 if TYPE_CHECKING:
     from studio.core.app import Studio
@@ -356,11 +356,6 @@ class ShortcutCheatSheet(QDialog):
         log.warning("%s", message)
         self.problems_label.setText(_html(message))
         self.problems_card.setVisible(True)
-
-
-def theme_colour(token: str) -> str:
-    """A colour token (``warning``, ``error``, ``success``…) of the theme in use."""
-    return current_theme()[token]
 
 
 def _html(text: str) -> str:

@@ -86,12 +86,13 @@ class ViewDock(QDockWidget):
         if self.view is not None:
             return self.view
         shell = self._window.shell
-        context = ViewContext(shell.studio, shell, self._window, self.spec.id)
+        context = ViewContext(shell.studio, shell, self._window, self.spec.id, self.spec.plugin)
         record = shell.studio.plugins.records.get(self.spec.plugin)
         widget = shell.studio.plugins.guard(
             self.spec.plugin, f"view {self.spec.id}", self.spec.factory, context
         )
         if widget is None or not isinstance(widget, QWidget):
+            context.release()
             if widget is not None and record is not None:
                 record.error = (
                     f"view {self.spec.id}: factory returned {type(widget).__name__}, not a QWidget"
@@ -100,6 +101,7 @@ class ViewDock(QDockWidget):
             details = record.traceback if record else ""
             self.setWidget(ViewErrorPanel(self.spec, error, details, self._retry))
             return None
+        context.bind(widget)
         self.view = widget
         self.setWidget(widget)
         return widget

@@ -52,6 +52,7 @@ __all__ = [
     "current_chart_colors",
     "current_theme",
     "style_plot",
+    "theme_colour",
 ]
 
 log = logging.getLogger(__name__)
@@ -317,3 +318,8 @@ def style_plot(
             pen = pyqtgraph.mkPen(curve.opts.get("pen"))
             pen.setColor(pyqtgraph.mkColor(series[index % len(series)]))
             curve.setPen(pen)
+
+
+def theme_colour(token: str) -> str:
+    """A colour token (``warning``, ``error``, ``success``…) of the theme in use."""
+    return current_theme()[token]

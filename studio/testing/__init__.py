@@ -34,15 +34,32 @@ __all__ = [
 ]
 
 
-def make_plugin(name: str, **hooks: Callable[..., Any]) -> types.ModuleType:
+def make_plugin(
+    name: str,
+    *,
+    requires: Sequence[str] = (),
+    optional: Sequence[str] = (),
+    hookspecs: Any = None,
+    **hooks: Callable[..., Any],
+) -> types.ModuleType:
     """A plugin module named ``name`` whose hooks are the given functions.
+
+    ``requires``/``optional`` become its ``REQUIRES``/``OPTIONAL``; ``hookspecs`` (a module or
+    class of ``@hookspec`` functions) is declared through ``studio_add_hookspecs``. Hook names
+    must start with ``studio_``; one that no plugin declares errors the plugin when it loads,
+    exactly as a typo in a real plugin would.
 
     >>> plugin = make_plugin("demo", studio_register_commands=lambda register: None)
     """
-    unknown = sorted(set(hooks) - set(hook_names()))
-    if unknown:
-        raise ValueError(f"unknown hook(s) {unknown}; known: {hook_names()}")
+    misnamed = sorted(hook for hook in hooks if not hook.startswith("studio_"))
+    if misnamed:
+        raise ValueError(f"hook names start with 'studio_': {misnamed}; core hooks: "
+                         f"{hook_names()}")
     module = types.ModuleType(f"studio_test_plugins.{name}")
+    module.REQUIRES = tuple(requires)
+    module.OPTIONAL = tuple(optional)
+    if hookspecs is not None and "studio_add_hookspecs" not in hooks:
+        hooks["studio_add_hookspecs"] = lambda add: add(hookspecs)
     for hook_name, function in hooks.items():
         setattr(module, hook_name, hookimpl(function))
     return module

@@ -8,13 +8,12 @@ hafs expects (``"gguf"`` appended to ``formats``; file paths and types in the si
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.models.registry import Registry, RegistryStore, registry_path
 from studio.plugins.models.schema import FIELDS, ModelEntry
 from studio.plugins.models.sidecar import SidecarStore
@@ -23,19 +22,20 @@ from studio.plugins.models.sidecar import SidecarStore
 # are imported by the methods that need them, so listing models (dashboard cards, the panel,
 # `models list`) stays cheap.
 if TYPE_CHECKING:
+    from studio.api import Studio
     from studio.plugins.models.detect import Detection
     from studio.plugins.models.gguf_info import GGUFInfo
     from studio.plugins.models.hf_to_gguf import ConversionResult
     from studio.plugins.models.llama_cpp_convert import LlamaCppConverter
     from studio.plugins.models.quantize import QuantizeResult
+    from studio.plugins.models.state import ModelsState
 
 __all__ = [
     "FieldComparison",
-    "ModelAction",
+    "ModelActionSpec",
     "ModelsService",
     "model_actions",
-    "register_model_action",
-    "unregister_model_action",
+    "models",
 ]
 
 
@@ -51,51 +51,47 @@ class FieldComparison:
 
 
 @dataclass(frozen=True)
-class ModelAction:
-    """An action offered on a model in the Models panel (context menu and Actions menu).
+class ModelActionSpec:
+    """A command offered on a model: in the Models list's context and More menus and the
+    details view's Actions menu (registered through ``studio_register_model_actions``).
 
-    The hook point for other plugins: the deployment plugin adds "Deploy…" and "Test…" with
-    :func:`register_model_action` from its ``studio_startup``. ``handler(studio, entry)`` runs
-    on the GUI thread and should submit a job for anything slow; ``enabled_when(entry)`` decides
-    whether the action is offered for the selected entry.
+    ``command_id`` names a command registered with ``CommandSpec(..., selection="model")``;
+    its title, icon, shortcut and ``enabled_when`` are used, and it receives the model ids the
+    menu was opened on. Actions are sorted by ``order`` and separated by ``group``.
+    ``applies(entry)`` hides the action for models it does not fit (a predicate that raises
+    hides it too).
     """
 
-    id: str
-    title: str
-    handler: Callable[[Any, ModelEntry], Any]
-    icon: str = "mdi6.play-outline"
-    enabled_when: Callable[[ModelEntry], bool] | None = None
+    command_id: str
+    group: str = ""
     order: int = 100
+    applies: Callable[[ModelEntry], bool] | None = None
     plugin: str = ""
 
-    def enabled_for(self, entry: ModelEntry) -> bool:
+    @property
+    def id(self) -> str:
+        return self.command_id
+
+    def applies_to(self, entry: ModelEntry) -> bool:
         try:
-            return self.enabled_when is None or bool(self.enabled_when(entry))
+            return self.applies is None or bool(self.applies(entry))
         except Exception:  # a plugin's predicate must not break the menu
             return False
 
 
-_actions: dict[str, ModelAction] = {}
-_actions_lock = threading.Lock()
+def models(studio: Studio) -> ModelsState:
+    """The studio's live registry state (ServiceUnavailableError when Models is not active)."""
+    from studio.plugins.models.state import models_state
+
+    return models_state(studio)
 
 
-def register_model_action(action: ModelAction) -> ModelAction:
-    """Offer ``action`` on models; an id registered twice replaces the older action."""
-    with _actions_lock:
-        _actions[action.id] = action
-    return action
-
-
-def unregister_model_action(action_id: str) -> None:
-    with _actions_lock:
-        _actions.pop(action_id, None)
-
-
-def model_actions(entry: ModelEntry | None = None) -> list[ModelAction]:
-    """Registered actions by ``order`` (only those enabled for ``entry`` when given)."""
-    with _actions_lock:
-        actions = sorted(_actions.values(), key=lambda a: (a.order, a.title))
-    return [a for a in actions if entry is None or a.enabled_for(entry)]
+def model_actions(studio: Studio, entry: ModelEntry | None = None) -> list[ModelActionSpec]:
+    """Actions offered on models, by order (only those that apply to ``entry`` when given)."""
+    table = models(studio).actions
+    actions = sorted(table.items() if table is not None else [],
+                     key=lambda a: (a.order, a.command_id))
+    return [a for a in actions if entry is None or a.applies_to(entry)]
 
 
 class ModelsService:

@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from studio.core.atomic import atomic_write_bytes, backup_file
-from studio.core.filewatch import FileWatcher, WatchHandle
+from studio.api import FileWatcher, WatchHandle, atomic_write_bytes, backup_file
 from studio.plugins.models import registry_cache
 from studio.plugins.models.ids import validate_model_id
 from studio.plugins.models.schema import (

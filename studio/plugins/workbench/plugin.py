@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     WORKSPACES,
     CliCommandSpec,
     CommandSpec,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from hello_studio.greeting import Greeted, make_greeting, settings_section
 from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     CliCommandSpec,
     CommandSpec,
     DashboardCardSpec,
@@ -22,7 +22,7 @@ from studio.core.contributions import (
 from studio.shell.api import current_shell  # Qt-free: only the shell's handle, if any
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 GREET_COMMAND = "hello.greet"
 VIEW_ID = "hello.main"

@@ -5,10 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from studio.core.context import HAFS_SKELETON
-from studio.core.plugins import PluginChanged, PluginState
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
+from studio.api import HAFS_SKELETON, PluginChanged, PluginState
+from studio.shell.api import ViewContext, icon
 
 __all__ = ["ContextCard", "PluginsCard", "StartCard"]
 

@@ -16,10 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.contributions import DashboardCardSpec
-from studio.core.events import Message
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
+from studio.api import DashboardCardSpec, Message
+from studio.shell.api import ViewContext, icon
 
 __all__ = ["CardFrame", "DashboardView", "WelcomePanel"]
 

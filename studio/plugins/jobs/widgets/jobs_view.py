@@ -40,13 +40,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.jobs import JobState, JobUpdated
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
-from studio.shell.theming import current_theme
+from studio.api import JobState, JobUpdated
+from studio.shell.api import current_theme, icon, setup_record_table
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = ["JobErrorDialog", "JobRow", "JobsModel", "JobsView", "format_elapsed"]
 

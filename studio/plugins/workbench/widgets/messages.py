@@ -22,10 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.commands import KeybindingsChanged
-from studio.core.events import Event, Message, SubscriberFailed
-from studio.core.plugins import PluginChanged, PluginState
-from studio.shell.icons import icon
+from studio.api import (
+    Event,
+    KeybindingsChanged,
+    Message,
+    PluginChanged,
+    PluginState,
+    SubscriberFailed,
+)
+from studio.shell.api import icon
 
 __all__ = ["MessagesView"]
 

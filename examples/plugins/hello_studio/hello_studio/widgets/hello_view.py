@@ -21,9 +21,8 @@ from PySide6.QtWidgets import (
 
 from hello_studio.greeting import SECTION, make_greeting
 from hello_studio.widgets.topic_counts import TopicCounts
-from studio.core.events import Event
-from studio.core.settings import SettingChanged
-from studio.shell.icons import icon
+from studio.api import Event, SettingChanged
+from studio.shell.api import icon
 
 # The bus may deliver a hundred batches a second under load; redrawing the table that often
 # would spend the GUI thread on a debugging aid, so counts are shown at most 4 times a second.
