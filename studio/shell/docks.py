@@ -81,6 +81,11 @@ class ViewDock(QDockWidget):
     def materialized(self) -> bool:
         return self.view is not None
 
+    @property
+    def failed(self) -> bool:
+        """The factory raised: the dock shows the error (and a Retry button)."""
+        return isinstance(self.widget(), ViewErrorPanel)
+
     def materialize(self) -> QWidget | None:
         """Create the view's widget now (idempotent); returns it, or None if the factory failed."""
         if self.view is not None:
@@ -120,6 +125,13 @@ class ViewDock(QDockWidget):
         menu.exec(event.globalPos())
 
     def _retry(self) -> None:
+        studio = self._window.shell.studio
+        record = studio.plugins.records.get(self.spec.plugin)
+        if record is not None and record.state.value == "errored":
+            # The failure tore the plugin down: bring it back (this session only); the
+            # window then replaces this dock with the plugin's fresh view.
+            studio.enable_plugin(self.spec.plugin, persist=False)
+            return
         self.materialize()
 
     def _on_visibility(self, visible: bool) -> None:

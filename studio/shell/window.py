@@ -107,12 +107,17 @@ class StudioWindow(QMainWindow):
         views' docks and its commands' actions appear or go, in this window, without a restart.
         """
         views = self.shell.studio.contributions.views
+        shown: set[str] = set()
         for view_id, dock in list(self.docks.items()):
-            if views.get(view_id) is not dock.spec:
-                self._remove_dock(view_id)
+            current = views.get(view_id)
+            if current is dock.spec or (current is None and dock.failed):
+                continue  # unchanged, or the failed view that tore its plugin down: keep why
+            if dock.isVisible():
+                shown.add(view_id)
+            self._remove_dock(view_id)
         for view_id, spec in views.items():
             if view_id not in self.docks:
-                self._add_dock_live(spec)
+                self._add_dock_live(spec, show=view_id in shown)
         commands = {spec.id: spec for spec in self.shell.studio.commands.all()}
         for command_id, action in list(self._actions.items()):
             if commands.get(command_id) is not action.data():
@@ -138,10 +143,10 @@ class StudioWindow(QMainWindow):
         dock.hide()
         dock.deleteLater()  # its view, and with it the view's subscriptions, go too
 
-    def _add_dock_live(self, spec: ViewSpec) -> None:
+    def _add_dock_live(self, spec: ViewSpec, *, show: bool = False) -> None:
         dock = ViewDock(spec, self)
         self.docks[spec.id] = dock
-        if self.workspace not in spec.workspaces:
+        if self.workspace not in spec.workspaces and not show:
             dock.hide()
             self.addDockWidget(_AREAS[spec.area], dock)
             self.removeDockWidget(dock)  # out of the layout until the user opens it

@@ -50,10 +50,7 @@ class PluginsCard(QWidget):
         button = QPushButton(icon("mdi6.puzzle-outline"), "Manage plugins…")
         button.clicked.connect(lambda: context.run_command("workbench.plugins"))
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        self._subscription = self._studio.bus.subscribe(
-            PluginChanged.topic, self._refresh, owner="dashboard", batch=True
-        )
-        self.destroyed.connect(lambda *_: self._subscription.unsubscribe())
+        context.subscribe(PluginChanged.topic, self._refresh, batch=True)
         self._refresh()
 
     def _refresh(self, _events: object = None) -> None:

@@ -70,10 +70,8 @@ class HelloView(QWidget):
         self._timer.timeout.connect(self._refresh)
         self._timer.start()
         # batch=True: one call per bus drain with every event since the last one, on the GUI
-        # thread, however fast plugins publish.
-        subscription = self._studio.bus.subscribe("*", self._on_events, batch=True)
-        # Unsubscribe through a closure, not a method: the C++ side of `self` is gone by then.
-        self.destroyed.connect(lambda *_: subscription.unsubscribe())
+        # thread, however fast plugins publish. The subscription ends with this view.
+        context.subscribe("*", self._on_events, batch=True)
         self._show_greeting()
         self._refresh()
 
