@@ -28,7 +28,8 @@ def list_plugins(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> int:
-    """List every plugin with its source, state, timings and error."""
+    """List every plugin with its source, state, requirements, timings and error (or why it is
+    disabled). ``--json`` gives each plugin's requires, optional, reason and essential too."""
     studio: Studio = ctx.obj
     records = studio.plugins.records_sorted()
     errored = any(r.state is PluginState.ERRORED for r in records)
@@ -37,7 +38,8 @@ def list_plugins(
         typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
         return 1 if errored else 0
     table = Table(title="HAFS Studio plugins", title_justify="left")
-    for column in ("Name", "Version", "Source", "State", "Load ms", "Activate ms", "Note"):
+    for column in ("Name", "Version", "Source", "State", "Requires", "Load ms", "Activate ms",
+                   "Note"):
         table.add_column(column, justify="right" if column.endswith("ms") else "left")
     for record in records:
         source = record.source + (f" ({record.distribution})" if record.distribution else "")
@@ -46,7 +48,9 @@ def list_plugins(
             record.name,
             record.version,
             source,
-            f"[{_STATE_STYLE.get(record.state, '')}]{record.state}[/]",
+            f"[{_STATE_STYLE.get(record.state, '')}]{record.state}[/]"
+            + (" (essential)" if record.essential else ""),
+            ", ".join([*record.requires, *(f"{n}?" for n in record.optional)]) or "-",
             f"{record.load_ms:.1f}",
             f"{record.activate_ms:.1f}",
             note,
