@@ -38,19 +38,17 @@ def list_plugins(
         typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
         return 1 if errored else 0
     table = Table(title="HAFS Studio plugins", title_justify="left")
-    for column in ("Name", "Version", "Source", "State", "Requires", "Load ms", "Activate ms",
-                   "Note"):
+    for column in ("Name", "Version", "Source", "State", "Load ms", "Activate ms", "Note"):
         table.add_column(column, justify="right" if column.endswith("ms") else "left")
     for record in records:
         source = record.source + (f" ({record.distribution})" if record.distribution else "")
-        note = record.error or record.reason or "; ".join(record.warnings)
+        needs = f"requires {', '.join(record.requires)}" if record.requires else ""
+        note = record.error or record.reason or "; ".join(record.warnings) or needs
         table.add_row(
             record.name,
             record.version,
             source,
-            f"[{_STATE_STYLE.get(record.state, '')}]{record.state}[/]"
-            + (" (essential)" if record.essential else ""),
-            ", ".join([*record.requires, *(f"{n}?" for n in record.optional)]) or "-",
+            f"[{_STATE_STYLE.get(record.state, '')}]{record.state}[/]",
             f"{record.load_ms:.1f}",
             f"{record.activate_ms:.1f}",
             note,
