@@ -41,7 +41,7 @@ run: system-deps $(VENV)/.run-installed
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	PYTHONPATH=examples/plugins/hello_studio $(BIN)/lint-imports
 
 test: system-deps-test $(VENV)/.test-installed lint
 	$(BIN)/python -m pytest

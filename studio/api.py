@@ -44,6 +44,7 @@ from studio.core.services import ServiceUnavailableError
 from studio.core.settings import SettingChanged, SettingsError
 
 if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
+    from studio import native
     from studio.cli.progress import run_job
     from studio.core.app import Studio
     from studio.core.context import HAFS_SKELETON, ContextRoot, create_skeleton
@@ -133,6 +134,7 @@ __all__ = [
     "load_manifest",
     "load_sync_config",
     "locate_tool",
+    "native",
     "run_job",
     "sync_config_path",
     "validate_identifier",
@@ -163,6 +165,7 @@ _LAZY = {
     "load_manifest": ("studio.core.tools", "load_manifest"),
     "locate_tool": ("studio.core.tools", "locate"),
     "run_job": ("studio.cli.progress", "run_job"),
+    "native": ("studio.native", ""),  # the module: the native kernels' typed facade
 }
 
 
@@ -170,7 +173,8 @@ def __getattr__(name: str) -> Any:
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(target[0]), target[1])
+    module = importlib.import_module(target[0])
+    value = getattr(module, target[1]) if target[1] else module
     globals()[name] = value
     return value
 
