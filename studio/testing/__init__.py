@@ -28,6 +28,8 @@ __all__ = [
     "BUILTIN_PLUGINS",
     "BusSpy",
     "ManualDispatcher",
+    "builtins_without",
+    "make_contributor",
     "make_plugin",
     "make_studio",
     "shown_shell",
@@ -63,6 +65,34 @@ def make_plugin(
     for hook_name, function in hooks.items():
         setattr(module, hook_name, hookimpl(function))
     return module
+
+
+def make_contributor(
+    name: str,
+    hook_name: str,
+    *specs: Any,
+    requires: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> types.ModuleType:
+    """A plugin that registers ``specs`` through another plugin's hook ``hook_name``.
+
+    >>> make_contributor("ollama", "studio_register_deploy_backends", BackendSpec("ollama"),
+    ...                  requires=("deploy",))  # doctest: +SKIP
+    """
+
+    def register_all(register: Callable[[Any], None]) -> None:
+        for spec in specs:
+            register(spec)
+
+    return make_plugin(name, requires=requires, optional=optional, **{hook_name: register_all})
+
+
+def builtins_without(*names: str) -> tuple[tuple[str, str], ...]:
+    """The built-in plugins minus ``names``: a studio in which a requirement is missing."""
+    unknown = set(names) - {name for name, _ in BUILTIN_PLUGINS}
+    if unknown:
+        raise ValueError(f"not built-in plugins: {sorted(unknown)}")
+    return tuple((name, module) for name, module in BUILTIN_PLUGINS if name not in names)
 
 
 def make_studio(

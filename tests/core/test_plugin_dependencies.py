@@ -149,3 +149,15 @@ def test_an_essential_plugin_cannot_be_disabled_by_choice(studio):
         studio.plugins.set_enabled("workbench", False)
     with pytest.raises(ValueError, match="essential"):
         studio.disable_plugin("workbench")
+
+
+def test_the_testing_kit_builds_a_studio_with_a_missing_requirement(studio_factory):
+    from studio.testing import builtins_without, make_contributor
+
+    deploy = make_contributor("deploy", "studio_register_model_actions", requires=("models",))
+    studio = studio_factory([("deploy", deploy)], builtins=builtins_without("models"))
+    record = studio.plugins.records["deploy"]
+    assert record.state is PluginState.DISABLED
+    assert record.reason == "requires models, which is not installed"
+    with pytest.raises(ValueError, match="not built-in"):
+        builtins_without("nope")
