@@ -211,6 +211,8 @@ class PluginHooks:
         unknown = [c.name for c in self.pm.get_hookcallers(record.obj) or [] if not c.has_spec()]
         if not unknown:
             return
+        if any(not self._is_live(name) for name in record.requires):
+            return  # it will be disabled for the missing requirement, which says more
         absent = [name for name in record.optional if not self._is_live(name)]
         names = ", ".join(unknown)
         if absent:
