@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +102,10 @@ def create_skeleton(root: Path) -> list[Path]:
 
 
 def _read_context_root(config: Path) -> str | None:
+    if not config.is_file():
+        return None
+    import tomllib  # only when hafs has a config file: start-up time matters
+
     try:
         with config.open("rb") as handle:
             data = tomllib.load(handle)

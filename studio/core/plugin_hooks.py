@@ -20,11 +20,9 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import pluggy
-
-from studio.core import hookspecs
-
 if TYPE_CHECKING:
+    import pluggy
+
     from studio.core.plugin_records import PluginRecord
 
 __all__ = ["ContributionTable", "PluginHooks"]
@@ -173,6 +171,8 @@ class PluginHooks:
             record.hookspecs = tuple(dict.fromkeys((*record.hookspecs, *declared)))
 
     def _add_hookspecs(self, record: PluginRecord, namespace: Any) -> list[str]:
+        from studio.core import hookspecs
+
         marker = f"{hookspecs.PROJECT}_spec"
         names = [n for n in dir(namespace) if hasattr(getattr(namespace, n, None), marker)]
         if not names:
@@ -200,7 +200,7 @@ class PluginHooks:
             extra = sorted(set(impl.argnames) - allowed)
             implementer = self.records.get(impl.plugin_name)
             if extra and implementer is not None:
-                self._mark_errored(implementer, "load", pluggy.PluginValidationError(
+                self._mark_errored(implementer, "load", _validation_error(
                     impl.plugin, f"{name}: argument(s) {', '.join(extra)} are not in the hook's "
                     f"specification ({', '.join(sorted(allowed))})"))
 
@@ -221,7 +221,7 @@ class PluginHooks:
                 f"{', '.join(absent)} absent): not called"
             )
             return
-        self._mark_errored(record, "load", pluggy.PluginValidationError(
+        self._mark_errored(record, "load", _validation_error(
             record.obj, f"unknown hook(s) {names}: not in studio/core/hookspecs.py nor declared "
             "by a plugin this one lists in REQUIRES or OPTIONAL"))
 
@@ -232,6 +232,8 @@ class PluginHooks:
         The hook must be declared (``studio_add_hookspecs``); the table belongs to the plugin
         collecting (the one acting now) and is closed when that plugin is torn down.
         """
+        from studio.core import hookspecs
+
         caller = getattr(self.pm.hook, hook_name, None)
         if caller is None or not caller.has_spec() or hook_name in hookspecs.hook_names():
             raise ValueError(f"{hook_name} is not a plugin-declared hook; declare it with "
@@ -276,3 +278,9 @@ class _Namespace:
         for name in names:
             setattr(self, name, getattr(namespace, name))
         self.__name__ = getattr(namespace, "__name__", repr(namespace))
+
+
+def _validation_error(plugin: Any, message: str) -> Exception:
+    import pluggy
+
+    return pluggy.PluginValidationError(plugin, message)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.metadata
 import logging
 import os
 import threading
@@ -35,11 +34,8 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from studio.core import hookspecs
 from studio.core.crash_guard import CrashGuard, CrashReport
 from studio.core.events import EventBus, SubscriberFailed
 from studio.core.plugin_graph import dependency_order, describe_cycle
@@ -63,6 +59,11 @@ __all__ = [
     "PluginState",
     "UserPluginChoices",
 ]
+
+if TYPE_CHECKING:
+    import importlib.metadata
+
+    import pluggy
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,7 @@ class PluginManager(PluginHooks):
         # Safe mode still lists installed plugins (as disabled) so the user sees what is off.
         self._load_entry_points = load_entry_points
         self._extra = tuple(extra_plugins)
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
-        self.pm.add_hookspecs(hookspecs)
+        self._pm: pluggy.PluginManager | None = None
         self.records: dict[str, PluginRecord] = {}
         self.order: list[str] = []  # activation order: dependencies first
         self._module_owners: list[tuple[str, str]] = []  # (module prefix, plugin name)
@@ -136,6 +136,19 @@ class PluginManager(PluginHooks):
         bus.subscribe(
             SubscriberFailed.topic, self._on_subscriber_failed, owner="studio", thread="publisher"
         )
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The pluggy manager, created when the first plugin is imported (pluggy, and the
+        importlib.metadata it imports, are not needed to paint the window)."""
+        if self._pm is None:
+            import pluggy
+
+            from studio.core import hookspecs
+
+            self._pm = pluggy.PluginManager(hookspecs.PROJECT)
+            self._pm.add_hookspecs(hookspecs)
+        return self._pm
 
     # -- discovery ---------------------------------------------------------------------------
     def discover(self) -> list[PluginRecord]:
@@ -512,7 +525,7 @@ class PluginManager(PluginHooks):
         if record.state is not PluginState.ERRORED:
             self._stop(record)
         record.started = False
-        if record.obj is not None and self.pm.is_registered(record.obj):
+        if record.obj is not None and self._pm is not None and self.pm.is_registered(record.obj):
             self.pm.unregister(record.obj)
         for hook_name, table in list(self._tables.items()):
             if table.owner == record.name:
@@ -597,6 +610,8 @@ def record_for_entry_point(entry_point: importlib.metadata.EntryPoint) -> Plugin
 
 
 def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
+    import importlib.metadata
+
     try:
         return sorted(
             importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name

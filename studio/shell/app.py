@@ -7,7 +7,6 @@ session, reloads keybindings when their file changes, and turns failures into vi
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import sys
@@ -192,6 +191,8 @@ class StudioShell(QObject):
             ask = True
         if not ask:
             return True
+        import html
+
         titles = "".join(f"<li>{html.escape(job.title)}</li>" for job in running[:5])
         more = f"<p>…and {len(running) - 5} more.</p>" if len(running) > 5 else ""
         box = QMessageBox(self.main_window)
