@@ -31,11 +31,23 @@ from studio.core.events import EventBus
 from studio.core.filewatch import FileWatcher
 from studio.core.jobs import JobRunner
 from studio.core.paths import StudioPaths, studio_paths
+from studio.core.plugin_index import (
+    INDEX_FILE,
+    build_index,
+    fingerprint,
+    is_placeholder,
+    load_index,
+    placeholder_command,
+    placeholder_view,
+    save_index,
+    theme_specs,
+)
 from studio.core.plugin_records import ContributionsChanged, PluginState
 from studio.core.plugins import BUILTIN_PLUGINS, PluginManager, UserPluginChoices
 from studio.core.selection import Selection
 from studio.core.services import Services
 from studio.core.settings import SettingsStore
+from studio.core.shell_settings import appearance_section, general_section
 
 __all__ = ["LIVE_HOOKS", "Contributions", "PluginToggle", "Studio"]
 
@@ -143,7 +155,12 @@ class Studio:
         )
         self.plugins.studio = self
         self.plugins.on_teardown(self._release)
+        self.settings.register_section(general_section())
         self.started = False
+        self.first_frame = False  # painted from the plugin index; plugins not imported yet
+        # The plugin index describes built-ins and installed plugins only, never test plugins.
+        self._indexable = not extra_plugins
+        self._index_key = (tuple(builtins), load_entry_points)
 
     # -- start-up ------------------------------------------------------------------------------
     def start(self) -> Studio:
@@ -156,7 +173,62 @@ class Studio:
         plugins.start()
         plugins.close_guard()
         self.started = True
+        if self._indexable:
+            key = fingerprint(*self._index_key)
+            save_index(self.paths.cache / INDEX_FILE, build_index(self, key))
         return self
+
+    def start_first_frame(self) -> bool:
+        """Prepare the window's first frame from the cached plugin index; import nothing.
+
+        Records, the views' docks (placeholders), toolbar commands and themes come from the
+        index of the last complete start (:mod:`studio.core.plugin_index`). Returns False when
+        there is no valid index (first start, something installed or upgraded): then call
+        :meth:`start`. Otherwise show the window and call :meth:`finish_start` after its first
+        paint.
+        """
+        if not self._indexable:
+            return False
+        index = load_index(self.paths.cache / INDEX_FILE, fingerprint(*self._index_key))
+        if index is None:
+            return False
+        self.plugins.discover_indexed(index["plugins"])
+        enabled = {r.name for r in self.plugins.records.values()
+                   if r.state is PluginState.DISCOVERED}
+        for theme in theme_specs(index):
+            if theme.plugin in enabled:
+                self.contributions.themes[theme.id] = theme
+        self._register_appearance()
+        for data in index["views"]:
+            if data.get("plugin") in enabled:
+                view = placeholder_view(data)
+                self.contributions.views[view.id] = view
+        for data in index["commands"]:
+            if data.get("plugin") in enabled:
+                self.commands.add(placeholder_command(data))
+        self.first_frame = True
+        return True
+
+    def finish_start(self) -> Studio:
+        """Import, activate and start the plugins after :meth:`start_first_frame`'s window
+        painted; the placeholders give way to the real views and commands (the windows follow
+        the :class:`ContributionsChanged` published here)."""
+        if not self.first_frame:
+            return self if self.started else self.start()
+        for table in (self.contributions.views, self.contributions.themes):
+            table.clear()
+        for command_id in [c.id for c in self.commands.all() if is_placeholder(c)]:
+            self.commands.remove(command_id)
+        self.plugins.records.clear()
+        self.start()
+        self.first_frame = False
+        self.bus.publish(ContributionsChanged(plugin="", added=True))
+        return self
+
+    def _register_appearance(self) -> None:
+        # Its theme choices are the registered themes: registered again once they are known.
+        self.settings.register_section(appearance_section(self.contributions.themes),
+                                       replace=True)
 
     def _activate(self, only: Iterable[str] | None = None) -> None:
         """Run the registration hooks (of ``only`` or of every live plugin)."""
@@ -177,6 +249,8 @@ class Studio:
         ]
         for hook_name, sink in sinks:
             plugins.call_register(hook_name, sink, only=names)
+            if hook_name == "studio_register_themes" and names is None:
+                self._register_appearance()
 
     def register_cli(self) -> dict[str, CliCommandSpec]:
         """Collect plugin CLI subcommands (only the CLI pays for this)."""

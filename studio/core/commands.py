@@ -126,6 +126,10 @@ class CommandRegistry:
                 normalize_shortcut(spec.shortcut)  # reject a bad default at registration time
             self._commands[spec.id] = spec
 
+    def remove(self, command_id: str) -> None:
+        with self._lock:
+            self._commands.pop(command_id, None)
+
     def remove_plugin(self, plugin: str) -> list[str]:
         """Forget every command of ``plugin`` (disabled live); return their ids."""
         with self._lock:

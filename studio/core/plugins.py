@@ -163,6 +163,19 @@ class PluginManager(PluginHooks):
                 self._add_record(record_for_entry_point(entry_point))
         return list(self.records.values())
 
+    def discover_indexed(self, items: Iterable[dict[str, Any]]) -> list[PluginRecord]:
+        """Records from the cached plugin index (:mod:`.plugin_index`): nothing is imported,
+        no entry point is read. Switches apply as in :meth:`discover`; the real discovery
+        replaces these records after the first frame."""
+        for item in items:
+            record = PluginRecord(item["name"], item["module"], item["source"],
+                                  version=item.get("version", ""),
+                                  distribution=item.get("distribution", ""),
+                                  requires=tuple(item.get("requires", ())),
+                                  optional=tuple(item.get("optional", ())))
+            self._add_record(record)
+        return list(self.records.values())
+
     def _add_record(self, record: PluginRecord) -> None:
         if record.name in self.records:
             record.state = PluginState.ERRORED

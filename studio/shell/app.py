@@ -82,8 +82,8 @@ class StudioShell(QObject):
         studio.bus.set_dispatcher(self.dispatcher)
         self.layouts = LayoutStore(studio.paths.layouts_dir, read_only=not persist_layouts)
         self.themes = ThemeManager(studio.bus, parent=self)
-        for spec in studio.contributions.themes.values():
-            self.themes.register(spec)
+        self._theme_specs: dict[str, object] = {}
+        self._sync_themes()
         self.themes.theme_changed.connect(self._on_theme_changed)
         self._subscriptions = [
             studio.bus.subscribe(KeybindingsChanged.topic, self._on_keybindings, owner="studio"),
@@ -132,6 +132,8 @@ class StudioShell(QObject):
     def _open_window(self, workspace: str, *, primary: bool) -> StudioWindow:
         window = StudioWindow(self, workspace, primary=primary)
         self.message.connect(window.statusBar().showMessage)
+        if primary and self.studio.first_frame:
+            window.first_frame_shown.connect(self._finish_start)
         self.windows.append(window)
         return window
 
@@ -291,9 +293,25 @@ class StudioShell(QObject):
             self.post_message(f"Plugin {event.name} failed: {error}")
 
     def _sync_windows(self, _events: list[ContributionsChanged]) -> None:
-        # A plugin came or went while running: docks, menus and the toolbar follow.
+        # A plugin came or went while running (or all of them arrived after the first frame):
+        # themes, docks, menus and the toolbar follow.
+        self._sync_themes()
         for window in self.windows:
             window.sync_contributions()
+
+    def _sync_themes(self) -> None:
+        for spec in self.studio.contributions.themes.values():
+            if self._theme_specs.get(spec.id) is not spec:
+                self.themes.register(spec)
+                self._theme_specs[spec.id] = spec
+
+    def _finish_start(self) -> None:
+        """The window painted from the plugin index: import and start the plugins now."""
+        try:
+            self.studio.finish_start()
+        except Exception as exc:  # never leave a half-started studio without saying so
+            log.exception("starting the plugins failed")
+            self.post_message(f"Starting the plugins failed: {type(exc).__name__}: {exc}")
 
     def _report_startup_problems(self) -> None:
         crash = self.studio.plugins.crash_report

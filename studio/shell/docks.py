@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from studio.core.contributions import ViewSpec
+from studio.core.plugin_index import is_placeholder
 from studio.shell.api import ViewContext
 
 if TYPE_CHECKING:
@@ -90,6 +91,10 @@ class ViewDock(QDockWidget):
         """Create the view's widget now (idempotent); returns it, or None if the factory failed."""
         if self.view is not None:
             return self.view
+        if is_placeholder(self.spec):
+            # From the plugin index: the plugin is imported right after the first frame, then
+            # the window hands this dock the real view (see StudioWindow.sync_contributions).
+            return None
         shell = self._window.shell
         context = ViewContext(shell.studio, shell, self._window, self.spec.id, self.spec.plugin)
         record = shell.studio.plugins.records.get(self.spec.plugin)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.contributions import WORKSPACES, CommandSpec, ViewSpec
+from studio.core.plugin_index import is_placeholder
 from studio.shell.docks import ViewDock
 from studio.shell.icons import icon
 from studio.shell.layouts import LAYOUT_VERSION
@@ -56,6 +57,8 @@ class StudioWindow(QMainWindow):
     """One top-level studio window."""
 
     workspace_changed = Signal(str)
+    #: The first frame is on screen (once): views are created and plugins may be imported.
+    first_frame_shown = Signal()
 
     def __init__(self, shell: StudioShell, workspace: str, *, primary: bool) -> None:
         super().__init__()
@@ -66,6 +69,7 @@ class StudioWindow(QMainWindow):
         self._pending_balance: dict[str, ViewDock] = {}
         self._painted = False
         self._pending_views: list[ViewDock] = []
+        self._first_frame_announced = False
         self._actions: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}
         self.setObjectName("StudioWindow")
@@ -112,6 +116,11 @@ class StudioWindow(QMainWindow):
             current = views.get(view_id)
             if current is dock.spec or (current is None and dock.failed):
                 continue  # unchanged, or the failed view that tore its plugin down: keep why
+            if current is not None and is_placeholder(dock.spec):
+                dock.spec = current  # the plugin arrived: same dock, same place, real view
+                dock.setWindowTitle(current.title)
+                self.request_view(dock)
+                continue
             if dock.isVisible():
                 shown.add(view_id)
             self._remove_dock(view_id)
@@ -429,6 +438,9 @@ class StudioWindow(QMainWindow):
         pending, self._pending_views = self._pending_views, []
         for dock in pending:
             dock.materialize_if_shown()
+        if not self._first_frame_announced:
+            self._first_frame_announced = True
+            self.first_frame_shown.emit()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

@@ -125,3 +125,30 @@ def test_a_failing_view_tears_its_plugin_down_but_keeps_showing_why(qtbot, studi
         qtbot.waitUntil(lambda: fresh.materialized)
         assert studio.plugins.records["probe"].state == "active"
         assert "probe.other" in window.docks and "probe.hello" in studio.commands
+
+
+def test_the_window_paints_from_the_plugin_index_then_the_plugins_arrive(qtbot, studio_home):
+    from studio.core.plugin_index import is_placeholder
+    from studio.shell.app import StudioShell
+    from studio.testing import make_studio
+
+    make_studio(studio_home, builtins=BUILTIN_PLUGINS).shutdown()  # writes the index
+    studio = make_studio(studio_home, builtins=BUILTIN_PLUGINS, start=False)
+    assert studio.start_first_frame()
+    shell = StudioShell(studio, restore_session=False)
+    window = shell.start()
+    qtbot.addWidget(window)
+    docks = dict(window.docks)
+    assert is_placeholder(docks["dashboard.home"].spec)  # dock titles before any plugin
+    assert docks["dashboard.home"].windowTitle() == "Dashboard"
+    window.show()
+    qtbot.waitUntil(lambda: studio.started, timeout=10000)  # finished after the first frame
+    qtbot.waitUntil(lambda: window.docks["dashboard.home"].materialized, timeout=10000)
+    assert window.docks["dashboard.home"] is docks["dashboard.home"]  # same dock, real view
+    assert not any(is_placeholder(d.spec) for d in window.docks.values())
+    assert "command:workbench.preferences" in [a.objectName() for a in
+                                               window._menus["Tools"].actions()]
+    assert shell.run_command("workbench.workspace.models") is None
+    qtbot.waitUntil(lambda: window.docks["models.list"].materialized, timeout=10000)
+    shell.shutdown()
+    studio.shutdown()
