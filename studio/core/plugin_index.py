@@ -17,7 +17,6 @@ with its ``entry_points.txt``). Installing, upgrading or removing anything makes
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
@@ -80,7 +79,8 @@ def placeholder_command(data: dict[str, Any]) -> CommandSpec:
 
 # -- fingerprint ----------------------------------------------------------------------------------
 def fingerprint(builtins: Sequence[tuple[str, str]], entry_points: bool) -> str:
-    """What the index depends on (see the module docstring), hashed."""
+    """What the index depends on (see the module docstring), as text (compared whole: no
+    hashing module on the way to the first frame)."""
     from studio import __version__
 
     parts = [f"format {FORMAT}", f"studio {__version__}", f"python {sys.version}"]
@@ -88,7 +88,7 @@ def fingerprint(builtins: Sequence[tuple[str, str]], entry_points: bool) -> str:
         parts.append(f"builtin {name}={module} {_module_stamp(module)}")
     if entry_points:
         parts.extend(_distributions())
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return "\n".join(parts)
 
 
 def _module_stamp(module: str) -> str:

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.crash_guard import CrashGuard, CrashReport
 from studio.core.events import EventBus, SubscriberFailed
-from studio.core.plugin_graph import dependency_order, describe_cycle
 from studio.core.plugin_hooks import ContributionTable, PluginHooks
 from studio.core.plugin_records import (
     PluginChanged,
@@ -275,6 +274,8 @@ class PluginManager(PluginHooks):
 
         ``new``: the one plugin enabled while the studio runs; a cycle it closes errors only it.
         """
+        from studio.core.plugin_graph import dependency_order, describe_cycle
+
         names = [key for key, r in self.records.items() if r.name == key and r.state.live]
         edges = {name: (*self.records[name].requires, *self.records[name].optional)
                  for name in names}

@@ -83,7 +83,7 @@ class StudioShell(QObject):
         self.layouts = LayoutStore(studio.paths.layouts_dir, read_only=not persist_layouts)
         self.themes = ThemeManager(studio.bus, parent=self)
         self._theme_specs: dict[str, object] = {}
-        self._sync_themes()
+        self._sync_themes(only=self._first_frame_themes() if studio.first_frame else None)
         self.themes.theme_changed.connect(self._on_theme_changed)
         self._subscriptions = [
             studio.bus.subscribe(KeybindingsChanged.topic, self._on_keybindings, owner="studio"),
@@ -133,7 +133,8 @@ class StudioShell(QObject):
         window = StudioWindow(self, workspace, primary=primary)
         self.message.connect(window.statusBar().showMessage)
         if primary and self.studio.first_frame:
-            window.first_frame_shown.connect(self._finish_start)
+            # A loop turn after the first frame, so that frame is on screen first.
+            window.first_frame_shown.connect(lambda: QTimer.singleShot(0, self._finish_start))
         self.windows.append(window)
         return window
 
@@ -299,8 +300,16 @@ class StudioShell(QObject):
         for window in self.windows:
             window.sync_contributions()
 
-    def _sync_themes(self) -> None:
+    def _first_frame_themes(self) -> set[str]:
+        # Painting from the plugin index: the theme in use (and the light/dark pair when the
+        # OS decides) now, the others once the plugins have arrived.
+        settings = self.studio.settings
+        return {settings.get("appearance", key) for key in ("theme", "dark_theme", "light_theme")}
+
+    def _sync_themes(self, only: set[str] | None = None) -> None:
         for spec in self.studio.contributions.themes.values():
+            if only is not None and spec.id not in only:
+                continue
             if self._theme_specs.get(spec.id) is not spec:
                 self.themes.register(spec)
                 self._theme_specs[spec.id] = spec

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["run_gui"]
+__all__ = ["prepare_qt_environment", "run_gui"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def run_gui(options: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    prepare_qt_environment()
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
@@ -93,3 +94,9 @@ def run_gui(options: argparse.Namespace) -> int:
             shell.save_session()
         shell.shutdown()
         studio.shutdown()
+
+
+def prepare_qt_environment() -> None:
+    """Before the QApplication exists: the Fusion style (the themes are drawn for it), chosen
+    here so the theme manager never has to ask Qt which style is active."""
+    os.environ.setdefault("QT_STYLE_OVERRIDE", "Fusion")

@@ -8,12 +8,12 @@ hafs expects (``"gguf"`` appended to ``formats``; file paths and types in the si
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.api import NULL_CONTEXT, JobContext
+from studio.plugins.models.action_spec import ModelActionSpec
 from studio.plugins.models.registry import Registry, RegistryStore, registry_path
 from studio.plugins.models.schema import FIELDS, ModelEntry
 from studio.plugins.models.sidecar import SidecarStore
@@ -48,35 +48,6 @@ class FieldComparison:
     @property
     def differs(self) -> bool:
         return self.left != self.right
-
-
-@dataclass(frozen=True)
-class ModelActionSpec:
-    """A command offered on a model: in the Models list's context and More menus and the
-    details view's Actions menu (registered through ``studio_register_model_actions``).
-
-    ``command_id`` names a command registered with ``CommandSpec(..., selection="model")``;
-    its title, icon, shortcut and ``enabled_when`` are used, and it receives the model ids the
-    menu was opened on. Actions are sorted by ``order`` and separated by ``group``.
-    ``applies(entry)`` hides the action for models it does not fit (a predicate that raises
-    hides it too).
-    """
-
-    command_id: str
-    group: str = ""
-    order: int = 100
-    applies: Callable[[ModelEntry], bool] | None = None
-    plugin: str = ""
-
-    @property
-    def id(self) -> str:
-        return self.command_id
-
-    def applies_to(self, entry: ModelEntry) -> bool:
-        try:
-            return self.applies is None or bool(self.applies(entry))
-        except Exception:  # a plugin's predicate must not break the menu
-            return False
 
 
 def models(studio: Studio) -> ModelsState:

@@ -28,7 +28,7 @@ from studio.plugins.models.quant_types import QUANT_TYPES
 
 if TYPE_CHECKING:
     from studio.api import Studio
-    from studio.plugins.models.api import ModelActionSpec
+    from studio.plugins.models.action_spec import ModelActionSpec
 
 SELECTION_KIND = "model"  # = studio.plugins.models.state.SELECTION_KIND (state loads lazily)
 
@@ -171,7 +171,7 @@ def studio_add_hookspecs(add: Callable[[Any], None]) -> None:
 
 @hookimpl
 def studio_register_model_actions(register: Callable[[ModelActionSpec], None]) -> None:
-    from studio.plugins.models.api import ModelActionSpec
+    from studio.plugins.models.action_spec import ModelActionSpec
 
     for command_id, group, order in _MODEL_ACTIONS:
         register(ModelActionSpec(command_id, group, order))
@@ -179,7 +179,7 @@ def studio_register_model_actions(register: Callable[[ModelActionSpec], None]) -
 
 @hookimpl
 def studio_startup(studio: Studio) -> None:
-    from studio.plugins.models.api import ModelActionSpec
+    from studio.plugins.models.action_spec import ModelActionSpec
     from studio.plugins.models.state import SERVICE, ModelsState
 
     state = ModelsState(studio)

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from studio.api import ContributionTable, Event
-from studio.plugins.models.api import ModelActionSpec, ModelsService
-from studio.plugins.models.registry import RegistryError
-from studio.plugins.models.schema import ModelEntry
+from studio.plugins.models.action_spec import ModelActionSpec
 
 if TYPE_CHECKING:
     from studio.api import Studio
+    from studio.plugins.models.api import ModelsService
+    from studio.plugins.models.schema import ModelEntry
 
 __all__ = [
     "SELECTION_KIND",
@@ -64,9 +64,12 @@ class ModelsState:
     """Shared, asynchronously refreshed view of the registry for one studio."""
 
     def __init__(self, studio: Studio, read_only: bool = False) -> None:
+        # Cheap: the plugin creates this when the studio starts; the registry code is imported
+        # and the file read on first use (start_watching / service).
         self.studio = studio
-        self.service = ModelsService(studio.context.path, read_only=read_only)
-        self.snapshot = RegistrySnapshot(path=str(self.service.registry.path))
+        self._read_only = read_only
+        self._service: ModelsService | None = None
+        self.snapshot = RegistrySnapshot()
         self.job_ids: set[int] = set()  # jobs started from the Models views (the job strip)
         # Actions other plugins offer on a model (studio_register_model_actions).
         self.actions: ContributionTable[ModelActionSpec] | None = None
@@ -78,12 +81,24 @@ class ModelsState:
         self._watching = False
         self._closed = False
 
+    @property
+    def service(self) -> ModelsService:
+        """The registry-aware operations for this studio's context root (created on use)."""
+        if self._service is None:
+            from studio.plugins.models.api import ModelsService
+
+            self._service = ModelsService(self.studio.context.path, read_only=self._read_only)
+            if not self.snapshot.path:
+                self.snapshot = RegistrySnapshot(path=str(self._service.registry.path))
+        return self._service
+
     def start_watching(self) -> None:
         """First use: watch registry.json and the sidecar, and start the first read."""
         with self._lock:
             if self._watching:
                 return
             self._watching = True
+        self.service  # noqa: B018 - creates the service (and the snapshot's path) now
         self._watches = [self.studio.watcher.watch(path, lambda _path: self.refresh())
                          for path in (self.service.registry.path, self.service.sidecar.path)]
         self.refresh()
@@ -106,6 +121,8 @@ class ModelsState:
             self._reload_pending = False
             self._generation += 1
             generation = self._generation
+        from studio.plugins.models.registry import RegistryError
+
         service = self.service
         path = str(service.registry.path)
         try:
