@@ -11,18 +11,24 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hello_studio.greeting import Greeted, make_greeting, settings_section
-from studio import hookimpl
 from studio.api import (
     CliCommandSpec,
+    CommandContext,
     CommandSpec,
     DashboardCardSpec,
     SettingsSectionSpec,
     ViewSpec,
+    hookimpl,
 )
 from studio.shell.api import current_shell  # Qt-free: only the shell's handle, if any
 
 if TYPE_CHECKING:
     from studio.api import Studio
+
+# With the Models plugin, "Greet Model" is offered on models (its context menu, its More menu,
+# the details' Actions menu); without it, Hello works as well (a soft dependency).
+OPTIONAL = ("models",)
+GREET_MODEL_COMMAND = "hello.greet-model"
 
 GREET_COMMAND = "hello.greet"
 VIEW_ID = "hello.main"
@@ -53,6 +59,22 @@ def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
         description="Show the Hello greeting in the status bar and publish hello.greeted",
         enabled_when=lambda: _Session.studio is not None,
     ))
+    # One command acting on the selected model: the palette uses the current selection, a
+    # context menu the rows it was opened on (see docs/plugins.md, "Commands on a selection").
+    register(CommandSpec(
+        GREET_MODEL_COMMAND, "Greet Model", greet_model, category="Hello",
+        icon="mdi6.hand-wave-outline", selection="model",
+        description="Greet the selected model in the status bar",
+    ))
+
+
+@hookimpl
+def studio_register_model_actions(register: Callable[[Any], None]) -> None:
+    # Called by the Models plugin (its own hook, studio/plugins/models/hookspecs.py); only
+    # other plugins' `api` modules may be imported, and only where they run.
+    from studio.plugins.models.api import ModelActionSpec
+
+    register(ModelActionSpec(GREET_MODEL_COMMAND, group="hello", order=90))
 
 
 @hookimpl
@@ -93,6 +115,15 @@ def greet() -> str:
         raise RuntimeError("Hello Studio is not started")
     text = make_greeting(studio.settings, studio.context.path)
     studio.bus.publish(Greeted(text=text))
+    shell = current_shell()
+    if shell is not None:
+        shell.post_message(text)
+    return text
+
+
+def greet_model(context: CommandContext) -> str:
+    """Handler of ``hello.greet-model``: greet the model(s) it was run on."""
+    text = f"Hello, {', '.join(context.selection)}!"
     shell = current_shell()
     if shell is not None:
         shell.post_message(text)
