@@ -271,9 +271,11 @@ class PluginsDialog(QDialog):
         if toggleable:
             flags |= Qt.ItemFlag.ItemIsUserCheckable
         enabled.setFlags(flags)
-        enabled.setCheckState(
-            Qt.CheckState.Checked if self._user_enabled(record) else Qt.CheckState.Unchecked
-        )
+        # A start-up switch (HAFS_STUDIO_DISABLE_PLUGINS, safe mode) keeps it off whatever the
+        # user chose: show it unchecked, as it is.
+        on = self._user_enabled(record) and not self.studio.plugins.switch_reason(record.name) \
+            if self.studio.plugins.records.get(record.name) is record else False
+        enabled.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
         enabled.setToolTip(why_not or "Enable or disable (now, where the plugin allows it)")
 
         icon_name, colour_token, label = _STATE_LOOK[record.state]
@@ -288,6 +290,8 @@ class PluginsDialog(QDialog):
         state_text = label
         if record.reason:
             state_text += f" ({record.reason})"
+        if record.essential:
+            state_text += " · essential"
         if key in self._pending:
             state_text += " · restart to apply"
         needs = [*record.requires, *(f"{name} (optional)" for name in record.optional)]
