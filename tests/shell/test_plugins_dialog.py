@@ -109,6 +109,17 @@ def test_unchecking_disables_now_and_at_the_next_start(qtbot, dialog, studio, tm
     assert orjson.loads((studio.paths.config / "plugins.json").read_bytes()) == {"disabled": []}
 
 
+def _dialog_over(qtbot, tmp_path, name, plugin):
+    """A started studio with just ``plugin`` and its Plugins dialog, shown."""
+    studio = Studio(builtins=(), load_entry_points=False, extra_plugins=[(name, plugin)],
+                    environ={"HAFS_STUDIO_HOME": str(tmp_path)},
+                    context=ContextRoot(tmp_path / "ctx", "test")).start()
+    dialog = PluginsDialog(studio)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return studio, dialog
+
+
 class Themed:
     """Contributes a theme: the Appearance settings list themes read at start-up only."""
 
@@ -118,13 +129,8 @@ class Themed:
 
 
 def test_a_plugin_that_cannot_change_live_asks_for_a_restart(qtbot, tmp_path):
-    studio = Studio(builtins=(), load_entry_points=False, extra_plugins=[("themed", Themed())],
-                    environ={"HAFS_STUDIO_HOME": str(tmp_path)},
-                    context=ContextRoot(tmp_path / "ctx", "test")).start()
+    studio, dialog = _dialog_over(qtbot, tmp_path, "themed", Themed())
     try:
-        dialog = PluginsDialog(studio)
-        qtbot.addWidget(dialog)
-        dialog.show()
         dialog.table.item(row_of(dialog, "themed"), ENABLED).setCheckState(
             Qt.CheckState.Unchecked)
         assert dialog.banner.isVisible()
@@ -148,13 +154,8 @@ class Deploy:
 
 
 def test_a_plugin_with_an_unmet_requirement_is_shown_disabled_with_the_reason(qtbot, tmp_path):
-    studio = Studio(builtins=(), load_entry_points=False, extra_plugins=[("deploy", Deploy())],
-                    environ={"HAFS_STUDIO_HOME": str(tmp_path)},
-                    context=ContextRoot(tmp_path / "ctx", "test")).start()
+    studio, dialog = _dialog_over(qtbot, tmp_path, "deploy", Deploy())
     try:
-        dialog = PluginsDialog(studio)
-        qtbot.addWidget(dialog)
-        dialog.show()
         row = row_of(dialog, "deploy")
         assert dialog.table.item(row, STATE).text() == (
             "Disabled (requires models, which is not installed)")
