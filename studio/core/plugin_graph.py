@@ -1,17 +1,29 @@
-"""Plugin dependency order: a topological sort that keeps discovery order, and its cycles.
+"""Plugin dependencies: ``REQUIRES``/``OPTIONAL``, the order they give, cycles, and unmet
+requirements.
 
 Plugins declare ``REQUIRES`` (hard) and ``OPTIONAL`` (soft) dependencies by name. Both order
-activation: a plugin is activated after every plugin it names that is present. Whether a
-missing requirement disables a plugin is decided by the plugin manager; this module only sorts
-and finds cycles.
+activation: a plugin is activated after every plugin it names that is present
+(:func:`dependency_order`, a topological sort that keeps discovery order). A plugin whose
+requirement is missing, disabled or errored is disabled with the reason, and a cycle errors
+every plugin on it (:class:`PluginDependencies`, a mixin of the plugin manager).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-__all__ = ["dependency_order", "describe_cycle"]
+from studio.core.plugin_records import PluginChanged, PluginRecord, PluginState
+
+__all__ = [
+    "DependencyCycle",
+    "PluginDependencies",
+    "declared_names",
+    "dependency_order",
+    "describe_cycle",
+    "failure_text",
+]
 
 
 def dependency_order(
@@ -123,3 +135,99 @@ def _cycle_path(component: list[str], deps: Mapping[str, list[str]]) -> list[str
                     following.append(dep)
         frontier = following
     return [start, start]  # pragma: no cover - a cyclic component always leads back
+
+
+class PluginDependencies:
+    """The plugin manager's half that orders plugins and enforces ``REQUIRES``."""
+
+    records: dict[str, PluginRecord]
+    order: list[str]
+    # Also uses PluginManager's bus, _mark_errored, _tear_down and _ordered_keys.
+
+    # -- dependencies --------------------------------------------------------------------------
+    def resolve(self, new: str | None = None) -> None:
+        """Order live plugins by dependency; error cycles; disable unmet requirements.
+
+        ``new``: the one plugin enabled while the studio runs; a cycle it closes errors only it.
+        """
+        names = [key for key, r in self.records.items() if r.name == key and r.state.live]
+        edges = {name: (*self.records[name].requires, *self.records[name].optional)
+                 for name in names}
+        order, cycles = dependency_order(names, edges)
+        for cycle in cycles:
+            text = f"dependency cycle: {describe_cycle(cycle)}"
+            members = [new] if new in cycle else dict.fromkeys(cycle)
+            for name in members:
+                self._mark_errored(self.records[name], "load", DependencyCycle(text))
+        if any(new in cycle for cycle in cycles):
+            order, _ = dependency_order([n for n in names if n != new], edges)
+        for name in order:
+            self._requirements_met(self.records[name])
+        known = set(order)
+        self.order = [*order, *(n for n in self.order if n not in known)]
+
+    def _requirements_met(self, record: PluginRecord, *, before_import: bool = False) -> bool:
+        """Disable ``record`` (with the reason) when one of its REQUIRES is not live."""
+        if not (record.state.live or before_import):
+            return False
+        for name in record.requires:
+            why = self._unavailable_because(name)
+            if why:
+                self._disable_for_requirement(record, f"requires {name}, which {why}")
+                return False
+        return True
+
+    def _unavailable_because(self, name: str) -> str:
+        required = self.records.get(name)
+        if required is None:
+            return "is not installed"
+        if required.state is PluginState.ERRORED:
+            return failure_text(required)
+        if required.state is PluginState.DISABLED:
+            return "is disabled"
+        return ""
+
+    def _disable_for_requirement(self, record: PluginRecord, reason: str) -> None:
+        was_live = record.state.live
+        record.state = PluginState.DISABLED
+        record.reason = reason
+        if was_live:
+            self._tear_down(record, "is disabled")
+        else:
+            self.bus.publish(PluginChanged(name=record.name, state=str(record.state)))
+
+    def dependents(self, name: str) -> list[str]:
+        """Plugins that list ``name`` in REQUIRES, in activation order."""
+        return [key for key in self._ordered_keys() if name in self.records[key].requires]
+
+    def _live_dependent_closure(self, name: str) -> list[str]:
+        found: list[str] = []
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            for key in self.dependents(current):
+                if key not in found and self.records[key].state.live:
+                    found.append(key)
+                    pending.append(key)
+        return found
+
+
+class DependencyCycle(Exception):
+    """Plugins that require each other in a circle: none of them can be activated first."""
+
+
+def failure_text(record: PluginRecord) -> str:
+    if not record.error_phase or record.error_phase.startswith("load"):
+        return "failed to load"
+    return f"failed ({record.error_phase})"
+
+
+def declared_names(obj: Any, attribute: str) -> tuple[str, ...]:
+    """A plugin's ``REQUIRES``/``OPTIONAL``: a tuple of plugin names (TypeError otherwise)."""
+    value = getattr(obj, attribute, ())
+    if isinstance(value, str) or not isinstance(value, (tuple, list, frozenset, set)):
+        raise TypeError(f"{attribute} must be a tuple of plugin names, e.g. ('models',); "
+                        f"got {value!r}")
+    if not all(isinstance(name, str) and name for name in value):
+        raise TypeError(f"{attribute} must hold plugin names (non-empty strings); got {value!r}")
+    return tuple(value)

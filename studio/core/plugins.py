@@ -38,6 +38,17 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.crash_guard import CrashGuard, CrashReport
 from studio.core.events import EventBus, SubscriberFailed
+from studio.core.plugin_discovery import (
+    ENTRY_POINT_GROUP,
+    PluginDiscovery,
+    split_names,
+)
+from studio.core.plugin_graph import (
+    DependencyCycle,
+    PluginDependencies,
+    declared_names,
+    failure_text,
+)
 from studio.core.plugin_hooks import ContributionTable, PluginHooks
 from studio.core.plugin_records import (
     PluginChanged,
@@ -66,8 +77,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENTRY_POINT_GROUP = "hafs_studio.plugins"
-
 # Built-in plugins: (name, module). They register exactly like third-party plugins.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("workbench", "studio.plugins.workbench.plugin"),
@@ -87,13 +96,7 @@ _PHASE_OF_HOOK = {"studio_startup": "startup", "studio_shutdown": "shutdown"}
 TeardownListener = Callable[[str], None]
 
 
-def _split_names(value: str | None) -> set[str] | None:
-    if value is None:
-        return None
-    return {name.strip() for name in value.split(",") if name.strip()}
-
-
-class PluginManager(PluginHooks):
+class PluginManager(PluginDiscovery, PluginDependencies, PluginHooks):
     """Discovers, loads and activates plugins; calls hooks one implementation at a time."""
 
     def __init__(
@@ -114,8 +117,8 @@ class PluginManager(PluginHooks):
         self.guard_file = guard_file
         self.user_choices = user_choices
         self.safe_mode = safe_mode
-        self.allow = _split_names(env.get("HAFS_STUDIO_PLUGINS"))
-        self.deny = _split_names(env.get("HAFS_STUDIO_DISABLE_PLUGINS")) or set()
+        self.allow = split_names(env.get("HAFS_STUDIO_PLUGINS"))
+        self.deny = split_names(env.get("HAFS_STUDIO_DISABLE_PLUGINS")) or set()
         self.essential = frozenset(essential)
         self._builtins = tuple(builtins)
         # Safe mode still lists installed plugins (as disabled) so the user sees what is off.
@@ -148,70 +151,6 @@ class PluginManager(PluginHooks):
             self._pm = pluggy.PluginManager(hookspecs.PROJECT)
             self._pm.add_hookspecs(hookspecs)
         return self._pm
-
-    # -- discovery ---------------------------------------------------------------------------
-    def discover(self) -> list[PluginRecord]:
-        """Find plugins from every source and decide which are disabled; import nothing."""
-        for name, module in self._builtins:
-            self._add_record(PluginRecord(name, module, "built-in", version=_studio_version()))
-        for name, obj in self._extra:
-            module = getattr(obj, "__name__", type(obj).__module__)
-            self._add_record(PluginRecord(name, module, "test", obj=obj))
-        if self._load_entry_points:
-            for entry_point in _entry_points():
-                self._add_record(record_for_entry_point(entry_point))
-        return list(self.records.values())
-
-    def discover_indexed(self, items: Iterable[dict[str, Any]]) -> list[PluginRecord]:
-        """Records from the cached plugin index (:mod:`.plugin_index`): nothing is imported,
-        no entry point is read. Switches apply as in :meth:`discover`; the real discovery
-        replaces these records after the first frame."""
-        for item in items:
-            record = PluginRecord(item["name"], item["module"], item["source"],
-                                  version=item.get("version", ""),
-                                  distribution=item.get("distribution", ""),
-                                  requires=tuple(item.get("requires", ())),
-                                  optional=tuple(item.get("optional", ())))
-            self._add_record(record)
-        return list(self.records.values())
-
-    def _add_record(self, record: PluginRecord) -> None:
-        if record.name in self.records:
-            record.state = PluginState.ERRORED
-            record.error = (
-                f"plugin name {record.name!r} is already used by "
-                f"{self.records[record.name].module}; this one was not loaded"
-            )
-            self.records[f"{record.name}@{record.module}"] = record
-            return
-        record.essential = record.name in self.essential
-        reason = self._disabled_reason(record)
-        if reason and record.essential:
-            record.warnings.append(f"cannot be disabled (essential); ignored: {reason}")
-            log.warning("plugin %s is essential; ignoring: %s", record.name, reason)
-        elif reason:
-            record.state = PluginState.DISABLED
-            record.reason = reason
-        self.records[record.name] = record
-
-    def _disabled_reason(self, record: PluginRecord) -> str:
-        if self.safe_mode and not record.builtin:
-            return "safe mode (built-ins only)"
-        if self.allow is not None and record.name not in self.allow:
-            return "not in HAFS_STUDIO_PLUGINS"
-        if record.name in self.deny:
-            return "listed in HAFS_STUDIO_DISABLE_PLUGINS"
-        if self.user_choices is not None and record.name in self.user_choices.disabled:
-            return "disabled by you"
-        return ""
-
-    def switch_reason(self, name: str) -> str:
-        """Why a start-up switch (not the user's choice) keeps ``name`` off, or ''."""
-        record = self.records[name]
-        if record.essential:
-            return ""
-        reason = self._disabled_reason(record)
-        return "" if reason == "disabled by you" else reason
 
     # -- loading -------------------------------------------------------------------------------
     def load_all(self) -> None:
@@ -250,8 +189,8 @@ class PluginManager(PluginHooks):
                     record.obj = record.entry_point.load()
                 elif record.obj is None:
                     record.obj = importlib.import_module(record.module)
-            record.requires = _declared_names(record.obj, "REQUIRES")
-            record.optional = _declared_names(record.obj, "OPTIONAL")
+            record.requires = declared_names(record.obj, "REQUIRES")
+            record.optional = declared_names(record.obj, "OPTIONAL")
             self.pm.register(record.obj, name=record.name)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
@@ -267,64 +206,6 @@ class PluginManager(PluginHooks):
         finally:
             self._crash_guard.exit()
             record.load_ms += (time.perf_counter() - start) * 1000
-
-    # -- dependencies --------------------------------------------------------------------------
-    def resolve(self, new: str | None = None) -> None:
-        """Order live plugins by dependency; error cycles; disable unmet requirements.
-
-        ``new``: the one plugin enabled while the studio runs; a cycle it closes errors only it.
-        """
-        from studio.core.plugin_graph import dependency_order, describe_cycle
-
-        names = [key for key, r in self.records.items() if r.name == key and r.state.live]
-        edges = {name: (*self.records[name].requires, *self.records[name].optional)
-                 for name in names}
-        order, cycles = dependency_order(names, edges)
-        for cycle in cycles:
-            text = f"dependency cycle: {describe_cycle(cycle)}"
-            members = [new] if new in cycle else dict.fromkeys(cycle)
-            for name in members:
-                self._mark_errored(self.records[name], "load", _DependencyCycle(text))
-        if any(new in cycle for cycle in cycles):
-            order, _ = dependency_order([n for n in names if n != new], edges)
-        for name in order:
-            self._requirements_met(self.records[name])
-        known = set(order)
-        self.order = [*order, *(n for n in self.order if n not in known)]
-
-    def _requirements_met(self, record: PluginRecord, *, before_import: bool = False) -> bool:
-        """Disable ``record`` (with the reason) when one of its REQUIRES is not live."""
-        if not (record.state.live or before_import):
-            return False
-        for name in record.requires:
-            why = self._unavailable_because(name)
-            if why:
-                self._disable_for_requirement(record, f"requires {name}, which {why}")
-                return False
-        return True
-
-    def _unavailable_because(self, name: str) -> str:
-        required = self.records.get(name)
-        if required is None:
-            return "is not installed"
-        if required.state is PluginState.ERRORED:
-            return _failure_text(required)
-        if required.state is PluginState.DISABLED:
-            return "is disabled"
-        return ""
-
-    def _disable_for_requirement(self, record: PluginRecord, reason: str) -> None:
-        was_live = record.state.live
-        record.state = PluginState.DISABLED
-        record.reason = reason
-        if was_live:
-            self._tear_down(record, "is disabled")
-        else:
-            self.bus.publish(PluginChanged(name=record.name, state=str(record.state)))
-
-    def dependents(self, name: str) -> list[str]:
-        """Plugins that list ``name`` in REQUIRES, in activation order."""
-        return [key for key in self._ordered_keys() if name in self.records[key].requires]
 
     # -- calling hooks ----------------------------------------------------------------------------
     studio: Any = None  # the Studio these plugins serve; set by Studio, passed to register hooks
@@ -507,26 +388,15 @@ class PluginManager(PluginHooks):
         self._tear_down(record, "is disabled")
         return [name, *affected]
 
-    def _live_dependent_closure(self, name: str) -> list[str]:
-        found: list[str] = []
-        pending = [name]
-        while pending:
-            current = pending.pop()
-            for key in self.dependents(current):
-                if key not in found and self.records[key].state.live:
-                    found.append(key)
-                    pending.append(key)
-        return found
-
     def _mark_errored(self, record: PluginRecord, phase: str, exc: BaseException) -> None:
         record.state = PluginState.ERRORED
         record.error_phase = phase
         record.error = f"{type(exc).__name__}: {exc}"
-        record.traceback = "" if isinstance(exc, _DependencyCycle) else "".join(
+        record.traceback = "" if isinstance(exc, DependencyCycle) else "".join(
             traceback.format_exception(exc))
         log.error("plugin %s failed during %s: %s", record.name, phase, record.error)
         # Even a failed import may have subscribed or started something: release it all.
-        self._tear_down(record, _failure_text(record))
+        self._tear_down(record, failure_text(record))
 
     def _tear_down(self, record: PluginRecord, why: str) -> None:
         """Release ``record`` after its dependents (disabled: ``requires <it>, which <why>``)."""
@@ -588,55 +458,3 @@ class PluginManager(PluginHooks):
     def records_sorted(self) -> list[PluginRecord]:
         order = {"built-in": 0, "entry point": 1, "test": 2}
         return sorted(self.records.values(), key=lambda r: (order.get(r.source, 3), r.name))
-
-
-class _DependencyCycle(Exception):
-    """Plugins that require each other in a circle: none of them can be activated first."""
-
-
-def _failure_text(record: PluginRecord) -> str:
-    if not record.error_phase or record.error_phase.startswith("load"):
-        return "failed to load"
-    return f"failed ({record.error_phase})"
-
-
-def _declared_names(obj: Any, attribute: str) -> tuple[str, ...]:
-    """A plugin's ``REQUIRES``/``OPTIONAL``: a tuple of plugin names (TypeError otherwise)."""
-    value = getattr(obj, attribute, ())
-    if isinstance(value, str) or not isinstance(value, (tuple, list, frozenset, set)):
-        raise TypeError(f"{attribute} must be a tuple of plugin names, e.g. ('models',); "
-                        f"got {value!r}")
-    if not all(isinstance(name, str) and name for name in value):
-        raise TypeError(f"{attribute} must hold plugin names (non-empty strings); got {value!r}")
-    return tuple(value)
-
-
-def record_for_entry_point(entry_point: importlib.metadata.EntryPoint) -> PluginRecord:
-    dist = entry_point.dist
-    return PluginRecord(
-        entry_point.name,
-        entry_point.value,
-        "entry point",
-        version=dist.version if dist else "",
-        distribution=dist.metadata["Name"] if dist else "",
-        entry_point=entry_point,
-    )
-
-
-def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
-    import importlib.metadata
-
-    try:
-        return sorted(
-            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
-        )
-    except Exception:  # a broken distribution's metadata must not stop discovery
-        log.exception("reading entry points of %s failed", ENTRY_POINT_GROUP)
-        return []
-
-
-def _studio_version() -> str:
-    from studio import __version__
-
-    return __version__
-
