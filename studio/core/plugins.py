@@ -155,6 +155,7 @@ class PluginManager(PluginDiscovery, PluginDependencies, PluginHooks):
     # -- loading -------------------------------------------------------------------------------
     def load_all(self) -> None:
         """Import every plugin that is not disabled, then order them and check requirements."""
+        self.pm  # noqa: B018 - pluggy is imported here, not charged to the first plugin's load
         for record in list(self.records.values()):
             if record.state is PluginState.DISCOVERED:
                 self._load(record)
