@@ -179,8 +179,24 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
 
 
 # -- the parent: spawn, alternate, summarize -------------------------------------------------
+_SHADOW_EDITABLE = """\
+# Written by benchmarks/startup.py --baseline: the checkout on PYTHONPATH, not the editable
+# install of this environment, provides `studio` in the baseline's children.
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__]
+"""
+
+
+def _baseline_environment(scratch: str, checkout: str) -> dict[str, str]:
+    shadow = os.path.join(scratch, "baseline-site")
+    os.makedirs(shadow, exist_ok=True)
+    with open(os.path.join(shadow, "sitecustomize.py"), "w", encoding="utf-8") as handle:
+        handle.write(_SHADOW_EDITABLE)
+    return {"PYTHONPATH": os.pathsep.join((shadow, checkout))}
+
+
 def _spawn(kind: str, scratch, home: str | None = None, extra_args: tuple[str, ...] = (),
-           python_flags=()) -> tuple:
+           python_flags=(), baseline: str | None = None) -> tuple:
     import subprocess
     import tempfile
 
@@ -192,9 +208,13 @@ def _spawn(kind: str, scratch, home: str | None = None, extra_args: tuple[str, .
         HAFS_CONTEXT_ROOT=os.path.join(home, "context"),
         HAFS_BENCH_SPAWN_NS=str(time.time_ns()),
     )
+    script = __file__
+    if baseline is not None:  # the same measurement, by the baseline checkout's own script
+        env.update(_baseline_environment(scratch, baseline))
+        script = os.path.join(baseline, "benchmarks", "startup.py")
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, *python_flags, __file__, "--child", kind, *extra_args],
+        [sys.executable, *python_flags, script, "--child", kind, *extra_args],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     wall_ms = (time.perf_counter() - start) * 1000
@@ -205,23 +225,32 @@ def _spawn(kind: str, scratch, home: str | None = None, extra_args: tuple[str, .
     return data, result.stderr
 
 
-def measure(repeats: int) -> dict:
+def measure(repeats: int, baseline: str | None = None) -> dict:
     import tempfile
 
     from _common import median
 
-    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    variants = dict(VARIANTS)
+    if baseline is not None:
+        variants["baseline"] = ("studio", "baseline")
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory(prefix="hafs-startup-") as scratch:
         persistent = os.path.join(scratch, "persistent-home")
-        homes = {"persistent": persistent, "fresh": None}
-        for kind, home in VARIANTS.values():  # warm-up: .pyc, file cache, icon cache; not counted
-            _spawn(kind, scratch, homes[home])
-        names = list(VARIANTS)
+        homes = {"persistent": persistent, "fresh": None,
+                 "baseline": os.path.join(scratch, "baseline-home")}
+
+        def spawn(name: str) -> dict:
+            kind, home = variants[name]
+            return _spawn(kind, scratch, homes[home],
+                          baseline=baseline if name == "baseline" else None)[0]
+
+        for name in variants:  # warm-up: .pyc, file cache, icon cache, index; not counted
+            spawn(name)
+        names = list(variants)
         for index in range(repeats):
             order = names if index % 2 == 0 else names[::-1]
             for name in order:
-                kind, home = VARIANTS[name]
-                runs[name].append(_spawn(kind, scratch, homes[home])[0])
+                runs[name].append(spawn(name))
     summary = {}
     for name, items in runs.items():
         summary[name] = {
@@ -242,13 +271,14 @@ def measure(repeats: int) -> dict:
     ratios = {
         name: {metric: summary[name][metric] / bare[metric]
                for metric in ("spawn_to_paint_ms", "in_process_ms", "wall_ms")}
-        for name in VARIANTS if name != "bare"
+        for name in variants if name != "bare"
     }
     budget = {name: {plugin: times["before_paint"] <= PLUGIN_BUDGET_MS
                      for plugin, times in summary[name]["plugins_ms"].items()}
               for name in VARIANTS if name != "bare"}
     return {
         "repeats": repeats,
+        "baseline": baseline,
         "goal_ratio": GOAL_RATIO,
         "plugin_budget_ms": PLUGIN_BUDGET_MS,
         "plugins_within_budget": budget,
@@ -308,11 +338,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="starts of each kind (>= 5)")
     parser.add_argument("--profile", action="store_true", help="also profile one studio start")
+    parser.add_argument("--baseline", metavar="CHECKOUT", default=None,
+                        help="also start another checkout of the studio (e.g. a worktree of "
+                             "main), interleaved: a before/after in the same run")
     options = parser.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _common import print_table, write_results
 
-    result = measure(max(5, options.repeats))
+    result = measure(max(5, options.repeats), options.baseline)
     rows = [
         [name, m["spawn_to_paint_ms"], m["in_process_ms"], m["wall_ms"],
          result["ratios"].get(name, {}).get("spawn_to_paint_ms", 1.0)]
