@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -253,6 +252,10 @@ def create_skeleton(root: Path) -> list[Path]:
 
 def _read_toml(path: Path, problems: list[str], hafs_ignores_errors: bool = False
                ) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    import tomllib  # only when hafs has a config file: start-up time matters
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

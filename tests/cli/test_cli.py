@@ -54,6 +54,10 @@ def test_plugins_list_json(tmp_path):
     assert {"workbench", "themes", "dashboard", "jobs"} <= names.keys()
     assert all(names[n]["state"] == "active" for n in ("workbench", "themes", "dashboard"))
     assert data["total"] == len(data["plugins"])
+    for plugin in data["plugins"]:
+        assert {"requires", "optional", "reason", "essential"} <= plugin.keys()
+    assert names["workbench"]["essential"] and not names["models"]["essential"]
+    assert names["models"]["hookspecs"] == ["studio_register_model_actions"]
 
 
 def test_plugins_list_table_and_disable_switch(tmp_path):

@@ -11,14 +11,12 @@ the sidecar only). A registered model's GGUF goes *inside* its local folder as
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.core.context import ContextRoot, hafs_path
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, ContextRoot, JobContext, hafs_path
+from studio.plugins.models.action_spec import ModelActionSpec
 from studio.plugins.models.ids import id_path_part
 from studio.plugins.models.registry import EntryDamage, Registry, RegistryStore
 from studio.plugins.models.schema import FIELDS, ModelEntry
@@ -28,21 +26,22 @@ from studio.plugins.models.sidecar import SidecarStore
 # are imported by the methods that need them, so listing models (dashboard cards, the panel,
 # `models list`) stays cheap.
 if TYPE_CHECKING:
+    from studio.api import Studio
     from studio.plugins.models.detect import Detection
     from studio.plugins.models.gguf_info import GGUFInfo
     from studio.plugins.models.hf_to_gguf import ConversionResult
     from studio.plugins.models.llama_cpp_convert import LlamaCppConverter
     from studio.plugins.models.quantize import QuantizeResult
+    from studio.plugins.models.state import ModelsState
 
 __all__ = [
     "FieldComparison",
-    "ModelAction",
+    "ModelActionSpec",
     "ModelsService",
     "gguf_file_name",
     "model_actions",
     "model_gguf_path",
-    "register_model_action",
-    "unregister_model_action",
+    "models",
 ]
 
 
@@ -57,52 +56,19 @@ class FieldComparison:
         return self.left != self.right
 
 
-@dataclass(frozen=True)
-class ModelAction:
-    """An action offered on a model in the Models panel (context menu and Actions menu).
+def models(studio: Studio) -> ModelsState:
+    """The studio's live registry state (ServiceUnavailableError when Models is not active)."""
+    from studio.plugins.models.state import models_state
 
-    The hook point for other plugins: the deployment plugin adds "Deploy…" and "Test…" with
-    :func:`register_model_action` from its ``studio_startup``. ``handler(studio, entry)`` runs
-    on the GUI thread and should submit a job for anything slow; ``enabled_when(entry)`` decides
-    whether the action is offered for the selected entry.
-    """
-
-    id: str
-    title: str
-    handler: Callable[[Any, ModelEntry], Any]
-    icon: str = "mdi6.play-outline"
-    enabled_when: Callable[[ModelEntry], bool] | None = None
-    order: int = 100
-    plugin: str = ""
-
-    def enabled_for(self, entry: ModelEntry) -> bool:
-        try:
-            return self.enabled_when is None or bool(self.enabled_when(entry))
-        except Exception:  # a plugin's predicate must not break the menu
-            return False
+    return models_state(studio)
 
 
-_actions: dict[str, ModelAction] = {}
-_actions_lock = threading.Lock()
-
-
-def register_model_action(action: ModelAction) -> ModelAction:
-    """Offer ``action`` on models; an id registered twice replaces the older action."""
-    with _actions_lock:
-        _actions[action.id] = action
-    return action
-
-
-def unregister_model_action(action_id: str) -> None:
-    with _actions_lock:
-        _actions.pop(action_id, None)
-
-
-def model_actions(entry: ModelEntry | None = None) -> list[ModelAction]:
-    """Registered actions by ``order`` (only those enabled for ``entry`` when given)."""
-    with _actions_lock:
-        actions = sorted(_actions.values(), key=lambda a: (a.order, a.title))
-    return [a for a in actions if entry is None or a.enabled_for(entry)]
+def model_actions(studio: Studio, entry: ModelEntry | None = None) -> list[ModelActionSpec]:
+    """Actions offered on models, by order (only those that apply to ``entry`` when given)."""
+    table = models(studio).actions
+    actions = sorted(table.items() if table is not None else [],
+                     key=lambda a: (a.order, a.command_id))
+    return [a for a in actions if entry is None or a.applies_to(entry)]
 
 
 def gguf_file_name(model_id: str, type_name: str) -> str:

@@ -195,7 +195,7 @@ def register(  # noqa: PLR0917 - Typer maps each option to a parameter
 
 
 def _run(ctx: typer.Context, title: str, fn: Any, *args: Any) -> Any:
-    from studio.cli.progress import run_job
+    from studio.api import run_job
 
     code, job = run_job(_studio(ctx), title, fn, *args, console=err)
     if code:
@@ -211,7 +211,7 @@ def pull(ctx: typer.Context, model_id: Annotated[str, typer.Argument(metavar="ID
                                                    "(default ~/Code/hafs/models/ID).")] = None,
          ) -> None:
     """Copy a model here from another location (mount or SSH), resumable and verified."""
-    from studio.core.remote import RemoteError, load_sync_config
+    from studio.api import RemoteError, load_sync_config
     from studio.plugins.models.pull import PullError, plan_pull, pull_model
 
     service = _service(ctx)

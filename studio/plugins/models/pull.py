@@ -23,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
-from studio.core.remote import (
+from studio.api import (
+    NULL_CONTEXT,
     HostConfig,
+    JobContext,
     RemoteEntry,
     RemoteError,
     RemoteHost,

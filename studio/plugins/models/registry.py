@@ -33,8 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from studio.core.atomic import atomic_write_bytes, backup_bytes
-from studio.core.filewatch import FileWatcher, WatchHandle
+from studio.api import FileWatcher, WatchHandle, atomic_write_bytes, backup_bytes
 from studio.plugins.models import registry_cache
 from studio.plugins.models.ids import validate_model_id
 from studio.plugins.models.registry_format import dumps_registry, parse_registry

@@ -6,9 +6,7 @@ One job function serves the welcome page's button, the palette command and
 
 from __future__ import annotations
 
-from studio.core.app import Studio
-from studio.core.context import create_skeleton
-from studio.core.jobs import JobContext
+from studio.api import JobContext, Studio, create_skeleton
 
 __all__ = ["populate_sample_workspace"]
 

@@ -11,12 +11,9 @@ from entries import make_entry, sample_entries
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMenu
 
+from studio.api import CommandSpec
 from studio.core.jobs import JobState, JobUpdated
-from studio.plugins.models.api import (
-    ModelAction,
-    register_model_action,
-    unregister_model_action,
-)
+from studio.plugins.models.api import ModelActionSpec, model_actions
 from studio.plugins.models.registry import RegistryStore, registry_path
 from studio.plugins.models.sample import make_sample_checkpoint
 from studio.plugins.models.state import models_state
@@ -255,25 +252,57 @@ def test_inspector_reads_a_gguf(qtbot, studio, tmp_path):
     assert view.totals_model.rows[0][0] in ("F16", "F32")
 
 
-def test_contributed_model_actions_appear_in_the_menu(qtbot, studio, context_root):
-    calls = []
-    register_model_action(ModelAction("deploy.test", "Deploy to Ollama…",
-                                      lambda s, entry: calls.append(entry["model_id"]),
-                                      enabled_when=lambda entry: entry["role"] != "yaze"))
-    try:
-        view = _list_view(qtbot, studio)
-        view.select_model("oracle-rauru-asm")
-        menu = QMenu()
-        view._fill_menu(menu)
-        action = next(a for a in menu.actions() if a.text() == "Deploy to Ollama…")
-        action.trigger()
-        assert calls == ["oracle-rauru-asm"]
-        view.select_model("yaze-helper")
-        menu = QMenu()
-        view._fill_menu(menu)
-        assert "Deploy to Ollama…" not in [a.text() for a in menu.actions()]
-    finally:
-        unregister_model_action("deploy.test")
+def _deploy_plugin(calls: list):
+    """A plugin adding "Deploy to Ollama…" on models through the Models plugin's own hook."""
+    from studio.testing import make_plugin
+
+    def register_commands(register):
+        register(CommandSpec("deploy.ollama", "Deploy to Ollama…",
+                             lambda context: calls.append(context.selection),
+                             icon="mdi6.rocket-launch-outline", selection="model"))
+
+    def register_model_actions(register):
+        register(ModelActionSpec("deploy.ollama", group="deploy", order=70,
+                                 applies=lambda entry: entry["role"] != "yaze"))
+
+    return make_plugin("deploy", requires=("models",),
+                       studio_register_commands=register_commands,
+                       studio_register_model_actions=register_model_actions)
+
+
+def test_contributed_model_actions_appear_in_the_menu(qtbot, studio_factory):
+    from studio.testing import BUILTIN_PLUGINS
+
+    calls: list = []
+    studio = studio_factory([("deploy", _deploy_plugin(calls))], builtins=BUILTIN_PLUGINS)
+    store = RegistryStore(registry_path(studio.context.path))
+    for entry in sample_entries():
+        store.add(entry)
+    (action_spec,) = [a for a in model_actions(studio) if a.plugin == "deploy"]
+    assert action_spec.command_id == "deploy.ollama"
+    view = _list_view(qtbot, studio)
+    view.select_model("oracle-rauru-asm")
+    menu = QMenu()
+    view._fill_menu(menu)
+    studio.selection.set("model", "general-chat")  # the menu acts on its row, not on this
+    action = next(a for a in menu.actions() if a.text() == "Deploy to Ollama…")
+    assert action.isEnabled()
+    action.trigger()
+    assert calls == [("oracle-rauru-asm",)]
+    view.select_model("yaze-helper")
+    menu = QMenu()
+    view._fill_menu(menu)
+    assert "Deploy to Ollama…" not in [a.text() for a in menu.actions()]
+    # The Models plugin's own actions come from the same table and commands.
+    titles = [a.text() for a in menu.actions() if a.text()]
+    assert titles[:3] == ["Show Model Details", "Convert to GGUF…", "Quantize GGUF…"]
+    assert "Remove Model from Registry…" in titles and "Reload Model Registry" in titles
+
+    studio.disable_plugin("deploy")  # live: its action leaves every menu at once
+    view.select_model("oracle-rauru-asm")
+    menu = QMenu()
+    view._fill_menu(menu)
+    assert "Deploy to Ollama…" not in [a.text() for a in menu.actions()]
 
 
 def test_dashboard_cards_summarize(qtbot, studio, context_root):

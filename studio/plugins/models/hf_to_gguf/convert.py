@@ -29,7 +29,7 @@ from gguf import (
 )
 from gguf import quants as gguf_quants
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.models.hf_to_gguf.arch import (
     ConversionError,
     ModelParams,
