@@ -26,8 +26,11 @@ from studio.core.filewatch import FileWatcher
 from studio.core.jobs import JobRunner
 from studio.core.paths import StudioPaths, studio_paths
 from studio.core.plugins import BUILTIN_PLUGINS, PluginManager, UserPluginChoices
+from studio.core.process import ProcessManager
+from studio.core.remote_manager import RemoteManager
 from studio.core.services import Services
 from studio.core.settings import SettingsStore
+from studio.core.tools import ToolRegistry, ToolSpec
 
 __all__ = ["Contributions", "Studio"]
 
@@ -90,8 +93,15 @@ class Studio:
         self.settings = SettingsStore(self.paths.settings_file, self.bus)
         self.commands = CommandRegistry(self.bus)
         self.jobs = JobRunner(self.bus, max_workers=job_workers or min(4, os.cpu_count() or 2))
-        self.watcher = FileWatcher()
+        self.watcher = FileWatcher(bus=self.bus, owner_of=self._acting_plugin)
         self.services = Services()
+        self.services.process = ProcessManager(
+            self.paths.state, bus=self.bus, owner_of=self._acting_plugin
+        )
+        self.services.remote = RemoteManager(self.bus, environ=env)
+        self.services.tools = ToolRegistry(
+            overrides=self.paths.config / "tools.toml", setting_value=self.settings.get
+        )
         self.contributions = Contributions()
         self.plugins = PluginManager(
             self.bus,
@@ -104,7 +114,13 @@ class Studio:
             extra_plugins=extra_plugins,
         )
         self.plugins.studio = self
+        self.jobs.attribute_to_plugins(self.plugins.owner_of, self.plugins.acting_as)
         self.started = False
+
+    def _acting_plugin(self) -> str:
+        """The plugin whose code runs on this thread now ("studio" when none)."""
+        plugins = getattr(self, "plugins", None)
+        return plugins.owner_of(None) if plugins is not None else "studio"
 
     def start(self) -> Studio:
         """Discover, load and activate plugins, then run ``studio_startup``."""
@@ -130,6 +146,10 @@ class Studio:
             "studio_register_dashboard_cards",
             lambda p, s: table.add(table.cards, "dashboard card", DashboardCardSpec, p, s),
         )
+        plugins.call_register(
+            "studio_register_tools",
+            lambda p, s: self.services.tools.register(_stamp(s, ToolSpec, p)),
+        )
         self._drop_contributions_of_errored_plugins()
         self.commands.load_keybindings(self.paths.keybindings_file)
         plugins.mark_active()
@@ -149,11 +169,16 @@ class Studio:
         return table.cli
 
     def shutdown(self) -> None:
-        """Run ``studio_shutdown``, stop jobs and the file watcher."""
+        """Run ``studio_shutdown``; stop jobs, managed processes, SSH connections, the watcher.
+
+        Nothing the studio started keeps running afterwards.
+        """
         if self.started:
             self.plugins.call_hook("studio_shutdown", studio=self)
             self.started = False
         self.jobs.shutdown(wait=False)
+        self.services.process.shutdown()
+        self.services.remote.shutdown()
         self.watcher.stop()
 
     def _drop_contributions_of_errored_plugins(self) -> None:
@@ -162,3 +187,4 @@ class Studio:
             if record.state.value == "errored":
                 self.contributions.remove_plugin(record.name)
                 self.commands.remove_plugin(record.name)
+                self.services.tools.remove_plugin(record.name)

@@ -215,7 +215,8 @@ def pull(ctx: typer.Context, model_id: Annotated[str, typer.Argument(metavar="ID
               f"{via} → {plan.dest}")
     result = _run(ctx, f"Pull {model_id}",
                   lambda job_ctx: pull_model(service, model_id, source=source, dest=dest,
-                                             sync=sync, ctx=job_ctx))
+                                             sync=sync, ctx=job_ctx,
+                                             remote=_studio(ctx).services.remote))
     resumed = f", resumed {len(result.resumed)}" if result.resumed else ""
     out.print(f"Pulled {result.files} files ({result.bytes_total:,} bytes{resumed}), verified "
               f"by size and sha256; locations[mac] = {result.path}")

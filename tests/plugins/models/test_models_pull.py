@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 from entries import REQUIRED_DEFAULTS
-from sshd import SshServer, start_sshd
 
 from studio.core.jobs import JobCancelled, JobContext
 from studio.core.remote import (
     HostConfig,
     HostKeyError,
     MountConfig,
-    RemoteHost,
     load_sync_config,
     sftp_path,
 )
+from studio.core.remote_host import RemoteHost
+from studio.testing.sshd import SshServer, start_sshd
 from studio.plugins.models.api import ModelsService
 from studio.plugins.models.pull import PullError, _staging, plan_pull, pull_model
 from studio.plugins.models.schema import new_entry

@@ -187,7 +187,7 @@ def pull_model(studio: Studio, model_id: str | None = None) -> Any:
             dest = dialog.choices()["dest"]
             state.run_write(f"Pull {entry['model_id']}", lambda ctx: pull(
                 state.service, entry["model_id"], source=plan.source, dest=dest, sync=sync,
-                models_dir=models_dir, ctx=ctx))
+                models_dir=models_dir, ctx=ctx, remote=studio.services.remote))
 
         _open(dialog, accepted)
 
