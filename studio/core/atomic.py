@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 __all__ = [
+    "NoOutputError",
     "OutputBusyError",
     "OutputExistsError",
     "atomic_write_bytes",
@@ -36,6 +37,10 @@ PARTIAL_SUFFIX = ".partial"
 
 class OutputExistsError(FileExistsError):
     """The output already exists and the caller did not allow replacing it."""
+
+
+class NoOutputError(FileNotFoundError):
+    """The writer inside :func:`partial_output` finished without writing anything."""
 
 
 class OutputBusyError(OSError):
@@ -127,7 +132,7 @@ def partial_output(path: str | os.PathLike[str], overwrite: bool = False) -> Ite
         try:
             yield partial
             if not partial.is_file() or partial.stat().st_size == 0:
-                raise FileNotFoundError(
+                raise NoOutputError(
                     errno.ENOENT, "the writer finished without producing any output", str(partial)
                 )
             _fsync_file(partial)

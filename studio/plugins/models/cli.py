@@ -61,7 +61,8 @@ def _studio(ctx: typer.Context) -> Any:
 
 
 def _service(ctx: typer.Context) -> ModelsService:
-    return ModelsService(_studio(ctx).context.path)
+    studio = _studio(ctx)
+    return ModelsService(studio.context.path, processes=studio.services.process)
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -247,7 +248,8 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     if converter == "llama.cpp":
         from studio.plugins.models.llama_cpp_convert import find_from_settings
 
-        llama_cpp = find_from_settings(getattr(_studio(ctx), "settings", None))
+        llama_cpp = find_from_settings(getattr(_studio(ctx), "settings", None),
+                                       _studio(ctx).services.tools)
         if llama_cpp is None:
             raise _fail("llama.cpp's convert_hf_to_gguf.py was not found: set "
                         "tools.llama_cpp_dir to your llama.cpp checkout (hafs default "

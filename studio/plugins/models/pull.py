@@ -217,7 +217,7 @@ def _host(plan: PullPlan, known_hosts: str | None,
 
 
 def _pull_ssh(plan: PullPlan, staging: Path, ctx: JobContext, known_hosts: str | None,
-              resumed: list[str], remote: RemoteManager | None = None
+              resumed: list[str], *, remote: RemoteManager | None
               ) -> tuple[list[RemoteEntry], int]:
     assert plan.host is not None
     ctx.report(None, f"Connecting to {plan.host.hostname}")
@@ -311,7 +311,7 @@ def pull_model(service: ModelsService, model_id: str, *, source: str | None = No
         if plan.method == "mount":
             entries, moved = _pull_mount(plan, staging, ctx, resumed)
         else:
-            entries, moved = _pull_ssh(plan, staging, ctx, known_hosts, resumed, remote)
+            entries, moved = _pull_ssh(plan, staging, ctx, known_hosts, resumed, remote=remote)
     except RemoteError as exc:
         raise PullError(str(exc)) from exc
     if not entries:

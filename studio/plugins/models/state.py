@@ -69,7 +69,8 @@ class ModelsState:
 
     def __init__(self, studio: Studio, read_only: bool = False) -> None:
         self.studio = studio
-        self.service = ModelsService(studio.context.path, read_only=read_only)
+        self.service = ModelsService(studio.context.path, read_only=read_only,
+                                     processes=studio.services.process)
         self.snapshot = RegistrySnapshot(path=str(self.service.registry.path))
         self.selected: str | None = None
         self.job_ids: set[int] = set()  # jobs started from the Models views (the job strip)

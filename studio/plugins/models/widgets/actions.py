@@ -107,7 +107,8 @@ def convert_model(studio: Studio, model_id: str | None = None) -> Any:
                                 f"(locations: {', '.join(entry['locations']) or 'none'}). "
                                 "Pull it first.")
         return None
-    llama_cpp = find_from_settings(getattr(studio, "settings", None))  # a few stat() calls
+    llama_cpp = find_from_settings(getattr(studio, "settings", None),  # a few stat() calls
+                                   studio.services.tools)
     dialog = ConvertDialog(entry, source, _setting(studio, "default_outtype", "f16"), _window(),
                            llama_cpp_script=llama_cpp.script if llama_cpp else None)
 
