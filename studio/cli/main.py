@@ -85,6 +85,9 @@ def build_app(studio: Studio) -> typer.Typer:
 
 def run_cli(argv: list[str], options: argparse.Namespace) -> int:
     """Start the core studio, build the CLI and run it on ``argv``; return the exit code."""
+    from studio.core.process import install_exit_on_signals
+
+    install_exit_on_signals()  # `kill` of a CLI command still reaches studio.shutdown()
     studio = Studio(context=resolve_context_root(options.context), safe_mode=options.safe_mode)
     studio.start()
     try:

@@ -50,6 +50,7 @@ __all__ = [
     "ProcessFailed",
     "ProcessManager",
     "ProcessResult",
+    "install_exit_on_signals",
 ]
 
 log = logging.getLogger(__name__)
@@ -386,6 +387,28 @@ class ProcessManager:
         if not self._atexit_registered:
             atexit.register(self.shutdown)
             self._atexit_registered = True
+
+
+def install_exit_on_signals() -> None:
+    """Make SIGTERM and SIGHUP end this process through ``SystemExit`` (main thread only).
+
+    By default they kill Python on the spot: no ``finally``, no ``atexit``, so managed children
+    would outlive a terminated ``hafs-studio`` command. Handlers someone else installed are
+    left alone. Windows has neither signal; there the console's close events end the process
+    group (our children have their own groups and are stopped by ``atexit``).
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def exit_now(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, exit_now)
 
 
 def _pump(stream: IO[bytes], label: str, process: ManagedProcess, process_log: ProcessLog, *,
