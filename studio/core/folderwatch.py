@@ -80,7 +80,11 @@ class FolderWatch(_Watch):
                 previous):
             self.clear_problem(self.path)
             return False
-        current = self._list(root)
+        try:
+            current = self._list(root)
+        except OSError as exc:  # listed as unreadable: keep what we knew
+            self.report_problem(self.path, exc)
+            return False
         if previous is not None and self._mount_gone(previous, current):
             return False
         self.clear_problem(self.path)
