@@ -142,7 +142,8 @@ class RemoteHost:
         self._ever_connected = False
         self._closed = False
         self._forwards: list[PortForward] = []
-        self._forwards_lock = threading.Lock()
+        self._streams: list[RemoteStream] = []
+        self._forwards_lock = threading.Lock()  # guards both lists
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self) -> RemoteHost:
@@ -163,6 +164,9 @@ class RemoteHost:
         self._closed = True
         with self._forwards_lock:
             forwards, self._forwards = list(self._forwards), []
+            streams, self._streams = list(self._streams), []
+        for stream in streams:
+            stream.close()
         for forward in forwards:
             forward.close()
         # Closing a broken connection must not hide the original error.
@@ -274,8 +278,11 @@ class RemoteHost:
         from studio.core.remote_stream import RemoteStream
 
         text = command if isinstance(command, str) else self.quote(command)
-        return RemoteStream(self, text, ctx=ctx, restart=restart, pty=pty,
-                            max_pending=max_pending)
+        stream = RemoteStream(self, text, ctx=ctx, restart=restart, pty=pty,
+                              max_pending=max_pending)
+        with self._forwards_lock:
+            self._streams.append(stream)
+        return stream
 
     def forward_local_port(self, remote_port: int, remote_host: str = "127.0.0.1",
                            local_port: int = 0) -> PortForward:
@@ -419,7 +426,8 @@ class RemoteHost:
             conn, _ = await asyncssh.create_connection(Client, config.hostname, **options)
             return conn
         except asyncssh.HostKeyNotVerifiable as exc:
-            raise HostKeyError(self._host_key_message(str(exc))) from None
+            offered = await self._offered_fingerprint()
+            raise HostKeyError(self._host_key_message(str(exc), offered)) from None
         except asyncssh.PermissionDenied as exc:
             raise _LoginRefused(f"{config.username}@{config.hostname}:{config.port} refused the "
                                 f"login ({exc.reason}); check ssh_key of [hosts.{config.name}]"
@@ -465,15 +473,29 @@ class RemoteHost:
         except Exception:
             return False
 
-    def _host_key_message(self, detail: str) -> str:
+    async def _offered_fingerprint(self) -> str | None:
+        """The SHA256 fingerprint of the key the server presents (read, never trusted), so
+        the user can compare it with the one the server's admin sees."""
+        import asyncssh
+
+        try:
+            key = await asyncio.wait_for(asyncssh.get_server_host_key(
+                self.config.hostname, self.config.port, config=[]), self.timeout)
+        except (OSError, asyncssh.Error, TimeoutError):
+            return None
+        return key.get_fingerprint("sha256") if key is not None else None
+
+    def _host_key_message(self, detail: str, offered: str | None = None) -> str:
+        c = self.config
+        shown = (f" The server presents the key {offered} (compare it with `ssh-keygen -lf "
+                 "/etc/ssh/ssh_host_ed25519_key.pub` on the server).") if offered else ""
         if self._trusted_keys_exist():
-            c = self.config
             return (f"host key of {c.hostname}:{c.port} (host {c.name!r}) does NOT match the "
                     f"one in {self.known_hosts}: the key changed or someone is intercepting the "
                     "connection. If the server was reinstalled, remove the old entry with "
                     f"`ssh-keygen -R {self._known_hosts_name()} -f {self.known_hosts}` and add "
-                    "the new one after checking its fingerprint")
-        return self._unknown_host_message(detail)
+                    f"the new one after checking its fingerprint.{shown}")
+        return self._unknown_host_message(detail) + shown
 
     def _unknown_host_message(self, detail: str) -> str:
         c = self.config
@@ -481,7 +503,7 @@ class RemoteHost:
                 f"({detail}); the studio never trusts a host key on its own. Check the "
                 f"fingerprint, then add it: `ssh-keyscan -p {c.port} {c.hostname} >> "
                 f"{self.known_hosts}` (or connect once with `ssh -p {c.port} "
-                f"{c.username}@{c.hostname}`)")
+                f"{c.username}@{c.hostname}`).")
 
     def _known_hosts_name(self) -> str:
         c = self.config

@@ -108,6 +108,8 @@ class RemoteStream:
         with contextlib.suppress(Exception):
             self._task.result(timeout=5)
         self._push(_END)
+        with self.host._forwards_lock, contextlib.suppress(ValueError):
+            self.host._streams.remove(self)
 
     # -- loop side ---------------------------------------------------------------------------
     def _push(self, item: Any) -> None:
@@ -155,7 +157,8 @@ class RemoteStream:
         self._process = process
         try:
             async for line in process.stdout:
-                self._push(line.rstrip("\r\n"))
+                if line:  # asyncssh yields "" when EOF lands between its check and read
+                    self._push(line.rstrip("\r\n"))
             await process.wait_closed()
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
