@@ -17,12 +17,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
-
-import psutil
 
 __all__ = [
     "CREATE_TIME_TOLERANCE_S",
@@ -43,12 +40,16 @@ CREATE_TIME_TOLERANCE_S = 0.5
 def new_group_options() -> dict[str, Any]:
     """``subprocess.Popen`` keyword arguments that start the child in a new process group."""
     if WINDOWS:
+        import subprocess
+
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
     return {"start_new_session": True}
 
 
 def process_create_time(pid: int) -> float | None:
     """When ``pid`` started (seconds since the epoch), or None when no such process exists."""
+    import psutil  # here, not at import: the studio starts without it
+
     try:
         return psutil.Process(pid).create_time()
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
@@ -57,6 +58,8 @@ def process_create_time(pid: int) -> float | None:
 
 def is_same_process(pid: int, create_time: float, argv: list[str] | None = None) -> bool:
     """Whether ``pid`` is still the process that started at ``create_time`` (with ``argv``)."""
+    import psutil
+
     try:
         process = psutil.Process(pid)
         if abs(process.create_time() - create_time) > CREATE_TIME_TOLERANCE_S:
@@ -80,6 +83,8 @@ def _same_command(cmdline: list[str], argv: list[str]) -> bool:
 def group_alive(pid: int) -> bool:
     """Whether any process of the group led by ``pid`` (or the process itself) still exists."""
     if WINDOWS:
+        import psutil
+
         return psutil.pid_exists(pid)
     try:
         os.killpg(pid, 0)
@@ -93,6 +98,8 @@ def group_alive(pid: int) -> bool:
 def signal_group(pid: int, force: bool) -> None:
     """Ask (``force=False``) or force the group led by ``pid`` to stop; gone is fine."""
     if WINDOWS:
+        import subprocess
+
         if force:
             subprocess.run(["taskkill", "/PID", str(pid), "/T", "/F"], capture_output=True,
                            check=False, stdin=subprocess.DEVNULL)

@@ -93,7 +93,14 @@ class PidFiles:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._studio = (os.getpid(), process_create_time(os.getpid()) or 0.0)
+        self._identity: tuple[int, float] | None = None
+
+    @property
+    def _studio(self) -> tuple[int, float]:
+        """This studio process (pid, creation time), read once when first needed."""
+        if self._identity is None:
+            self._identity = (os.getpid(), process_create_time(os.getpid()) or 0.0)
+        return self._identity
 
     def write(self, pid: int, create_time: float | None, *, name: str, owner: str,
               argv: list[str], log_file: Path | None) -> Path:

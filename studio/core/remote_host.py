@@ -22,19 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import os
 import re
 import shlex
 import subprocess
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from studio.core.events import Event, EventBus
+from studio.core.events import EventBus
 from studio.core.jobs import NULL_CONTEXT, JobContext
 from studio.core.remote import (
     HostConfig,
@@ -45,6 +43,7 @@ from studio.core.remote import (
     sftp_path,
 )
 from studio.core.remote_loop import EventLoopThread
+from studio.core.remote_state import Backoff, ConnectionState, RemoteConnectionChanged
 
 if TYPE_CHECKING:
     from studio.core.remote_stream import PortForward, RemoteStream
@@ -62,44 +61,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 20.0
 KEEPALIVE_S = 15.0
-
-
-class ConnectionState(enum.StrEnum):
-    IDLE = "idle"  # never connected
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    LOST = "lost"  # dropped; the next use reconnects
-    RECONNECTING = "reconnecting"
-    FAILED = "failed"  # could not (re)connect; the error says why
-    CLOSED = "closed"  # closed by the studio
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteConnectionChanged(Event):
-    """A host's shared connection changed state (``attempt``: reconnect attempt, from 1)."""
-
-    topic = "remote.connection"
-    host: str = ""
-    state: str = ""
-    error: str | None = None
-    attempt: int = 0
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Pauses between reconnect attempts: ``first_s``, times ``factor`` each time, at most
-    ``max_s``; ``attempts`` tries in all (the first one immediately)."""
-
-    first_s: float = 0.5
-    factor: float = 2.0
-    max_s: float = 30.0
-    attempts: int = 6
-
-    def pauses(self) -> Iterator[float]:
-        pause = self.first_s
-        for _ in range(self.attempts - 1):
-            yield pause
-            pause = min(self.max_s, pause * self.factor)
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:

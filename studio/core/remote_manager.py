@@ -24,12 +24,15 @@ import threading
 import tomllib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.events import EventBus
 from studio.core.remote import HostConfig, RemoteError, load_sync_config, sync_config_path
-from studio.core.remote_host import Backoff, ConnectionState, RemoteHost
-from studio.core.remote_loop import EventLoopThread
+from studio.core.remote_state import Backoff, ConnectionState
+
+if TYPE_CHECKING:
+    from studio.core.remote_host import RemoteHost
+    from studio.core.remote_loop import EventLoopThread
 
 __all__ = ["RemoteManager", "load_nodes", "nodes_config_path"]
 
@@ -94,7 +97,7 @@ class RemoteManager:
         self.keepalive_s = keepalive_s
         self.problems: list[str] = []
         self._env_home = env.get("HOME")
-        self._loop = EventLoopThread("studio-remote")
+        self._loop: EventLoopThread | None = None  # made with the first host (imports asyncio)
         self._lock = threading.Lock()
         self._hosts: dict[str, RemoteHost] = {}
         self._configs: dict[str, HostConfig] = {}
@@ -150,6 +153,11 @@ class RemoteManager:
             current = self._hosts.get(config.name)
             if current is not None and current.config == config and not current._closed:
                 return current
+            from studio.core.remote_host import RemoteHost
+            from studio.core.remote_loop import EventLoopThread
+
+            if self._loop is None:
+                self._loop = EventLoopThread("studio-remote")
             host = RemoteHost(config, loop=self._loop, bus=self.bus, backoff=self.backoff,
                               **({"keepalive_s": self.keepalive_s} if self.keepalive_s else {}))
             self._hosts[config.name] = host
@@ -169,7 +177,8 @@ class RemoteManager:
             hosts, self._hosts = list(self._hosts.values()), {}
         for host in hosts:
             host.close()
-        self._loop.stop()
+        if self._loop is not None:
+            self._loop.stop()
 
     def _with_home(self, config: HostConfig) -> HostConfig:
         # known_hosts defaults to the studio's HOME (tests and portable setups relocate it).

@@ -188,20 +188,39 @@ class ToolRegistry:
 
     def __init__(self, manifest: Path | None = None, overrides: Path | None = None,
                  setting_value: Any = None) -> None:
-        self.problems: list[str] = []
+        self._manifest = manifest
+        self._overrides = overrides
         self._setting_value = setting_value
-        self._lock = threading.Lock()
-        self._specs: dict[str, ToolSpec] = {}
-        try:
-            self._specs = {spec.name: spec for spec in load_manifest(manifest)}
-        except ToolsManifestError as exc:
-            self.problems.append(str(exc))
-        if overrides is not None and overrides.is_file():
-            try:
-                for spec in load_manifest(overrides, base=self._specs):
-                    self._specs[spec.name] = spec
-            except ToolsManifestError as exc:
-                self.problems.append(str(exc))
+        self._lock = threading.RLock()
+        self._specs: dict[str, ToolSpec] | None = None  # parsed on first use, then kept
+        self._problems: list[str] = []
+        self._contributed: list[ToolSpec] = []
+
+    @property
+    def problems(self) -> list[str]:
+        """What was wrong with the manifest or the override file (shown by doctor)."""
+        self._loaded()
+        return list(self._problems)
+
+    def _loaded(self) -> dict[str, ToolSpec]:
+        # Parsed when a tool is first asked for, not at start-up (the window shows sooner).
+        with self._lock:
+            if self._specs is None:
+                specs: dict[str, ToolSpec] = {}
+                try:
+                    specs = {spec.name: spec for spec in load_manifest(self._manifest)}
+                except ToolsManifestError as exc:
+                    self._problems.append(str(exc))
+                if self._overrides is not None and self._overrides.is_file():
+                    try:
+                        for spec in load_manifest(self._overrides, base=specs):
+                            specs[spec.name] = spec
+                    except ToolsManifestError as exc:
+                        self._problems.append(str(exc))
+                self._specs = specs
+                for spec in self._contributed:
+                    self._add(spec)
+            return self._specs
 
     def register(self, spec: ToolSpec) -> None:
         """Add a plugin's tool (``spec.plugin`` stamped by the hook); ids are unique."""
@@ -211,26 +230,34 @@ class ToolRegistry:
         if missing:
             raise ToolsManifestError(f"tool {spec.name!r} lacks {', '.join(missing)}")
         with self._lock:
-            existing = self._specs.get(spec.name)
-            if existing is not None:
-                who = f"plugin {existing.plugin!r}" if existing.plugin else "the tools manifest"
-                raise ValueError(f"tool {spec.name!r} is already defined by {who}")
-            self._specs[spec.name] = spec
+            self._add(spec)
+            self._contributed.append(spec)
+
+    def _add(self, spec: ToolSpec) -> None:
+        specs = self._loaded()
+        existing = specs.get(spec.name)
+        if existing is not None and existing is not spec:
+            who = f"plugin {existing.plugin!r}" if existing.plugin else "the tools manifest"
+            raise ValueError(f"tool {spec.name!r} is already defined by {who}")
+        specs[spec.name] = spec
 
     def remove_plugin(self, plugin: str) -> None:
         with self._lock:
-            for name in [n for n, s in self._specs.items() if s.plugin == plugin]:
-                del self._specs[name]
+            self._contributed = [s for s in self._contributed if s.plugin != plugin]
+            specs = self._loaded()
+            for name in [n for n, s in specs.items() if s.plugin == plugin]:
+                del specs[name]
 
     def specs(self) -> list[ToolSpec]:
         with self._lock:
-            return list(self._specs.values())
+            return list(self._loaded().values())
 
     def spec(self, tool_id: str) -> ToolSpec:
         with self._lock:
-            found = self._specs.get(tool_id)
+            specs = self._loaded()
+            found = specs.get(tool_id)
         if found is None:
-            raise KeyError(f"no tool {tool_id!r}: known tools are {', '.join(sorted(self._specs))}")
+            raise KeyError(f"no tool {tool_id!r}: known tools are {', '.join(sorted(specs))}")
         return found
 
     def override_for(self, spec: ToolSpec) -> str | None:
