@@ -42,6 +42,7 @@ from studio.core.remote import (
     _windows_path,
     sftp_path,
 )
+from studio.core.remote_connect import LoginRefused
 from studio.core.remote_loop import EventLoopThread
 from studio.core.remote_state import Backoff, ConnectionState, RemoteConnectionChanged
 
@@ -343,7 +344,7 @@ class RemoteHost:
             self._set_state(ConnectionState.RECONNECTING, str(last) if last else None, attempt)
             try:
                 return await self._open()
-            except (HostKeyError, _LoginRefused) as exc:  # retrying cannot fix these
+            except (HostKeyError, LoginRefused) as exc:  # retrying cannot fix these
                 self._set_state(ConnectionState.FAILED, str(exc))
                 raise
             except RemoteError as exc:
@@ -358,44 +359,9 @@ class RemoteHost:
         raise RemoteError(message)
 
     async def _open(self) -> Any:
-        import asyncssh
+        from studio.core.remote_connect import open_connection
 
-        config = self.config
-        if not self.known_hosts.is_file():
-            raise HostKeyError(self._unknown_host_message("there is no known_hosts file"))
-        options: dict[str, Any] = {
-            "port": config.port, "username": config.username,
-            "known_hosts": str(self.known_hosts), "config": [],  # no ~/.ssh/config surprises
-            "connect_timeout": self.timeout, "keepalive_interval": self.keepalive_s,
-            "keepalive_count_max": 3,
-        }
-        if config.ssh_key:
-            key = Path(config.ssh_key).expanduser()
-            if not key.is_file():
-                raise _LoginRefused(f"ssh key {key} of host {config.name!r} does not exist")
-            options.update(client_keys=[str(key)], agent_path=None)
-        host = self
-
-        class Client(asyncssh.SSHClient):
-            def connection_made(self, conn: Any) -> None:
-                self.conn = conn
-
-            def connection_lost(self, exc: Exception | None) -> None:
-                host.mark_lost(self.conn, exc)
-
-        try:
-            conn, _ = await asyncssh.create_connection(Client, config.hostname, **options)
-            return conn
-        except asyncssh.HostKeyNotVerifiable as exc:
-            offered = await self._offered_fingerprint()
-            raise HostKeyError(self._host_key_message(str(exc), offered)) from None
-        except asyncssh.PermissionDenied as exc:
-            raise _LoginRefused(f"{config.username}@{config.hostname}:{config.port} refused the "
-                                f"login ({exc.reason}); check ssh_key of [hosts.{config.name}]"
-                                ) from None
-        except (OSError, asyncssh.Error, TimeoutError) as exc:
-            raise RemoteError(f"cannot connect to {config.hostname}:{config.port} "
-                              f"(host {config.name!r}): {exc}") from None
+        return await open_connection(self)
 
     async def _close_connection(self) -> None:
         conn, self._conn = self._conn, None
@@ -420,60 +386,6 @@ class RemoteHost:
         if self._bus is not None:
             self._bus.publish(RemoteConnectionChanged(host=self.name, state=str(state),
                                                       error=error, attempt=attempt))
-
-    def _trusted_keys_exist(self) -> bool:
-        try:
-            import asyncssh
-
-            known = asyncssh.read_known_hosts(str(self.known_hosts))
-            keys = known.match(self.config.hostname, "", self.config.port)[0]
-            if not keys:
-                keys = known.match(self.config.hostname, self.config.hostname,
-                                   self.config.port)[0]
-            return bool(keys)
-        except Exception:
-            return False
-
-    async def _offered_fingerprint(self) -> str | None:
-        """The SHA256 fingerprint of the key the server presents (read, never trusted), so
-        the user can compare it with the one the server's admin sees."""
-        import asyncssh
-
-        try:
-            key = await asyncio.wait_for(asyncssh.get_server_host_key(
-                self.config.hostname, self.config.port, config=[]), self.timeout)
-        except (OSError, asyncssh.Error, TimeoutError):
-            return None
-        return key.get_fingerprint("sha256") if key is not None else None
-
-    def _host_key_message(self, detail: str, offered: str | None = None) -> str:
-        c = self.config
-        shown = (f" The server presents the key {offered} (compare it with `ssh-keygen -lf "
-                 "/etc/ssh/ssh_host_ed25519_key.pub` on the server).") if offered else ""
-        if self._trusted_keys_exist():
-            return (f"host key of {c.hostname}:{c.port} (host {c.name!r}) does NOT match the "
-                    f"one in {self.known_hosts}: the key changed or someone is intercepting the "
-                    "connection. If the server was reinstalled, remove the old entry with "
-                    f"`ssh-keygen -R {self._known_hosts_name()} -f {self.known_hosts}` and add "
-                    f"the new one after checking its fingerprint.{shown}")
-        return self._unknown_host_message(detail) + shown
-
-    def _unknown_host_message(self, detail: str) -> str:
-        c = self.config
-        return (f"host {c.hostname}:{c.port} (host {c.name!r}) is not in {self.known_hosts} "
-                f"({detail}); the studio never trusts a host key on its own. Check the "
-                f"fingerprint, then add it: `ssh-keyscan -p {c.port} {c.hostname} >> "
-                f"{self.known_hosts}` (or connect once with `ssh -p {c.port} "
-                f"{c.username}@{c.hostname}`).")
-
-    def _known_hosts_name(self) -> str:
-        c = self.config
-        return c.hostname if c.port == 22 else f"[{c.hostname}]:{c.port}"
-
-
-class _LoginRefused(RemoteError):
-    """The host refused our key (or it is missing): retrying will not help."""
-
 
 class connected:
     """``with connected(host_config) as host: …``: a standalone :class:`RemoteHost`."""
