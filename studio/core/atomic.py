@@ -35,15 +35,22 @@ __all__ = [
 PARTIAL_SUFFIX = ".partial"
 
 
-class OutputExistsError(FileExistsError):
+class _PathMessage:
+    """``<path>: <what happened>`` rather than ``[Errno 17] …: '<path>'``."""
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror}"  # type: ignore[attr-defined]
+
+
+class OutputExistsError(_PathMessage, FileExistsError):
     """The output already exists and the caller did not allow replacing it."""
 
 
-class NoOutputError(FileNotFoundError):
+class NoOutputError(_PathMessage, FileNotFoundError):
     """The writer inside :func:`partial_output` finished without writing anything."""
 
 
-class OutputBusyError(OSError):
+class OutputBusyError(_PathMessage, OSError):
     """Another writer (another job or studio) is producing the same output right now."""
 
 

@@ -188,6 +188,8 @@ def _run(ctx: typer.Context, title: str, fn: Any, *args: Any) -> Any:
     from studio.cli.progress import run_job
 
     code, job = run_job(_studio(ctx), title, fn, *args, console=err)
+    if code and (job.error or "").startswith("OutputExistsError"):
+        err.print("Pass --overwrite to replace it, or choose another file with --out.")
     if code:
         raise typer.Exit(code)
     return job.result
@@ -236,6 +238,8 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     converter: Annotated[str, typer.Option(
         "--converter", help="builtin, or llama.cpp (its convert_hf_to_gguf.py from the "
         "tools.llama_cpp_dir setting or ~/Code/llama.cpp; needs torch).")] = "builtin",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if "
+                                            "it exists.")] = False,
 ) -> None:
     """Convert a Hugging Face checkpoint (or LoRA adapter + base) to GGUF."""
     if to.lower() != "gguf":
@@ -264,14 +268,15 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     result = _run(ctx, f"Convert {Path(target).name} to GGUF {outtype.upper()}",
                   lambda job_ctx: service.convert(target, outtype=outtype, out=out_file,
                                                   base_dir=base_dir, converter=converter,
-                                                  llama_cpp=llama_cpp, ctx=job_ctx))
+                                                  llama_cpp=llama_cpp, ctx=job_ctx,
+                                                  overwrite=overwrite))
     for warning in getattr(result, "warnings", []) or []:
         err.print(f"[yellow]warning:[/] {warning}")
     out.print(f"Wrote {result.path}")
 
 
 @app.command("quantize")
-def quantize(
+def quantize(  # noqa: PLR0917 - Typer maps each option to a parameter
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(metavar="FILE", help="F32/F16/BF16 GGUF file.")],
     type_name: Annotated[str, typer.Option("--type", "-t", help="Q4_K_M, Q5_K_M, Q8_0, …")
@@ -279,6 +284,8 @@ def quantize(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
     model_id: Annotated[str | None, typer.Option("--model", help="Record the file for this "
                                                  "registered model.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if "
+                                            "it exists.")] = False,
 ) -> None:
     """Quantize a GGUF with llama.cpp (needs llama-cpp-python)."""
     from studio.plugins.models.gguf_info import format_bytes
@@ -300,7 +307,8 @@ def quantize(
               f"{format_bytes(estimate)}; {quant.quality}")
     result = _run(ctx, f"Quantize {source.name} to {quant.name}",
                   lambda job_ctx: service.quantize(source, quant.name, out=out_file,
-                                                   model_id=model_id, ctx=job_ctx))
+                                                   model_id=model_id, ctx=job_ctx,
+                                                   overwrite=overwrite))
     out.print(f"Wrote {result.path} ({format_bytes(result.size)})")
     for line in result.fallbacks[:5]:
         err.print(f"[dim]{line}[/]")

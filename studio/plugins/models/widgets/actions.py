@@ -121,13 +121,14 @@ def convert_model(studio: Studio, model_id: str | None = None) -> Any:
 
 def submit_convert(studio: Studio, model_id: str, outtype: str = "f16",
                    out: str | None = None, *, converter: str = "builtin",
-                   llama_cpp: LlamaCppConverter | None = None) -> Job:
+                   llama_cpp: LlamaCppConverter | None = None, overwrite: bool = False) -> Job:
     state = models_state(studio)
     via = " with llama.cpp" if converter == "llama.cpp" else ""
     return state.run_write(f"Convert {model_id} to GGUF {outtype.upper()}{via}",
                            lambda ctx: state.service.convert(model_id, outtype=outtype, out=out,
                                                              converter=converter,
-                                                             llama_cpp=llama_cpp, ctx=ctx))
+                                                             llama_cpp=llama_cpp, ctx=ctx,
+                                                             overwrite=overwrite))
 
 
 def _gguf_sources(state: ModelsState, entry: ModelEntry | None) -> list[tuple[str, str]]:
@@ -155,7 +156,7 @@ def quantize_model(studio: Studio, model_id: str | None = None) -> Any:
         state.run_write(f"Quantize {Path(choice['source']).name} to {choice['type_name']}",
                         lambda ctx: state.service.quantize(choice["source"], choice["type_name"],
                                                            out=choice["out"], model_id=target,
-                                                           ctx=ctx))
+                                                           ctx=ctx, overwrite=choice["overwrite"]))
 
     return _open(dialog, accepted)
 
