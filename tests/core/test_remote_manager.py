@@ -228,7 +228,7 @@ def test_read_from_follows_a_growing_file_and_sees_truncation(manager, tmp_path)
     third = host.read_from(str(log), second.next_offset)
     assert (third.data, third.truncated) == (b"new run\n", True)
     assert host.read_from(str(log), 0, max_bytes=3).data == b"new"
-    with pytest.raises(RemoteError, match="missing.log"):
+    with pytest.raises(RemoteError, match=r"missing\.log"):
         host.read_from(str(tmp_path / "missing.log"), 0)
 
 

@@ -18,10 +18,10 @@ from studio.core.remote import (
     sftp_path,
 )
 from studio.core.remote_host import RemoteHost
-from studio.testing.sshd import SshServer, start_sshd
 from studio.plugins.models.api import ModelsService
 from studio.plugins.models.pull import PullError, _staging, plan_pull, pull_model
 from studio.plugins.models.schema import new_entry
+from studio.testing.sshd import SshServer, start_sshd
 
 MODEL_ID = "oracle-test-asm-tiny-20250101"
 
