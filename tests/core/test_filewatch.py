@@ -243,3 +243,30 @@ def test_cancel_owned_stops_a_plugins_watches(tmp_path):
     (tmp_path / "f").write_text("x")
     watcher.poll()
     assert len(seen) == 1 and isinstance(seen[0], FolderChange)
+
+
+def test_a_big_folder_is_swept_in_slices_while_hot_files_are_checked_every_poll(tmp_path):
+    from studio.core.folderwatch import SWEEP_POLLS
+
+    for n in range(1000):
+        (tmp_path / f"checkpoint-{n:04d}.json").write_text("{}")
+    watcher = FileWatcher()
+    seen = changes_of(watcher, tmp_path)
+    cold = tmp_path / "checkpoint-0500.json"
+    cold.write_text('{"step": 500}')  # untouched since the watch began: found by the sweep
+    polls = 0
+    while not seen and polls < SWEEP_POLLS:
+        watcher.poll()
+        polls += 1
+    assert names(seen[-1].modified) == ["checkpoint-0500.json"]
+    log = tmp_path / "train.log"
+    log.write_text("step 1\n")
+    watcher.poll()
+    assert names(seen[-1].added) == ["train.log"]
+    for step in (2, 3):  # a file being written is checked on every poll
+        with log.open("a") as handle:
+            handle.write(f"step {step}\n")
+        assert watcher.poll() == 1 and names(seen[-1].modified) == ["train.log"]
+    with cold.open("a") as handle:  # changed recently, so hot too
+        handle.write(" ")
+    assert watcher.poll() == 1 and names(seen[-1].modified) == ["checkpoint-0500.json"]
