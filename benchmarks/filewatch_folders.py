@@ -54,7 +54,8 @@ def make_tree(root: Path, folders: int, files: int) -> None:
 
 
 def child(case: str, root: Path) -> float:
-    """CPU seconds of one poll over every folder, the mean of POLLS for ours, the median for the anchor (run in a fresh process)."""
+    """CPU seconds of one poll over every folder (run in a fresh process): the median of
+    POLLS for the anchor, the mean for ours (their periodic full listings count too)."""
     folders = sorted(root.iterdir())
     times = []
     if case == "anchor":

@@ -43,13 +43,25 @@ class RemoteRead(NamedTuple):
     truncated: bool
 
 
-class _Speed:
-    """Bytes per second over a sliding window, for the progress message."""
+class _Progress:
+    """One file's transfer progress: to ``on_bytes`` (the caller aggregates several files),
+    else to the job as "name: done / size bytes, rate" with the speed over a sliding window."""
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: JobContext, name: str, size: int,
+                 on_bytes: Callable[[int], None] | None) -> None:
+        self.ctx, self.name, self.size, self.on_bytes = ctx, name, size, on_bytes
         self.samples: list[tuple[float, int]] = []
 
-    def add(self, done: int) -> float:
+    def moved(self, count: int, offset: int) -> None:
+        if self.on_bytes is not None:
+            self.on_bytes(count)
+            return
+        size = self.size
+        self.ctx.report(offset / size if size else 1.0,
+                        f"{self.name}: {offset:,} / {size:,} bytes, "
+                        f"{format_rate(self._rate(offset))}")
+
+    def _rate(self, done: int) -> float:
         now = time.monotonic()
         self.samples.append((now, done))
         while len(self.samples) > 2 and now - self.samples[0][0] > 3.0:
@@ -160,7 +172,7 @@ async def _download(sftp: Any, remote: str, local: Path, size: int | None, *,
     if have > size:  # not a prefix of this file: start again
         local.unlink()
         have = 0
-    speed = _Speed()
+    progress = _Progress(ctx, local.name, size, on_bytes)
     moved = 0
     async with sftp.open(remote_path, "rb") as handle:
         with open(local, "ab") as out:
@@ -174,12 +186,7 @@ async def _download(sftp: Any, remote: str, local: Path, size: int | None, *,
                 out.write(chunk)
                 offset += len(chunk)
                 moved += len(chunk)
-                if on_bytes is not None:
-                    on_bytes(len(chunk))
-                else:
-                    rate = format_rate(speed.add(offset))
-                    ctx.report(offset / size if size else 1.0,
-                               f"{local.name}: {offset:,} / {size:,} bytes, {rate}")
+                progress.moved(len(chunk), offset)
     return moved
 
 
@@ -234,7 +241,7 @@ async def _upload(sftp: Any, local: Path, partial: str, size: int, *, ctx: JobCo
     if have > size:
         await _remove(sftp, partial)
         have = 0
-    speed = _Speed()
+    progress = _Progress(ctx, local.name, size, on_bytes)
     sent = 0
     mode = "r+b" if have else "wb"
     async with sftp.open(remote_path, mode) as handle:
@@ -247,12 +254,7 @@ async def _upload(sftp: Any, local: Path, partial: str, size: int, *, ctx: JobCo
                 await handle.write(chunk, offset)
                 offset += len(chunk)
                 sent += len(chunk)
-                if on_bytes is not None:
-                    on_bytes(len(chunk))
-                else:
-                    rate = format_rate(speed.add(offset))
-                    ctx.report(offset / size if size else 1.0,
-                               f"{local.name}: {offset:,} / {size:,} bytes, {rate}")
+                progress.moved(len(chunk), offset)
     return sent
 
 

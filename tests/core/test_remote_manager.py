@@ -242,14 +242,24 @@ def tail_processes(path: Path) -> list[psutil.Process]:
     return found
 
 
+def follow(host, log: Path, **options):
+    """``tail -F`` of a new, empty ``log`` on the host, as a stream, once tail runs."""
+    log.write_text("")
+    stream = host.stream(["tail", "-n", "0", "-F", str(log)], **options)
+    wait_for(lambda: tail_processes(log), what="tail to start")
+    return stream
+
+
+def append(log: Path, text: str) -> None:
+    with log.open("a") as handle:
+        handle.write(text)
+
+
 def test_stream_yields_lines_and_close_stops_the_remote_command(manager, tmp_path):
     host = manager.host("medical-mechanica")
     log = tmp_path / "stream.log"
-    log.write_text("")
-    with host.stream(["tail", "-n", "0", "-F", str(log)]) as lines:
-        wait_for(lambda: tail_processes(log), what="tail to start")
-        with log.open("a") as handle:
-            handle.write("loss 1.0\nloss 0.9\n")
+    with follow(host, log) as lines:
+        append(log, "loss 1.0\nloss 0.9\n")
         assert [lines.next_line(20), lines.next_line(20)] == ["loss 1.0", "loss 0.9"]
     wait_for(lambda: not tail_processes(log), what="the remote tail to stop")
     assert lines.next_line(0) is None
@@ -266,8 +276,7 @@ def test_a_stream_is_cancelled_with_its_job(manager, tmp_path):
     host = manager.host("medical-mechanica")
     context = JobContext()
     log = tmp_path / "quiet.log"
-    log.write_text("")
-    with host.stream(["tail", "-n", "0", "-F", str(log)], ctx=context) as lines:
+    with follow(host, log, ctx=context) as lines:
         threading.Timer(0.2, context.cancel).start()
         with pytest.raises(JobCancelled):
             lines.next_line()
@@ -279,19 +288,15 @@ def test_a_dropped_connection_is_reopened_and_the_stream_restarted(own_manager, 
     spy = BusSpy(bus, RemoteConnectionChanged.topic)
     host = own_manager.host("medical-mechanica")
     log = tmp_path / "train.log"
-    log.write_text("")
-    with host.stream(["tail", "-n", "0", "-F", str(log)]) as lines:
-        wait_for(lambda: tail_processes(log), what="tail to start")
-        with log.open("a") as handle:
-            handle.write("before\n")
+    with follow(host, log) as lines:
+        append(log, "before\n")
         assert lines.next_line(20) == "before"
         assert own_server.drop_connections() == 1  # the network drops the connection
         # Lines written while reconnecting may be missed (tail -n 0); keep writing until the
         # restarted command shows one.
         got = None
         for n in range(400):
-            with log.open("a") as handle:
-                handle.write(f"after {n}\n")
+            append(log, f"after {n}\n")
             got = lines.next_line(0.05)
             if got is not None:
                 break
@@ -379,10 +384,8 @@ def test_shutdown_closes_streams_forwards_and_the_loop(ssh_host, tmp_path, echo_
     manager = RemoteManager(sync_path=ssh_host.sync_path, nodes_path=tmp_path / "nodes.toml")
     host = manager.host("medical-mechanica")
     log = tmp_path / "x.log"
-    log.write_text("")
-    lines = host.stream(["tail", "-n", "0", "-F", str(log)])
+    lines = follow(host, log)
     forward = host.forward_local_port(echo_server)
-    wait_for(lambda: tail_processes(log), what="tail to start")
     manager.shutdown()
     assert lines.next_line(5) is None
     wait_for(lambda: not tail_processes(log), what="the remote tail to stop")
