@@ -263,6 +263,11 @@ class ProcessManager:
             self.pid_files.remove(process.pid)
         with self._lock:
             self._live.pop(process.pid, None)
+            if not self._live and self._atexit_registered:
+                # Nothing to stop at exit any more; also lets a short-lived manager (a version
+                # probe) be collected instead of living on in atexit's list.
+                atexit.unregister(self.shutdown)
+                self._atexit_registered = False
         process._finished.set()
         self._publish(process, how)
         if on_exit is not None:
