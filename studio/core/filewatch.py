@@ -186,15 +186,16 @@ class FileWatcher:
         """Watch the entries of folder ``path`` whose names match ``pattern`` (a glob or several).
 
         ``callback(FolderChange)`` fires after a poll that found entries added, removed or (with
-        ``track_modified``) modified. ``recursive`` includes every subfolder. Without
+        ``track_modified``) modified. ``recursive`` includes every subfolder. ``interval``
+        defaults to 1 s (a folder costs more to poll than a file). Without
         ``track_modified`` a poll costs one ``stat`` per folder (names change only when a
         folder's own mtime does) plus a full rescan every few seconds for mounts that cache it.
         """
-        from studio.core.folderwatch import FolderWatch
+        from studio.core.folderwatch import FOLDER_INTERVAL_S, FolderWatch
 
         watch = FolderWatch(self, Path(path), callback, patterns=pattern, recursive=recursive,
-                            interval=interval or self.interval, track_modified=track_modified,
-                            owner=owner or self._owner_of())
+                            interval=interval or max(self.interval, FOLDER_INTERVAL_S),
+                            track_modified=track_modified, owner=owner or self._owner_of())
         self._add(watch)
         return watch
 

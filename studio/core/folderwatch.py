@@ -35,8 +35,16 @@ from pathlib import Path
 
 from studio.core.filewatch import FileWatcher, FolderChange, _Watch
 
-__all__ = ["FULL_RESCAN_S", "HOT_S", "SMALL_FOLDER", "SWEEP_POLLS", "FolderWatch"]
+__all__ = [
+    "FOLDER_INTERVAL_S",
+    "FULL_RESCAN_S",
+    "HOT_S",
+    "SMALL_FOLDER",
+    "SWEEP_POLLS",
+    "FolderWatch",
+]
 
+FOLDER_INTERVAL_S = 1.0  # default poll interval of a folder watch
 FULL_RESCAN_S = 5.0
 HOT_S = 60.0
 SWEEP_POLLS = 10
