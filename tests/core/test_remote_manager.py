@@ -212,6 +212,20 @@ def test_cancelled_upload_keeps_its_partial_for_later(manager, payload, tmp_path
     assert target.read_bytes() == payload.read_bytes()
 
 
+def test_download_resumes_and_a_bad_prefix_is_fetched_again(manager, payload, tmp_path):
+    host = manager.host("medical-mechanica")
+    data = payload.read_bytes()
+    local = tmp_path / "copy" / "adapter.safetensors"
+    local.parent.mkdir()
+    local.write_bytes(data[: 1 << 20])  # an earlier download stopped after 1 MiB
+    assert host.download(str(payload), local, verify=True) == len(data) - (1 << 20)
+    assert local.read_bytes() == data
+    local.write_bytes(bytes(1 << 20))  # kept bytes that are not this file's
+    moved = host.download(str(payload), local, verify=True)
+    assert moved == len(data) - (1 << 20) + len(data)  # resumed, found bad, fetched whole
+    assert local.read_bytes() == data
+
+
 # -- incremental reads ----------------------------------------------------------------------------
 def test_read_from_follows_a_growing_file_and_sees_truncation(manager, tmp_path):
     host = manager.host("medical-mechanica")
