@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.core.sync_mounts import remote_path_below
+
 __all__ = [
     "HostConfig",
     "HostKeyError",
@@ -78,15 +80,21 @@ class MountConfig:
     description: str = ""
 
     def map(self, remote: str) -> Path | None:
-        """The local path of ``remote`` through this mount (hafs' prefix rule), else None.
+        """The local path of ``remote`` through this mount, else None.
 
-        Like hafs: a plain string prefix match, case- and slash-sensitive.
+        hafs's prefix rule plus a path-boundary check and Windows spellings (``D:\\x``,
+        ``d:/x``); see :mod:`studio.core.sync_mounts`.
         """
-        if not self.remote_path or not remote.startswith(self.remote_path):
+        rest = remote_path_below(self.remote_path, remote)
+        if rest is None:
             return None
-        rest = remote[len(self.remote_path):].lstrip("/\\")
         local = Path(self.local_path).expanduser()
         return local / rest if rest else local
+
+    @property
+    def accessible(self) -> bool:
+        """hafs uses a mount only while its local folder exists (e.g. the share is mounted)."""
+        return Path(self.local_path).expanduser().is_dir()
 
 
 @dataclass
@@ -108,9 +116,9 @@ class SyncConfig:
                               f"(hostname, username, platform, ssh_key) to {where}") from None
 
     def map_to_local(self, remote: str) -> Path | None:
-        """``remote`` as seen through the first mount whose ``remote_path`` prefixes it."""
+        """``remote`` through the first accessible mount, in file order, that holds it."""
         for mount in self.mounts.values():
-            local = mount.map(remote)
+            local = mount.map(remote) if mount.accessible else None
             if local is not None:
                 return local
         return None

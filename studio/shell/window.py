@@ -218,6 +218,7 @@ class StudioWindow(QMainWindow):
         status.setObjectName("statusbar")
         self.context_label = QLabel(self._context_text())
         self.context_label.setProperty("role", "muted")
+        self.context_label.setToolTip(self.shell.studio.context.describe())
         status.addWidget(self.context_label)
         for widget in self.shell.status_widgets(self):
             status.addPermanentWidget(widget)
@@ -225,6 +226,8 @@ class StudioWindow(QMainWindow):
     def _context_text(self) -> str:
         context = self.shell.studio.context
         state = "" if context.exists else " (missing)"
+        if context.split:  # hafs's config moved the root, but most hafs files stay put
+            return f"Context: {context.path}{state} · registry and training: {context.hard_coded}"
         return f"Context: {context.path}{state}"
 
     def _build_docks(self) -> None:

@@ -72,17 +72,19 @@ def process_manager(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def sshd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A real OpenSSH server on 127.0.0.1 (skips the test, saying why, where sshd cannot run).
+    """A real OpenSSH server on 127.0.0.1 (where sshd cannot run: a skip saying why, or a
+    failure under ``HAFS_STUDIO_REQUIRE_REAL_PARTS=1`` as in ``make test``).
 
     Shared by the session; a test that stops or breaks the server starts its own with
     :func:`studio.testing.sshd.start_sshd`.
     """
+    from studio.testing.real_parts import missing_real_part
     from studio.testing.sshd import start_sshd
 
     try:
         server = start_sshd(tmp_path_factory.mktemp("sshd"))
     except RuntimeError as exc:
-        pytest.skip(f"cannot run a local sshd: {exc}")
+        missing_real_part(f"cannot run a local sshd (openssh-server): {exc}")
     yield server
     server.stop()
 

@@ -22,6 +22,7 @@ from studio.core.remote import HostConfig, HostKeyError, RemoteError
 from studio.core.remote_host import Backoff, RemoteConnectionChanged
 from studio.core.remote_manager import RemoteManager
 from studio.testing import BusSpy
+from studio.testing.real_parts import missing_real_part
 from studio.testing.sshd import SshServer, configure_host, start_sshd
 
 FAST = Backoff(first_s=0.05, factor=2.0, max_s=0.2, attempts=4)
@@ -54,7 +55,7 @@ def own_server(tmp_path) -> SshServer:
     try:
         server = start_sshd(tmp_path / "own-sshd")
     except RuntimeError as exc:
-        pytest.skip(f"cannot run a local sshd: {exc}")
+        missing_real_part(f"cannot run a local sshd (openssh-server): {exc}")
     yield server
     server.stop()
 

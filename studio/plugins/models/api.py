@@ -2,7 +2,10 @@
 
 One :class:`ModelsService` per context root ties the registry, the studio sidecar, detection,
 conversion, quantization and inspection together, and records results in the registry the way
-hafs expects (``"gguf"`` appended to ``formats``; file paths and types in the sidecar only).
+hafs expects (``"gguf"`` appended to ``formats`` once the file exists; file paths and types in
+the sidecar only). A registered model's GGUF goes *inside* its local folder as
+``<id>-f16.gguf`` / ``<id>-<TYPE>.gguf`` (:func:`model_gguf_path`), the only place hafs's
+``deploy`` looks (hafs-formats §1.5).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from studio.core.context import ContextRoot, hafs_path
 from studio.core.jobs import NULL_CONTEXT, JobContext
-from studio.plugins.models.registry import Registry, RegistryStore, registry_path
+from studio.plugins.models.ids import id_path_part
+from studio.plugins.models.registry import EntryDamage, Registry, RegistryStore
 from studio.plugins.models.schema import FIELDS, ModelEntry
 from studio.plugins.models.sidecar import SidecarStore
 
@@ -34,7 +39,9 @@ __all__ = [
     "FieldComparison",
     "ModelAction",
     "ModelsService",
+    "gguf_file_name",
     "model_actions",
+    "model_gguf_path",
     "register_model_action",
     "unregister_model_action",
 ]
@@ -99,14 +106,39 @@ def model_actions(entry: ModelEntry | None = None) -> list[ModelAction]:
     return [a for a in actions if entry is None or a.enabled_for(entry)]
 
 
-class ModelsService:
-    """Registry-aware model operations for one hafs context root (``~/.context``)."""
+def gguf_file_name(model_id: str, type_name: str) -> str:
+    """``<id>-f16.gguf`` for F16 (hafs's own name) and ``<id>-<TYPE>.gguf`` otherwise
+    (``Q4_K_M``, ``Q8_0``, ``BF16`` …), the id made safe as a file name."""
+    suffix = "f16" if type_name.lower() == "f16" else type_name.upper()
+    return f"{id_path_part(model_id)}-{suffix}.gguf"
 
-    def __init__(self, context_root: str | os.PathLike[str], read_only: bool = False,
-                 processes: ProcessManager | None = None) -> None:
-        self.context_root = Path(context_root)
+
+def model_gguf_path(model_location: str | os.PathLike[str], model_id: str,
+                    type_name: str) -> Path:
+    """Where a GGUF made from a registered model goes: inside its folder (``locations.mac``),
+    where hafs's ``deploy`` globs ``*.gguf``; a model registered as a file gets its folder."""
+    location = Path(model_location).expanduser()
+    folder = location if location.is_dir() else location.parent
+    return folder / gguf_file_name(model_id, type_name)
+
+
+class ModelsService:
+    """Registry-aware model operations for one hafs context root (``~/.context``).
+
+    ``context`` is the studio's :class:`~studio.core.context.ContextRoot` (the registry is
+    found where hafs keeps it, see :func:`~studio.core.context.hafs_path`) or, for scripts and
+    tests, a folder that holds ``models/registry.json``.
+    """
+
+    def __init__(self, context: ContextRoot | str | os.PathLike[str],
+                 read_only: bool = False, processes: ProcessManager | None = None) -> None:
+        if not isinstance(context, ContextRoot):
+            context = ContextRoot(Path(context), "path")
+        self.context = context
+        self.context_root = context.path
         self.processes = processes  # the studio's: quantize/convert children logged, owned
-        self.registry = RegistryStore(registry_path(context_root), read_only=read_only)
+        self.registry = RegistryStore(hafs_path(context, "models/registry.json"),
+                                      read_only=read_only)
         self.sidecar = SidecarStore(self.registry.path)
 
     # -- reading -------------------------------------------------------------------------
@@ -163,8 +195,9 @@ class ModelsService:
                             role=role, location=location, **overrides)
         return self.registry.add(entry, replace=replace)
 
-    def remove(self, model_id: str) -> ModelEntry:
-        """Remove the entry (and its sidecar data); files on disk are never touched."""
+    def remove(self, model_id: str) -> ModelEntry | EntryDamage:
+        """Remove the entry, a damaged one too (and its sidecar data); files on disk are never
+        touched. Returns the entry, or the damage report of a damaged one."""
         entry = self.registry.remove(model_id)
         self.sidecar.forget(model_id)
         return entry
@@ -208,8 +241,12 @@ class ModelsService:
                     f"{folder} is a LoRA adapter; its base model is not a local folder. Give the "
                     "base model folder (base_dir / --base-dir) to merge and convert")
             model_dir = base
-        target = Path(out) if out else default_output_path(
-            folder if model_id is None else folder.parent / model_id, outtype)
+        if out:
+            target = Path(out)
+        elif model_id is None:
+            target = default_output_path(folder, outtype)
+        else:
+            target = model_gguf_path(folder, model_id, outtype)
         if converter == "llama.cpp":
             if adapter_dir is not None:
                 raise ConversionError(f"{folder} is a LoRA adapter: llama.cpp's "
@@ -230,9 +267,15 @@ class ModelsService:
     def quantize(self, source: str | os.PathLike[str], type_name: str = "Q4_K_M", *,
                  out: str | os.PathLike[str] | None = None, model_id: str | None = None,
                  ctx: JobContext = NULL_CONTEXT, overwrite: bool = False) -> QuantizeResult:
-        """Quantize a GGUF; with ``model_id`` the result is recorded for that model."""
+        """Quantize a GGUF; with ``model_id`` the result is recorded for that model and, unless
+        ``out`` says otherwise, written inside the model's local folder as ``<id>-<TYPE>.gguf``
+        (next to ``source`` when the model has no local copy)."""
         from studio.plugins.models.quantize import quantize_gguf
 
+        if out is None and model_id is not None:
+            local = self.local_path(self.info(model_id))
+            if local is not None:
+                out = model_gguf_path(local, model_id, type_name)
         result = quantize_gguf(source, out, type_name, ctx=ctx, overwrite=overwrite,
                                processes=self.processes)
         if model_id is not None:
@@ -260,9 +303,14 @@ class ModelsService:
         return entry["model_id"], path
 
     def _record_gguf(self, model_id: str, path: Path, type_name: str) -> None:
+        """``"gguf"`` in formats (once), only for a file that exists; the file in the sidecar."""
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: the GGUF was not written; nothing recorded")
+
         def add_format(entry: ModelEntry) -> None:
-            if "gguf" not in entry["formats"]:
-                entry["formats"].append("gguf")
+            formats = entry["formats"] if isinstance(entry["formats"], list) else []
+            if "gguf" not in formats:
+                entry["formats"] = [*formats, "gguf"]
 
         self.registry.edit(model_id, add_format)
         self.sidecar.add_artifact(model_id, path, "gguf", type_name)

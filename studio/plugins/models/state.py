@@ -5,8 +5,10 @@ Every Models view, card and command shares one :class:`ModelsState` per studio (
 the newest :class:`RegistrySnapshot` and publishes it on the bus (``models.registry``); views
 subscribe and repaint. The file watcher (``studio.watcher``, a 250 ms stat poll) triggers a
 reload when hafs, the CLI or another window writes, so external edits appear within a second.
-A damaged registry produces a snapshot with ``error`` set and ``read_only`` true: views show the
-message (file:line:col) and disable every write.
+A registry hafs could not load produces a snapshot with ``error`` set and ``read_only`` true:
+views show the message (file:line:col) and disable every write. Damaged *entries* are listed in
+``damaged`` (file:line and reason each) while every other model is shown and the registry stays
+writable (see :data:`~.registry.DAMAGED_ENTRY_POLICY`).
 
 Qt-free: the bus hands snapshots to the GUI thread in the shell; views re-emit them through a
 Qt signal so they are safe in tests without the shell's dispatcher too.
@@ -51,6 +53,8 @@ class RegistrySnapshot(Event):
     read_only: bool = False
     generation: int = 0
     loaded: bool = False  # False until the first read finished
+    damaged: tuple[str, ...] = ()  # one "file:line:col: model 'x' …" message per damaged entry
+    unknown_keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → kept keys
 
     def get(self, model_id: str) -> ModelEntry | None:
         return next((m for m in self.models if m["model_id"] == model_id), None)
@@ -69,7 +73,7 @@ class ModelsState:
 
     def __init__(self, studio: Studio, read_only: bool = False) -> None:
         self.studio = studio
-        self.service = ModelsService(studio.context.path, read_only=read_only,
+        self.service = ModelsService(studio.context, read_only=read_only,
                                      processes=studio.services.process)
         self.snapshot = RegistrySnapshot(path=str(self.service.registry.path))
         self.selected: str | None = None
@@ -106,7 +110,10 @@ class ModelsState:
             snapshot = RegistrySnapshot(
                 models=tuple(registry.models.values()), studio_data=service.sidecar.load(),
                 updated_at=registry.updated_at, path=path,
-                read_only=service.registry.read_only, generation=generation, loaded=True)
+                read_only=service.registry.read_only, generation=generation, loaded=True,
+                damaged=tuple(str(damage) for damage in registry.damaged.values()),
+                unknown_keys={model_id: keys for model_id in registry.kept
+                              if (keys := registry.unknown_keys(model_id))})
         except RegistryError as exc:
             # Keep showing the last good entries (read-only) next to the error.
             snapshot = RegistrySnapshot(path=path, error=str(exc), read_only=True,

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.jobs import JobUpdated
 from studio.plugins.models.present import role_color
+from studio.plugins.models.registry import DAMAGED_ENTRY_POLICY
 from studio.plugins.models.state import ModelSelected, ModelsState, RegistrySnapshot
 from studio.shell.theming import current_theme
 
@@ -178,6 +179,19 @@ class ErrorBanner(QFrame):
         self.label.setText(f"<b>Registry is read-only:</b> {_escape(message)}<br>"
                            "Fix the file (a copy is kept as <code>registry.json.bak</code>); "
                            "the list reloads by itself.")
+        self.show()
+
+    def show_snapshot(self, snapshot: RegistrySnapshot) -> None:
+        """The file-level error, else the damaged entries (the others are listed as usual)."""
+        if snapshot.error or not snapshot.damaged:
+            self.show_error(snapshot.error)
+            return
+        count = len(snapshot.damaged)
+        lines = "<br>".join(_escape(message) for message in snapshot.damaged)
+        self.label.setText(
+            f"<b>{count} model{'s' * (count != 1)} in the registry cannot be read.</b> "
+            f"The other models are listed.<br>{lines}<br>"
+            f"Fix {'them' if count != 1 else 'it'} in the file. {_escape(DAMAGED_ENTRY_POLICY)}")
         self.show()
 
 

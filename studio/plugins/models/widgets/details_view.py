@@ -187,7 +187,7 @@ class ModelDetailsView(QWidget):
         self.show_entry(self.state.selected_entry())
 
     def _on_snapshot(self, snapshot: RegistrySnapshot) -> None:
-        self.banner.show_error(snapshot.error)
+        self.banner.show_snapshot(snapshot)
         entry = snapshot.get(self.entry["model_id"]) if self.entry else None
         if entry != self.entry:
             self.show_entry(entry)
@@ -219,8 +219,10 @@ class ModelDetailsView(QWidget):
             item = self.sections_layout.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
-        studio_data = self.state.snapshot.studio_data.get(entry["model_id"])
-        for title, rows in detail_sections(entry, studio_data):
+        snapshot = self.state.snapshot
+        studio_data = snapshot.studio_data.get(entry["model_id"])
+        unknown = snapshot.unknown_keys.get(entry["model_id"])
+        for title, rows in detail_sections(entry, studio_data, unknown):
             box = QGroupBox(title)
             form = QFormLayout(box)
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)

@@ -261,7 +261,7 @@ class ModelListView(QWidget):
         self.snapshot = snapshot
         self.model.set_models(snapshot.models)
         self._extend_role_filter(snapshot.models)
-        self.banner.show_error(snapshot.error)
+        self.banner.show_snapshot(snapshot)
         self.register_button.setEnabled(not snapshot.read_only)
         self.stack.setCurrentWidget(self.table if snapshot.models or not snapshot.loaded
                                     else self.empty)
@@ -286,7 +286,8 @@ class ModelListView(QWidget):
         updated = f" · Updated: {snapshot.updated_at[:19].replace('T', ' ')}" \
             if snapshot.updated_at else ""
         mode = " · read-only" if snapshot.read_only else ""
-        self.status.setText(f"{count}{updated}{mode}")
+        damaged = f" · {len(snapshot.damaged)} damaged (see above)" if snapshot.damaged else ""
+        self.status.setText(f"{count}{damaged}{updated}{mode}")
         self.status.setToolTip(snapshot.path)
 
     # -- selection -----------------------------------------------------------------------
