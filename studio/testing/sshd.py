@@ -49,12 +49,14 @@ class SshServer:
 
     def stop(self) -> None:
         """Stop the server and every connection it serves (the host went away)."""
-        self.drop_connections()
-        self.process.terminate()
         try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.drop_connections()
+        finally:  # the listener must go even if a connection vanished under us
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
     def connections(self) -> int:
         """How many client connections the server holds (one sshd child per connection)."""
