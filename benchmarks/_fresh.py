@@ -110,16 +110,29 @@ def median_seconds(samples: Sequence[dict[str, Any]]) -> float:
     return statistics.median(s["seconds"] for s in samples)
 
 
+def median_cpu_seconds(samples: Sequence[dict[str, Any]]) -> float | None:
+    """Median CPU seconds of the children's timed calls (None for whole-process tools)."""
+    cpu = [s["cpu_seconds"] for s in samples if "cpu_seconds" in s]
+    return statistics.median(cpu) if len(cpu) == len(samples) and cpu else None
+
+
 # ---- inside a child ------------------------------------------------------------------------
+
+# CPU seconds (all threads of the process) of the calls time_calls last timed: on a loaded
+# machine a one-thread process's CPU time is not inflated by waiting for a core, its wall time is.
+_last_cpu_seconds: list[float] = []
+
 
 def time_calls(fn: Callable[[], object], inner: int = 3, warmup: int = 1) -> list[float]:
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(inner):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    _last_cpu_seconds[:] = cpu
     return times
 
 
@@ -136,7 +149,8 @@ def threading_facts() -> list[dict[str, Any]]:
 
 
 def child_report(times: Sequence[float], **facts: Any) -> None:
-    print(json.dumps({"seconds": statistics.median(times), "inner": list(times), **facts},
+    cpu = {"cpu_seconds": statistics.median(_last_cpu_seconds)} if _last_cpu_seconds else {}
+    print(json.dumps({"seconds": statistics.median(times), "inner": list(times), **cpu, **facts},
                      default=str))
 
 
