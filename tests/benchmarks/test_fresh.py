@@ -79,3 +79,19 @@ def test_a_clean_run_writes_method_and_load(tmp_path: Path,
     data = json.loads(path.read_text())
     assert data["method"]["repeats"] == 5 and data["method"]["quiet_machine"] is False
     assert data["checks_passed"] == ["relation"] and data["anchors"] == {"tool": {"version": "1"}}
+
+
+def test_children_report_cpu_seconds_apart_from_waiting(capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    # A call that waits uses no CPU: its CPU seconds stay far below its wall seconds, which is
+    # what makes CPU time the figure that a loaded machine does not inflate.
+    times = fresh.time_calls(lambda: time.sleep(0.05), inner=3, warmup=0)
+    fresh.child_report(times)
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["seconds"] >= 0.05
+    assert report["cpu_seconds"] < report["seconds"] / 2
+    samples = [{"seconds": 1.0, "cpu_seconds": c} for c in (0.3, 0.1, 0.2)]
+    assert fresh.median_cpu_seconds(samples) == 0.2
+    # A tool timed from outside has no CPU figure: no median made of some of the runs.
+    assert fresh.median_cpu_seconds([{"seconds": 1.0}, {"seconds": 1.0, "cpu_seconds": 0.5}]) is None
