@@ -74,20 +74,33 @@ def thread_env(threads: int | str) -> dict[str, str]:
             "BLIS_NUM_THREADS": n}
 
 
+def _children_cpu_seconds() -> float | None:
+    """User + system CPU seconds of the waited-for children so far (None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_once(impl: Impl) -> dict[str, Any]:
     env = {**os.environ, **impl.env}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _children_cpu_seconds()
     stdout = subprocess.DEVNULL if impl.discard_output else subprocess.PIPE
     proc = subprocess.run(list(impl.argv), stdout=stdout, stderr=subprocess.PIPE, env=env,
                           check=False)
     elapsed = time.perf_counter() - start
+    cpu_end = _children_cpu_seconds()
+    cpu = cpu_end - cpu_start if cpu_end is not None and cpu_start is not None else None
     if proc.returncode != 0 and not (impl.whole_process and proc.returncode == 1):
         raise BenchmarkError(f"{impl.key}: exit status {proc.returncode}: "
                              f"{proc.stderr.decode(errors='replace')[-2000:]}")
     out = (proc.stdout or b"").decode(errors="replace")
     if impl.whole_process:
-        return {"seconds": elapsed, "output": out.strip()[-200:]}
+        return {"seconds": elapsed, "output": out.strip()[-200:],
+                **({"cpu_seconds": cpu} if cpu is not None else {})}
     lines = out.strip().splitlines()
     if not lines:
         raise BenchmarkError(f"{impl.key}: the child printed no report")

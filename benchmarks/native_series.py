@@ -21,6 +21,7 @@ from _fresh import (
     goal,
     interleaved,
     load_average,
+    median_cpu_seconds,
     median_seconds,
     thread_env,
     threading_facts,
@@ -115,7 +116,10 @@ def main() -> None:
                    1, anchor=True)]
     samples = interleaved(impls, args.repeats)
     ms = {(i.name, i.threads): median_seconds(samples[i.key]) * 1e3 for i in impls}
+    cpu_ms = {(i.name, i.threads): (c * 1e3 if (c := median_cpu_seconds(samples[i.key]))
+                                    is not None else None) for i in impls}
     rows = [{"case": i.case, "impl": i.name, "threads": i.threads, "ms": ms[i.name, i.threads],
+             "cpu_ms": cpu_ms[i.name, i.threads],
              "runs": [round(s["seconds"] * 1e3, 2) for s in samples[i.key]]} for i in impls]
 
     floor = ms["NumPy max(y) (one read of y, floor)", 1]
@@ -141,8 +145,10 @@ def main() -> None:
                          "threading": samples[impls[1].key][-1].get("threading")}}
     print(finish("native_series", rows=rows, goals=goals, checks=checks, repeats=args.repeats,
                  load_before=load_before, anchors=anchors,
-                 notes=["10M float64 points with 0.1 % NaN and spikes; x = 0..n-1 (float64)"],
-                 columns=["case", "impl", "threads", "ms"]))
+                 notes=["10M float64 points with 0.1 % NaN and spikes; x = 0..n-1 (float64)",
+                        "cpu_ms: median CPU time of one call, all threads (wall time on a loaded "
+                        "machine includes waiting for a core)"],
+                 columns=["case", "impl", "threads", "ms", "cpu_ms"]))
 
 
 if __name__ == "__main__":

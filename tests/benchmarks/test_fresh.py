@@ -93,5 +93,17 @@ def test_children_report_cpu_seconds_apart_from_waiting(capsys: pytest.CaptureFi
     assert report["cpu_seconds"] < report["seconds"] / 2
     samples = [{"seconds": 1.0, "cpu_seconds": c} for c in (0.3, 0.1, 0.2)]
     assert fresh.median_cpu_seconds(samples) == 0.2
-    # A tool timed from outside has no CPU figure: no median made of some of the runs.
-    assert fresh.median_cpu_seconds([{"seconds": 1.0}, {"seconds": 1.0, "cpu_seconds": 0.5}]) is None
+    # No median made of some of the runs only.
+    partial = [{"seconds": 1.0}, {"seconds": 1.0, "cpu_seconds": 0.5}]
+    assert fresh.median_cpu_seconds(partial) is None
+
+
+def test_whole_process_tools_get_their_cpu_seconds_from_the_kernel() -> None:
+    busy = "import time\nend = time.process_time() + 0.2\nwhile time.process_time() < end: pass"
+    idle = "import time; time.sleep(0.3)"
+    busy_run, idle_run = (
+        fresh.run_once(fresh.Impl("c", name, (sys.executable, "-c", code), whole_process=True))
+        for name, code in (("busy", busy), ("idle", idle)))
+    assert busy_run["cpu_seconds"] >= 0.2
+    assert idle_run["cpu_seconds"] < busy_run["cpu_seconds"]
+    assert idle_run["seconds"] >= 0.3
