@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# HAFS_BENCH_RESULTS: write elsewhere (a confirming second run beside the first, a trial run).
+RESULTS_DIR = Path(os.environ.get("HAFS_BENCH_RESULTS")
+                   or Path(__file__).resolve().parent / "results")
 QUIET_LOAD = 2.5  # 1-minute load average below which figures are taken as quiet-machine ones
 
 
