@@ -103,16 +103,20 @@ def encode_event(fields: dict[str, Any]) -> bytes:
     if len(line) <= MAX_LINE_BYTES:
         return line
     trimmed = dict(fields)
+    trimmed["truncated"] = True
+    line = _dump(trimmed)
     keys = sorted((k for k, v in trimmed.items() if isinstance(v, str) and k not in
                    ("agent", "event", "timestamp")),
                   key=lambda k: (k != "error", -len(trimmed[k])))
+    mark = _TRUNCATION_MARK.encode("utf-8")
     for key in keys:
-        excess = len(line) - MAX_LINE_BYTES
-        value = trimmed[key]
-        keep = max(0, len(value.encode("utf-8")) - excess - len(_TRUNCATION_MARK.encode()) - 16)
-        trimmed[key] = value.encode("utf-8")[:keep].decode("utf-8", "ignore") + _TRUNCATION_MARK
-        trimmed["truncated"] = True
-        line = _dump(trimmed)
+        encoded = trimmed[key].encode("utf-8")
+        # JSON escapes can make a character longer in the line than in UTF-8: cut, re-measure.
+        while len(line) > MAX_LINE_BYTES and encoded:
+            keep = max(0, len(encoded) - (len(line) - MAX_LINE_BYTES) - len(mark))
+            encoded = encoded[:keep]
+            trimmed[key] = encoded.decode("utf-8", "ignore") + _TRUNCATION_MARK
+            line = _dump(trimmed)
         if len(line) <= MAX_LINE_BYTES:
             return line
     raise ValueError(f"agent {fields.get('agent')!r}: event {fields.get('event')!r} is "
