@@ -10,6 +10,7 @@ Exit codes: 0 success · 1 failure (an action refused or failed) · 2 bad usage 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,7 +45,8 @@ EXIT_USAGE = 2
 app = typer.Typer(help="Background agents: hafs daemons, campaigns and any agent that reports "
                   "to metrics/agents.jsonl.", no_args_is_help=True)
 # Piped output keeps whole rows (rich would wrap every column at 80 characters).
-out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 220)
+out = Console(highlight=False, soft_wrap=False,
+              width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 220)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]

@@ -73,7 +73,8 @@ def test_over_long_error_is_cut_to_the_line_limit(tmp_path):
 
 
 def test_a_line_that_cannot_be_shortened_is_refused_by_name():
-    with pytest.raises(ValueError, match=r"agent 'x+': event 'heartbeat' is \d+ bytes, over the 4096"):
+    message = r"agent 'x+': event 'heartbeat' is \d+ bytes, over the 4096"
+    with pytest.raises(ValueError, match=message):
         encode_event({"agent": "x" * 5000, "event": "heartbeat", "timestamp": "t"})
 
 
