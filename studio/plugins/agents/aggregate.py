@@ -25,6 +25,7 @@ __all__ = ["AgentSummary", "ChartSeries", "EventAggregator", "normalise_event"]
 
 OPEN_TASKS_LIMIT = 1000  # unmatched starts remembered per agent (a crashed agent leaks them)
 OUTCOMES_KEPT = 200  # recent task outcomes per agent, for failure-rate alerts
+AGENT_RECENT_KEPT = 200  # recent events per agent (its detail view), whatever others write
 # datetime.isoformat() of a naive time: seconds, milliseconds or microseconds, no offset.
 _NAIVE_ISO_LENGTHS = frozenset({19, 23, 26})
 
@@ -43,10 +44,32 @@ def _minute_key(ts: Any) -> str | None:
 
 class _Stats:
     __slots__ = (
-        "agent", "failures", "heartbeat_ts", "host", "interval",
-        "items", "kind", "last_error", "last_event", "last_ts", "lat_n", "lat_sum",
-        "log_file", "metrics", "minutes", "open_anon", "open_tasks", "outcomes", "pid",
-        "queue_depth", "started", "starts", "stop", "successes",
+        "agent",
+        "failures",
+        "heartbeat_ts",
+        "host",
+        "interval",
+        "items",
+        "kind",
+        "last_error",
+        "last_event",
+        "last_task_ts",
+        "last_ts",
+        "lat_n",
+        "lat_sum",
+        "log_file",
+        "metrics",
+        "minutes",
+        "open_anon",
+        "open_tasks",
+        "outcomes",
+        "pid",
+        "queue_depth",
+        "recent",
+        "started",
+        "starts",
+        "stop",
+        "successes",
     )
 
     def __init__(self, agent: str) -> None:
@@ -59,6 +82,7 @@ class _Stats:
         self.minutes: dict[str, list] = {}  # minute → [successes, failures, lat_sum, lat_n]
         self.outcomes: deque = deque(maxlen=OUTCOMES_KEPT)  # True: success
         self.last_ts: str | None = None
+        self.last_task_ts: str | None = None  # of the last start/success/failure
         self.last_event = ""
         self.last_error = ""
         self.heartbeat_ts: str | None = None
@@ -71,6 +95,7 @@ class _Stats:
         self.log_file = ""
         self.metrics: dict[str, float] = {}
         self.stop: dict | None = None
+        self.recent: deque = deque(maxlen=AGENT_RECENT_KEPT)
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,7 @@ class AgentSummary:
     last_event: str
     last_ts: float | None
     heartbeat_ts: float | None
+    last_task_ts: float | None
     interval_s: float | None
     pid: int | None
     host: str
@@ -163,11 +189,13 @@ class EventAggregator:
             event = rec.get("event")
             ts = rec.get("timestamp")
             recent_append(rec)
+            st.recent.append(rec)
             if ts is not None:
                 st.last_ts = ts
             st.last_event = event
             if event == "success" or event == "failure":  # noqa: PLR1714 - faster than `in`
                 ok = event == "success"
+                st.last_task_ts = ts
                 if ok:
                     st.successes += 1
                     items = rec.get("items_processed")
@@ -203,6 +231,7 @@ class EventAggregator:
                     st.lat_n += 1
             elif event == "start":
                 st.starts += 1
+                st.last_task_ts = ts
                 task_id = rec.get("task_id")
                 if task_id is None:
                     st.open_anon = ts
@@ -274,6 +303,7 @@ class EventAggregator:
                 last_error=st.last_error,
                 last_event=st.last_event if isinstance(st.last_event, str) else "",
                 last_ts=parse_time(st.last_ts), heartbeat_ts=parse_time(st.heartbeat_ts),
+                last_task_ts=parse_time(st.last_task_ts),
                 interval_s=st.interval,
                 pid=st.pid if type(st.pid) is int and st.pid > 0 else None, host=st.host,
                 started=parse_time(st.started), queue_depth=st.queue_depth,
@@ -301,9 +331,11 @@ class EventAggregator:
 
     def recent_events(self, limit: int | None = None, agent: str | None = None
                       ) -> list[AgentEvent]:
-        records = list(self.recent)
-        if agent is not None:
-            records = [r for r in records if r.get("agent") == agent]
+        if agent is None:
+            records = list(self.recent)
+        else:
+            st = self._stats.get(agent)
+            records = list(st.recent) if st is not None else []
         if limit is not None:
             records = records[-limit:]
         return [normalise_event(r) for r in records]

@@ -100,6 +100,7 @@ def select_agent(studio: Studio, name: str | None) -> None:
     if monitor.selected != name:
         monitor.selected = name
         studio.bus.publish(AgentSelected(name=name))
+        monitor.wake()  # the next snapshot carries its charts and events
 
 
 def selected_agent(studio: Studio) -> AgentRow | None:

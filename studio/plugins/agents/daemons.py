@@ -139,7 +139,7 @@ def daemon_facts(folder: str, status: FileReading, pid_file: tuple[int | None, f
     stopped_at = parse_time(data.get("stopped"))
     stopped = (data.get("running") is False and "stopped" in data) or (
         data.get("status") == "stopped")
-    kind = f"daemon:{folder.removesuffix('_daemon').removesuffix('_service')}"
+    kind = "hafs daemon" if folder in DAEMONS else "daemon"
     facts: dict[str, Any] = {"busy": True, "details": [], "tasks": ()}
     source = str(status.path)
     if folder == "training_daemon":

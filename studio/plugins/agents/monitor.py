@@ -45,6 +45,7 @@ from studio.plugins.agents.swarm import parse_swarm
 __all__ = ["AgentsMonitor", "AgentsSnapshot", "MonitorConfig"]
 
 RECENT_IN_SNAPSHOT = 500
+SELECTED_EVENTS = 100
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ class AgentsSnapshot(Event):
     loading: tuple[int, int] | None = None  # bytes of agents.jsonl read / total
     generation: int = 0
     summaries: dict[str, AgentSummary] = field(default_factory=dict, compare=False)
+    # The selected agent's charts and events, computed here so views never read on the GUI
+    # thread.
+    selected: str | None = None
+    selected_series: ChartSeries | None = None
+    selected_events: tuple[AgentEvent, ...] = ()
 
     def get(self, name: str) -> AgentRow | None:
         return next((row for row in self.rows if row.name == name), None)
@@ -118,6 +124,7 @@ class AgentsMonitor:
         self.hostname = socket.gethostname()
         self.snapshot = AgentsSnapshot(events_path=str(self.locations.events_file))
         self.selected: str | None = None  # the agent the views show details of
+        self.notifier: Any = None  # the GUI's status-bar alert subscription (widgets/common)
         self._lock = threading.RLock()  # the tail, the aggregator and the snapshot
         self._build_lock = threading.Lock()  # one build at a time (thread, CLI, tests)
         self._wake = threading.Event()
@@ -140,6 +147,9 @@ class AgentsMonitor:
         return self
 
     def stop(self) -> None:
+        if self.notifier is not None:
+            self.notifier.unsubscribe()
+            self.notifier = None
         self._stop.set()
         self._wake.set()
         if self._watcher is not None:
@@ -220,10 +230,14 @@ class AgentsMonitor:
 
     def _build(self, now: float) -> tuple[AgentsSnapshot, list[AgentAlert]]:
         locations = self.locations
+        selected = self.selected
         with self._lock:
             summaries = self.aggregator.summaries(now)
             recent = tuple(self.aggregator.recent_events(RECENT_IN_SNAPSHOT))
             events_total, events_bad = self.aggregator.total, self.tail.total_bad
+            series = self.aggregator.series(selected) if selected else None
+            selected_events = tuple(self.aggregator.recent_events(
+                SELECTED_EVENTS, selected)) if selected else ()
         services = self._service_states(now)
         rows: list[AgentRow] = []
         tasks: list[TaskRow] = []
@@ -274,7 +288,8 @@ class AgentsMonitor:
             events_path=str(locations.events_file),
             looked_at=tuple(locations.describe()),
             problems=tuple(dict.fromkeys(problems)), taken_at=now, loaded=True,
-            generation=self._generation, summaries=summaries)
+            generation=self._generation, summaries=summaries, selected=selected,
+            selected_series=series, selected_events=selected_events)
         return snapshot, alerts
 
     # -- answers for the detail view (any thread) ----------------------------------------

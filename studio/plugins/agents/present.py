@@ -15,6 +15,7 @@ __all__ = [
     "format_clock",
     "format_duration",
     "format_percent",
+    "format_short_time",
     "format_time",
     "how_to_report",
 ]
@@ -69,6 +70,16 @@ def format_clock(seconds: float | None, now: float) -> str:
     relative = (f"in {format_duration(delta)}" if delta > 0
                 else f"{format_duration(-delta)} ago")
     return f"{text} ({relative})"
+
+
+def format_short_time(seconds: float | None, now: float) -> str:
+    """``HH:MM:SS`` for today, ``MM-DD HH:MM`` before (narrow event lists)."""
+    if seconds is None:
+        return "—"
+    local = time.localtime(seconds)
+    if local[:3] == time.localtime(now)[:3]:
+        return time.strftime("%H:%M:%S", local)
+    return time.strftime("%m-%d %H:%M", local)
 
 
 def how_to_report(events_path: str) -> str:

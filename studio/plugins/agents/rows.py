@@ -80,7 +80,7 @@ def event_row(summary: AgentSummary, *, now: float, host: str, events_path: str,
     else:
         verdict = judge(now=now, process=process, last_update=last_update,
                         interval_s=summary.interval_s or stale_after_s / 2,
-                        busy=summary.running_tasks > 0, stopped_cleanly=stopped_cleanly,
+                        busy=_busy(summary, now), stopped_cleanly=stopped_cleanly,
                         failed_reason=failed_reason, remote=not local)
     details = [("Events", f"{summary.tasks_started} started, {summary.tasks_done} succeeded, "
                           f"{summary.failures} failed, {summary.items} items")]
@@ -120,6 +120,17 @@ def campaign_row(facts: CampaignFacts, *, now: float, host: str) -> AgentRow:
         last_update=facts.last_update, interval_s=CAMPAIGN_QUIET_S, log_file=facts.log_file,
         sources=facts.sources,
         details=facts.details + tuple(("Problem", p) for p in facts.problems))
+
+
+def _busy(summary: AgentSummary, now: float) -> bool:
+    """Running: a task is open, or one started or ended within the last two intervals (at
+    least a minute); alive but without task activity since then: Idle."""
+    if summary.running_tasks:
+        return True
+    if summary.last_task_ts is None:
+        return False
+    window = max(60.0, 2 * (summary.interval_s or 0.0))
+    return now - summary.last_task_ts <= window
 
 
 def _rate(done: int | None, failed: int | None) -> float | None:

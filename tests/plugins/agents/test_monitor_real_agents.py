@@ -74,7 +74,7 @@ def test_hafs_daemon_files_running_then_stopped_by_sigterm(roots, processes, mak
     monitor = make_monitor()
     row = _until(monitor, lambda s: _status("autonomy_daemon")(s) is AgentStatus.RUNNING
                  ).get("autonomy_daemon")
-    assert row.pid == daemon.pid and row.kind == "daemon:autonomy"
+    assert row.pid == daemon.pid and row.kind == "hafs daemon"
     assert (row.tasks_done, row.failures) == (1, 1)
     assert row.last_error == "test_suite: pytest exited with 2"
     tasks = monitor.snapshot.tasks

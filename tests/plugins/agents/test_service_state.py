@@ -17,9 +17,9 @@ from studio.plugins.agents.service_state import (
 
 def test_nothing_is_asked_about_a_service_that_is_not_installed(tmp_path):
     calls = []
-    assert query_service("autonomy-daemon", tmp_path, run=lambda argv: calls.append(argv)) is None
+    assert query_service("autonomy-daemon", tmp_path, run=calls.append) is None
     assert query_service("autonomy-daemon", tmp_path, platform="darwin",
-                         run=lambda argv: calls.append(argv)) is None
+                         run=calls.append) is None
     assert calls == []
 
 

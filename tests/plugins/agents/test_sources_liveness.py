@@ -25,7 +25,8 @@ from studio.plugins.agents.model import AgentStatus
 from studio.plugins.agents.sources import CachedFiles, read_pid_file
 from studio.plugins.agents.swarm import parse_swarm
 
-NOW = time.time()
+# The status rules are pure: a fixed clock.
+NOW = 1_750_000_000.0
 
 
 def _iso(seconds_ago: float) -> str:
@@ -39,7 +40,8 @@ def _facts(tmp_path: Path, folder: str, status: dict, pid: int | None = None, **
     if pid is not None:
         (directory / "daemon.pid").write_text(str(pid))
     reading = CachedFiles().read_json(directory / "daemon_status.json")
-    return daemon_facts(folder, reading, read_pid_file(directory / "daemon.pid"), NOW, **kwargs)
+    return daemon_facts(folder, reading, read_pid_file(directory / "daemon.pid"), time.time(),
+                        **kwargs)
 
 
 def test_autonomy_status_tasks_failures_and_queue(tmp_path):
@@ -65,7 +67,7 @@ def test_autonomy_status_tasks_failures_and_queue(tmp_path):
 def test_stopped_form_and_training_daemon_schema(tmp_path):
     stopped = _facts(tmp_path, "context_agent_daemon", {"running": False, "stopped": _iso(60)})
     assert stopped.stopped_cleanly and stopped.pid is None
-    assert stopped.stopped_at == pytest.approx(NOW - 60, abs=2)
+    assert stopped.stopped_at == pytest.approx(time.time() - 60, abs=2)
     training = _facts(tmp_path, "training_daemon", {"status": "running_task", "pid": 9,
                                                     "updated": _iso(3),
                                                     "current_task": "asm_generation"})
@@ -118,11 +120,12 @@ def test_scheduled_tasks_is_read_without_ever_being_written(tmp_path):
          "next_run": "", "config": {}}]}, indent=2)
     path.write_text(original)
     before = os.stat(path)
-    tasks = training_tasks(CachedFiles().read_json(path), NOW)
+    now = time.time()
+    tasks = training_tasks(CachedFiles().read_json(path), now)
     assert path.read_text() == original and os.stat(path).st_mtime_ns == before.st_mtime_ns
     asm, text = tasks
     assert asm.type == "generation (asm)" and not asm.due
-    assert asm.next_run == pytest.approx(NOW - 3600 + 86400, abs=2)
+    assert asm.next_run == pytest.approx(now - 3600 + 86400, abs=2)
     assert not text.enabled and text.next_run is None
 
 

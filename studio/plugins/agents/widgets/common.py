@@ -1,0 +1,122 @@
+"""Pieces every Agents view uses: the bus → Qt bridge, status colours, small labels."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import QLabel
+
+from studio.plugins.agents.api import (
+    AgentAlert,
+    AgentSelected,
+    AgentsMonitor,
+    AgentsSnapshot,
+    AgentStatus,
+    agents_monitor,
+)
+from studio.plugins.agents.present import STATUS_TOKEN
+from studio.shell.icons import icon
+from studio.shell.theming import current_theme
+
+if TYPE_CHECKING:
+    from studio.core.app import Studio
+
+__all__ = [
+    "SnapshotListener",
+    "install_alert_notifier",
+    "muted",
+    "status_color",
+    "status_icon",
+]
+
+
+class SnapshotListener(QObject):
+    """Re-emits the monitor's bus events as Qt signals on the GUI thread.
+
+    With the shell's dispatcher ``thread="main"`` events already arrive on the GUI thread;
+    without it (tests) they arrive on the monitor's thread and the queued signal hops. The
+    subscriptions end with the owning widget.
+    """
+
+    snapshot = Signal(object)  # AgentsSnapshot
+    selected = Signal(object)  # str | None
+
+    def __init__(self, studio: Studio, parent: QObject) -> None:
+        super().__init__(parent)
+        self.monitor: AgentsMonitor = agents_monitor(studio)
+        bus = studio.bus
+        self._subscriptions = [
+            bus.subscribe(AgentsSnapshot.topic, self._on_snapshot, owner="agents", latest=True),
+            bus.subscribe(AgentSelected.topic, self._on_selected, owner="agents", latest=True),
+        ]
+        parent.destroyed.connect(lambda *_: self.close())
+
+    def _on_snapshot(self, event: AgentsSnapshot | list[AgentsSnapshot]) -> None:
+        self.snapshot.emit(event[-1] if isinstance(event, list) else event)
+
+    def _on_selected(self, event: AgentSelected | list[AgentSelected]) -> None:
+        self.selected.emit((event[-1] if isinstance(event, list) else event).name)
+
+    def close(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._subscriptions = []
+
+
+def status_color(status: AgentStatus) -> QColor:
+    return QColor(current_theme()[STATUS_TOKEN[status]])
+
+
+def status_icon(status: AgentStatus) -> QIcon:
+    glyph = {AgentStatus.RUNNING: "mdi6.play-circle", AgentStatus.IDLE: "mdi6.pause-circle",
+             AgentStatus.STALE: "mdi6.clock-alert", AgentStatus.STOPPED: "mdi6.stop-circle",
+             AgentStatus.FAILED: "mdi6.alert-circle"}[status]
+    return icon(glyph, status_color(status).name())
+
+
+def muted(text: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "muted")
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def install_alert_notifier(studio: Studio) -> None:
+    """Show alerts and action results in every window's status bar (once per studio)."""
+    monitor = agents_monitor(studio)
+    if monitor.notifier is not None:
+        return
+
+    def show(event: Any) -> None:
+        from studio.shell.api import current_shell
+
+        shell = current_shell()
+        alerts = event if isinstance(event, list) else [event]
+        if shell is not None and alerts:
+            last: AgentAlert = alerts[-1]
+            more = f" (+{len(alerts) - 1} more in Messages)" if len(alerts) > 1 else ""
+            shell.post_message(f"⚠ {last.message}{more}", 15000)
+
+    def show_action(event: Any) -> None:
+        from studio.shell.api import current_shell
+
+        shell = current_shell()
+        last = event[-1] if isinstance(event, list) else event
+        if shell is not None and isinstance(last.payload, dict):
+            shell.post_message(str(last.payload.get("text", "")), 10000)
+
+    alerts = studio.bus.subscribe(AgentAlert.topic, show, owner="agents", batch=True)
+    actions = studio.bus.subscribe("agents.action", show_action, owner="agents", batch=True)
+    monitor.notifier = _Subscriptions(alerts, actions)
+
+
+class _Subscriptions:
+    def __init__(self, *subscriptions: Any) -> None:
+        self.subscriptions = subscriptions
+
+    def unsubscribe(self) -> None:
+        for subscription in self.subscriptions:
+            subscription.unsubscribe()
