@@ -124,7 +124,6 @@ class AgentsMonitor:
         self.hostname = socket.gethostname()
         self.snapshot = AgentsSnapshot(events_path=str(self.locations.events_file))
         self.selected: str | None = None  # the agent the views show details of
-        self.notifier: Any = None  # the GUI's status-bar alert subscription (widgets/common)
         self._lock = threading.RLock()  # the tail, the aggregator and the snapshot
         self._build_lock = threading.Lock()  # one build at a time (thread, CLI, tests)
         self._wake = threading.Event()
@@ -147,9 +146,6 @@ class AgentsMonitor:
         return self
 
     def stop(self) -> None:
-        if self.notifier is not None:
-            self.notifier.unsubscribe()
-            self.notifier = None
         self._stop.set()
         self._wake.set()
         if self._watcher is not None:

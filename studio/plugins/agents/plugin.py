@@ -155,7 +155,16 @@ def studio_populate_sample_workspace(root: Path, report: Callable[[str], None]) 
 
 
 @hookimpl
+def studio_startup(studio: Studio) -> None:
+    from studio.plugins.agents.widgets.notify import StatusBarNotifier
+
+    studio.services.provide("agents.notifier", StatusBarNotifier(studio), owner="agents")
+
+
+@hookimpl
 def studio_shutdown(studio: Studio) -> None:
     from studio.plugins.agents.api import close_agents_monitor
 
     close_agents_monitor(studio)
+    if studio.services.has("agents.notifier"):
+        studio.services.get("agents.notifier").close()

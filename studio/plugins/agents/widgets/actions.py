@@ -24,13 +24,12 @@ from studio.plugins.agents.api import (
     start_agent_by_name,
     stop_agent_by_name,
 )
+from studio.plugins.agents.widgets.notify import ACTION_TOPIC
 
 if TYPE_CHECKING:
     from studio.core.app import Studio
 
-ACTION_TOPIC = "agents.action"
-
-__all__ = ["ACTION_TOPIC", "confirm", "open_log", "refresh", "restart_row", "restart_selected",
+__all__ = ["confirm", "open_log", "refresh", "restart_row", "restart_selected",
            "start_row", "start_selected", "stop_row", "stop_selected"]
 
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.plugins.agents.api import AgentsSnapshot, AgentStatus
 from studio.plugins.agents.present import STATUS_TOKEN
-from studio.plugins.agents.widgets.common import SnapshotListener, install_alert_notifier
+from studio.plugins.agents.widgets.common import SnapshotListener
 from studio.shell.api import ViewContext
 from studio.shell.icons import icon
 from studio.shell.theming import current_theme
@@ -32,7 +32,6 @@ class _Card(QWidget):
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
         self.listener = SnapshotListener(context.studio, self)
         self.listener.snapshot.connect(self._render)
-        install_alert_notifier(context.studio)
         self._render(self.listener.monitor.snapshot)
 
     def _render(self, snapshot: AgentsSnapshot) -> None:

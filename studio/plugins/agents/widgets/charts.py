@@ -42,6 +42,7 @@ class AgentCharts(QWidget):
             plot.setTitle(title, size="9pt")
             plot.setLabel("left", unit)
             plot.setMouseEnabled(x=True, y=False)
+            plot.getAxis("left").setWidth(52)  # aligned plots share one time axis position
             if first is None:
                 first = plot
             else:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QLabel
 
 from studio.plugins.agents.api import (
-    AgentAlert,
     AgentSelected,
     AgentsMonitor,
     AgentsSnapshot,
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SnapshotListener",
-    "install_alert_notifier",
     "muted",
     "status_color",
     "status_icon",
@@ -82,41 +80,3 @@ def muted(text: str = "", wrap: bool = True) -> QLabel:
     label.setWordWrap(wrap)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
-
-
-def install_alert_notifier(studio: Studio) -> None:
-    """Show alerts and action results in every window's status bar (once per studio)."""
-    monitor = agents_monitor(studio)
-    if monitor.notifier is not None:
-        return
-
-    def show(event: Any) -> None:
-        from studio.shell.api import current_shell
-
-        shell = current_shell()
-        alerts = event if isinstance(event, list) else [event]
-        if shell is not None and alerts:
-            last: AgentAlert = alerts[-1]
-            more = f" (+{len(alerts) - 1} more in Messages)" if len(alerts) > 1 else ""
-            shell.post_message(f"⚠ {last.message}{more}", 15000)
-
-    def show_action(event: Any) -> None:
-        from studio.shell.api import current_shell
-
-        shell = current_shell()
-        last = event[-1] if isinstance(event, list) else event
-        if shell is not None and isinstance(last.payload, dict):
-            shell.post_message(str(last.payload.get("text", "")), 10000)
-
-    alerts = studio.bus.subscribe(AgentAlert.topic, show, owner="agents", batch=True)
-    actions = studio.bus.subscribe("agents.action", show_action, owner="agents", batch=True)
-    monitor.notifier = _Subscriptions(alerts, actions)
-
-
-class _Subscriptions:
-    def __init__(self, *subscriptions: Any) -> None:
-        self.subscriptions = subscriptions
-
-    def unsubscribe(self) -> None:
-        for subscription in self.subscriptions:
-            subscription.unsubscribe()

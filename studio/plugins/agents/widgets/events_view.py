@@ -104,8 +104,14 @@ class _Filter(QSortFilterProxyModel):
         self.text = ""
 
     def update(self, agent: str | None, kinds: set[str] | None, text: str) -> None:
+        staged = hasattr(self, "beginFilterChange")  # Qt >= 6.9 (6.7/6.8: invalidate after)
+        if staged:
+            self.beginFilterChange()
         self.agent, self.kinds, self.text = agent, kinds, text.lower()
-        self.invalidateFilter()
+        if staged:
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:
         event: AgentEvent = self.sourceModel().events[source_row]

@@ -33,7 +33,6 @@ from studio.plugins.agents.present import STATUS_TOKEN, how_to_report
 from studio.plugins.agents.widgets import actions
 from studio.plugins.agents.widgets.common import (
     SnapshotListener,
-    install_alert_notifier,
     muted,
 )
 from studio.plugins.agents.widgets.table_model import (
@@ -169,7 +168,6 @@ class AgentsTableView(QWidget):
 
         self.listener = SnapshotListener(self.studio, self)
         self.listener.snapshot.connect(self.show_snapshot)
-        install_alert_notifier(self.studio)
         self.show_snapshot(self.listener.monitor.snapshot)
 
     # -- rendering ------------------------------------------------------------------------
