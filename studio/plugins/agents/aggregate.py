@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
+from studio.plugins.agents.eventlog import EventRecord
 from studio.plugins.agents.model import AgentEvent
 from studio.plugins.agents.sources import parse_time
 
@@ -169,25 +172,21 @@ class EventAggregator:
     def agents(self) -> list[str]:
         return list(self._stats)
 
-    def add_batch(self, records: list[Any]) -> None:
+    def add_batch(self, records: list[EventRecord]) -> None:
         stats = self._stats
         recent_append = self.recent.append
         naive_lengths = _NAIVE_ISO_LENGTHS
         ignored = 0
         for rec in records:
-            try:
-                agent = rec["agent"]
-            except (TypeError, KeyError, IndexError):
-                ignored += 1
-                continue
+            agent = rec.agent
             st = stats.get(agent)
             if st is None:
                 if agent.__class__ is not str or not agent:
                     ignored += 1
                     continue
                 st = stats[agent] = _Stats(agent)
-            event = rec.get("event")
-            ts = rec.get("timestamp")
+            event = rec.event
+            ts = rec.timestamp
             recent_append(rec)
             st.recent.append(rec)
             if ts is not None:
@@ -198,19 +197,20 @@ class EventAggregator:
                 st.last_task_ts = ts
                 if ok:
                     st.successes += 1
-                    items = rec.get("items_processed")
+                    items = rec.items_processed
                     if items.__class__ is int:
                         st.items += items
                 else:
                     st.failures += 1
-                    error = rec.get("error")
+                    error = rec.error
                     st.last_error = error if error.__class__ is str else str(error or "failed")
-                task_id = rec.get("task_id")
+                task_id = rec.task_id
                 if task_id is not None:
-                    started = st.open_tasks.pop(task_id, None)
+                    started = st.open_tasks.pop(task_id, None) if task_id.__class__ is str \
+                        or task_id.__class__ is int else None
                 else:
                     started, st.open_anon = st.open_anon, None
-                duration = rec.get("duration_ms")
+                duration = rec.duration_ms
                 if duration.__class__ is not float and duration.__class__ is not int:
                     duration = _duration_ms(started, ts)
                 if ts.__class__ is str and len(ts) in naive_lengths and ts[10] == "T":
@@ -232,22 +232,22 @@ class EventAggregator:
             elif event == "start":
                 st.starts += 1
                 st.last_task_ts = ts
-                task_id = rec.get("task_id")
+                task_id = rec.task_id
                 if task_id is None:
                     st.open_anon = ts
-                elif len(st.open_tasks) < OPEN_TASKS_LIMIT:
+                elif len(st.open_tasks) < OPEN_TASKS_LIMIT and (
+                        task_id.__class__ is str or task_id.__class__ is int):
                     st.open_tasks[task_id] = ts
-                pid = rec.get("pid")
-                if pid is not None:
-                    st.pid = pid
+                if rec.pid is not None:
+                    st.pid = rec.pid
             elif event == "heartbeat":
                 self._heartbeat(st, rec, ts)
             elif event == "queue":
-                depth = rec.get("depth")
+                depth = rec.depth
                 if depth.__class__ is int:
                     st.queue_depth = depth
             elif event == "metric":
-                name, value = rec.get("name"), rec.get("value")
+                name, value = rec.name, rec.value
                 if name.__class__ is str and value.__class__ in (int, float):
                     st.metrics[name] = float(value)
             elif event == "stop":
@@ -258,28 +258,24 @@ class EventAggregator:
         self.ignored += ignored
 
     @staticmethod
-    def _heartbeat(st: _Stats, rec: dict, ts: Any) -> None:
+    def _heartbeat(st: _Stats, rec: EventRecord, ts: Any) -> None:
         st.heartbeat_ts = ts
         st.stop = None  # beating again after a stop: it was restarted
-        pid = rec.get("pid")
-        if pid is not None:
-            st.pid = pid
-        interval = rec.get("interval_seconds")
-        if type(interval) in (int, float) and interval > 0:
+        if rec.pid is not None:
+            st.pid = rec.pid
+        interval = rec.interval_seconds
+        if interval.__class__ in (int, float) and interval > 0:
             st.interval = float(interval)
-        host, kind, started = rec.get("host"), rec.get("kind"), rec.get("started")
-        if type(host) is str:
-            st.host = host
-        if type(kind) is str:
-            st.kind = kind
-        if started is not None:
-            st.started = started
-        depth = rec.get("queue_depth")
-        if type(depth) is int:
-            st.queue_depth = depth
-        log_file = rec.get("log_file")
-        if type(log_file) is str:
-            st.log_file = log_file
+        if rec.host.__class__ is str:
+            st.host = rec.host
+        if rec.kind.__class__ is str:
+            st.kind = rec.kind
+        if rec.started is not None:
+            st.started = rec.started
+        if rec.queue_depth.__class__ is int:
+            st.queue_depth = rec.queue_depth
+        if rec.log_file.__class__ is str:
+            st.log_file = rec.log_file
 
     # -- answers --------------------------------------------------------------------------
     def summaries(self, now: float | None = None) -> dict[str, AgentSummary]:
@@ -308,7 +304,7 @@ class EventAggregator:
                 pid=st.pid if type(st.pid) is int and st.pid > 0 else None, host=st.host,
                 started=parse_time(st.started), queue_depth=st.queue_depth,
                 running_tasks=running, log_file=st.log_file,
-                metrics=tuple(sorted(st.metrics.items())), stop=st.stop,
+                metrics=tuple(sorted(st.metrics.items())), stop=_stop_fields(st.stop),
                 recent_failure_rate=recent_rate, recent_outcomes=len(outcomes))
         return result
 
@@ -329,6 +325,12 @@ class EventAggregator:
             latency.append(bucket[2] / bucket[3] if bucket[3] else math.nan)
         return ChartSeries(tuple(xs), tuple(ok), tuple(bad), tuple(latency))
 
+    def add_dicts(self, records: list[Any]) -> None:
+        """Aggregate already-parsed JSON values (dicts; anything else is ignored)."""
+        converted = [msgspec.convert(r, EventRecord) for r in records if isinstance(r, dict)]
+        self.ignored += len(records) - len(converted)
+        self.add_batch(converted)
+
     def recent_events(self, limit: int | None = None, agent: str | None = None
                       ) -> list[AgentEvent]:
         if agent is None:
@@ -341,14 +343,22 @@ class EventAggregator:
         return [normalise_event(r) for r in records]
 
 
+def _stop_fields(rec: EventRecord | None) -> dict | None:
+    if rec is None:
+        return None
+    return {"reason": rec.reason, "exit_code": rec.exit_code, "error": rec.error}
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
 
 
-def normalise_event(rec: dict[str, Any]) -> AgentEvent:
-    """A raw line as an :class:`AgentEvent` (lenient: wrong types become empty)."""
+def normalise_event(record: dict[str, Any] | EventRecord) -> AgentEvent:
+    """A decoded line as an :class:`AgentEvent` (lenient: wrong types become empty)."""
+    rec = record if isinstance(record, dict) else {
+        key: value for key, value in msgspec.structs.asdict(record).items() if value is not None}
     event = rec.get("event")
     event = event if isinstance(event, str) else "?"
     value = _number(rec.get("depth")) if event == "queue" else _number(rec.get("value"))

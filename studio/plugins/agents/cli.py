@@ -161,7 +161,7 @@ def events(ctx: typer.Context,
     show(pool)
     if not follow:
         return
-    tail = EventLogTail(path)
+    tail = EventLogTail(path, decode=parse_lines)  # raw lines: --json prints every key
     tail.offset = path.stat().st_size if path.exists() else 0
     tail.inode = path.stat().st_ino if path.exists() else None
     try:

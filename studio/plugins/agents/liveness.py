@@ -12,6 +12,7 @@ Rules (issue 13):
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from studio.plugins.agents.model import AgentStatus
 __all__ = [
     "CLOCK_TOLERANCE_S",
     "ProcessCheck",
+    "ProcessProbe",
     "Verdict",
     "check_process",
     "format_age",
@@ -43,13 +45,48 @@ class ProcessCheck:
     reason: str = ""  # why not alive (or a caveat when alive)
 
 
-def check_process(pid: int, written_at: float | None = None) -> ProcessCheck:
+class ProcessProbe:
+    """Checks pids, reusing one psutil handle per live process.
+
+    The monitor checks every pid every second; a fresh handle re-reads /proc for the creation
+    time each time, a kept one only for the state (``is_running()`` still compares creation
+    times, so a recycled pid gets a new handle).
+    """
+
+    def __init__(self) -> None:
+        self._processes: dict[int, psutil.Process] = {}
+        self._lock = threading.Lock()
+
+    def process(self, pid: int) -> psutil.Process:
+        with self._lock:
+            process = self._processes.get(pid)
+        if process is not None and process.is_running():
+            return process
+        process = psutil.Process(pid)
+        with self._lock:
+            if len(self._processes) > 4096:  # handles of long-gone agents
+                self._processes.clear()
+            self._processes[pid] = process
+        return process
+
+    def forget(self, pid: int) -> None:
+        with self._lock:
+            self._processes.pop(pid, None)
+
+    def check(self, pid: int, written_at: float | None = None) -> ProcessCheck:
+        return check_process(pid, written_at, self)
+
+
+def check_process(pid: int, written_at: float | None = None,
+                  probe: ProcessProbe | None = None) -> ProcessCheck:
     """Check ``pid`` on this machine; ``written_at``: when the file naming it was written."""
     try:
-        process = psutil.Process(pid)
+        process = probe.process(pid) if probe is not None else psutil.Process(pid)
         create_time = process.create_time()
         state = process.status()
     except psutil.NoSuchProcess:
+        if probe is not None:
+            probe.forget(pid)
         return ProcessCheck(pid, False, reason=f"pid {pid} is not running")
     except psutil.AccessDenied:
         # Another user's process: it exists, its identity cannot be checked.

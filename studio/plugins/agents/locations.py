@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 __all__ = [
@@ -117,6 +118,11 @@ class AgentLocations:
 
     def describe(self) -> list[tuple[str, str, bool | None]]:
         """(what, where, exists) for the empty state: every place the workspace reads."""
+        return [(what, path, os.path.exists(path) if check else None)
+                for what, path, check in self._places]
+
+    @cached_property
+    def _places(self) -> tuple[tuple[str, str, bool], ...]:
         rows = [(f"{spec.title} status", self.daemon_dir(spec.folder) / "daemon_status.json")
                 for spec in DAEMONS.values()]
         rows += [
@@ -125,7 +131,7 @@ class AgentLocations:
             ("Swarm graph", self.swarm_file),
             ("Data-generation campaign", self.training_dir / "campaign_status.json"),
         ]
-        described = [(what, str(path), path.exists()) for what, path in rows]
-        described += [("Any other daemon", str(root / "*" / "daemon_status.json"), None)
-                      for root in self.roots]
-        return described
+        places = [(what, str(path), True) for what, path in rows]
+        places += [("Any other daemon", str(root / "*" / "daemon_status.json"), False)
+                   for root in self.roots]
+        return tuple(places)

@@ -7,6 +7,8 @@ lets :func:`judge` decide the status, so the three kinds of agent follow the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from studio.plugins.agents.aggregate import AgentSummary
 from studio.plugins.agents.campaign import CAMPAIGN_QUIET_S, CampaignFacts
 from studio.plugins.agents.daemons import DaemonFacts
@@ -22,10 +24,13 @@ def _alive_fields(process: ProcessCheck | None) -> dict:
     return {"create_time": process.create_time, "started": process.create_time}
 
 
+Check = Callable[[int, float | None], ProcessCheck]
+
+
 def daemon_row(facts: DaemonFacts, summary: AgentSummary | None, *, now: float, host: str,
-               log_file: str, sources: tuple[str, ...], service: ServiceState | None
-               ) -> AgentRow:
-    process = check_process(facts.pid, facts.pid_written_at) if facts.pid else None
+               log_file: str, sources: tuple[str, ...], service: ServiceState | None,
+               check: Check = check_process) -> AgentRow:
+    process = check(facts.pid, facts.pid_written_at) if facts.pid else None
     last_update = max((t for t in (facts.last_update, facts.pid_written_at if process and
                                    process.alive else None) if t is not None), default=None)
     verdict = judge(now=now, process=process, last_update=last_update,
@@ -59,12 +64,12 @@ def daemon_row(facts: DaemonFacts, summary: AgentSummary | None, *, now: float, 
 
 
 def event_row(summary: AgentSummary, *, now: float, host: str, events_path: str,
-              stale_after_s: float) -> AgentRow:
+              stale_after_s: float, check: Check = check_process) -> AgentRow:
     """An agent known only from agents.jsonl (studio.agent_reporter or hafs MetricsLogger)."""
     local = not summary.host or summary.host == host
     process = None
     if summary.pid is not None and local:
-        process = check_process(summary.pid, summary.started or summary.last_ts)
+        process = check(summary.pid, summary.started or summary.last_ts)
     stop = summary.stop
     exit_code = stop.get("exit_code", 0) if stop else 0
     stopped_cleanly = stop is not None and exit_code in (0, None) and not stop.get("error")
@@ -102,8 +107,9 @@ def event_row(summary: AgentSummary, *, now: float, host: str, events_path: str,
         sources=(events_path,), details=tuple(details), metrics=summary.metrics)
 
 
-def campaign_row(facts: CampaignFacts, *, now: float, host: str) -> AgentRow:
-    process = check_process(facts.pid, facts.pid_written_at) if facts.pid else None
+def campaign_row(facts: CampaignFacts, *, now: float, host: str,
+                 check: Check = check_process) -> AgentRow:
+    process = check(facts.pid, facts.pid_written_at) if facts.pid else None
     failed = facts.failed_reason
     if not failed and process is not None and not process.alive and not facts.finished:
         at = f" at {facts.progress}/{facts.total}" if facts.progress is not None else ""

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from studio.plugins.agents.aggregate import EventAggregator, normalise_event
-from studio.plugins.agents.eventlog import EventLogTail, parse_lines
+from studio.plugins.agents.eventlog import EventLogTail, decode_events, parse_lines
 
 T0 = datetime(2025, 6, 1, 8, 0, 0)
 
@@ -38,10 +38,10 @@ def test_reads_only_appended_complete_lines(tmp_path):
     first = _line("a", "start", 0)
     _append(path, first + _line("a", "success", 1)[:20])  # the second is half-written
     got, _ = _collect(tail)
-    assert [r["event"] for r in got] == ["start"]
+    assert [r.event for r in got] == ["start"]
     _append(path, _line("a", "success", 1)[20:])
     got, _ = _collect(tail)
-    assert [r["event"] for r in got] == ["success"]
+    assert [r.event for r in got] == ["success"]
     assert tail.offset == path.stat().st_size
     got, _ = _collect(tail)
     assert got == []
@@ -53,7 +53,7 @@ def test_bad_lines_are_counted_and_the_rest_kept(tmp_path):
             + _line("a", "success", 1))
     tail = EventLogTail(path)
     got, result = _collect(tail)
-    assert [r["event"] for r in got] == ["start", "success"]
+    assert [r.event for r in got] == ["start", "success"]
     assert result.bad_lines == 2 and tail.total_bad == 2
 
 
@@ -64,12 +64,12 @@ def test_truncated_or_replaced_file_is_read_again_from_the_start(tmp_path):
     _collect(tail)
     path.write_text(_line("b", "start", 5))  # truncated and rewritten (smaller)
     got, result = _collect(tail)
-    assert result.reset and [r["agent"] for r in got] == ["b"]
+    assert result.reset and [r.agent for r in got] == ["b"]
     replacement = tmp_path / "new.jsonl"
     replacement.write_text(_line("c", "start", 9) + _line("c", "success", 10) * 3)
     os.replace(replacement, path)  # rotated: a new inode, even if larger
     got, result = _collect(tail)
-    assert result.reset and {r["agent"] for r in got} == {"c"}
+    assert result.reset and {r.agent for r in got} == {"c"}
 
 
 def test_parse_lines_tolerates_crlf_and_non_objects():
@@ -77,9 +77,16 @@ def test_parse_lines_tolerates_crlf_and_non_objects():
     assert values == [{"agent": "a"}, 42, ["x"]] and bad == 0
 
 
+def test_decode_events_keeps_protocol_fields_and_counts_non_events():
+    records, bad = decode_events(b'{"agent":"a","event":"queue","depth":3,"extra":[1]}\r\n'
+                                 b'42\n{"agent":"b","items_processed":"many"}\n')
+    assert [(r.agent, r.event, r.depth) for r in records] == [("a", "queue", 3), ("b", None, None)]
+    assert records[1].items_processed == "many" and bad == 1
+
+
 def _aggregate(*lines: str) -> EventAggregator:
     aggregator = EventAggregator(throughput_window_s=600)
-    aggregator.add_batch([json.loads(line) for line in lines])
+    aggregator.add_dicts([json.loads(line) for line in lines])
     return aggregator
 
 
@@ -124,7 +131,7 @@ def test_heartbeat_queue_metric_stop_and_restart():
                                                                              "indexer")
     assert summary.queue_depth == 9 and summary.metrics == (("gpu", 71.0),)
     assert summary.stop["reason"] == "done" and summary.log_file == "/tmp/d.log"
-    aggregator.add_batch([json.loads(_line("d", "heartbeat", 10, pid=5000))])
+    aggregator.add_dicts([json.loads(_line("d", "heartbeat", 10, pid=5000))])
     assert aggregator.summaries()["d"].stop is None  # beating again: it was restarted
 
 
@@ -141,7 +148,7 @@ def test_series_buckets_per_minute_with_latency():
 def test_offsets_and_epoch_timestamps_bucket_in_local_time():
     utc = datetime(2025, 6, 1, 12, 0, 30).astimezone()
     aggregator = EventAggregator()
-    aggregator.add_batch([
+    aggregator.add_dicts([
         {"agent": "z", "event": "success", "timestamp": utc.isoformat()},
         {"agent": "z", "event": "success", "timestamp": utc.timestamp() + 60},
     ])
@@ -152,7 +159,7 @@ def test_offsets_and_epoch_timestamps_bucket_in_local_time():
 
 def test_lines_that_are_not_events_are_ignored_not_fatal():
     aggregator = EventAggregator()
-    aggregator.add_batch([42, ["a"], {"event": "start"}, {"agent": 7}, {"agent": ""},
+    aggregator.add_dicts([42, ["a"], {"event": "start"}, {"agent": 7}, {"agent": ""},
                           {"agent": "ok", "event": "start", "timestamp": None}])
     assert aggregator.total == 1 and aggregator.ignored == 5
     assert aggregator.agents == ["ok"]
