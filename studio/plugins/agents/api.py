@@ -136,12 +136,16 @@ def stop_agent_by_name(studio: Studio, name: str, *, row: AgentRow | None = None
     return result
 
 
+def _checked_commands(studio: Studio, name: str) -> AgentCommands:
+    try:
+        return agent_commands(studio, name)
+    except ValueError as exc:  # a setting that does not parse, named in the message
+        raise ControlError(str(exc)) from None
+
+
 def start_agent_by_name(studio: Studio, name: str, *, ctx: JobContext = NULL_CONTEXT
                         ) -> ControlResult:
-    try:
-        commands = agent_commands(studio, name)
-    except ValueError as exc:
-        raise ControlError(str(exc)) from None
+    commands = _checked_commands(studio, name)
     if not commands.start:
         raise ControlError(f"{name}: no start command is configured (Preferences ▸ Agents)")
     result = start_agent(name, commands.start, studio.paths.state / "logs" / "agents", ctx=ctx)
@@ -152,10 +156,7 @@ def start_agent_by_name(studio: Studio, name: str, *, ctx: JobContext = NULL_CON
 def restart_agent(studio: Studio, name: str, *, ctx: JobContext = NULL_CONTEXT
                   ) -> ControlResult:
     """The configured restart command, else Stop (when it runs) and then Start."""
-    try:
-        commands = agent_commands(studio, name)
-    except ValueError as exc:
-        raise ControlError(str(exc)) from None
+    commands = _checked_commands(studio, name)
     if commands.restart:
         result = start_agent(name, commands.restart, studio.paths.state / "logs" / "agents",
                              ctx=ctx)

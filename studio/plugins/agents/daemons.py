@@ -76,15 +76,19 @@ def _int(value: Any) -> int | None:
     return None if number is None else int(number)
 
 
+def _tasks(tasks: Any) -> list[tuple[dict, float | None, float | None, bool]]:
+    """(task, interval, last run, enabled) of each named task object (leniently: skip the
+    rest)."""
+    return [(task, _num(task.get("interval_seconds")), parse_time(task.get("last_run")),
+             task.get("enabled") is not False)
+            for task in (tasks if isinstance(tasks, list) else ())
+            if isinstance(task, dict) and isinstance(task.get("name"), str)]
+
+
 def _status_tasks(agent: str, tasks: Any, now: float, source: str) -> tuple[TaskRow, ...]:
-    """Autonomy / context daemon ``tasks`` arrays (leniently: skip what is not a task)."""
+    """Autonomy / context daemon ``tasks`` arrays."""
     rows = []
-    for task in tasks if isinstance(tasks, list) else ():
-        if not isinstance(task, dict) or not isinstance(task.get("name"), str):
-            continue
-        interval = _num(task.get("interval_seconds"))
-        last_run = parse_time(task.get("last_run"))
-        enabled = task.get("enabled") is not False
+    for task, interval, last_run, enabled in _tasks(tasks):
         next_run = None
         if enabled and interval is not None:
             next_run = (last_run + interval) if last_run is not None else now
@@ -101,12 +105,7 @@ def training_tasks(reading: FileReading, now: float) -> tuple[TaskRow, ...]:
     data = reading.data
     tasks = data.get("tasks") if isinstance(data, dict) else None
     rows = []
-    for task in tasks if isinstance(tasks, list) else ():
-        if not isinstance(task, dict) or not isinstance(task.get("name"), str):
-            continue
-        interval = _num(task.get("interval_seconds"))
-        last_run = parse_time(task.get("last_run"))
-        enabled = task.get("enabled") is not False
+    for task, interval, last_run, enabled in _tasks(tasks):
         # hafs's should_run(): enabled and (never ran or interval elapsed). next_run is stored
         # but hafs never fills it, so it is used only when present.
         next_run = parse_time(task.get("next_run"))

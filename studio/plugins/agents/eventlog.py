@@ -71,15 +71,20 @@ def decode_events(data: bytes) -> tuple[list[EventRecord], int]:
     """Decode newline-separated events; (records, number of lines that were not events)."""
     try:
         return _DECODER.decode_lines(data), 0
-    except msgspec.DecodeError:
-        pass  # a bad line somewhere in this chunk (msgspec.ValidationError included)
+    except msgspec.DecodeError:  # a bad line somewhere in this chunk (ValidationError too)
+        return _line_by_line(data.split(b"\n"), _DECODER.decode, msgspec.DecodeError)
+
+
+def _line_by_line(lines: list[bytes], decode: Callable[[bytes], Any],
+                  error: type[Exception]) -> tuple[list[Any], int]:
+    """Decode each non-blank line on its own; count the ones that fail."""
     values, bad = [], 0
-    for line in data.split(b"\n"):
+    for line in lines:
         if not line.strip():
             continue
         try:
-            values.append(_DECODER.decode(line))
-        except msgspec.DecodeError:
+            values.append(decode(line))
+        except error:
             bad += 1
     return values, bad
 
@@ -95,17 +100,8 @@ def parse_lines(data: bytes) -> tuple[list[Any], int]:
     loads = orjson.loads
     try:
         return [loads(line) for line in lines], 0
-    except orjson.JSONDecodeError:
-        pass  # a bad or blank line somewhere in this chunk: parse it line by line
-    values, bad = [], 0
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            values.append(orjson.loads(line))
-        except orjson.JSONDecodeError:
-            bad += 1
-    return values, bad
+    except orjson.JSONDecodeError:  # a bad or blank line somewhere in this chunk
+        return _line_by_line(lines, loads, orjson.JSONDecodeError)
 
 
 class EventLogTail:

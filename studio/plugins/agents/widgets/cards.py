@@ -30,9 +30,7 @@ class _Card(QWidget):
         button = QPushButton(icon("mdi6.robot-outline"), "Open Agents")
         button.clicked.connect(lambda: context.run_command("workbench.workspace.agents"))
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.listener = SnapshotListener(context.studio, self)
-        self.listener.snapshot.connect(self._render)
-        self._render(self.listener.monitor.snapshot)
+        self.listener = SnapshotListener.follow(context.studio, self, self._render)
 
     def _render(self, snapshot: AgentsSnapshot) -> None:
         if snapshot.loaded:

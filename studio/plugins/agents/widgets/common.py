@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -50,6 +51,15 @@ class SnapshotListener(QObject):
             bus.subscribe(AgentSelected.topic, self._on_selected, owner="agents", latest=True),
         ]
         parent.destroyed.connect(lambda *_: self.close())
+
+    @classmethod
+    def follow(cls, studio: Studio, widget: QObject, show: Callable[[AgentsSnapshot], None]
+               ) -> SnapshotListener:
+        """Call ``show`` with the current snapshot now and with every new one."""
+        listener = cls(studio, widget)
+        listener.snapshot.connect(show)
+        show(listener.monitor.snapshot)
+        return listener
 
     def _on_snapshot(self, event: AgentsSnapshot | list[AgentsSnapshot]) -> None:
         self.snapshot.emit(event[-1] if isinstance(event, list) else event)

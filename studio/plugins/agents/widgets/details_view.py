@@ -139,12 +139,10 @@ class AgentDetailsView(QWidget):
         layout.addWidget(self.placeholder)
         layout.addWidget(scroll, 1)
 
-        self.listener = SnapshotListener(self.studio, self)
-        self.listener.snapshot.connect(self.show_snapshot)
         theme = context.bus.subscribe("theme.changed", lambda _e: self.charts.restyle(),
                                       owner="agents", latest=True)
         self.destroyed.connect(lambda *_: theme.unsubscribe())
-        self.show_snapshot(self.listener.monitor.snapshot)
+        self.listener = SnapshotListener.follow(self.studio, self, self.show_snapshot)
 
     def show_snapshot(self, snapshot: AgentsSnapshot) -> None:
         if not snapshot.loaded:

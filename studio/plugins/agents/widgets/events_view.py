@@ -163,9 +163,7 @@ class AgentEventsView(QWidget):
         layout.addWidget(self.status)
         self._total = 0
         self._path = ""
-        self.listener = SnapshotListener(self.studio, self)
-        self.listener.snapshot.connect(self.show_snapshot)
-        self.show_snapshot(self.listener.monitor.snapshot)
+        self.listener = SnapshotListener.follow(self.studio, self, self.show_snapshot)
 
     def show_snapshot(self, snapshot: AgentsSnapshot) -> None:
         if not snapshot.loaded:

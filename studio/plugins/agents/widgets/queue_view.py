@@ -40,9 +40,7 @@ class TaskQueueView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
         self._shown: tuple = ()
-        self.listener = SnapshotListener(self.studio, self)
-        self.listener.snapshot.connect(self.show_snapshot)
-        self.show_snapshot(self.listener.monitor.snapshot)
+        self.listener = SnapshotListener.follow(self.studio, self, self.show_snapshot)
 
     def show_snapshot(self, snapshot: AgentsSnapshot) -> None:
         if not snapshot.loaded:

@@ -74,12 +74,10 @@ class SwarmView(QWidget):
         layout.addWidget(self.note)
         self.graph: SwarmGraph | None = None
         self._drawn: object = ()
-        self.listener = SnapshotListener(self.studio, self)
-        self.listener.snapshot.connect(self.show_snapshot)
         theme = context.bus.subscribe("theme.changed", lambda _e: self._redraw(),
                                       owner="agents", latest=True)
         self.destroyed.connect(lambda *_: theme.unsubscribe())
-        self.show_snapshot(self.listener.monitor.snapshot)
+        self.listener = SnapshotListener.follow(self.studio, self, self.show_snapshot)
 
     def show_snapshot(self, snapshot: AgentsSnapshot) -> None:
         if not snapshot.loaded:

@@ -166,9 +166,7 @@ class AgentsTableView(QWidget):
         layout.addWidget(self.problems)
         layout.addWidget(self.pages, 1)
 
-        self.listener = SnapshotListener(self.studio, self)
-        self.listener.snapshot.connect(self.show_snapshot)
-        self.show_snapshot(self.listener.monitor.snapshot)
+        self.listener = SnapshotListener.follow(self.studio, self, self.show_snapshot)
 
     # -- rendering ------------------------------------------------------------------------
     def show_snapshot(self, snapshot: AgentsSnapshot) -> None:
