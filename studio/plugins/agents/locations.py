@@ -99,7 +99,11 @@ class AgentLocations:
 
     @property
     def swarm_file(self) -> Path:
-        return self.root_for("swarm_status.json") / "swarm_status.json"
+        """hafs's swarm writes ~/.context; a context opened elsewhere (a sample workspace, a
+        copied root) that holds its own swarm_status.json is read when ~/.context has none."""
+        written = self.root_for("swarm_status.json") / "swarm_status.json"
+        local = self.configured_root / "swarm_status.json"
+        return local if not written.exists() and local.exists() else written
 
     @property
     def scheduled_tasks_file(self) -> Path:

@@ -174,3 +174,22 @@ def test_start_command_launches_and_reports_a_failing_command(roots, tmp_path, p
                     tmp_path / "logs")
     with pytest.raises(ControlError, match="program 'no-such-program-x' was not found"):
         start_agent("missing", ["no-such-program-x"], tmp_path / "logs")
+
+
+def test_sample_workspace_leaves_only_stopped_agents(roots, make_monitor):
+    from studio.plugins.agents.sample import populate_sample_agents
+
+    lines: list[str] = []
+    populate_sample_agents(roots.configured, lines.append)
+    before = (roots.configured / "metrics" / "agents.jsonl").read_bytes()
+    populate_sample_agents(roots.configured, lines.append)  # never overwrites
+    assert (roots.configured / "metrics" / "agents.jsonl").read_bytes() == before
+    snapshot = make_monitor().refresh_now()
+    assert {r.name: r.status for r in snapshot.rows} == {
+        "autonomy_daemon": AgentStatus.STOPPED, "training_daemon": AgentStatus.STOPPED,
+        "sample-indexer": AgentStatus.STOPPED}
+    indexer = snapshot.get("sample-indexer")
+    assert (indexer.tasks_done, indexer.failures) == (10, 2)  # a real agent ran 12 tasks
+    assert len(snapshot.tasks) == 8 and snapshot.swarm is not None
+    assert [n.status for n in snapshot.swarm.nodes] == ["complete"] * 4
+    assert "stopped" in lines[0]

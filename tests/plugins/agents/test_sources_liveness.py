@@ -143,6 +143,10 @@ def test_discovery_prefers_the_root_hafs_writes_to(tmp_path):
                      "my_daemon": configured / "my_daemon"}
     assert locations.events_file == configured / "metrics" / "agents.jsonl"
     assert locations.swarm_file == home / ".context" / "swarm_status.json"
+    (configured / "swarm_status.json").write_text("{}")  # e.g. a sample workspace
+    assert locations.swarm_file == configured / "swarm_status.json"
+    (home / ".context" / "swarm_status.json").write_text("{}")  # hafs's own wins
+    assert locations.swarm_file == home / ".context" / "swarm_status.json"
     assert locations.daemon_dir("autonomy_daemon") == configured / "autonomy_daemon"
 
 

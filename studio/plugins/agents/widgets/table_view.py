@@ -68,12 +68,13 @@ def empty_state_html(snapshot: AgentsSnapshot) -> str:
         f"<tr><td>{html.escape(what)}</td><td><code>{html.escape(path)}</code>"
         f"{'' if exists is not False else ' <i>(missing)</i>'}</td></tr>"
         for what, path, exists in snapshot.looked_at)
-    report = html.escape(how_to_report(snapshot.events_path)).replace("\n", "<br>")
+    first, *code, last = how_to_report(snapshot.events_path).splitlines()
+    report = (f"<p>{html.escape(first)}</p><pre>{html.escape(chr(10).join(code))}</pre>"
+              f"<p>{html.escape(last)}</p>")
     return ("<h3>No agents yet</h3>"
             "<p>Nothing has reported here: no hafs daemon status, no campaign, no line in the "
             "agent events file. The Agents workspace looks at:</p>"
-            f"<table cellspacing='6'>{rows}</table>"
-            f"<p>{report}</p>")
+            f"<table cellspacing='6'>{rows}</table>{report}")
 
 
 class _Filter(QSortFilterProxyModel):
