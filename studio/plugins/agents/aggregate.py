@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -155,7 +156,10 @@ class EventAggregator:
     """Feeds on batches of decoded JSON lines; answers summaries, series and recent events."""
 
     def __init__(self, recent: int = 2000, throughput_window_s: float = 600.0,
-                 failure_window: int = 20) -> None:
+                 failure_window: int = 20,
+                 time_of: Callable[[Any], float | None] = parse_time) -> None:
+        # How the writer's timestamps are read (a remote host's zone and clock).
+        self.time_of = time_of
         self.recent_limit = recent
         self.throughput_window_s = throughput_window_s
         self.failure_window = failure_window
@@ -283,6 +287,7 @@ class EventAggregator:
         window_start = datetime.fromtimestamp(now - self.throughput_window_s).strftime(
             "%Y-%m-%dT%H:%M")
         result = {}
+        time_of = self.time_of
         for name, st in self._stats.items():
             finished = st.successes + st.failures
             recent_done = sum(b[0] for m, b in st.minutes.items() if m > window_start)
@@ -298,11 +303,11 @@ class EventAggregator:
                 throughput_per_min=recent_done / (self.throughput_window_s / 60.0),
                 last_error=st.last_error,
                 last_event=st.last_event if isinstance(st.last_event, str) else "",
-                last_ts=parse_time(st.last_ts), heartbeat_ts=parse_time(st.heartbeat_ts),
-                last_task_ts=parse_time(st.last_task_ts),
+                last_ts=time_of(st.last_ts), heartbeat_ts=time_of(st.heartbeat_ts),
+                last_task_ts=time_of(st.last_task_ts),
                 interval_s=st.interval,
                 pid=st.pid if type(st.pid) is int and st.pid > 0 else None, host=st.host,
-                started=parse_time(st.started), queue_depth=st.queue_depth,
+                started=time_of(st.started), queue_depth=st.queue_depth,
                 running_tasks=running, log_file=st.log_file,
                 metrics=tuple(sorted(st.metrics.items())), stop=_stop_fields(st.stop),
                 recent_failure_rate=recent_rate, recent_outcomes=len(outcomes))
@@ -315,7 +320,7 @@ class EventAggregator:
         keys = sorted(st.minutes)
         xs, ok, bad, latency = [], [], [], []
         for key in keys:
-            seconds = parse_time(key + ":00")
+            seconds = self.time_of(key + ":00")
             if seconds is None:
                 continue
             bucket = st.minutes[key]
@@ -340,7 +345,7 @@ class EventAggregator:
             records = list(st.recent) if st is not None else []
         if limit is not None:
             records = records[-limit:]
-        return [normalise_event(r) for r in records]
+        return [normalise_event(r, self.time_of) for r in records]
 
 
 def _stop_fields(rec: EventRecord | None) -> dict | None:
@@ -355,7 +360,8 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def normalise_event(record: dict[str, Any] | EventRecord) -> AgentEvent:
+def normalise_event(record: dict[str, Any] | EventRecord,
+                    time_of: Callable[[Any], float | None] = parse_time) -> AgentEvent:
     """A decoded line as an :class:`AgentEvent` (lenient: wrong types become empty)."""
     rec = record if isinstance(record, dict) else {
         key: value for key, value in msgspec.structs.asdict(record).items() if value is not None}
@@ -366,7 +372,7 @@ def normalise_event(record: dict[str, Any] | EventRecord) -> AgentEvent:
     pid = rec.get("pid")
     error = rec.get("error")
     return AgentEvent(
-        timestamp=parse_time(rec.get("timestamp")), agent=str(rec.get("agent", "")),
+        timestamp=time_of(rec.get("timestamp")), agent=str(rec.get("agent", "")),
         event=event, task=str(rec.get("task") or ""),
         error="" if error is None else str(error),
         items=items if isinstance(items, int) and not isinstance(items, bool) else None,

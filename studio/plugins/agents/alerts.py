@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from studio.core.events import Event
+from studio.api import Event
 from studio.plugins.agents.aggregate import AgentSummary
 from studio.plugins.agents.model import AgentRow, AgentStatus
 

@@ -22,11 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from studio.plugins.agents.aggregate import normalise_event
-from studio.plugins.agents.api import (
-    ControlError,
-    agents_monitor,
-    stop_agent_by_name,
-)
+from studio.plugins.agents.api import ControlError, agents, agents_monitor
 from studio.plugins.agents.eventlog import EventLogTail, parse_lines
 from studio.plugins.agents.model import AgentEvent, AgentStatus
 from studio.plugins.agents.present import (
@@ -186,7 +182,7 @@ def stop(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The agent
     if not yes and not typer.confirm(f"Send SIGTERM to {name} (pid {row.pid})?"):
         raise typer.Exit(EXIT_FAILED)
     try:
-        result = stop_agent_by_name(ctx.obj, name, row=row)
+        result = agents(ctx.obj).stop(name, row=row)
     except ControlError as exc:
         raise _fail(str(exc)) from None
     if not result.ok:

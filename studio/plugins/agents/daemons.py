@@ -28,7 +28,9 @@ from typing import Any
 
 from studio.plugins.agents.locations import DAEMONS
 from studio.plugins.agents.model import TaskRow
-from studio.plugins.agents.sources import FileReading, parse_time
+from studio.plugins.agents.sources import FileReading, PidFile
+
+Clock = Callable[[Any], "float | None"]  # a timestamp in a file → POSIX seconds (FileReading.time)
 
 __all__ = [
     "EMBEDDING_IDLE_SLEEP_S",
@@ -76,19 +78,20 @@ def _int(value: Any) -> int | None:
     return None if number is None else int(number)
 
 
-def _tasks(tasks: Any) -> list[tuple[dict, float | None, float | None, bool]]:
+def _tasks(tasks: Any, time: Clock) -> list[tuple[dict, float | None, float | None, bool]]:
     """(task, interval, last run, enabled) of each named task object (leniently: skip the
     rest)."""
-    return [(task, _num(task.get("interval_seconds")), parse_time(task.get("last_run")),
+    return [(task, _num(task.get("interval_seconds")), time(task.get("last_run")),
              task.get("enabled") is not False)
             for task in (tasks if isinstance(tasks, list) else ())
             if isinstance(task, dict) and isinstance(task.get("name"), str)]
 
 
-def _status_tasks(agent: str, tasks: Any, now: float, source: str) -> tuple[TaskRow, ...]:
+def _status_tasks(agent: str, tasks: Any, now: float, source: str, time: Clock
+                  ) -> tuple[TaskRow, ...]:
     """Autonomy / context daemon ``tasks`` arrays."""
     rows = []
-    for task, interval, last_run, enabled in _tasks(tasks):
+    for task, interval, last_run, enabled in _tasks(tasks, time):
         next_run = None
         if enabled and interval is not None:
             next_run = (last_run + interval) if last_run is not None else now
@@ -100,29 +103,34 @@ def _status_tasks(agent: str, tasks: Any, now: float, source: str) -> tuple[Task
     return tuple(rows)
 
 
-def training_tasks(reading: FileReading, now: float) -> tuple[TaskRow, ...]:
+def training_tasks(reading: FileReading, now: float, agent: str = "training_daemon"
+                   ) -> tuple[TaskRow, ...]:
     """``training_daemon/scheduled_tasks.json`` ``{"tasks":[…TrainingTask…]}``, read only."""
     data = reading.data
     tasks = data.get("tasks") if isinstance(data, dict) else None
     rows = []
-    for task, interval, last_run, enabled in _tasks(tasks):
+    for task, interval, last_run, enabled in _tasks(tasks, reading.time):
         # hafs's should_run(): enabled and (never ran or interval elapsed). next_run is stored
         # but hafs never fills it, so it is used only when present.
-        next_run = parse_time(task.get("next_run"))
+        next_run = reading.time(task.get("next_run"))
         if next_run is None and enabled:
             next_run = now if last_run is None else last_run + (interval or 86400.0)
         due = enabled and next_run is not None and next_run <= now
         label = str(task.get("task_type") or "")
         if task.get("domain"):
             label += f" ({task['domain']})"
-        rows.append(TaskRow("training_daemon", task["name"], label, enabled, interval, last_run,
+        rows.append(TaskRow(agent, task["name"], label, enabled, interval, last_run,
                             next_run if enabled else None, due, "", "", str(reading.path)))
     return tuple(rows)
 
 
-def daemon_facts(folder: str, status: FileReading, pid_file: tuple[int | None, float | None,
-                 str | None], now: float, scheduled: FileReading | None = None) -> DaemonFacts:
-    """Interpret one daemon folder's files (see the module docstring for each schema)."""
+def daemon_facts(folder: str, status: FileReading, pid_file: PidFile, now: float, *,
+                 scheduled: FileReading | None = None, name: str | None = None) -> DaemonFacts:
+    """Interpret one daemon folder's files (see the module docstring for each schema).
+
+    ``name``: the agent's name in the table (default the folder; ``folder@host`` remotely).
+    """
+    name = name or folder
     data = status.data if isinstance(status.data, dict) else {}
     problems = [p for p in (status.error, pid_file[2]) if p]
     if status.data is not None and not isinstance(status.data, dict):
@@ -131,36 +139,37 @@ def daemon_facts(folder: str, status: FileReading, pid_file: tuple[int | None, f
     pid = pid_from_file if pid_from_file is not None else _int(data.get("pid"))
     pid = pid if pid is not None and pid > 0 else None
     written_at = pid_mtime if pid_from_file is not None else status.good_mtime
-    last_update = parse_time(data.get("last_update")) or parse_time(data.get("updated"))
+    last_update = status.time(data.get("last_update")) or status.time(data.get("updated"))
     spec = DAEMONS.get(folder)
     interval = (_num(data.get("check_interval_seconds")) or _num(data.get("interval_seconds"))
                 or (spec.default_interval_s if spec else None))
-    stopped_at = parse_time(data.get("stopped"))
+    stopped_at = status.time(data.get("stopped"))
     stopped = (data.get("running") is False and "stopped" in data) or (
         data.get("status") == "stopped")
     kind = "hafs daemon" if folder in DAEMONS else "daemon"
     facts: dict[str, Any] = {"busy": True, "details": [], "tasks": ()}
     source = str(status.path)
     if folder == "training_daemon":
-        _training(data, facts, scheduled, now)
+        _training(name, data, facts, scheduled, now)
     elif folder == "embedding_service":
         interval = _embedding(data, facts, interval)
     elif folder == "observability_daemon":
         _observability(data, facts)
     elif "tasks" in data:  # autonomy, context agent and unknown daemons with a task list
-        _task_daemon(folder, data, facts, now, source)
+        _task_daemon(name, data, facts, now, source=source, time=status.time)
     if stopped and stopped_at is None and folder == "training_daemon":
         stopped_at = last_update
     return DaemonFacts(
-        name=folder, kind=kind, pid=pid, pid_written_at=written_at, last_update=last_update,
+        name=name, kind=kind, pid=pid, pid_written_at=written_at, last_update=last_update,
         interval_s=interval, busy=facts["busy"], stopped_cleanly=stopped, stopped_at=stopped_at,
         queue_depth=facts.get("queue_depth"), tasks_done=facts.get("tasks_done"),
         failures=facts.get("failures"), last_error=facts.get("last_error", ""),
         details=tuple(facts["details"]), tasks=facts["tasks"], problems=tuple(problems))
 
 
-def _task_daemon(folder: str, data: dict, facts: dict, now: float, source: str) -> None:
-    tasks = _status_tasks(folder, data.get("tasks"), now, source)
+def _task_daemon(name: str, data: dict, facts: dict, now: float, *, source: str,
+                 time: Clock) -> None:
+    tasks = _status_tasks(name, data.get("tasks"), now, source, time)
     facts["tasks"] = tasks
     ran = [t for t in tasks if t.last_run is not None]
     facts["queue_depth"] = sum(1 for t in tasks if t.due and t.enabled)
@@ -178,7 +187,8 @@ def _task_daemon(folder: str, data: dict, facts: dict, now: float, source: str) 
                                                   f"{data.get('daily_limit', '?')}"))
 
 
-def _training(data: dict, facts: dict, scheduled: FileReading | None, now: float) -> None:
+def _training(name: str, data: dict, facts: dict, scheduled: FileReading | None, now: float
+              ) -> None:
     state = str(data.get("status") or "")
     facts["busy"] = state == "running_task"
     facts["details"].append(("Daemon state", state or "?"))
@@ -187,7 +197,7 @@ def _training(data: dict, facts: dict, scheduled: FileReading | None, now: float
         facts["details"].append(("Note", "the training daemon updates its status only between "
                                          "tasks; a long task looks Stale"))
     if scheduled is not None:
-        tasks = training_tasks(scheduled, now)
+        tasks = training_tasks(scheduled, now, name)
         facts["tasks"] = tasks
         facts["queue_depth"] = sum(1 for t in tasks if t.due)
         if scheduled.error:

@@ -159,10 +159,21 @@ class EventLogTail:
 
     def _restart(self, result: TailResult) -> None:
         result.reset = True
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget the position: the next bytes are the file's first."""
         self.offset = 0
         self._partial = b""
         self.total_lines = 0
         self.total_bad = 0
+
+    def feed(self, chunk: bytes, consume: Callable[[list[Any]], None]) -> TailResult:
+        """Decode the complete lines of ``chunk`` (bytes that followed the last ones fed; a
+        remote reader advances :attr:`offset` itself)."""
+        result = TailResult()
+        self._feed(chunk, consume, result)
+        return result
 
     def _feed(self, chunk: bytes, consume: Callable[[list[Any]], None],
               result: TailResult) -> None:

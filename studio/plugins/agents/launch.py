@@ -14,7 +14,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from studio.core.contributions import SettingField
+from studio.api import SettingField
 from studio.plugins.agents.locations import DAEMONS
 
 __all__ = [

@@ -1,12 +1,12 @@
-"""Where hafs keeps each agent file: at the root its writer really uses (hafs-formats §0, §4).
+"""Where hafs keeps each agent file, resolved through the studio's ``hafs_path`` (hafs-formats
+§0, §4).
 
 hafs's ``[general].context_root`` setting moves only some writers: the autonomy and
-observability daemons and ``MetricsLogger`` (``metrics/agents.jsonl``) follow it; the context
-agent, embedding and training daemons, the swarm and the campaign launcher hard-code
-``~/.context``. :func:`hafs_file_root` is the one place that knows which is which.
-
-TODO(lead): issue 7 adds the same lookup to ``studio.core.context``; switch
-:func:`hafs_file_root` to it when that merges.
+observability daemons (with their logs) and ``MetricsLogger`` (``metrics/agents.jsonl``)
+follow it; the context agent, embedding and training daemons, the swarm and the campaign
+launcher hard-code ``~/.context``. :func:`studio.api.hafs_path` knows which is which, so every
+path here goes through it. The relative names (:data:`EVENTS_FILE`, ``<daemon>/daemon_status.json``
+…) are also what a remote host's files are read by, below that host's own context root.
 """
 
 from __future__ import annotations
@@ -15,30 +15,31 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from studio.api import hafs_path
+
+if TYPE_CHECKING:
+    from studio.api import ContextRoot
 
 __all__ = [
+    "CAMPAIGN_FILES",
     "DAEMONS",
+    "EVENTS_FILE",
+    "SCHEDULED_TASKS_FILE",
+    "SWARM_FILE",
+    "TRAINING_DIR",
     "AgentLocations",
     "DaemonSpec",
-    "hafs_file_root",
-    "home_context_root",
 ]
 
-# Files whose hafs writer follows [general].context_root; everything else is under ~/.context.
-_FOLLOWS_CONFIGURED_ROOT = frozenset({
-    "autonomy_daemon", "observability_daemon", "metrics/agents.jsonl",
-})
-
-
-def home_context_root(environ: dict[str, str] | None = None) -> Path:
-    """``~/.context``, the root hafs hard-codes for most of its writers."""
-    env = os.environ if environ is None else environ
-    return Path(env.get("HOME") or str(Path.home())) / ".context"
-
-
-def hafs_file_root(item: str, configured_root: Path, home_root: Path) -> Path:
-    """The root below which hafs writes ``item`` (a daemon folder or a relative file path)."""
-    return configured_root if item in _FOLLOWS_CONFIGURED_ROOT else home_root
+EVENTS_FILE = "metrics/agents.jsonl"
+SWARM_FILE = "swarm_status.json"
+TRAINING_DIR = "training"
+SCHEDULED_TASKS_FILE = "training_daemon/scheduled_tasks.json"
+# Below TRAINING_DIR (hafs-formats §2.B); campaign.pid is the launcher's pid file.
+CAMPAIGN_FILES = ("campaign_status.json", "campaign_monitor_status.json",
+                  "orchestrator_state.json", "campaign.pid", "full_campaign.log")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ DAEMONS: dict[str, DaemonSpec] = {
         DaemonSpec("autonomy_daemon", "Autonomy daemon", "autonomy-daemon", 30.0,
                    "autonomy_daemon.log"),
         DaemonSpec("observability_daemon", "Observability daemon", "observability-daemon",
-                   60.0, None),
+                   60.0, "observability_daemon.log"),
         DaemonSpec("context_agent_daemon", "Context agent daemon", "context-agent-daemon",
                    180.0, "context_agent_daemon.log"),
         DaemonSpec("embedding_service", "Embedding daemon", "embedding-daemon", 60.0,
@@ -68,57 +69,49 @@ DAEMONS: dict[str, DaemonSpec] = {
 }
 
 
+def daemon_log_name(daemon: str) -> str | None:
+    """``logs/<file>`` of a known daemon, relative to the context root; None if it has none."""
+    spec = DAEMONS.get(daemon)
+    return f"logs/{spec.log_name}" if spec is not None and spec.log_name else None
+
+
 @dataclass(frozen=True)
 class AgentLocations:
-    """Every place the Agents workspace looks, resolved for one studio."""
+    """Every place the Agents workspace looks on this machine, for one studio's context."""
 
-    configured_root: Path
-    home_root: Path
+    context: ContextRoot
 
-    @classmethod
-    def for_roots(cls, configured_root: Path, environ: dict[str, str] | None = None
-                  ) -> AgentLocations:
-        return cls(Path(configured_root), home_context_root(environ))
-
-    def root_for(self, item: str) -> Path:
-        return hafs_file_root(item, self.configured_root, self.home_root)
+    def path(self, relative: str) -> Path:
+        """Where hafs keeps ``relative`` (``"autonomy_daemon"``, ``"metrics/agents.jsonl"``)."""
+        return hafs_path(self.context, relative)
 
     @property
     def roots(self) -> tuple[Path, ...]:
         """The distinct roots scanned for ``*/daemon_status.json``."""
-        if self.configured_root == self.home_root:
-            return (self.configured_root,)
-        return (self.configured_root, self.home_root)
+        return self.context.roots
 
     def daemon_dir(self, folder: str) -> Path:
-        return self.root_for(folder) / folder
+        return self.path(folder)
 
     @property
     def events_file(self) -> Path:
-        return self.root_for("metrics/agents.jsonl") / "metrics" / "agents.jsonl"
+        return self.path(EVENTS_FILE)
 
     @property
     def swarm_file(self) -> Path:
-        """hafs's swarm writes ~/.context; a context opened elsewhere (a sample workspace, a
-        copied root) that holds its own swarm_status.json is read when ~/.context has none."""
-        written = self.root_for("swarm_status.json") / "swarm_status.json"
-        local = self.configured_root / "swarm_status.json"
-        return local if not written.exists() and local.exists() else written
+        return self.path(SWARM_FILE)
 
     @property
     def scheduled_tasks_file(self) -> Path:
-        return self.daemon_dir("training_daemon") / "scheduled_tasks.json"
+        return self.path(SCHEDULED_TASKS_FILE)
 
     @property
     def training_dir(self) -> Path:
-        return self.root_for("training") / "training"
+        return self.path(TRAINING_DIR)
 
     def log_file(self, daemon: str) -> Path | None:
-        spec = DAEMONS.get(daemon)
-        if spec is None or spec.log_name is None:
-            return None
-        # Each daemon logs next to its own status root (autonomy: CONTEXT_ROOT/logs).
-        return self.root_for(daemon) / "logs" / spec.log_name
+        relative = daemon_log_name(daemon)
+        return self.path(relative) if relative else None
 
     def describe(self) -> list[tuple[str, str, bool | None]]:
         """(what, where, exists) for the empty state: every place the workspace reads."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "SELECTION_KIND",
     "AgentEvent",
     "AgentRow",
     "AgentStatus",
@@ -20,6 +21,8 @@ __all__ = [
     "SwarmNode",
     "TaskRow",
 ]
+
+SELECTION_KIND = "agent"  # studio.selection kind: agent names as the table shows them
 
 
 class AgentStatus(enum.StrEnum):
@@ -74,6 +77,7 @@ class AgentRow:
     pid: int | None = None
     host: str = ""
     local: bool = True  # pid and process identity checked on this machine
+    remote_host: str = ""  # the sync.toml host it was read from (its pid checked there)
     create_time: float | None = None  # of the live process we verified (identity for Stop)
     started: float | None = None
     queue_depth: int | None = None
@@ -91,6 +95,12 @@ class AgentRow:
     details: tuple[tuple[str, str], ...] = ()
     metrics: tuple[tuple[str, float], ...] = ()
 
+    @property
+    def stoppable(self) -> bool:
+        """Alive with a verified process the studio can signal (here or through its host)."""
+        return (self.status.alive and self.pid is not None and self.create_time is not None
+                and (self.local or bool(self.remote_host)))
+
     def uptime_s(self, now: float) -> float | None:
         if self.started is None or not self.status.alive:
             return None
@@ -101,6 +111,7 @@ class AgentRow:
         return {
             "name": self.name, "kind": self.kind, "status": self.status.value,
             "reason": self.reason, "pid": self.pid, "host": self.host,
+            "remote_host": self.remote_host or None,
             "queue_depth": self.queue_depth, "tasks_done": self.tasks_done,
             "failures": self.failures, "success_rate": self.success_rate,
             "mean_latency_ms": self.mean_latency_ms,

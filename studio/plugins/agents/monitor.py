@@ -1,12 +1,13 @@
 """The live state of every agent for one studio: read off the GUI thread, published as snapshots.
 
-An :class:`AgentsMonitor` owns a background thread. Every ``refresh_s`` (and as soon as
-``agents.jsonl`` grows: a 100 ms stat poll by its own :class:`~studio.core.filewatch.FileWatcher`)
-it reads the new event lines, re-reads the daemon and campaign files whose ``stat`` changed,
+An :class:`AgentsMonitor` owns a background thread. Every ``refresh_s``, and as soon as one of
+the agent files changes (:class:`~.watching.AgentWatches` on the studio's file watcher), it
+reads the new event lines, re-reads the daemon and campaign files whose ``stat`` changed,
 checks every pid, decides each agent's status and publishes an immutable
-:class:`AgentsSnapshot` on the bus (``agents.snapshot``). Alerts go out as
-:class:`~studio.plugins.agents.alerts.AgentAlert` (``agents.alert``) and, for the Messages
-view, as a :class:`~studio.core.events.Message` on ``errors.agents``.
+:class:`AgentsSnapshot` on the bus (``agents.snapshot``). Agents of the sync.toml hosts named
+in the settings are read by one :class:`~.remote_source.RemoteAgents` thread per host and
+merged in (``agent@host``). Alerts go out as :class:`~.alerts.AgentAlert` (``agents.alert``)
+and, for the Messages view, as a :class:`~studio.api.Message` on ``errors.agents``.
 
 Qt-free: the panel, the dashboard cards and ``hafs-studio agents`` share this code; the CLI
 calls :meth:`AgentsMonitor.refresh_now` without starting the thread.
@@ -14,23 +15,21 @@ calls :meth:`AgentsMonitor.refresh_now` without starting the thread.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from studio.core.events import Event, EventBus, Message
-from studio.core.filewatch import FileWatcher
+from studio.api import Event, EventBus, Message
 from studio.plugins.agents.aggregate import AgentSummary, ChartSeries, EventAggregator
 from studio.plugins.agents.alerts import AgentAlert, AlertTracker
-from studio.plugins.agents.campaign import campaign_facts
-from studio.plugins.agents.daemons import daemon_facts, discover_daemon_dirs, training_tasks
+from studio.plugins.agents.collect import collect_agents, split_qualified
 from studio.plugins.agents.eventlog import EventLogTail
-from studio.plugins.agents.liveness import ProcessProbe
-from studio.plugins.agents.locations import DAEMONS, AgentLocations
+from studio.plugins.agents.files import LocalFiles
+from studio.plugins.agents.locations import DAEMONS, SWARM_FILE, AgentLocations
 from studio.plugins.agents.model import (
     AgentEvent,
     AgentRow,
@@ -39,10 +38,13 @@ from studio.plugins.agents.model import (
     SwarmGraph,
     TaskRow,
 )
-from studio.plugins.agents.rows import campaign_row, daemon_row, event_row
 from studio.plugins.agents.service_state import query_service
-from studio.plugins.agents.sources import CachedFiles, read_pid_file
 from studio.plugins.agents.swarm import parse_swarm
+
+if TYPE_CHECKING:
+    from studio.api import ContextRoot, ManagedProcess, RemoteManager
+    from studio.plugins.agents.remote_probe import RemoteProber
+    from studio.plugins.agents.remote_source import RemoteAgents
 
 __all__ = ["AgentsMonitor", "AgentsSnapshot", "MonitorConfig"]
 
@@ -60,9 +62,20 @@ class MonitorConfig:
     failure_alert_threshold: float = 0.5
     recent_events: int = 2000
     alerts: bool = True
+    remote_hosts: tuple[tuple[str, str], ...] = ()  # (sync.toml host, context root there)
+    remote_refresh_s: float = 5.0
+    # hafs's third way to find a campaign (no pid in its files): the process table, by command
+    # line (hafs-formats §2.D). Machine-wide, as in `hafs training stop`.
+    campaign_search: bool = True
 
     @classmethod
     def from_settings(cls, values: dict[str, Any]) -> MonitorConfig:
+        from studio.plugins.agents.remote_source import parse_remote_hosts
+
+        try:
+            hosts = tuple(parse_remote_hosts(str(values.get("remote_hosts") or "")).items())
+        except ValueError:  # refused when set; an old settings file is not a crash
+            hosts = ()
         return cls(
             refresh_s=float(values.get("refresh_seconds", cls.refresh_s)),
             events_stale_after_s=float(values.get("events_stale_after_seconds",
@@ -70,6 +83,9 @@ class MonitorConfig:
             failure_alert_threshold=float(values.get("failure_alert_threshold",
                                                      cls.failure_alert_threshold)),
             alerts=bool(values.get("alerts", cls.alerts)),
+            remote_hosts=hosts,
+            remote_refresh_s=float(values.get("remote_refresh_seconds", cls.remote_refresh_s)),
+            campaign_search=bool(values.get("campaign_search", cls.campaign_search)),
         )
 
 
@@ -81,7 +97,9 @@ class AgentsSnapshot(Event):
     rows: tuple[AgentRow, ...] = ()
     tasks: tuple[TaskRow, ...] = ()
     swarm: SwarmGraph | None = None
-    recent: tuple[AgentEvent, ...] = ()
+    recent: tuple[AgentEvent, ...] = ()  # the newest events of every source, oldest first
+    stream_total: int = 0  # events ever appended to ``recent`` (views append the difference)
+    stream_resets: int = 0  # changes when an events file was replaced (views start again)
     events_total: int = 0
     events_bad: int = 0
     events_path: str = ""
@@ -112,41 +130,54 @@ class AgentsSnapshot(Event):
 class AgentsMonitor:
     """Reads every agent source for one studio; see the module docstring."""
 
-    def __init__(self, configured_root: Path, *, bus: EventBus | None = None,
-                 environ: dict[str, str] | None = None,
-                 config: MonitorConfig | None = None) -> None:
-        self.locations = AgentLocations.for_roots(Path(configured_root), environ)
+    def __init__(self, context: ContextRoot, *, bus: EventBus | None = None,
+                 config: MonitorConfig | None = None, watcher: Any = None,
+                 remote: RemoteManager | None = None,
+                 managed: Callable[[], Sequence[ManagedProcess]] | None = None,
+                 home: Path | None = None, owner: str = "agents") -> None:
+        self.locations = AgentLocations(context)
         self.bus = bus
         self.config = config or MonitorConfig()
-        self.files = CachedFiles()
+        self.files = LocalFiles(self.locations, campaign_search=self.config.campaign_search)
         self.tail = EventLogTail(self.locations.events_file)
         self.aggregator = EventAggregator(self.config.recent_events,
                                           self.config.throughput_window_s)
         self.alerts = AlertTracker(threshold=self.config.failure_alert_threshold)
-        self.hostname = socket.gethostname()
-        self.probe = ProcessProbe()
-        self._events_path = str(self.locations.events_file)
+        self.watcher = watcher  # the studio's FileWatcher (None: the CLI, tests)
+        self.remote_manager = remote
+        self.managed = managed or (lambda: ())  # the agents this studio started
+        self.home = home or Path.home()
+        self.owner = owner
         self.snapshot = AgentsSnapshot(events_path=str(self.locations.events_file))
         self.selected: str | None = None  # the agent the views show details of
+        self.remotes: dict[str, RemoteAgents] = {}
         self._lock = threading.RLock()  # the tail, the aggregator and the snapshot
         self._build_lock = threading.Lock()  # one build at a time (thread, CLI, tests)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._watcher: FileWatcher | None = None
-        self._services: tuple[float, dict[str, ServiceState]] = (0.0, {})
+        self._watches: Any = None
+        self._services: tuple[float, dict[str, ServiceState]] = (-1e9, {})
         self._generation = 0
         self._last_progress = 0.0
         self._recent: deque[AgentEvent] = deque(maxlen=RECENT_IN_SNAPSHOT)
         self._recent_total = 0  # aggregator.total when _recent was last extended
+        self._stream_total = 0
+        self._stream_resets = 0
+        self._remote_resets: dict[str, int] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> AgentsMonitor:
         if self._thread is not None:
             return self
         self._stop.clear()
-        self._watcher = FileWatcher(interval=self.config.events_poll_s)
-        self._watcher.watch(self.locations.events_file, lambda _path: self._wake.set())
+        if self.watcher is not None:
+            from studio.plugins.agents.watching import AgentWatches
+
+            self._watches = AgentWatches(self.watcher, self.locations, self.wake,
+                                         events_poll_s=self.config.events_poll_s,
+                                         owner=self.owner)
+        self._sync_remotes()
         self._thread = threading.Thread(target=self._run, name="agents-monitor", daemon=True)
         self._thread.start()
         return self
@@ -154,9 +185,11 @@ class AgentsMonitor:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._watcher is not None:
-            self._watcher.stop()
-            self._watcher = None
+        if self._watches is not None:
+            self._watches.cancel()
+            self._watches = None
+        for remote in self.remotes.values():
+            remote.stop()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
@@ -166,8 +199,33 @@ class AgentsMonitor:
         return self._thread is not None
 
     def wake(self) -> None:
-        """Refresh soon (after an action, a setting change)."""
+        """Refresh soon (after an action, a file change)."""
         self._wake.set()
+
+    def configure(self, config: MonitorConfig) -> None:
+        """Apply changed settings (refresh period, alerts, remote hosts) from now on."""
+        self.config = config
+        self.files.campaign_search = config.campaign_search
+        self.alerts.threshold = config.failure_alert_threshold
+        if self.running:
+            self._sync_remotes()
+        self.wake()
+
+    def _sync_remotes(self) -> None:
+        """One reader thread per configured host; readers of removed hosts stop."""
+        if self.remote_manager is None:
+            return
+        from studio.plugins.agents.remote_source import RemoteAgents
+
+        wanted = dict(self.config.remote_hosts)
+        for name in [n for n, r in self.remotes.items() if wanted.get(n) != r.root]:
+            self.remotes.pop(name).stop()
+        for name, root in wanted.items():
+            if name not in self.remotes:
+                self.remotes[name] = RemoteAgents(
+                    name, root, self.remote_manager, refresh_s=self.config.remote_refresh_s,
+                    stale_after_s=self.config.events_stale_after_s, on_update=self.wake)
+                self.remotes[name].start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -196,6 +254,20 @@ class AgentsMonitor:
                     "level": alert.level}), topic="errors.agents")
         return snapshot
 
+    def refresh_remotes(self) -> None:
+        """Read every configured host once on this thread (the CLI; the GUI has threads)."""
+        from studio.plugins.agents.remote_source import RemoteAgents
+
+        if self.remote_manager is None:
+            return
+        for name, root in self.config.remote_hosts:
+            remote = self.remotes.get(name)
+            if remote is None:
+                remote = self.remotes[name] = RemoteAgents(
+                    name, root, self.remote_manager,
+                    stale_after_s=self.config.events_stale_after_s)
+            remote.refresh()
+
     def _poll_events(self, publish_progress: bool) -> None:
         def consume(records: list[Any]) -> None:
             with self._lock:
@@ -213,8 +285,8 @@ class AgentsMonitor:
         if result.reset:
             with self._lock:
                 self.aggregator.reset()
-                self._recent.clear()
                 self._recent_total = 0
+                self._stream_resets += 1
             # The file was replaced: read it again from the start.
             self.tail.poll(consume, progress)
 
@@ -222,102 +294,101 @@ class AgentsMonitor:
         checked, states = self._services
         if now - checked < self.config.service_poll_s:
             return states
-        home = self.locations.home_root.parent
         states = {}
         for spec in DAEMONS.values():
             if spec.service:
-                state = query_service(spec.service, home)
+                state = query_service(spec.service, self.home)
                 if state is not None:
                     states[spec.folder] = state
         self._services = (now, states)
         return states
 
     def _build(self, now: float) -> tuple[AgentsSnapshot, list[AgentAlert]]:
-        locations = self.locations
         selected = self.selected
         with self._lock:
             summaries = self.aggregator.summaries(now)
-            recent = self._recent_events()
+            self._extend_stream()
             events_total, events_bad = self.aggregator.total, self.tail.total_bad
-            series = self.aggregator.series(selected) if selected else None
-            selected_events = tuple(self.aggregator.recent_events(
-                SELECTED_EVENTS, selected)) if selected else ()
-        services = self._service_states(now)
-        rows: list[AgentRow] = []
-        tasks: list[TaskRow] = []
-        problems: list[str] = []
-        seen_files: set[Path] = set()
-        for folder, directory in discover_daemon_dirs(locations.roots, locations.daemon_dir):
-            status_path = directory / "daemon_status.json"
-            status = self.files.read_json(status_path)
-            scheduled = None
-            if folder == "training_daemon":
-                scheduled = self.files.read_json(directory / "scheduled_tasks.json")
-                seen_files.add(scheduled.path)
-            seen_files.add(status_path)
-            facts = daemon_facts(folder, status, read_pid_file(directory / "daemon.pid"), now,
-                                 scheduled)
-            problems += facts.problems
-            log = locations.log_file(folder)
-            rows.append(daemon_row(
-                facts, summaries.get(folder), now=now, host=self.hostname,
-                log_file=str(log) if log is not None and log.exists() else "",
-                sources=(str(status_path), str(directory / "daemon.pid")),
-                service=services.get(folder), check=self.probe.check))
-            tasks += facts.tasks
-        if not any(row.name == "training_daemon" for row in rows):
-            scheduled = self.files.read_json(locations.scheduled_tasks_file)
-            seen_files.add(scheduled.path)
-            if scheduled.exists:
-                tasks += training_tasks(scheduled, now)
-        campaign = campaign_facts(locations.training_dir, self.files)
-        if campaign is not None:
-            rows.append(campaign_row(campaign, now=now, host=self.hostname,
-                                     check=self.probe.check))
-            problems += campaign.problems
-        known = {row.name for row in rows}
-        rows += [event_row(summary, now=now, host=self.hostname,
-                           events_path=self._events_path,
-                           stale_after_s=self.config.events_stale_after_s,
-                           check=self.probe.check)
-                 for name, summary in summaries.items() if name not in known]
-        swarm_reading = self.files.read_json(locations.swarm_file)
-        swarm = parse_swarm(swarm_reading)
+        local = collect_agents(self.files, summaries, now=now,
+                               events_path=str(self.locations.events_file),
+                               stale_after_s=self.config.events_stale_after_s,
+                               services=self._service_states(now))
+        if self._watches is not None:
+            self._watches.follow(self.files.dir_paths())
+        rows, tasks, problems = list(local.rows), list(local.tasks), list(local.problems)
+        all_summaries = dict(summaries)
+        for name, remote in list(self.remotes.items()):
+            state = remote.state
+            rows += state.rows
+            tasks += state.tasks
+            problems += state.problems
+            events_total += state.events_total
+            all_summaries.update({f"{agent}@{name}": s for agent, s in state.summaries.items()})
+        swarm = parse_swarm(self.files.read_json(SWARM_FILE))
         if swarm is not None and swarm.error:
             problems.append(swarm.error)
         rows.sort(key=lambda row: row.name.lower())
-        alerts = self.alerts.update(tuple(rows), summaries)
+        alerts = self.alerts.update(tuple(rows), all_summaries)
+        series, selected_events = self._selection(selected)
         self._generation += 1
         snapshot = AgentsSnapshot(
             rows=tuple(rows), tasks=tuple(sorted(tasks, key=_task_order)), swarm=swarm,
-            recent=recent, events_total=events_total, events_bad=events_bad,
-            events_path=str(locations.events_file),
-            looked_at=tuple(locations.describe()),
+            recent=tuple(self._recent), stream_total=self._stream_total,
+            stream_resets=self._stream_resets, events_total=events_total,
+            events_bad=events_bad, events_path=str(self.locations.events_file),
+            looked_at=tuple(self.locations.describe()),
             problems=tuple(dict.fromkeys(problems)), taken_at=now, loaded=True,
-            generation=self._generation, summaries=summaries, selected=selected,
+            generation=self._generation, summaries=all_summaries, selected=selected,
             selected_series=series, selected_events=selected_events)
         return snapshot, alerts
 
-    def _recent_events(self) -> tuple[AgentEvent, ...]:
-        """The newest events as AgentEvents, converting only those added since last time."""
+    def _extend_stream(self) -> None:
+        """Append the events read since last time (local ones converted only now)."""
         total = self.aggregator.total
-        if total < self._recent_total:  # the file was replaced
-            self._recent.clear()
-            self._recent_total = 0
         new = min(total - self._recent_total, RECENT_IN_SNAPSHOT)
         if new > 0:
-            self._recent.extend(self.aggregator.recent_events(new))
+            self._append(self.aggregator.recent_events(new))
         self._recent_total = total
-        return tuple(self._recent)
+        for name, remote in list(self.remotes.items()):
+            events, resets = remote.take_new_events()
+            if resets != self._remote_resets.get(name, 0):
+                self._remote_resets[name] = resets
+                self._stream_resets += 1
+            self._append(events)
 
-    # -- answers for the detail view (any thread) ----------------------------------------
+    def _append(self, events: list[AgentEvent]) -> None:
+        self._recent.extend(events)
+        self._stream_total += len(events)
+
+    def _selection(self, name: str | None) -> tuple[ChartSeries | None, tuple[AgentEvent, ...]]:
+        if not name:
+            return None, ()
+        return self.series(name), tuple(self.recent_events(name, SELECTED_EVENTS))
+
+    # -- answers for the detail view and the actions (any thread) ----------------------------
+    def _source(self, name: str) -> tuple[str, RemoteAgents | None]:
+        agent, host = split_qualified(name, frozenset(self.remotes))
+        return agent, self.remotes.get(host) if host else None
+
     def series(self, agent: str) -> ChartSeries:
+        name, remote = self._source(agent)
+        if remote is not None:
+            return remote.series(name)
         with self._lock:
-            return self.aggregator.series(agent)
+            return self.aggregator.series(name)
 
     def recent_events(self, agent: str | None = None, limit: int = 200) -> list[AgentEvent]:
+        if agent is not None:
+            name, remote = self._source(agent)
+            if remote is not None:
+                return remote.recent_events(name, limit)
         with self._lock:
             return self.aggregator.recent_events(limit, agent)
+
+    def remote_prober(self, row: AgentRow) -> RemoteProber | None:
+        """How to stop ``row`` on its host (None for this machine's agents)."""
+        remote = self.remotes.get(row.remote_host) if row.remote_host else None
+        return remote.prober() if remote is not None else None
 
     def _publish_problem(self, text: str) -> None:
         if self.bus is not None:

@@ -11,19 +11,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     CliCommandSpec,
     CommandSpec,
     DashboardCardSpec,
     SettingField,
     SettingsSectionSpec,
     ViewSpec,
+    hookimpl,
 )
 from studio.plugins.agents.launch import SETTINGS_SECTION, command_setting_fields
+from studio.plugins.agents.model import SELECTION_KIND
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import CommandContext, Studio
+
+# The Logs workspace opens an agent's log when the Logs plugin is installed; without it the
+# desktop's viewer does (studio.plugins.agents.widgets.actions.open_log).
+OPTIONAL = ("logs",)
 
 TABLE_VIEW = "agents.table"
 DETAILS_VIEW = "agents.details"
@@ -62,7 +67,16 @@ def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
                       "Scheduled tasks of every agent by next run; queue depths"))
 
 
-def _action(name: str, studio: Studio) -> Callable[[], Any]:
+def _action(name: str) -> Callable[[CommandContext], Any]:
+    def handler(context: CommandContext) -> Any:
+        from studio.plugins.agents.widgets import actions
+
+        return getattr(actions, name)(context.studio, context.selection)
+
+    return handler
+
+
+def _action0(name: str, studio: Studio) -> Callable[[], Any]:
     def handler() -> Any:
         from studio.plugins.agents.widgets import actions
 
@@ -77,37 +91,49 @@ def _has_gui() -> bool:
     return current_shell() is not None
 
 
-def _selected_alive(studio: Studio) -> bool:
-    from studio.plugins.agents.api import selected_agent
+def _rows(context: CommandContext) -> list[Any]:
+    """The selected agents as last read (none without a window: the CLI has its own verbs)."""
+    if not _has_gui() or not context.selection:
+        return []
+    from studio.plugins.agents.api import agents
 
-    row = selected_agent(studio) if _has_gui() else None
-    return row is not None and row.status.alive and row.local and row.pid is not None
+    snapshot = agents(context.studio).monitor().snapshot
+    return [row for row in map(snapshot.get, context.selection) if row is not None]
 
 
-def _selected(studio: Studio) -> bool:
-    from studio.plugins.agents.api import selected_agent
+def _any_alive(context: CommandContext) -> bool:
+    return any(row.status.alive and row.pid is not None and (row.local or row.remote_host)
+               for row in _rows(context))
 
-    return _has_gui() and selected_agent(studio) is not None
+
+def _any_selected(context: CommandContext) -> bool:
+    return bool(_rows(context))
+
+
+def _any_log(context: CommandContext) -> bool:
+    return any(row.log_file for row in _rows(context))
 
 
 @hookimpl
 def studio_register_commands(register: Callable[[CommandSpec], None], studio: Studio) -> None:
     def add(  # noqa: PLR0917 - a compact table of commands reads best positionally
             command_id: str, title: str, handler: str, icon: str,
-            enabled: Callable[[Studio], bool], description: str = "") -> None:
-        register(CommandSpec(f"agents.{command_id}", title, _action(handler, studio), None,
-                             "Agents", icon, "Agents", enabled_when=lambda: enabled(studio),
-                             description=description))
+            enabled: Callable[[CommandContext], bool], description: str = "") -> None:
+        register(CommandSpec(f"agents.{command_id}", title, _action(handler), None,
+                             "Agents", icon, "Agents", enabled_when=enabled,
+                             description=description, selection=SELECTION_KIND))
 
-    add("stop", "Stop Agent…", "stop_selected", "mdi6.stop-circle-outline", _selected_alive,
+    add("stop", "Stop Agent…", "stop_selected", "mdi6.stop-circle-outline", _any_alive,
         "Send SIGTERM to the selected agent's process (asks first)")
-    add("start", "Start Agent", "start_selected", "mdi6.play-circle-outline", _selected,
+    add("start", "Start Agent", "start_selected", "mdi6.play-circle-outline", _any_selected,
         "Run the start command configured for the selected agent")
-    add("restart", "Restart Agent…", "restart_selected", "mdi6.restart", _selected,
+    add("restart", "Restart Agent…", "restart_selected", "mdi6.restart", _any_selected,
         "Run its restart command, or stop it and start it again")
-    add("open-log", "Open Agent Log", "open_log", "mdi6.text-box-outline", _selected,
-        "Open the selected agent's log file")
-    add("refresh", "Refresh Agents", "refresh", "mdi6.refresh", lambda _s: _has_gui())
+    add("open-log", "Open Agent Log", "open_log_selected", "mdi6.text-box-outline", _any_log,
+        "Open the selected agent's log (in the Logs workspace when it is installed)")
+    register(CommandSpec("agents.refresh", "Refresh Agents", _action0("refresh", studio), None,
+                         "Agents", "mdi6.refresh", "Agents",
+                         enabled_when=_has_gui))
 
 
 @hookimpl
@@ -128,8 +154,24 @@ def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) ->
         SettingField("stop_grace_seconds", "float", 10.0, "Wait after SIGTERM (s)",
                      "How long Stop waits for the process to exit before reporting.",
                      minimum=1.0, maximum=600.0),
+        SettingField("campaign_search", "bool", True, "Find a campaign by its command line",
+                     "When no campaign pid file names it, look for a process running a hafs "
+                     "campaign script, as `hafs training stop` does."),
+        SettingField("remote_hosts", "str", "", "Remote hosts",
+                     "sync.toml hosts whose agents to show, comma-separated; name=/path sets "
+                     "the context root there (default ~/.context). Read over SSH.",
+                     validate=_validate_remote_hosts),
+        SettingField("remote_refresh_seconds", "float", 5.0, "Read remote hosts every (s)",
+                     "One SSH probe per host per period; changed files are fetched.",
+                     minimum=1.0, maximum=3600.0),
         *command_setting_fields(),
-    ), "Refresh, alerts, and the start/restart command of each agent."))
+    ), "Refresh, alerts, remote hosts, and the start/restart command of each agent."))
+
+
+def _validate_remote_hosts(value: str) -> None:
+    from studio.plugins.agents.remote_source import parse_remote_hosts
+
+    parse_remote_hosts(value)
 
 
 @hookimpl
@@ -156,15 +198,10 @@ def studio_populate_sample_workspace(root: Path, report: Callable[[str], None]) 
 
 @hookimpl
 def studio_startup(studio: Studio) -> None:
+    # Cheap: the service reads nothing until its monitor is first asked for. Both are closed
+    # by the studio when the plugin is torn down or the studio exits.
+    from studio.plugins.agents.service import OWNER, SERVICE_NAME, AgentsService
     from studio.plugins.agents.widgets.notify import StatusBarNotifier
 
-    studio.services.provide("agents.notifier", StatusBarNotifier(studio), owner="agents")
-
-
-@hookimpl
-def studio_shutdown(studio: Studio) -> None:
-    from studio.plugins.agents.api import close_agents_monitor
-
-    close_agents_monitor(studio)
-    if studio.services.has("agents.notifier"):
-        studio.services.get("agents.notifier").close()
+    studio.services.provide(SERVICE_NAME, AgentsService(studio), owner=OWNER)
+    studio.services.provide("agents.notifier", StatusBarNotifier(studio), owner=OWNER)

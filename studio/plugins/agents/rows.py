@@ -29,7 +29,7 @@ Check = Callable[[int, float | None], ProcessCheck]
 
 def daemon_row(facts: DaemonFacts, summary: AgentSummary | None, *, now: float, host: str,
                log_file: str, sources: tuple[str, ...], service: ServiceState | None,
-               check: Check = check_process) -> AgentRow:
+               check: Check = check_process, remote_host: str = "") -> AgentRow:
     process = check(facts.pid, facts.pid_written_at) if facts.pid else None
     last_update = max((t for t in (facts.last_update, facts.pid_written_at if process and
                                    process.alive else None) if t is not None), default=None)
@@ -49,7 +49,8 @@ def daemon_row(facts: DaemonFacts, summary: AgentSummary | None, *, now: float, 
 
     return AgentRow(
         name=facts.name, kind=facts.kind, status=verdict.status, reason=verdict.reason,
-        pid=facts.pid, host=host, local=True, **_alive_fields(process),
+        pid=facts.pid, host=host, local=not remote_host, remote_host=remote_host,
+        **_alive_fields(process),
         queue_depth=pick(facts.queue_depth, summary and summary.queue_depth),
         tasks_done=pick(facts.tasks_done, summary and summary.tasks_done),
         failures=pick(facts.failures, summary and summary.failures),
@@ -64,9 +65,14 @@ def daemon_row(facts: DaemonFacts, summary: AgentSummary | None, *, now: float, 
 
 
 def event_row(summary: AgentSummary, *, now: float, host: str, events_path: str,
-              stale_after_s: float, check: Check = check_process) -> AgentRow:
-    """An agent known only from agents.jsonl (studio.agent_reporter or hafs MetricsLogger)."""
-    local = not summary.host or summary.host == host
+              stale_after_s: float, check: Check = check_process, here: bool | None = None,
+              name: str | None = None, remote_host: str = "") -> AgentRow:
+    """An agent known only from agents.jsonl (studio.agent_reporter or hafs MetricsLogger).
+
+    ``here``: whether its reported host is the machine whose pids ``check`` sees (default: it
+    names no host or ``host``).
+    """
+    local = (not summary.host or summary.host == host) if here is None else here
     process = None
     if summary.pid is not None and local:
         process = check(summary.pid, summary.started or summary.last_ts)
@@ -97,8 +103,10 @@ def event_row(summary: AgentSummary, *, now: float, host: str, events_path: str,
     if fields["started"] is None and verdict.status.alive:
         fields["started"] = summary.started
     return AgentRow(
-        name=summary.agent, kind=summary.kind, status=verdict.status, reason=verdict.reason,
-        pid=summary.pid, host=summary.host or (host if summary.pid else ""), local=local,
+        name=name or summary.agent, kind=summary.kind, status=verdict.status,
+        reason=verdict.reason, pid=summary.pid,
+        host=summary.host or (host if summary.pid else ""), local=local and not remote_host,
+        remote_host=remote_host if local else "",
         **fields, queue_depth=summary.queue_depth, tasks_done=summary.tasks_done,
         failures=summary.failures, success_rate=summary.success_rate,
         mean_latency_ms=summary.mean_latency_ms,
@@ -108,8 +116,10 @@ def event_row(summary: AgentSummary, *, now: float, host: str, events_path: str,
 
 
 def campaign_row(facts: CampaignFacts, *, now: float, host: str,
-                 check: Check = check_process) -> AgentRow:
-    process = check(facts.pid, facts.pid_written_at) if facts.pid else None
+                 check: Check = check_process, name: str = "campaign",
+                 remote_host: str = "") -> AgentRow:
+    process = facts.found_process or (check(facts.pid, facts.pid_written_at) if facts.pid
+                                      else None)
     failed = facts.failed_reason
     if not failed and process is not None and not process.alive and not facts.finished:
         at = f" at {facts.progress}/{facts.total}" if facts.progress is not None else ""
@@ -119,8 +129,9 @@ def campaign_row(facts: CampaignFacts, *, now: float, host: str,
                     failed_reason=failed if process is None or not process.alive else "")
     queue = (facts.total - facts.progress) if facts.progress is not None and facts.total else None
     return AgentRow(
-        name="campaign", kind="campaign", status=verdict.status, reason=verdict.reason,
-        pid=facts.pid, host=host, local=True, **_alive_fields(process),
+        name=name, kind="campaign", status=verdict.status, reason=verdict.reason,
+        pid=facts.pid, host=host, local=not remote_host, remote_host=remote_host,
+        **_alive_fields(process),
         queue_depth=max(0, queue) if queue is not None else None, tasks_done=facts.progress,
         last_error=failed if verdict.status is AgentStatus.FAILED else "",
         last_update=facts.last_update, interval_s=CAMPAIGN_QUIET_S, log_file=facts.log_file,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from studio.core.atomic import atomic_write_text
+from studio.api import atomic_write_text
 
 __all__ = ["populate_sample_agents"]
 

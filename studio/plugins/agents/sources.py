@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-__all__ = ["CachedFiles", "FileReading", "parse_time", "read_pid_file"]
+__all__ = ["CachedFiles", "FileReading", "decode_json", "parse_pid", "parse_time",
+           "read_pid_file"]
 
 _MAX_STATUS_BYTES = 8 * 1024 * 1024  # a status file is a few KB; refuse to slurp a huge one
 
@@ -33,10 +34,19 @@ class FileReading:
     error: str | None = None
     mtime: float | None = None  # of the file when last read (successfully or not)
     good_mtime: float | None = None  # of the content in ``data``
+    # How to read the writer's naive local timestamps: its UTC offset (None: this machine's
+    # time zone) and the seconds to add to its clock to get ours (a remote host's skew).
+    utc_offset_s: float | None = None
+    clock_shift_s: float = 0.0
 
     @property
     def ok(self) -> bool:
         return self.exists and self.error is None and self.data is not None
+
+    def time(self, value: Any) -> float | None:
+        """A timestamp found in this file as POSIX seconds on this machine's clock."""
+        seconds = parse_time(value, self.utc_offset_s)
+        return None if seconds is None else seconds + self.clock_shift_s
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -81,43 +91,71 @@ class CachedFiles:
             if signature[1] > _MAX_STATUS_BYTES:
                 raise ValueError(f"{signature[1]} bytes, more than a status file holds")
             raw = path.read_bytes()
-            if not raw.strip():
-                raise ValueError("empty (hafs may be rewriting it)")
-            data = orjson.loads(raw)
         except FileNotFoundError:
             return FileReading(path, exists=False)
         except (OSError, ValueError) as exc:
-            message = f"{path}: {exc}" if not isinstance(exc, orjson.JSONDecodeError) else (
-                f"{path}: not valid JSON ({exc}); hafs may be rewriting it")
-            if previous is not None and previous.data is not None:
-                return FileReading(path, True, previous.data, message, mtime,
-                                   previous.good_mtime)
-            return FileReading(path, True, None, message, mtime)
-        return FileReading(path, True, data, None, mtime, mtime)
+            return _failed(path, f"{path}: {exc}", mtime, previous)
+        return decode_json(path, raw, mtime, previous)
 
 
-def read_pid_file(path: Path) -> tuple[int | None, float | None, str | None]:
+def _failed(path: Path, message: str, mtime: float | None, previous: FileReading | None,
+            **clock: Any) -> FileReading:
+    if previous is not None and previous.data is not None:
+        return FileReading(path, True, previous.data, message, mtime, previous.good_mtime,
+                           **clock)
+    return FileReading(path, True, None, message, mtime, **clock)
+
+
+def decode_json(path: Path, raw: bytes, mtime: float | None,
+                previous: FileReading | None = None, **clock: Any) -> FileReading:
+    """``raw`` (a status file's bytes) as a reading; bad content keeps ``previous``'s data.
+
+    ``clock``: :class:`FileReading`'s ``utc_offset_s`` and ``clock_shift_s`` (remote files).
+    """
+    if not raw.strip():
+        return _failed(path, f"{path}: empty (hafs may be rewriting it)", mtime, previous,
+                       **clock)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return _failed(path, f"{path}: not valid JSON ({exc}); hafs may be rewriting it", mtime,
+                       previous, **clock)
+    return FileReading(path, True, data, None, mtime, mtime, **clock)
+
+
+PidFile = tuple[int | None, float | None, str | None]  # (pid, mtime, error)
+
+
+def read_pid_file(path: Path) -> PidFile:
     """(pid, file mtime, error) of a hafs ``*.pid`` file (the pid as text); all None if absent."""
     try:
         st = os.stat(path)
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return None, None, None
     except OSError as exc:
         return None, None, f"{path}: {exc}"
+    return parse_pid(str(path), text, st.st_mtime)
+
+
+def parse_pid(where: str, text: str, mtime: float | None) -> PidFile:
+    """The pid in a pid file's ``text``; ``where`` names the file in the error."""
+    text = text.strip()
     try:
         pid = int(text)
     except ValueError:
-        return None, st.st_mtime, f"{path}: expected a process id, found {text[:40]!r}"
+        return None, mtime, f"{where}: expected a process id, found {text[:40]!r}"
     if pid <= 0:
-        return None, st.st_mtime, f"{path}: {pid} is not a process id"
-    return pid, st.st_mtime, None
+        return None, mtime, f"{where}: {pid} is not a process id"
+    return pid, mtime, None
 
 
-def parse_time(value: Any) -> float | None:
+def parse_time(value: Any, utc_offset_s: float | None = None) -> float | None:
     """hafs timestamps (naive local ISO, ``datetime.now().isoformat()``) → POSIX seconds.
 
-    Also accepts ISO with an offset and plain POSIX numbers; anything else is None.
+    Also accepts ISO with an offset and plain POSIX numbers; anything else is None. A naive
+    time is the writer's local time: this machine's zone, or ``utc_offset_s`` east of UTC
+    (a file written on another host).
     """
     if isinstance(value, bool) or value is None:
         return None
@@ -126,6 +164,9 @@ def parse_time(value: Any) -> float | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
+    if moment.tzinfo is None and utc_offset_s is not None:
+        moment = moment.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s)))
+    return moment.timestamp()

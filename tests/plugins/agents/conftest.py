@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from agent_processes import Processes
 
+from studio.api import ContextRoot
 from studio.plugins.agents.monitor import AgentsMonitor, MonitorConfig
 
 
@@ -36,12 +37,22 @@ class Roots:
     def environ(self) -> dict[str, str]:
         return {"HOME": str(self.home)}
 
+    @property
+    def context(self) -> ContextRoot:
+        """What the studio resolves from hafs's config below (data in two folders)."""
+        return ContextRoot(self.configured, "test", hard_coded=self.home_context)
+
 
 @pytest.fixture
 def roots(tmp_path: Path) -> Roots:
     configured, home = tmp_path / "configured-root", tmp_path / "home"
     configured.mkdir()
     (home / ".context").mkdir(parents=True)
+    # hafs's own setting moves the root: the daemons that follow it write to `configured`, the
+    # others to ~/.context (the CLI tests resolve this themselves, through HOME).
+    config = home / ".config" / "hafs" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[general]\ncontext_root = "{configured}"\n', encoding="utf-8")
     return Roots(configured, home)
 
 
@@ -56,8 +67,9 @@ def processes() -> Iterator[Processes]:
 def make_monitor(roots: Roots) -> Iterator:
     made: list[AgentsMonitor] = []
 
-    def factory(bus=None, **config) -> AgentsMonitor:
-        monitor = AgentsMonitor(roots.configured, bus=bus, environ=roots.environ,
+    def factory(bus=None, context: ContextRoot | None = None, **config) -> AgentsMonitor:
+        config.setdefault("campaign_search", False)  # other processes of this machine
+        monitor = AgentsMonitor(context or roots.context, bus=bus, home=roots.home,
                                 config=MonitorConfig(**config))
         made.append(monitor)
         return monitor

@@ -13,16 +13,26 @@ import pytest
 from agent_processes import wait_for_events
 
 
+def cli_environ(roots, tmp_path: Path) -> dict[str, str]:
+    """A private studio home whose settings leave this machine's other processes alone (no
+    campaign search by command line); the context root comes from hafs's config in HOME."""
+    studio_home = tmp_path / "studio"
+    (studio_home / "config").mkdir(parents=True, exist_ok=True)
+    (studio_home / "config" / "settings.json").write_text(
+        json.dumps({"agents": {"campaign_search": False}}), encoding="utf-8")
+    env = dict(os.environ, HAFS_STUDIO_HOME=str(studio_home), HOME=str(roots.home),
+               COLUMNS="220")
+    for name in ("DISPLAY", "QT_QPA_PLATFORM", "HAFS_CONTEXT_ROOT", "HAFS_CONFIG_PATH"):
+        env.pop(name, None)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3])
+    return env
+
+
 @pytest.fixture
 def cli(roots, tmp_path: Path):
     def run(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess:
-        env = dict(os.environ, HAFS_STUDIO_HOME=str(tmp_path / "studio"), HOME=str(roots.home),
-                   COLUMNS="220")
-        env.pop("DISPLAY", None)
-        env.pop("QT_QPA_PLATFORM", None)
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3])
-        command = [sys.executable, "-m", "studio", "--context", str(roots.configured),
-                   "agents", *args]
+        env = cli_environ(roots, tmp_path)
+        command = [sys.executable, "-m", "studio", "agents", *args]
         return subprocess.run(command, check=False, capture_output=True, text=True, env=env,
                               input=input_text, timeout=120)
 
@@ -75,10 +85,9 @@ def test_list_json_events_and_stop(cli, roots, processes):
 
 
 def test_events_follow_prints_new_lines(cli, roots, tmp_path):
-    env = dict(os.environ, HAFS_STUDIO_HOME=str(tmp_path / "studio"), HOME=str(roots.home))
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3])
+    env = cli_environ(roots, tmp_path)
     follower = subprocess.Popen(
-        [sys.executable, "-m", "studio", "--context", str(roots.configured), "agents", "events",
+        [sys.executable, "-m", "studio", "agents", "events",
          "-f", "-n", "0", "--json"], stdout=subprocess.PIPE, text=True, env=env)
     try:
         from studio.agent_reporter import AgentReporter

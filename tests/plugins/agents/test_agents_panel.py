@@ -23,13 +23,12 @@ class _Window:
 
 @pytest.fixture
 def live(studio, monkeypatch, tmp_path):
-    """The studio's agents, with ~/.context in a private HOME and a fast refresh."""
-    home = tmp_path / "home"
-    (home / ".context").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
+    """The studio's agents, in its private context root (every hafs file below it: the test
+    studio's root is explicit, like --context) with a fast refresh."""
     studio.settings.set("agents", "refresh_seconds", 0.2)
+    studio.settings.set("agents", "campaign_search", False)  # this machine's other processes
     studio.context.path.mkdir(parents=True, exist_ok=True)
-    studio.home_context = home / ".context"
+    studio.home_context = studio.context.path
     studio.events = studio.context.path / "metrics" / "agents.jsonl"
     return studio
 

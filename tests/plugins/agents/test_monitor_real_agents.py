@@ -7,9 +7,11 @@ import os
 import signal
 import time
 
+import psutil
 import pytest
 from agent_processes import wait_for_events
 
+from studio.api import ContextRoot
 from studio.core.events import EventBus
 from studio.plugins.agents.alerts import AgentAlert
 from studio.plugins.agents.control import ControlError, start_agent, stop_agent
@@ -152,28 +154,47 @@ def test_alerts_for_stale_and_failure_rate(roots, processes, make_monitor):
     assert [a.kind for a in spy.of_type(AgentAlert)].count("stale") == 1  # said once
 
 
-def test_start_command_launches_and_reports_a_failing_command(roots, tmp_path, processes,
+def test_start_command_launches_and_reports_a_failing_command(roots, process_manager,
                                                               make_monitor):
+    """Start runs the argv through the studio's process service (own group, log, pid file);
+    Stop ends that process group; a failing command's output is the error."""
     argv = [os.sys.executable, "-m", "studio.plugins.agents.sample_agent", str(roots.events),
             "--name", "launched", "--forever", "--interval", "0.3", "--pause-ms", "50"]
-    result = start_agent("launched", argv, tmp_path / "logs", settle_s=1.0)
+
+    def start(name: str, command: list[str]):
+        return start_agent(name, command, process_manager, process_name=f"agent-{name}",
+                           owner="agents", settle_s=1.0)
+
+    result = start("launched", argv)
     assert result.ok and result.pid is not None and os.path.exists(result.log_file)
+    assert "stops when the studio exits" in result.message
+    assert (process_manager.state_dir / "processes" / f"{result.pid}.json").exists()  # orphan
     monitor = make_monitor()
-    try:
-        row = _until(monitor, lambda s: _status("launched")(s) in (
-            AgentStatus.RUNNING, AgentStatus.IDLE)).get("launched")
-        assert row.pid == result.pid
-        assert stop_agent(row, grace_s=20).ok
-    finally:
-        if _status("launched")(monitor.refresh_now()) in (AgentStatus.RUNNING,
-                                                          AgentStatus.IDLE):
-            os.kill(result.pid, signal.SIGKILL)
+    monitor.managed = lambda: process_manager.processes("agents")
+    row = _until(monitor, lambda s: _status("launched")(s) in (
+        AgentStatus.RUNNING, AgentStatus.IDLE)).get("launched")
+    assert row.pid == result.pid
+    stopped = stop_agent(row, grace_s=20, managed=process_manager.processes("agents"))
+    assert (stopped.ok and not psutil.pid_exists(result.pid)) or \
+        psutil.Process(result.pid).status() == psutil.STATUS_ZOMBIE
     with pytest.raises(ControlError, match=r"exited with 3:\nbad config"):
-        start_agent("broken", [os.sys.executable, "-c",
-                               "import sys; print('bad config'); sys.exit(3)"],
-                    tmp_path / "logs")
+        start("broken", [os.sys.executable, "-c",
+                         "import sys; print('bad config'); sys.exit(3)"])
     with pytest.raises(ControlError, match="program 'no-such-program-x' was not found"):
-        start_agent("missing", ["no-such-program-x"], tmp_path / "logs")
+        start("missing", ["no-such-program-x"])
+    launcher = start("launcher", [os.sys.executable, "-c", "print('service started')"])
+    assert launcher.ok and launcher.pid is None and "service started" in launcher.message
+
+
+def test_agents_the_studio_started_stop_with_it(roots, process_manager):
+    argv = [os.sys.executable, "-m", "studio.plugins.agents.sample_agent", str(roots.events),
+            "--name", "child", "--forever", "--interval", "0.3"]
+    result = start_agent("child", argv, process_manager, process_name="agent-child",
+                         owner="agents", settle_s=0.5)
+    assert psutil.pid_exists(result.pid)
+    process_manager.terminate_owned("agents")  # what the studio does at teardown and exit
+    assert not psutil.pid_exists(result.pid) or \
+        psutil.Process(result.pid).status() == psutil.STATUS_ZOMBIE
 
 
 def test_sample_workspace_leaves_only_stopped_agents(roots, make_monitor):
@@ -184,7 +205,8 @@ def test_sample_workspace_leaves_only_stopped_agents(roots, make_monitor):
     before = (roots.configured / "metrics" / "agents.jsonl").read_bytes()
     populate_sample_agents(roots.configured, lines.append)  # never overwrites
     assert (roots.configured / "metrics" / "agents.jsonl").read_bytes() == before
-    snapshot = make_monitor().refresh_now()
+    # A sample workspace is one folder holding everything (opened like --context).
+    snapshot = make_monitor(context=ContextRoot(roots.configured, "--context")).refresh_now()
     assert {r.name: r.status for r in snapshot.rows} == {
         "autonomy_daemon": AgentStatus.STOPPED, "training_daemon": AgentStatus.STOPPED,
         "sample-indexer": AgentStatus.STOPPED}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,14 +12,17 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 
+from studio.api import ContextRoot
 from studio.plugins.agents.campaign import campaign_facts
 from studio.plugins.agents.daemons import (
     daemon_facts,
     discover_daemon_dirs,
     training_tasks,
 )
+from studio.plugins.agents.files import LocalFiles
 from studio.plugins.agents.liveness import ProcessCheck, check_process, judge
 from studio.plugins.agents.locations import AgentLocations
 from studio.plugins.agents.model import AgentStatus
@@ -137,16 +141,12 @@ def test_discovery_prefers_the_root_hafs_writes_to(tmp_path):
     (configured / "my_daemon").mkdir()
     (configured / "my_daemon" / "daemon.pid").write_text("1")
     (configured / "not_a_daemon").mkdir()
-    locations = AgentLocations.for_roots(configured, {"HOME": str(home)})
+    locations = AgentLocations(ContextRoot(configured, "test", hard_coded=home / ".context"))
     found = dict(discover_daemon_dirs(locations.roots, locations.daemon_dir))
     assert found == {"training_daemon": home / ".context" / "training_daemon",
                      "my_daemon": configured / "my_daemon"}
     assert locations.events_file == configured / "metrics" / "agents.jsonl"
-    assert locations.swarm_file == home / ".context" / "swarm_status.json"
-    (configured / "swarm_status.json").write_text("{}")  # e.g. a sample workspace
-    assert locations.swarm_file == configured / "swarm_status.json"
-    (home / ".context" / "swarm_status.json").write_text("{}")  # hafs's own wins
-    assert locations.swarm_file == home / ".context" / "swarm_status.json"
+    assert locations.swarm_file == home / ".context" / "swarm_status.json"  # hard-coded there
     assert locations.daemon_dir("autonomy_daemon") == configured / "autonomy_daemon"
 
 
@@ -169,10 +169,15 @@ def test_swarm_nodes_as_hafs_writes_them_and_as_objects(tmp_path):
     assert parse_swarm(CachedFiles().read_json(tmp_path / "missing.json")) is None
 
 
+def _local_files(root: Path, **options) -> LocalFiles:
+    options.setdefault("campaign_search", False)
+    return LocalFiles(AgentLocations(ContextRoot(root, "test")), **options)
+
+
 def test_campaign_pid_order_and_failed_launch(tmp_path):
     training = tmp_path / "training"
     training.mkdir()
-    assert campaign_facts(training, CachedFiles()) is None
+    assert campaign_facts(_local_files(tmp_path)) is None
     (training / "campaign.pid").write_text("1234")
     (training / "campaign_status.json").write_text(json.dumps({
         "launched": True, "pid": 999, "log_path": "/x.log", "target": 34500,
@@ -180,13 +185,50 @@ def test_campaign_pid_order_and_failed_launch(tmp_path):
     (training / "campaign_monitor_status.json").write_text(json.dumps({
         "progress": 100, "total": 34500, "percentage": 0.3, "is_running": True,
         "last_update": _iso(10)}))
-    facts = campaign_facts(training, CachedFiles())
+    facts = campaign_facts(_local_files(tmp_path))
     assert facts.pid == 999 and facts.log_file == "/x.log"  # campaign_status.json first
     assert (facts.progress, facts.total, facts.finished) == (100, 34500, False)
     (training / "campaign_status.json").write_text(json.dumps({
         "launched": False, "error": "no validation", "launch_time": _iso(5)}))
-    facts = campaign_facts(training, CachedFiles())
+    facts = campaign_facts(_local_files(tmp_path))
     assert facts.pid == 1234 and facts.failed_reason == "launch failed: no validation"
+
+
+def _children_table() -> list[tuple[int, str]]:
+    """The real process table, limited to this test's children (other processes of this
+    machine may run campaign-like scripts)."""
+    table = []
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            table.append((child.pid, " ".join(child.cmdline())))
+    return table
+
+
+def test_campaign_without_pid_files_is_found_by_its_command_line(tmp_path):
+    """hafs's third way (`hafs training stop`): a process running a campaign script."""
+    script = tmp_path / "generate_campaign.py"
+    script.write_text("import time\ntime.sleep(600)\n")
+    assert campaign_facts(_local_files(tmp_path, campaign_search=True,
+                                       processes=_children_table)) is None
+    process = subprocess.Popen([sys.executable, str(script), "--target", "100"])
+    try:
+        files = _local_files(tmp_path, campaign_search=True, processes=_children_table)
+        facts = campaign_facts(files)
+        assert facts is not None and facts.pid == process.pid
+        assert facts.found_process is not None and facts.found_process.alive
+        assert ("Found by", "its command line (no campaign pid in the files), as "
+                "`hafs training stop` finds it") in facts.details
+        assert campaign_facts(_local_files(tmp_path, processes=_children_table)) is None  # off
+        (tmp_path / "training").mkdir()
+        (tmp_path / "training" / "campaign.pid").write_text("4242")  # the file wins
+        assert campaign_facts(files).pid == 4242
+        (tmp_path / "training" / "campaign.pid").unlink()
+        process.kill()
+        process.wait()
+        assert campaign_facts(files) is None  # it ended: no campaign any more
+    finally:
+        process.kill()
+        process.wait()
 
 
 # -- process identity ----------------------------------------------------------------------

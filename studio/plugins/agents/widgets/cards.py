@@ -10,9 +10,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 from studio.plugins.agents.api import AgentsSnapshot, AgentStatus
 from studio.plugins.agents.present import STATUS_TOKEN
 from studio.plugins.agents.widgets.common import SnapshotListener
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme, icon
 
 __all__ = ["AgentsStatusCard", "QueueCard"]
 

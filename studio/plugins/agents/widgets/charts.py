@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from studio.plugins.agents.api import ChartSeries
 from studio.plugins.agents.widgets.common import muted
-from studio.shell.theming import current_theme
+from studio.shell.api import current_theme
 
 __all__ = ["AgentCharts"]
 
@@ -20,7 +20,7 @@ class AgentCharts(QWidget):
         super().__init__(parent)
         import pyqtgraph
 
-        from studio.shell.theming import current_chart_colors
+        from studio.shell.api import current_chart_colors
 
         colors = current_chart_colors()
         self.series: ChartSeries | None = None
@@ -58,7 +58,7 @@ class AgentCharts(QWidget):
         self.series = series
         import pyqtgraph
 
-        from studio.shell.theming import current_chart_colors, style_plot
+        from studio.shell.api import current_chart_colors, style_plot
 
         colors = current_chart_colors()
         for plot in self.plots.values():
@@ -92,7 +92,7 @@ class AgentCharts(QWidget):
                                            padding=0)
 
     def restyle(self) -> None:
-        from studio.shell.theming import style_plot
+        from studio.shell.api import style_plot
 
         for plot in self.plots.values():
             style_plot(plot, recolor_series=False)

@@ -9,19 +9,19 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QLabel
 
+from studio.api import SelectionChanged
 from studio.plugins.agents.api import (
-    AgentSelected,
+    SELECTION_KIND,
     AgentsMonitor,
     AgentsSnapshot,
     AgentStatus,
     agents_monitor,
 )
 from studio.plugins.agents.present import STATUS_TOKEN
-from studio.shell.icons import icon
-from studio.shell.theming import current_theme
+from studio.shell.api import current_theme, icon
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = [
     "SnapshotListener",
@@ -48,7 +48,8 @@ class SnapshotListener(QObject):
         bus = studio.bus
         self._subscriptions = [
             bus.subscribe(AgentsSnapshot.topic, self._on_snapshot, owner="agents", latest=True),
-            bus.subscribe(AgentSelected.topic, self._on_selected, owner="agents", latest=True),
+            bus.subscribe(f"selection.{SELECTION_KIND}", self._on_selected, owner="agents",
+                          latest=True),
         ]
         parent.destroyed.connect(lambda *_: self.close())
 
@@ -64,8 +65,8 @@ class SnapshotListener(QObject):
     def _on_snapshot(self, event: AgentsSnapshot | list[AgentsSnapshot]) -> None:
         self.snapshot.emit(event[-1] if isinstance(event, list) else event)
 
-    def _on_selected(self, event: AgentSelected | list[AgentSelected]) -> None:
-        self.selected.emit((event[-1] if isinstance(event, list) else event).name)
+    def _on_selected(self, event: SelectionChanged | list[SelectionChanged]) -> None:
+        self.selected.emit((event[-1] if isinstance(event, list) else event).first)
 
     def close(self) -> None:
         for subscription in self._subscriptions:

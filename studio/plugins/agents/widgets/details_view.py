@@ -29,9 +29,7 @@ from studio.plugins.agents.present import (
 from studio.plugins.agents.widgets import actions
 from studio.plugins.agents.widgets.charts import AgentCharts
 from studio.plugins.agents.widgets.common import SnapshotListener, muted, status_color
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
+from studio.shell.api import ViewContext, icon, setup_record_table
 
 __all__ = ["AgentDetailsView"]
 

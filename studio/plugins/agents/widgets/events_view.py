@@ -24,9 +24,7 @@ from PySide6.QtWidgets import (
 from studio.plugins.agents.api import AgentEvent, AgentsSnapshot
 from studio.plugins.agents.present import format_time
 from studio.plugins.agents.widgets.common import SnapshotListener, muted
-from studio.shell.api import ViewContext
-from studio.shell.tables import setup_record_table
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme, setup_record_table
 
 __all__ = ["KINDS", "AgentEventsView", "EventsModel"]
 

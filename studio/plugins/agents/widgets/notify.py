@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from studio.plugins.agents.alerts import AgentAlert
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = ["ACTION_TOPIC", "StatusBarNotifier"]
 

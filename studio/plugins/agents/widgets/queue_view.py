@@ -10,9 +10,7 @@ from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayou
 from studio.plugins.agents.api import AgentsSnapshot, TaskRow
 from studio.plugins.agents.present import format_clock, format_duration
 from studio.plugins.agents.widgets.common import SnapshotListener, muted
-from studio.shell.api import ViewContext
-from studio.shell.tables import setup_record_table
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme, setup_record_table
 
 __all__ = ["TaskQueueView"]
 

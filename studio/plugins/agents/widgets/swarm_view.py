@@ -20,8 +20,7 @@ from studio.plugins.agents.api import AgentsSnapshot
 from studio.plugins.agents.model import SwarmGraph
 from studio.plugins.agents.swarm import status_colour
 from studio.plugins.agents.widgets.common import SnapshotListener, muted
-from studio.shell.api import ViewContext
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme
 
 __all__ = ["SwarmView", "layered_layout"]
 

@@ -27,7 +27,7 @@ from studio.plugins.agents.api import (
     AgentRow,
     AgentsSnapshot,
     AgentStatus,
-    select_agent,
+    agents,
 )
 from studio.plugins.agents.present import STATUS_TOKEN, how_to_report
 from studio.plugins.agents.widgets import actions
@@ -42,10 +42,7 @@ from studio.plugins.agents.widgets.table_model import (
     SORT_ROLE,
     AgentsTableModel,
 )
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme, icon, setup_record_table
 
 __all__ = ["AgentsTableView", "empty_state_html", "summary_html"]
 
@@ -217,7 +214,7 @@ class AgentsTableView(QWidget):
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = current.data(ROW_ROLE) if current.isValid() else None
-        select_agent(self.studio, row.name if row is not None else None)
+        agents(self.studio).select(row.name if row is not None else None)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
