@@ -144,8 +144,19 @@ class ChartSeries:
 
 
 def _duration_ms(start: str | None, end: Any) -> float | None:
+    """Milliseconds between a task's start and end timestamps (None when unknown)."""
     if start is None:
         return None
+    if start.__class__ is str and end.__class__ is str:
+        # Two ISO strings of one writer: subtract them as written (hafs's MetricsLogger lines,
+        # ~10x cheaper than converting each to POSIX seconds through the local zone).
+        try:
+            delta = (datetime.fromisoformat(end) - datetime.fromisoformat(start))
+        except (ValueError, TypeError):  # not ISO, or naive against aware: the slow way
+            pass
+        else:
+            seconds = delta.total_seconds()
+            return seconds * 1000.0 if seconds >= 0 else None
     begin, finish = parse_time(start), parse_time(end)
     if begin is None or finish is None or finish < begin:
         return None
@@ -178,7 +189,6 @@ class EventAggregator:
 
     def add_batch(self, records: list[EventRecord]) -> None:
         stats = self._stats
-        recent_append = self.recent.append
         naive_lengths = _NAIVE_ISO_LENGTHS
         ignored = 0
         for rec in records:
@@ -191,7 +201,6 @@ class EventAggregator:
                 st = stats[agent] = _Stats(agent)
             event = rec.event
             ts = rec.timestamp
-            recent_append(rec)
             st.recent.append(rec)
             if ts is not None:
                 st.last_ts = ts
@@ -260,6 +269,11 @@ class EventAggregator:
                 st.open_anon = None
         self.total += len(records) - ignored
         self.ignored += ignored
+        # The newest events of every agent, appended once per batch rather than per event.
+        tail = records[-self.recent_limit:]
+        if ignored:
+            tail = [r for r in tail if r.agent.__class__ is str and r.agent in stats]
+        self.recent.extend(tail)
 
     @staticmethod
     def _heartbeat(st: _Stats, rec: EventRecord, ts: Any) -> None:

@@ -163,6 +163,36 @@ def test_lines_that_are_not_events_are_ignored_not_fatal():
                           {"agent": "ok", "event": "start", "timestamp": None}])
     assert aggregator.total == 1 and aggregator.ignored == 5
     assert aggregator.agents == ["ok"]
+    assert [e.agent for e in aggregator.recent_events()] == ["ok"]  # non-events not listed
+
+
+def test_recent_events_keep_the_newest_across_batches_in_order():
+    aggregator = EventAggregator(recent=3)
+    aggregator.add_dicts([{"agent": "a", "event": "start", "n": 1},
+                          {"agent": "b", "event": "start"}])
+    aggregator.add_dicts([{"agent": "a", "event": "success"}, {"agent": 5},
+                          {"agent": "b", "event": "failure"}])
+    assert [(e.agent, e.event) for e in aggregator.recent_events()] == [
+        ("b", "start"), ("a", "success"), ("b", "failure")]
+    assert [e.event for e in aggregator.recent_events(agent="a")] == ["start", "success"]
+
+
+def test_latency_of_hafs_lines_with_offsets_and_mixed_zones():
+    aggregator = EventAggregator()
+    aggregator.add_dicts([
+        {"agent": "z", "event": "start", "timestamp": "2025-06-01T08:00:00+02:00"},
+        {"agent": "z", "event": "success", "timestamp": "2025-06-01T06:00:01.5Z"},
+        {"agent": "z", "event": "start", "timestamp": T0.isoformat()},
+        {"agent": "z", "event": "success", "timestamp": (T0 + timedelta(seconds=2)).timestamp()},
+        {"agent": "z", "event": "start", "timestamp": T0.isoformat()},
+        {"agent": "z", "event": "failure", "timestamp": "2025-06-01T08:00:03+00:00"},
+    ])
+    summary = aggregator.summaries()["z"]
+    # aware ISO pair; naive ISO to epoch; naive against aware (read in this machine's zone)
+    expected = (datetime.fromisoformat("2025-06-01T08:00:03+00:00").timestamp()
+                - T0.timestamp()) * 1000
+    latencies = [1500.0, 2000.0] + ([expected] if expected >= 0 else [])
+    assert summary.mean_latency_ms == sum(latencies) / len(latencies)
 
 
 def test_normalise_event_is_lenient():
