@@ -9,7 +9,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QLabel
 
-from studio.api import SelectionChanged
 from studio.plugins.agents.api import (
     SELECTION_KIND,
     AgentsMonitor,
@@ -18,7 +17,7 @@ from studio.plugins.agents.api import (
     agents_monitor,
 )
 from studio.plugins.agents.present import STATUS_TOKEN
-from studio.shell.api import current_theme, icon
+from studio.shell.api import current_theme, icon, subscribe_widget
 
 if TYPE_CHECKING:
     from studio.api import Studio
@@ -32,11 +31,11 @@ __all__ = [
 
 
 class SnapshotListener(QObject):
-    """Re-emits the monitor's bus events as Qt signals on the GUI thread.
+    """The monitor's snapshots and the agent selection as Qt signals on the GUI thread.
 
-    With the shell's dispatcher ``thread="main"`` events already arrive on the GUI thread;
-    without it (tests) they arrive on the monitor's thread and the queued signal hops. The
-    subscriptions end with the owning widget.
+    Built on the shell's :func:`~studio.shell.api.subscribe_widget`: delivered on the GUI
+    thread, only the latest when several queued up, ended with the owning widget (or when the
+    plugin is torn down).
     """
 
     snapshot = Signal(object)  # AgentsSnapshot
@@ -45,13 +44,11 @@ class SnapshotListener(QObject):
     def __init__(self, studio: Studio, parent: QObject) -> None:
         super().__init__(parent)
         self.monitor: AgentsMonitor = agents_monitor(studio)
-        bus = studio.bus
-        self._subscriptions = [
-            bus.subscribe(AgentsSnapshot.topic, self._on_snapshot, owner="agents", latest=True),
-            bus.subscribe(f"selection.{SELECTION_KIND}", self._on_selected, owner="agents",
-                          latest=True),
-        ]
-        parent.destroyed.connect(lambda *_: self.close())
+        subscribe_widget(self, studio.bus, AgentsSnapshot.topic, self.snapshot.emit,
+                         owner="agents", latest=True)
+        subscribe_widget(self, studio.bus, f"selection.{SELECTION_KIND}",
+                         lambda event: self.selected.emit(event.first), owner="agents",
+                         latest=True)
 
     @classmethod
     def follow(cls, studio: Studio, widget: QObject, show: Callable[[AgentsSnapshot], None]
@@ -61,17 +58,6 @@ class SnapshotListener(QObject):
         listener.snapshot.connect(show)
         show(listener.monitor.snapshot)
         return listener
-
-    def _on_snapshot(self, event: AgentsSnapshot | list[AgentsSnapshot]) -> None:
-        self.snapshot.emit(event[-1] if isinstance(event, list) else event)
-
-    def _on_selected(self, event: SelectionChanged | list[SelectionChanged]) -> None:
-        self.selected.emit((event[-1] if isinstance(event, list) else event).first)
-
-    def close(self) -> None:
-        for subscription in self._subscriptions:
-            subscription.unsubscribe()
-        self._subscriptions = []
 
 
 def status_color(status: AgentStatus) -> QColor:
