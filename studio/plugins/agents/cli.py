@@ -57,10 +57,18 @@ def _monitor(ctx: typer.Context) -> Any:
     return agents_monitor(ctx.obj, start=False)
 
 
+def _read(ctx: typer.Context) -> Any:
+    """Every agent now: the remote hosts of ``agents.remote_hosts`` first (over SSH, on this
+    thread: the CLI has no reader threads), then this machine."""
+    monitor = _monitor(ctx)
+    monitor.refresh_remotes()
+    return monitor.refresh_now()
+
+
 @app.command("list")
 def list_agents(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Every agent with its status, pid, tasks done, failures and last error."""
-    snapshot = _monitor(ctx).refresh_now()
+    snapshot = _read(ctx)
     if as_json:
         sys.stdout.write(json.dumps({
             "agents": [row.as_json() for row in snapshot.rows],
@@ -171,8 +179,9 @@ def events(ctx: typer.Context,
 @app.command("stop")
 def stop(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The agent's name.")],
          yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False) -> None:
-    """Send SIGTERM to the agent's process (after checking it is still that process)."""
-    snapshot = _monitor(ctx).refresh_now()
+    """Send SIGTERM to the agent's process (after checking it is still that process); an
+    agent on a remote host (``name@host``) is stopped there, over SSH."""
+    snapshot = _read(ctx)
     row = snapshot.get(name)
     if row is None:
         known = ", ".join(r.name for r in snapshot.rows) or "none"

@@ -13,13 +13,13 @@ import pytest
 from agent_processes import wait_for_events
 
 
-def cli_environ(roots, tmp_path: Path) -> dict[str, str]:
+def cli_environ(roots, tmp_path: Path, **settings) -> dict[str, str]:
     """A private studio home whose settings leave this machine's other processes alone (no
     campaign search by command line); the context root comes from hafs's config in HOME."""
     studio_home = tmp_path / "studio"
     (studio_home / "config").mkdir(parents=True, exist_ok=True)
     (studio_home / "config" / "settings.json").write_text(
-        json.dumps({"agents": {"campaign_search": False}}), encoding="utf-8")
+        json.dumps({"agents": {"campaign_search": False, **settings}}), encoding="utf-8")
     env = dict(os.environ, HAFS_STUDIO_HOME=str(studio_home), HOME=str(roots.home),
                COLUMNS="220")
     for name in ("DISPLAY", "QT_QPA_PLATFORM", "HAFS_CONTEXT_ROOT", "HAFS_CONFIG_PATH"):
@@ -30,8 +30,10 @@ def cli_environ(roots, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def cli(roots, tmp_path: Path):
-    def run(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess:
-        env = cli_environ(roots, tmp_path)
+    def run(*args: str, input_text: str | None = None, settings: dict | None = None,
+            environ: dict | None = None) -> subprocess.CompletedProcess:
+        env = cli_environ(roots, tmp_path, **(settings or {}))
+        env.update(environ or {})
         command = [sys.executable, "-m", "studio", "agents", *args]
         return subprocess.run(command, check=False, capture_output=True, text=True, env=env,
                               input=input_text, timeout=120)
@@ -106,3 +108,22 @@ def test_events_follow_prints_new_lines(cli, roots, tmp_path):
     finally:
         follower.terminate()
         follower.wait(timeout=10)
+
+
+def test_list_and_stop_an_agent_on_a_remote_host(cli, roots, processes, ssh_host, tmp_path):
+    """`agents list` reads the sync.toml hosts of agents.remote_hosts over SSH (the tests'
+    real sshd on 127.0.0.1); `agents stop name@host` stops it there."""
+    remote_root = tmp_path / "remote-context"
+    agent = processes.reporter_agent(remote_root / "metrics" / "agents.jsonl", "far",
+                                     interval=0.3)
+    wait_for_events(remote_root / "metrics" / "agents.jsonl", "far", "success")
+    options = {"settings": {"remote_hosts": f"{ssh_host.name}={remote_root}"},
+               "environ": {"HAFS_SYNC_CONFIG": str(ssh_host.sync_path),
+                           "HAFS_NODES_CONFIG": str(tmp_path / "no-nodes.toml")}}
+    listed = cli("list", "--json", **options)
+    rows = {row["name"]: row for row in json.loads(listed.stdout)["agents"]}
+    name = f"far@{ssh_host.name}"
+    assert rows[name]["pid"] == agent.pid and rows[name]["status"] in ("Running", "Idle")
+    stopped = cli("stop", name, "--yes", **options)
+    assert stopped.returncode == 0, stopped.stderr
+    assert agent.wait(timeout=20) == 0  # SIGTERM over SSH: the reporter stops cleanly
