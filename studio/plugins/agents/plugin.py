@@ -102,8 +102,7 @@ def _rows(context: CommandContext) -> list[Any]:
 
 
 def _any_alive(context: CommandContext) -> bool:
-    return any(row.status.alive and row.pid is not None and (row.local or row.remote_host)
-               for row in _rows(context))
+    return any(row.stoppable for row in _rows(context))
 
 
 def _any_selected(context: CommandContext) -> bool:

@@ -170,7 +170,8 @@ class AgentDetailsView(QWidget):
         values = {
             "Kind": row.kind, "Status": row.status.value,
             "PID": "—" if row.pid is None else (
-                f"{row.pid}" + ("" if row.local else f" on {row.host} (not checked here)")),
+                f"{row.pid}" + ("" if row.local else f" on {row.remote_host} (checked over SSH)"
+                                if row.remote_host else f" on {row.host} (not checked here)")),
             "Host": row.host or "—", "Uptime": format_duration(row.uptime_s(now)),
             "Last update": format_clock(row.last_update, now),
             "Interval": "—" if row.interval_s is None else format_duration(row.interval_s),
@@ -194,7 +195,7 @@ class AgentDetailsView(QWidget):
             text.setWordWrap(True)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.extra.addRow(label, text)
-        alive = row.status.alive and row.local and row.pid is not None
+        alive = row.stoppable
         self.buttons["stop"].setEnabled(alive)
         self.buttons["log"].setEnabled(bool(row.log_file) and Path(row.log_file).exists())
 

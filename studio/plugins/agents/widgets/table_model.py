@@ -80,6 +80,8 @@ class AgentsTableModel(QAbstractTableModel):
                 return f"{row.status.value}: {row.reason}"
             if column == LAST_ERROR and row.last_error:
                 return row.last_error
+            if column == PID and row.pid is not None and row.remote_host:
+                return f"pid on {row.remote_host}: checked over SSH"
             if column == PID and row.pid is not None and not row.local:
                 return f"pid on {row.host}: not checked from this machine"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:

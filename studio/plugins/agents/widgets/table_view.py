@@ -219,7 +219,7 @@ class AgentsTableView(QWidget):
 
     def _update_buttons(self) -> None:
         row = self.current_row()
-        alive = row is not None and row.status.alive and row.local and row.pid is not None
+        alive = row is not None and row.stoppable
         self.buttons["stop"].setEnabled(alive)
         for key in ("start", "restart"):
             self.buttons[key].setEnabled(row is not None)
@@ -240,7 +240,7 @@ class AgentsTableView(QWidget):
         menu = QMenu(self)
         menu.addAction(icon("mdi6.stop-circle-outline"), "Stop…",
                        lambda: actions.stop_row(self.studio, row, self)).setEnabled(
-            row.status.alive and row.local and row.pid is not None)
+            row.stoppable)
         menu.addAction(icon("mdi6.play-circle-outline"), "Start",
                        lambda: actions.start_row(self.studio, row, self))
         menu.addAction(icon("mdi6.restart"), "Restart…",
