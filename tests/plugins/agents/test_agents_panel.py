@@ -204,3 +204,14 @@ def test_view_ids_and_workspace(live):
                     "agents.queue"):
         assert views[view_id].workspaces == ("agents",)
     assert Qt  # the Qt namespace is importable in this environment
+
+
+def test_open_log_without_the_logs_plugin_falls_back_cleanly(live, tmp_path):
+    """Logs is OPTIONAL: absent (not in this build) or disabled, Open log uses the desktop."""
+    from studio.plugins.agents.widgets import actions
+
+    log = tmp_path / "agent.log"
+    log.write_text("line\n")
+    assert "logs" not in live.plugins.records or \
+        live.plugins.records["logs"].state.value != "active"
+    assert actions._open_in_logs(live, str(log)) is False
