@@ -1,0 +1,165 @@
+"""The Deploy plugin's hook implementations: service, settings, views, commands, CLI.
+
+Hooks only, and no Qt: the CLI loads this module too. The per-studio
+:class:`~studio.plugins.deploy.manager.DeployManager` is created at start-up and published as
+the ``deploy`` service; widgets are imported by the view factories when first shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from studio import hookimpl
+from studio.core.contributions import (
+    CliCommandSpec,
+    CommandSpec,
+    SettingField,
+    SettingsSectionSpec,
+    ViewSpec,
+)
+
+if TYPE_CHECKING:
+    from studio.core.app import Studio
+
+REQUIRES = ("models",)
+
+SETTINGS = "deploy"
+PIPELINE_VIEW = "deploy.pipeline"
+DEPLOYMENTS_VIEW = "deploy.deployments"
+CHAT_VIEW = "deploy.chat"
+PROMPTS_VIEW = "deploy.prompts"
+BACKEND_IDS = ("llama.cpp", "ollama", "ct2")
+COMPUTE_TYPES = ("int8", "int8_float32", "float16", "float32")
+DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
+
+
+def _validate_url(value: str) -> None:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError("an http:// or https:// URL with a host, e.g. http://127.0.0.1:11434")
+
+
+@hookimpl
+def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) -> None:
+    from studio.plugins.models.api import QUANT_TYPES
+
+    register(SettingsSectionSpec(SETTINGS, "Deploy", (
+        SettingField("ollama_url", "str", DEFAULT_OLLAMA_URL, "Ollama URL",
+                     "Where the Ollama server listens.", validate=_validate_url),
+        SettingField("default_backend", "choice", "llama.cpp", "Default backend",
+                     "Preselected in the Deploy panel.", choices=BACKEND_IDS),
+        SettingField("default_quant", "choice", "Q4_K_M", "Default quantization",
+                     "GGUF type the Deploy panel proposes.", choices=tuple(QUANT_TYPES)),
+        SettingField("ct2_compute_type", "choice", "int8", "CTranslate2 compute type",
+                     "int8 is smallest and fastest on CPU.", choices=COMPUTE_TYPES),
+        SettingField("n_ctx", "int", 2048, "Context length (llama.cpp)",
+                     "Tokens of context for in-process llama.cpp.", minimum=256,
+                     maximum=131072),
+        SettingField("n_threads", "int", 0, "CPU threads", "0: the backend decides.",
+                     minimum=0, maximum=256),
+        SettingField("max_tokens", "int", 256, "Max tokens per answer", minimum=1,
+                     maximum=32768),
+        SettingField("temperature", "float", 0.7, "Temperature", "0 is greedy decoding.",
+                     minimum=0.0, maximum=5.0),
+        SettingField("system_prompt", "str", "", "Default system prompt",
+                     "Used by new chats; empty for none."),
+    ), "Backends, generation defaults and the Ollama server."))
+
+
+def _view(module: str, cls: str) -> Callable[[Any], Any]:
+    def factory(context: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(f"studio.plugins.deploy.widgets.{module}"),
+                       cls)(context)
+
+    return factory
+
+
+@hookimpl
+def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
+    register(ViewSpec(PIPELINE_VIEW, "Deploy", _view("pipeline_view", "PipelineView"),
+                      "mdi6.rocket-launch-outline", "left", ("deploy",),
+                      "Deploy the selected model: format, quantization, backend"))
+    register(ViewSpec(CHAT_VIEW, "Chat", _view("chat_view", "ChatView"),
+                      "mdi6.chat-processing-outline", "right", ("deploy",),
+                      "Chat with a deployment: streaming, tokens/s, time to first token"))
+    register(ViewSpec(DEPLOYMENTS_VIEW, "Deployments",
+                      _view("deployments_view", "DeploymentsView"), "mdi6.server-network",
+                      "bottom", ("deploy",), "Running deployments: status, memory, stop"))
+    register(ViewSpec(PROMPTS_VIEW, "Prompt Sets", _view("prompts_view", "PromptSetView"),
+                      "mdi6.format-list-checks", "bottom", ("deploy",),
+                      "Run a prompt set against deployments side by side"))
+
+
+def _show(studio: Studio, view_id: str) -> Callable[[], Any]:
+    def handler() -> Any:
+        from studio.shell.api import current_shell
+
+        shell = current_shell()
+        window = shell.active_window() if shell is not None else None
+        if window is None:
+            return None
+        window.switch_workspace("deploy")
+        return window.show_view(view_id)
+
+    return handler
+
+
+@hookimpl
+def studio_register_commands(register: Callable[[CommandSpec], None], studio: Studio) -> None:
+    for command_id, title, view, icon, description in (
+        ("deploy.open", "Deploy Model…", PIPELINE_VIEW, "mdi6.rocket-launch-outline",
+         "Open the Deploy pipeline for the selected model"),
+        ("deploy.chat", "Chat with Deployment", CHAT_VIEW, "mdi6.chat-processing-outline",
+         "Open the chat view"),
+        ("deploy.prompt-sets", "Run Prompt Set…", PROMPTS_VIEW, "mdi6.format-list-checks",
+         "Run a prompt set against deployments side by side"),
+        ("deploy.deployments", "Show Deployments", DEPLOYMENTS_VIEW, "mdi6.server-network",
+         "Current deployments with status, endpoint, uptime and memory"),
+    ):
+        register(CommandSpec(command_id, title, _show(studio, view), None, "Deploy", icon,
+                             "Deploy", description=description))
+
+
+@hookimpl
+def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
+    from studio.plugins.deploy import cli
+
+    register(CliCommandSpec("deploy", cli.deploy_app, "Deploy a model on a backend."))
+    register(CliCommandSpec("deployments", cli.deployments_app,
+                            "List or stop deployments."))
+    register(CliCommandSpec("serve", cli.serve_app,
+                            "Serve a model over HTTP (OpenAI-compatible), in the foreground."))
+    register(CliCommandSpec("test", cli.test_app, "Send a prompt or a prompt set to a model "
+                            "and print tokens/s."))
+
+
+def make_manager(studio: Studio) -> Any:
+    from studio.plugins.deploy.manager import DeployManager
+
+    def setting(key: str, default: Any) -> Any:
+        try:
+            return studio.settings.get(SETTINGS, key)
+        except ValueError:  # SettingsError: the section is not registered (tests)
+            return default
+
+    manager = DeployManager(studio.context.path, studio.paths.state, bus=studio.bus,
+                            jobs=studio.jobs, setting=setting)
+    manager.register_builtin_backends()
+    return manager
+
+
+@hookimpl
+def studio_startup(studio: Studio) -> None:
+    from studio.plugins.deploy.api import SERVICE
+
+    studio.services.provide(SERVICE, make_manager(studio), owner="deploy")
+
+
+@hookimpl
+def studio_shutdown(studio: Studio) -> None:
+    for manager in studio.services.withdraw_owned("deploy"):
+        manager.close()
