@@ -17,7 +17,12 @@ from typing import Any
 from studio.core.jobs import JobContext
 from studio.plugins.deploy.backend import Backend, DeployArtifact, DeployError
 from studio.plugins.deploy.templates import ChatTemplate, template_from_gguf
-from studio.plugins.models.api import QUANT_TYPES, ModelsService, UnknownModelError
+from studio.plugins.models.api import (
+    QUANT_TYPES,
+    ModelsService,
+    RegistryError,
+    UnknownModelError,
+)
 
 __all__ = ["DeployPlan", "GGUFFile", "SourceInfo", "StageContext", "gguf_type",
            "plan_deploy", "prepare_artifact", "resolve_source"]
@@ -129,6 +134,8 @@ def resolve_source(models: ModelsService, model_or_path: str | os.PathLike[str]
         except UnknownModelError as exc:
             raise DeployError(f"{model_or_path!r} is neither a registered model nor an "
                               f"existing path ({exc})") from None
+        except RegistryError as exc:
+            raise DeployError(f"the model registry cannot be read: {exc}") from None
         model_id = entry["model_id"]
         local = models.local_path(entry)
         if local is None:

@@ -112,8 +112,10 @@ class OllamaClient:
     def _stream_lines(self, method: str, path: str, body: dict[str, Any]
                       ) -> Iterator[dict[str, Any]]:
         """POST ``body`` and yield each NDJSON object; an ``error`` line raises."""
+        started = False
         try:
             with self._http.stream(method, path, json=body) as response:
+                started = True
                 if response.status_code >= 400:
                     raise self._error(response, f"{method} {path}")
                 for line in response.iter_lines():
@@ -129,6 +131,9 @@ class OllamaClient:
                                           response.status_code)
                     yield item
         except self._transport_error as exc:
+            if started:  # the server went away while answering (crash, restart)
+                raise OllamaError(f"Ollama at {self.base_url}: the connection broke during "
+                                  f"{path} ({type(exc).__name__}: {exc})") from exc
             raise self._unreachable(exc) from exc
 
     # -- endpoints -----------------------------------------------------------------------
