@@ -241,6 +241,9 @@ class GenerationStream:
             self._finish("error")
             exc.partial_text = "".join(self._text)
             raise
+        except Exception as exc:  # a template or backend bug: still a generation error
+            self._finish("error")
+            raise GenerationError(f"{type(exc).__name__}: {exc}", "".join(self._text)) from exc
         finally:
             close = getattr(self._pieces, "close", None)
             if close is not None:

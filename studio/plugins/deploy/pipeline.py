@@ -190,12 +190,12 @@ def plan_deploy(models: ModelsService, source: SourceInfo, backend: Backend,
     if quant is None or quant in by_type:
         reuse = by_type.get(quant) if quant else (source.ggufs[0] if source.ggufs else None)
     if reuse is not None:
-        steps.append(("gguf", f"use {reuse.path.name} ({reuse.type})"))
+        steps.append(("gguf", f"{reuse.path.name} ({reuse.type})"))
     else:
         full = next((by_type[t] for t in FULL_PRECISION if t in by_type), None)
         if full is not None:
             reuse = full
-            steps.append(("gguf", f"use {full.path.name} ({full.type})"))
+            steps.append(("gguf", f"{full.path.name} ({full.type})"))
         elif source.kind == "gguf":
             have = source.ggufs[0].type if source.ggufs else "?"
             raise DeployError(f"{source.path} is already {have}; llama.cpp quantizes only from "
@@ -205,7 +205,7 @@ def plan_deploy(models: ModelsService, source: SourceInfo, backend: Backend,
             steps.append(("convert", f"{source.label} → {convert_to.upper()} GGUF"))
         target = quant if quant else None
         if target and target != (reuse.type if reuse else convert_to.upper()):
-            steps.append(("quantize", f"→ {target} (llama.cpp)"))
+            steps.append(("quantize", f"to {target} with llama.cpp"))
     steps.append(("deploy", f"deploy on {backend.name}"))
     return DeployPlan(source, backend.id, "gguf", quant, tuple(steps), reuse, convert_to,
                       _estimate_gguf(models, reuse, quant, source))

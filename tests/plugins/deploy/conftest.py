@@ -60,7 +60,7 @@ def settings() -> dict[str, object]:
 @pytest.fixture
 def manager(tmp_path: Path, context: Path, settings: dict[str, object]) -> DeployManager:
     manager = DeployManager(context, tmp_path / "state",
-                            setting=lambda key, default: settings.get(key, default))
+                            setting=settings.get)
     manager.register_builtin_backends()
     yield manager
     manager.close()

@@ -54,6 +54,12 @@ class FakeOllama:
         self.fail_after_tokens: int | None = None
         self.drop_after_tokens: int | None = None
         self.last_done: dict[str, Any] | None = None  # the final object of the last generate
+        # Hold points for GUI tests: an upload waits for ``release`` before answering; a
+        # generation waits for it after ``pause_after_tokens`` tokens.
+        self.hold_uploads = False
+        self.pause_after_tokens: int | None = None
+        self.release = threading.Event()
+        self.holding = threading.Event()  # set while a request waits at a hold point
         self._engines: dict[str, Any] = {}
         self._engine_lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -213,6 +219,9 @@ class FakeOllama:
                     self._error(400, "invalid digest format")
                     return
                 data = self._read_body()
+                if server.hold_uploads:
+                    server.holding.set()
+                    server.release.wait(60)
                 if server.corrupt_uploads and data:
                     data = bytes([data[0] ^ 0xFF]) + data[1:]
                 got = hashlib.sha256(data).hexdigest()
@@ -345,6 +354,9 @@ class FakeOllama:
                             self._line({"error": "an error was encountered while running "
                                                  "the model"})
                             return self._end_stream()
+                        if count - 1 == server.pause_after_tokens:
+                            server.holding.set()
+                            server.release.wait(60)
                         text += piece
                         if any(s in text for s in stops):
                             reason = "stop"

@@ -141,7 +141,7 @@ def test_llama_missing_and_corrupt_gguf_fail_clearly(llama_backend, tiny_gguf, t
                              "y", JobContext())
     not_gguf = tmp_path / "notes.gguf"
     not_gguf.write_text("hello")
-    with pytest.raises(DeployError, match="not a usable GGUF"):
+    with pytest.raises(DeployError, match=r"not a usable GGUF"):
         llama_backend.deploy(DeployArtifact("gguf", not_gguf, None, template), DeployOptions(),
                              "z", JobContext())
     assert llama_backend.loaded() == []
@@ -226,7 +226,7 @@ def test_ct2_cancel_or_failure_leaves_no_partial_model(tiny_checkpoints, tmp_pat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("studio.plugins.deploy.backends.ct2_convert.shutil.copy2", disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match=r"No space left"):
         convert_to_ct2(folder, target, "int8", JobContext())
     assert not target.exists() and _leftovers(tmp_path) == []
 
@@ -254,13 +254,13 @@ def test_ct2_reuses_an_up_to_date_model_and_refuses_a_foreign_folder(tiny_checkp
     foreign = ct2_model_dir(folder, "other", "int8")
     foreign.mkdir()
     (foreign / "keep.txt").write_text("user data")
-    with pytest.raises(DeployError, match="was not written by the studio"):
+    with pytest.raises(DeployError, match=r"was not written by the studio"):
         convert_to_ct2(folder, foreign, "int8")
     assert (foreign / "keep.txt").read_text() == "user data"
 
 
 def test_ct2_refuses_unknown_compute_type_and_non_checkpoints(tiny_gguf, tmp_path):
-    with pytest.raises(DeployError, match="unknown CTranslate2 compute type 'int4'"):
+    with pytest.raises(DeployError, match=r"unknown CTranslate2 compute type 'int4'"):
         convert_to_ct2(tmp_path, tmp_path / "out", "int4")
-    with pytest.raises(DeployError, match="no config.json"):
+    with pytest.raises(DeployError, match=r"no config.json"):
         convert_to_ct2(tmp_path, tmp_path / "out", "int8")

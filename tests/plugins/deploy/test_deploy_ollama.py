@@ -110,11 +110,11 @@ def test_model_deleted_behind_the_studios_back_shows_down(manager, fake_ollama):
         with pytest.raises(OllamaError, match=f"model '{MODEL_ID}:latest' not found") as info:
             client.delete(MODEL_ID)
         assert info.value.status == 404
-        with pytest.raises(OllamaError, match="not found"):
+        with pytest.raises(OllamaError, match=r"not found"):
             client.show(MODEL_ID)
     status = manager.status(deployment)
     assert status.state == "down" and MODEL_ID in status.detail
-    with pytest.raises(GenerationError, match="not found"):
+    with pytest.raises(GenerationError, match=r"not found"):
         manager.generate(deployment, CHAT, GREEDY).run()
 
 
@@ -140,7 +140,7 @@ def test_server_down_fails_clearly_and_records_nothing(manager, settings, contex
 def test_create_error_inside_the_stream_fails_and_leaves_no_model(manager, fake_ollama,
                                                                   context):
     fake_ollama.fail_create = "unsupported architecture"
-    with pytest.raises(DeployError, match="unsupported architecture"):
+    with pytest.raises(DeployError, match=r"unsupported architecture"):
         _deploy(manager)
     _assert_nothing_recorded(manager, context, fake_ollama)
 
@@ -158,7 +158,7 @@ def test_registry_failure_after_create_removes_the_model_again(manager, fake_oll
         raise OSError("disk full")
 
     monkeypatch.setattr(manager, "_registry_add", refuse)  # after Ollama created the model
-    with pytest.raises(DeployError, match="registry could not record it.*disk full"):
+    with pytest.raises(DeployError, match=r"registry could not record it.*disk full"):
         _deploy(manager)
     monkeypatch.undo()
     _assert_nothing_recorded(manager, context, fake_ollama)
@@ -168,7 +168,7 @@ def test_damaged_registry_stops_the_deploy_before_anything_is_created(manager, f
                                                                       context):
     registry = context / "models" / "registry.json"
     registry.write_text(registry.read_text()[:-20])  # torn, as mid-save
-    with pytest.raises(DeployError, match="registry"):
+    with pytest.raises(DeployError, match=r"registry"):
         _deploy(manager)
     assert fake_ollama.models == {} and fake_ollama.uploads == 0
 
@@ -198,7 +198,7 @@ def test_error_line_mid_generation_keeps_the_partial_answer(manager, fake_ollama
     fake_ollama.fail_after_tokens = 3
     stream = manager.generate(deployment, CHAT, GREEDY)
     seen = []
-    with pytest.raises(GenerationError, match="an error was encountered while running") as info:
+    with pytest.raises(GenerationError, match=r"an error was encountered while running") as info:
         for piece in stream:
             seen.append(piece)
     assert len(seen) == 3 and info.value.partial_text == "".join(seen)
@@ -208,12 +208,12 @@ def test_error_line_mid_generation_keeps_the_partial_answer(manager, fake_ollama
 def test_server_crash_mid_generation_is_a_clear_error(manager, fake_ollama):
     deployment = _deploy(manager)
     fake_ollama.drop_after_tokens = 2
-    with pytest.raises(GenerationError, match="connection broke during /api/generate"):
+    with pytest.raises(GenerationError, match=r"connection broke during /api/generate"):
         manager.generate(deployment, CHAT, GREEDY).run()
 
 
 def test_invalid_model_name_is_refused_before_uploading(manager, fake_ollama, context):
-    with pytest.raises(DeployError, match="invalid Ollama model name '../evil'"):
+    with pytest.raises(DeployError, match=r"invalid Ollama model name '../evil'"):
         _deploy(manager, name="../evil")
     assert fake_ollama.uploads == 0
     _assert_nothing_recorded(manager, context, fake_ollama)

@@ -54,22 +54,22 @@ def test_deploy_a_gguf_path_and_refuse_requantizing_a_quantized_one(manager, tin
     assert deployment.model_id is None and deployment.artifact == str(gguf)
     assert deployment.quant == "F16"
     q8 = manager.deploy(JobContext(), str(gguf), "llama.cpp", DeployOptions(quant="Q8_0"))
-    with pytest.raises(DeployError, match="already Q8_0; llama.cpp quantizes only from"):
+    with pytest.raises(DeployError, match=r"already Q8_0; llama.cpp quantizes only from"):
         manager.plan(q8.artifact, "llama.cpp", "Q4_K_M")
-    with pytest.raises(DeployError, match="CTranslate2 converts a Hugging Face checkpoint"):
+    with pytest.raises(DeployError, match=r"CTranslate2 converts a Hugging Face checkpoint"):
         manager.plan(str(gguf), "ct2", "int8")
 
 
 def test_bad_model_arguments_fail_clearly(manager, tmp_path):
-    with pytest.raises(DeployError, match="'nope' is neither a registered model nor"):
+    with pytest.raises(DeployError, match=r"'nope' is neither a registered model nor"):
         manager.plan("nope", "llama.cpp")
-    with pytest.raises(DeployError, match="unknown quantization type 'Q9'"):
+    with pytest.raises(DeployError, match=r"unknown quantization type 'Q9'"):
         manager.plan(MODEL_ID, "llama.cpp", "Q9")
-    with pytest.raises(UnknownBackendError, match="no deploy backend 'vllm'"):
+    with pytest.raises(UnknownBackendError, match=r"no deploy backend 'vllm'"):
         manager.plan(MODEL_ID, "vllm")
     folder = tmp_path / "empty"
     folder.mkdir()
-    with pytest.raises(DeployError, match="neither a Hugging Face model folder"):
+    with pytest.raises(DeployError, match=r"neither a Hugging Face model folder"):
         manager.plan(str(folder), "llama.cpp")
 
 
@@ -77,7 +77,7 @@ def test_model_without_a_local_copy(manager, context):
     models = ModelsService(context)
     models.registry.edit(MODEL_ID, lambda e: e.update(locations={"windows": "D:/x"},
                                                       primary_location="windows"))
-    with pytest.raises(DeployError, match="no copy on this machine .*pull it first"):
+    with pytest.raises(DeployError, match=r"no copy on this machine .*pull it first"):
         manager.plan(MODEL_ID, "llama.cpp")
 
 
@@ -119,7 +119,7 @@ def test_backend_registry_is_per_instance_and_rejects_duplicates():
     first, second = BackendRegistry(), BackendRegistry()
     first.register(LlamaCppBackend())
     assert [b.id for b in first.items()] == ["llama.cpp"] and second.items() == []
-    with pytest.raises(ValueError, match="already registered by plugin 'deploy'"):
+    with pytest.raises(ValueError, match=r"already registered by plugin 'deploy'"):
         first.register(LlamaCppBackend(), plugin="other")
     changes = []
     unsubscribe = first.subscribe(lambda: changes.append(1))
@@ -128,5 +128,5 @@ def test_backend_registry_is_per_instance_and_rejects_duplicates():
     assert [b.plugin for b in first.items()] == ["deploy", "p"] and changes == [1]
     assert [b.id for b in first.remove_plugin("p")] == ["x"] and changes == [1, 1]
     unsubscribe()
-    with pytest.raises(TypeError, match="expected a deploy Backend"):
+    with pytest.raises(TypeError, match=r"expected a deploy Backend"):
         first.register(object())  # type: ignore[arg-type]

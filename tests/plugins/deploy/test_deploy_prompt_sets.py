@@ -73,15 +73,15 @@ def test_bad_sets_name_the_field(data, message):
 
 
 def test_unreadable_files_name_the_file(tmp_path: Path):
-    with pytest.raises(PromptSetError, match="missing.yaml: cannot read"):
+    with pytest.raises(PromptSetError, match=r"missing.yaml: cannot read"):
         load_prompt_set(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("prompts: [unclosed")
-    with pytest.raises(PromptSetError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(PromptSetError, match=r"bad.yaml: not valid YAML"):
         load_prompt_set(bad)
     bad_json = tmp_path / "bad.json"
     bad_json.write_text("{")
-    with pytest.raises(PromptSetError, match="bad.json: not valid JSON"):
+    with pytest.raises(PromptSetError, match=r"bad.json: not valid JSON"):
         load_prompt_set(bad_json)
 
 
@@ -139,7 +139,7 @@ def test_run_side_by_side_with_pass_fail_diff_export_and_history(manager, two_de
     assert manager.history.load(run.id).to_dict() == run.to_dict()
     (manager.history.folder / "zz-torn.json").write_text("{")  # being written: skipped
     assert [r.id for r in manager.history.runs()] == [run.id]
-    with pytest.raises(ValueError, match="invalid run id"):
+    with pytest.raises(ValueError, match=r"invalid run id"):
         manager.history.load("../../etc/passwd")
 
 

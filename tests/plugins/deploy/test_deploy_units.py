@@ -127,10 +127,10 @@ def test_chat_templates_render_and_map_to_ollama():
 
 def test_template_errors_name_their_origin():
     broken = ChatTemplate("{% for m in messages %}", origin="/models/x.gguf")
-    with pytest.raises(TemplateError, match="/models/x.gguf: chat template failed"):
+    with pytest.raises(TemplateError, match=r"/models/x.gguf: chat template failed"):
         broken.render([{"role": "user", "content": "x"}])
     refusing = ChatTemplate("{{ raise_exception('roles must alternate') }}")
-    with pytest.raises(TemplateError, match="roles must alternate"):
+    with pytest.raises(TemplateError, match=r"roles must alternate"):
         refusing.render([{"role": "user", "content": "x"}])
     sandboxed = ChatTemplate("{{ ''.__class__.__mro__ }}")
     with pytest.raises(TemplateError):
@@ -139,13 +139,13 @@ def test_template_errors_name_their_origin():
 
 def test_generation_params_and_requests_are_validated():
     assert GenerationParams(temperature=0).greedy
-    with pytest.raises(ValueError, match="top_p=0.0: must be in"):
+    with pytest.raises(ValueError, match=r"top_p=0.0: must be in"):
         GenerationParams(top_p=0.0)
-    with pytest.raises(ValueError, match="max_tokens=0"):
+    with pytest.raises(ValueError, match=r"max_tokens=0"):
         GenerationParams(max_tokens=0)
-    with pytest.raises(ValueError, match="seed=-1"):
+    with pytest.raises(ValueError, match=r"seed=-1"):
         GenerationParams(seed=-1)
-    with pytest.raises(ValueError, match="either messages or a prompt"):
+    with pytest.raises(ValueError, match=r"either messages or a prompt"):
         GenerationRequest()
     chat = GenerationRequest.chat([{"role": "user", "content": "x", "extra": 1}])
     assert chat.messages == ({"role": "user", "content": "x"},)
@@ -160,7 +160,7 @@ def _deployment(deployment_id: str = "llama.cpp-m-abc123") -> Deployment:
 def test_store_round_trip_and_lenient_reading(tmp_path):
     store = DeploymentStore(tmp_path)
     store.add(_deployment())
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(StoreError, match=r"already exists"):
         store.add(_deployment())
     [loaded] = store.load()
     assert loaded == _deployment()
@@ -177,9 +177,9 @@ def test_damaged_store_is_never_overwritten(tmp_path):
     store = DeploymentStore(tmp_path)
     store.path.parent.mkdir(parents=True, exist_ok=True)
     store.path.write_text('{"deployments": [')
-    with pytest.raises(StoreError, match="cannot read deployments"):
+    with pytest.raises(StoreError, match=r"cannot read deployments"):
         store.load()
-    with pytest.raises(StoreError, match="damaged .*not overwriting it"):
+    with pytest.raises(StoreError, match=r"damaged .*not overwriting it"):
         store.add(_deployment())
     assert store.path.read_text() == '{"deployments": ['
     assert (tmp_path / "deployments.json.bak").read_text() == '{"deployments": ['
@@ -189,6 +189,6 @@ def test_deployment_ids_are_safe():
     assert validate_deployment_id(new_deployment_id("llama.cpp", "Oracle Model/1"))
     assert new_deployment_id("ollama", "A b").startswith("ollama-a-b-")
     for bad in ("../x", "x/y", "", "A", "a" * 97, "a..b"):
-        with pytest.raises(ValueError, match="invalid deployment id"):
+        with pytest.raises(ValueError, match=r"invalid deployment id"):
             validate_deployment_id(bad)
     assert json.loads(json.dumps(_deployment().to_dict()))["template"]["source"] == QWEN

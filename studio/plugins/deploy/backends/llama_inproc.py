@@ -68,9 +68,14 @@ def load_llama(path: Path, n_ctx: int = 2048, n_threads: int = 0, f32_kv: bool =
     if f32_kv:  # exact comparisons: llama.cpp's default F16 KV cache moves logits slightly
         options.update(type_k=0, type_v=0)
     try:
-        return llama_cpp.Llama(model_path=str(path), **options)
+        llm = llama_cpp.Llama(model_path=str(path), **options)
     except (ValueError, RuntimeError, OSError) as exc:
         raise DeployError(f"{path}: llama.cpp could not load the model ({exc})") from exc
+    # Warm up (as llama-server does at start): the first decode allocates compute buffers and
+    # starts threads, which would otherwise land in the first answer's time to first token.
+    llm.eval(llm.tokenize(b"warm", add_bos=True, special=False)[:2])
+    llm.reset()
+    return llm
 
 
 class LlamaCppBackend(Backend):
