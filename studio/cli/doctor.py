@@ -78,6 +78,18 @@ def _gpu() -> dict[str, Any]:
     }
 
 
+def _deploy_backends(studio: Studio) -> dict[str, dict[str, Any]]:
+    """Each Deploy backend (built-in or from a plugin) and whether it is ready here."""
+    try:
+        manager = studio.services.get("deploy")
+    except KeyError:  # the Deploy plugin is disabled
+        return {}
+    names = {backend.id: backend.name for backend in manager.backends.items()}
+    return {f"deploy: {names[backend_id]}": {"ok": availability.ok,
+                                             "detail": availability.reason}
+            for backend_id, availability in manager.backends.availability().items()}
+
+
 def collect(studio: Studio) -> dict[str, Any]:
     """Every check as data (the ``--json`` output and the table's source)."""
     context = studio.context
@@ -95,6 +107,7 @@ def collect(studio: Studio) -> dict[str, Any]:
         "qt": _qt(),
         "native": _native(),
         "gpu": _gpu(),
+        **_deploy_backends(studio),
     }
     tools = []
     try:

@@ -264,3 +264,39 @@ def test_ct2_refuses_unknown_compute_type_and_non_checkpoints(tiny_gguf, tmp_pat
         convert_to_ct2(tmp_path, tmp_path / "out", "int4")
     with pytest.raises(DeployError, match=r"no config.json"):
         convert_to_ct2(tmp_path, tmp_path / "out", "int8")
+
+
+def test_ct2_process_exits_cleanly_after_an_early_stop(tiny_checkpoints, tmp_path):
+    """CTranslate2 aborts the interpreter at exit if a Generator that streamed is still alive
+    then; the backend must let go of its engines even when nobody calls close()."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "qwen2"
+    shutil.copytree(tiny_checkpoints["qwen2"], folder)
+    code = f"""
+import sys
+from pathlib import Path
+from studio.core.jobs import JobContext
+from studio.plugins.deploy.backend import (DeployArtifact, DeployOptions, GenerationParams,
+                                           GenerationRequest)
+from studio.plugins.deploy.backends.ct2 import CTranslate2Backend
+from studio.plugins.deploy.store import Deployment
+from studio.plugins.deploy.templates import ChatTemplate
+backend = CTranslate2Backend()
+result = backend.deploy(DeployArtifact("hf", Path({str(folder)!r}), "m", ChatTemplate(None)),
+                        DeployOptions(compute_type="int8", n_threads=1), "d", JobContext())
+deployment = Deployment("d", "ct2", "m", result["artifact"], "ct2", "in-process",
+                        template=result["template"], options=result["options"])
+request = GenerationRequest.chat([{{"role": "user", "content": "hello"}}])
+reasons = [backend.generate(deployment, request, GenerationParams(max_tokens=n)).run()
+           .stats.finish_reason for n in (1, 8)]
+stream = backend.generate(deployment, request, GenerationParams(max_tokens=50))
+for piece in stream:
+    stream.cancel()
+print(*reasons, stream.result.stats.finish_reason)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "cancelled"

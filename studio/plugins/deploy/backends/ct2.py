@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,10 @@ class CTranslate2Backend(Backend):
     def __init__(self) -> None:
         self._engines: dict[str, _Engine] = {}
         self._lock = threading.Lock()
+        # A Generator that ran with a step callback and is still alive when the interpreter
+        # shuts down aborts the process ("terminate called without an active exception"):
+        # drop every engine before that, even when nobody called close().
+        weakref.finalize(self, self._engines.clear)
 
     def available(self) -> Availability:
         try:
@@ -146,15 +151,16 @@ class CTranslate2Backend(Backend):
         with self._lock:
             engine = self._engines.pop(deployment.id, None)
         if engine is not None:
-            with engine.lock:
-                engine.generator.unload_model()
+            with engine.lock:  # wait for a running generation to notice and finish
+                engine.generator = None  # the last reference: frees the model now
 
     def close(self) -> None:
         with self._lock:
-            engines, self._engines = list(self._engines.values()), {}
+            engines = list(self._engines.values())
+            self._engines.clear()
         for engine in engines:
             with engine.lock:
-                engine.generator.unload_model()
+                engine.generator = None
 
     def prompt_ids(self, deployment: Deployment, request: GenerationRequest) -> list[int]:
         """Token ids of the request's prompt, as they are fed to the model."""
