@@ -94,22 +94,26 @@ def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
                       "Run a prompt set against deployments side by side"))
 
 
-def _show(studio: Studio, view_id: str) -> Callable[[], Any]:
+def _show(view_id: str) -> Callable[[], Any]:
     def handler() -> Any:
-        from studio.shell.api import current_shell
+        from studio.plugins.deploy.widgets.actions import show_view
 
-        shell = current_shell()
-        window = shell.active_window() if shell is not None else None
-        if window is None:
-            return None
-        window.switch_workspace("deploy")
-        return window.show_view(view_id)
+        return show_view(view_id)
+
+    return handler
+
+
+def _model_action(name: str) -> Callable[[Any, Any], Any]:
+    def handler(studio: Any, entry: Any) -> Any:
+        from studio.plugins.deploy.widgets import actions
+
+        return getattr(actions, name)(studio, entry)
 
     return handler
 
 
 @hookimpl
-def studio_register_commands(register: Callable[[CommandSpec], None], studio: Studio) -> None:
+def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
     for command_id, title, view, icon, description in (
         ("deploy.open", "Deploy Model…", PIPELINE_VIEW, "mdi6.rocket-launch-outline",
          "Open the Deploy pipeline for the selected model"),
@@ -120,7 +124,7 @@ def studio_register_commands(register: Callable[[CommandSpec], None], studio: St
         ("deploy.deployments", "Show Deployments", DEPLOYMENTS_VIEW, "mdi6.server-network",
          "Current deployments with status, endpoint, uptime and memory"),
     ):
-        register(CommandSpec(command_id, title, _show(studio, view), None, "Deploy", icon,
+        register(CommandSpec(command_id, title, _show(view), None, "Deploy", icon,
                              "Deploy", description=description))
 
 
@@ -152,14 +156,28 @@ def make_manager(studio: Studio) -> Any:
     return manager
 
 
+MODEL_ACTIONS = (("deploy.deploy-model", "Deploy…", "deploy_model", "mdi6.rocket-launch-outline",
+                  10),
+                 ("deploy.test-model", "Test…", "test_model", "mdi6.flask-outline", 11))
+
+
 @hookimpl
 def studio_startup(studio: Studio) -> None:
     from studio.plugins.deploy.api import SERVICE
+    from studio.plugins.models.api import ModelAction, register_model_action
 
     studio.services.provide(SERVICE, make_manager(studio), owner="deploy")
+    # The Models list offers these in its context menu (handlers get the studio and entry).
+    for action_id, title, handler, icon, order in MODEL_ACTIONS:
+        register_model_action(ModelAction(action_id, title, _model_action(handler), icon,
+                                          order=order, plugin="deploy"))
 
 
 @hookimpl
 def studio_shutdown(studio: Studio) -> None:
+    from studio.plugins.models.api import unregister_model_action
+
+    for action_id, *_ in MODEL_ACTIONS:
+        unregister_model_action(action_id)
     for manager in studio.services.withdraw_owned("deploy"):
         manager.close()

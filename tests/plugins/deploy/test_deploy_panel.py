@@ -221,3 +221,28 @@ def test_prompt_sets_side_by_side_diff_export_history(qtbot, studio, tmp_path, m
     assert target.read_text().startswith("case,prompt,deployment")
     qtbot.waitUntil(lambda: view.history.count() == 2, timeout=WAIT)
     assert [r.id for r in manager.history.runs(MODEL_ID)] == [view.run.id]
+
+
+def test_model_actions_open_the_deploy_workspace(qtbot, studio):
+    from studio.plugins.models.api import ModelsService, model_actions
+    from studio.testing import shown_shell
+
+    entry = ModelsService(studio.context.path).info(MODEL_ID)
+    actions = {a.id: a for a in model_actions(entry)}
+    assert [actions[k].title for k in ("deploy.deploy-model", "deploy.test-model")] == [
+        "Deploy…", "Test…"]
+    with shown_shell(qtbot, studio) as shell:
+        window = shell.active_window()
+        actions["deploy.test-model"].handler(studio, entry)  # not deployed yet
+        pipeline = window.show_view("deploy.pipeline")
+        assert window.workspace == "deploy"
+        qtbot.waitUntil(lambda: pipeline.model_box.currentData() == MODEL_ID, timeout=WAIT)
+        assert "is not deployed yet" in pipeline.status.text()
+        deployment = deploy_manager(studio).deploy(JobContext(), MODEL_ID, "llama.cpp",
+                                                   DeployOptions())
+        actions["deploy.test-model"].handler(studio, entry)
+        chat = window.show_view("deploy.chat")
+        qtbot.waitUntil(lambda: chat.deployment_box.currentData() == deployment.id,
+                        timeout=WAIT)
+        studio.commands.execute("deploy.prompt-sets")
+        assert window.show_view("deploy.prompts").isVisible()
