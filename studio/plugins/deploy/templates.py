@@ -13,6 +13,7 @@ Phi-3) to an equivalent Go template and its stop tokens.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -91,8 +92,7 @@ class ChatTemplate:
             # No template (a base model): the conversation as plain text to continue.
             return "".join(f"{m['content']}\n" for m in messages)
         try:
-            template = _environment().from_string(self.source)
-            return template.render(messages=list(messages), bos_token=self.bos_token,
+            return _compile(self.source).render(messages=list(messages), bos_token=self.bos_token,
                                    eos_token=self.eos_token,
                                    add_generation_prompt=add_generation_prompt)
         except TemplateError:
@@ -128,6 +128,12 @@ class ChatTemplate:
 
 def _raise_exception(message: str) -> None:
     raise TemplateError(f"chat template refused the conversation: {message}")
+
+
+@functools.lru_cache(maxsize=32)
+def _compile(source: str) -> Any:
+    """Compiling a template costs milliseconds: once per template text, not per message."""
+    return _environment().from_string(source)
 
 
 def _environment() -> Any:
