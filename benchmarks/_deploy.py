@@ -66,6 +66,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "median_tokens_per_second": median([r["tokens_per_second"] for r in runs]),
             "median_time_to_first_token_ms": median([r["time_to_first_token_ms"]
                                                       for r in runs]),
+            "median_cpu_s": median([r["cpu_s"] for r in runs]) if all(
+                "cpu_s" in r for r in runs) else None,
             "completion_tokens": sorted({r["completion_tokens"] for r in runs})}
 
 

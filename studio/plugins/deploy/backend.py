@@ -332,5 +332,6 @@ class Backend(ABC):
                  params: GenerationParams) -> GenerationStream:
         """Start generating; iterate the returned stream for the pieces."""
         self.prepare(deployment)
+        deployment.template.compile()  # once per template text: not part of any answer
         timer = GenerationTimer()  # started before any tokenization or network round trip
         return GenerationStream(self.stream(deployment, request, params), timer)

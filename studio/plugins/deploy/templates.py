@@ -13,6 +13,7 @@ Phi-3) to an equivalent Go template and its stop tokens.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Sequence
@@ -101,6 +102,13 @@ class ChatTemplate:
             where = self.origin or "the model's chat template"
             raise TemplateError(f"{where}: chat template failed: {type(exc).__name__}: {exc}"
                                 ) from exc
+
+    def compile(self) -> None:
+        """Compile the template now (cached per template text) so no answer waits for it."""
+        if self.source:
+            # A broken template is reported, with its origin, when it is rendered.
+            with contextlib.suppress(Exception):
+                _compile(self.source)
 
     def needs_bos(self, text: str) -> bool:
         """Prepend BOS when the tokenizer wants it and the rendered text lacks it."""
