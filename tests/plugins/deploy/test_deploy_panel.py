@@ -54,7 +54,7 @@ def _backend_button(view, backend_id: str):
 def _pipeline(qtbot, studio):
     view = _view(qtbot, studio, "pipeline_view.PipelineView")
     qtbot.waitUntil(lambda: view.model_box.findData(MODEL_ID) >= 0 and
-                    len(view.backend_group.buttons()) == 3, timeout=WAIT)
+                    len(view._availability) == 3, timeout=WAIT)
     return view
 
 

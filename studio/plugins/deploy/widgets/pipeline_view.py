@@ -72,6 +72,7 @@ class PipelineView(QWidget):
         self._availability: dict[str, Any] = {}
         self._plan_reader = Background(self, "deploy-plan")
         self._readers = Background(self, "deploy-read")
+        self._availability_reader = Background(self, "deploy-availability")
         self._tester = Background(self, "deploy-test")
         self._build()
         self.events = DeployEvents(self.studio, self)
@@ -183,18 +184,23 @@ class PipelineView(QWidget):
 
     # -- models and backends -------------------------------------------------------------
     def reload_models(self) -> None:
-        def read() -> tuple[list[tuple[str, str]], dict[str, Any]]:
-            models = [(e["model_id"], e["display_name"] or e["model_id"])
-                      for e in self.manager.models.list_models()]
-            return models, self.manager.backends.availability()
+        """Models first (a file read), backends' availability separately (imports, network)."""
+        self._readers.run(lambda: [(e["model_id"], e["display_name"] or e["model_id"])
+                                   for e in self.manager.models.list_models()],
+                          self._models_read)
+        self._fill_backends()
+        self._availability_reader.run(self.manager.backends.availability,
+                                      self._availability_read)
 
-        self._readers.run(read, self._models_read)
+    def _availability_read(self, availability: Any, error: Exception | None) -> None:
+        if error is None:
+            self._availability = availability
+            self._fill_backends()
 
-    def _models_read(self, result: Any, error: Exception | None) -> None:
+    def _models_read(self, models: Any, error: Exception | None) -> None:
         if error is not None:
             self.status.setText(f"Cannot read the model registry: {error}")
             return
-        models, availability = result
         current = self.model_box.currentData()
         self.model_box.blockSignals(True)
         self.model_box.clear()
@@ -203,13 +209,12 @@ class PipelineView(QWidget):
         if not models:
             self.model_box.addItem("No registered models: open a GGUF or folder", None)
         self.model_box.blockSignals(False)
-        self._availability = availability
-        self._fill_backends()
         self.select_model(current)
 
     def _fill_backends(self) -> None:
-        default = self.studio.settings.get("deploy", "default_backend") \
-            if "deploy" in self.studio.settings.sections else "llama.cpp"
+        default = self.backend_id() or (
+            self.studio.settings.get("deploy", "default_backend")
+            if "deploy" in self.studio.settings.sections else "llama.cpp")
         for button in self.backend_group.buttons():
             self.backend_group.removeButton(button)
         while self.backend_box.count():
@@ -224,7 +229,7 @@ class PipelineView(QWidget):
             button.setEnabled(bool(available))
             self.backend_group.addButton(button, index)
             reason = label(available.reason if available is not None else "checking…",
-                           "muted" if available else "warning")
+                           "warning" if available is not None and not available else "muted")
             reason.setContentsMargins(24, 0, 0, 4)
             self.backend_box.addWidget(button)
             self.backend_box.addWidget(reason)
@@ -248,6 +253,7 @@ class PipelineView(QWidget):
         backend_id = self.backend_id()
         hf = backend_id is not None and self.manager.backends.get(backend_id).artifact == "hf"
         settings = self.studio.settings if "deploy" in self.studio.settings.sections else None
+        chosen = self.quant_box.currentText() if self.quant_box.count() else None
         self.quant_box.blockSignals(True)
         self.quant_box.clear()
         if hf:
@@ -261,7 +267,9 @@ class PipelineView(QWidget):
             for name, quant in QUANT_TYPES.items():
                 self.quant_box.addItem(f"{name}  ({quant.bits_per_weight:g} bpw)", name)
             preferred = settings.get("deploy", "default_quant") if settings else "Q4_K_M"
-        index = self.quant_box.findData(preferred)
+        index = self.quant_box.findText(chosen) if chosen is not None else -1
+        if index < 0:  # a new kind of backend: its default
+            index = self.quant_box.findData(preferred)
         self.quant_box.setCurrentIndex(max(index, 0))
         self.quant_box.blockSignals(False)
 

@@ -93,6 +93,7 @@ class PromptSetView(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
+        self.setMinimumHeight(280)  # a results table needs a few rows to be readable
         top = QHBoxLayout()
         top.addWidget(self._button("mdi6.folder-open-outline", "Open set…", self.open_set,
                                    "open"))
@@ -117,8 +118,9 @@ class PromptSetView(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("prompts-results")
+        self.table.verticalHeader().hide()
         self.table.itemSelectionChanged.connect(self._show_answer)
-        right_layout.addWidget(self.table, 2)
+        right_layout.addWidget(self.table, 1)
         self.summary = label("", "muted")
         right_layout.addWidget(self.summary)
         tools = QHBoxLayout()
@@ -139,12 +141,15 @@ class PromptSetView(QWidget):
         self.history.activated.connect(self._load_history)
         tools.addWidget(self.history, 1)
         right_layout.addLayout(tools)
+        split.addWidget(right)
+        # The answer beside the table: the dock is usually wide and short (bottom area).
         self.answer = QPlainTextEdit()
         self.answer.setReadOnly(True)
         self.answer.setProperty("role", "mono")
-        right_layout.addWidget(self.answer, 1)
-        split.addWidget(right)
-        split.setSizes([180, 600])
+        self.answer.setPlaceholderText("Select a cell to read the answer; Diff compares two "
+                                       "deployments' answers.")
+        split.addWidget(self.answer)
+        split.setSizes([170, 620, 360])
         layout.addWidget(split, 1)
         self._update_buttons()
 
