@@ -45,6 +45,7 @@ PROBE = r"""
 import time
 import llama_cpp
 IN_LLAMA = [0.0]
+FIRST_STEP = []  # seconds of the first generate step: the prompt's evaluation
 def _timed(method):
     def wrapper(*args, **kwargs):
         start = time.perf_counter()
@@ -64,6 +65,8 @@ def _timed_generate(method):
                 return
             finally:
                 IN_LLAMA[0] += time.perf_counter() - start
+                if not FIRST_STEP:
+                    FIRST_STEP.append(time.perf_counter() - start)
             yield token
     return wrapper
 llama_cpp.Llama.tokenize = _timed(llama_cpp.Llama.tokenize)
@@ -97,6 +100,7 @@ stats = backend.generate(deployment, GenerationRequest.chat(messages),
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
 print(json.dumps({"tokens_per_second": stats.tokens_per_second, "cpu_s": cpu,
                   "outside_llama_ms": (wall - IN_LLAMA[0]) * 1000, "wall_s": wall,
+                  "prompt_eval_ms": FIRST_STEP[0] * 1000,
                   "time_to_first_token_ms": stats.time_to_first_token_ms,
                   "completion_tokens": stats.completion_tokens,
                   "prompt_tokens": stats.prompt_tokens}))
@@ -130,6 +134,7 @@ n = len(times)
 cpu, wall = time.process_time() - cpu, time.perf_counter() - start
 print(json.dumps({"tokens_per_second": (n - 1) / (times[-1] - times[0]), "cpu_s": cpu,
                   "outside_llama_ms": (wall - IN_LLAMA[0]) * 1000, "wall_s": wall,
+                  "prompt_eval_ms": FIRST_STEP[0] * 1000,
                   "time_to_first_token_ms": (times[0] - start) * 1000,
                   "completion_tokens": n, "prompt_tokens": len(tokens)}))
 """
