@@ -18,10 +18,25 @@ sys.path.insert(0, str(HERE.parent / "models"))
 
 from tiny_models import make_checkpoint  # noqa: E402
 
+from studio.core.jobs import JobContext  # noqa: E402
 from studio.plugins.deploy.manager import DeployManager  # noqa: E402
 from studio.plugins.models.api import ModelsService  # noqa: E402
 
 MODEL_ID = "tiny-qwen-chat"
+
+
+class CancelWhen(JobContext):
+    """A job context that cancels itself at the first progress message starting with
+    ``prefix``: cancelling at a precise stage without racing a thread."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def report(self, fraction=None, message=None) -> None:
+        super().report(fraction, message)
+        if message and message.startswith(self.prefix):
+            self.cancel()
 
 
 @pytest.fixture(scope="session")

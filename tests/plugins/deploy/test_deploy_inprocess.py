@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import CancelWhen
 
 from studio.core.jobs import JobCancelled, JobContext
 from studio.plugins.deploy.backend import (
@@ -200,27 +201,16 @@ def test_ct2_every_compute_type_converts_loads_and_streams(compute_type, tiny_ch
     assert status.state == "ready" and compute_type in status.detail
 
 
-class _CancelAt(JobContext):
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.trigger = message
-
-    def report(self, fraction=None, message=None) -> None:
-        super().report(fraction, message)
-        if message and message.startswith(self.trigger):
-            self.cancel()
-
-
 def test_ct2_cancel_or_failure_leaves_no_partial_model(tiny_checkpoints, tmp_path,
                                                       monkeypatch):
     folder = tmp_path / "qwen2"
     shutil.copytree(tiny_checkpoints["qwen2"], folder)
     target = ct2_model_dir(folder, "m", "int8")
     with pytest.raises(JobCancelled):
-        convert_to_ct2(folder, target, "int8", _CancelAt("Layer 2"))
+        convert_to_ct2(folder, target, "int8", CancelWhen("Layer 2"))
     assert not target.exists() and _leftovers(tmp_path) == []
     with pytest.raises(JobCancelled):
-        convert_to_ct2(folder, target, "int8", _CancelAt("Quantizing and saving"))
+        convert_to_ct2(folder, target, "int8", CancelWhen("Quantizing and saving"))
     assert not target.exists() and _leftovers(tmp_path) == []
     def disk_full(*args, **kwargs):  # fails after CTranslate2 wrote model.bin
         raise OSError(28, "No space left on device")

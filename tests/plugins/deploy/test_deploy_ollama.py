@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MODEL_ID
+from conftest import MODEL_ID, CancelWhen
 
 from studio.core.jobs import JobCancelled, JobContext
 from studio.plugins.deploy.backend import (
@@ -173,23 +173,10 @@ def test_damaged_registry_stops_the_deploy_before_anything_is_created(manager, f
     assert fake_ollama.models == {} and fake_ollama.uploads == 0
 
 
-class _CancelWhile(JobContext):
-    """Cancels itself as soon as a progress message starts with ``prefix``."""
-
-    def __init__(self, prefix: str) -> None:
-        super().__init__()
-        self.prefix = prefix
-
-    def report(self, fraction=None, message=None) -> None:
-        super().report(fraction, message)
-        if message and message.startswith(self.prefix):
-            self.cancel()
-
-
 @pytest.mark.parametrize("stage", ["Uploading", "Ollama: using existing layer"])
 def test_cancel_during_upload_or_create_leaves_nothing(manager, fake_ollama, context, stage):
     with pytest.raises(JobCancelled):
-        manager.deploy(_CancelWhile(stage), MODEL_ID, "ollama", DeployOptions())
+        manager.deploy(CancelWhen(stage), MODEL_ID, "ollama", DeployOptions())
     _assert_nothing_recorded(manager, context, fake_ollama)
 
 
