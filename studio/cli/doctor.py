@@ -13,6 +13,7 @@ from rich.table import Table
 
 from studio import __version__
 from studio.core.app import Studio
+from studio.core.context import ContextRoot, hafs_path
 from studio.core.tools import ToolsManifestError, load_manifest, locate
 
 __all__ = ["collect", "doctor_command"]
@@ -87,7 +88,24 @@ def _deploy_backends(studio: Studio) -> dict[str, dict[str, Any]]:
     names = {backend.id: backend.name for backend in manager.backends.items()}
     return {f"deploy: {names[backend_id]}": {"ok": availability.ok,
                                              "detail": availability.reason}
-            for backend_id, availability in manager.backends.availability().items()}
+            for backend_id, availability in manager.availability().items()}
+
+
+def _context(context: ContextRoot) -> dict[str, Any]:
+    """Where the hafs data is; when hafs's config moved the root, both folders and why."""
+    detail = context.describe() + ("" if context.exists else "; it does not exist")
+    problems = list(context.problems)
+    if problems:
+        detail += "; " + "; ".join(problems)
+    return {
+        "ok": context.exists and not problems,
+        "detail": detail,
+        "path": str(context.path),
+        "source": context.source,
+        "hafs_hard_coded_root": str(context.hard_coded) if context.split else None,
+        "registry": str(hafs_path(context, "models/registry.json")),
+        "problems": problems,
+    }
 
 
 def collect(studio: Studio) -> dict[str, Any]:
@@ -99,11 +117,7 @@ def collect(studio: Studio) -> dict[str, Any]:
             "detail": f"hafs-studio {__version__}, Python {platform.python_version()} "
             f"on {platform.platform()}",
         },
-        "context": {
-            "ok": context.exists,
-            "detail": f"{context.path} (from {context.source})"
-            + ("" if context.exists else " does not exist"),
-        },
+        "context": _context(context),
         "qt": _qt(),
         "native": _native(),
         "gpu": _gpu(),

@@ -1,8 +1,7 @@
-"""Short background reads for views: run a function off the GUI thread, answer on it.
+"""Short background reads for views: run a function on a worker thread, answer on the GUI thread.
 
-Shared by the plugins' views (the Models plugin's details and inspector, the Deploy panel's
-plan and status refresh): reads too small to be jobs in the Jobs view, but that must never
-block the UI thread (disk, network).
+For reads that must not block the UI but are too small to be jobs in the Jobs view (detect a
+folder, parse a file header, find a loss curve). Long work is a job (``studio.jobs``).
 """
 
 from __future__ import annotations
@@ -19,15 +18,14 @@ __all__ = ["Background"]
 class Background(QObject):
     """Run ``fn()`` on a worker thread; ``done(result, error)`` arrives on the GUI thread.
 
-    A newer :meth:`run` supersedes an older one still running (its answer is dropped), so a
-    view that re-reads on every change only ever shows the latest answer.
+    For short reads (detect a folder, parse a GGUF header, find a loss curve) that must not
+    block the UI but are too small to be jobs in the Jobs view.
     """
 
     done = Signal(int, object, object)
 
-    def __init__(self, parent: QObject, name: str = "view-background") -> None:
+    def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self._name = name
         self._token = 0
         self._pending: dict[int, Callable[[Any, Exception | None], None]] = {}
         self.done.connect(self._deliver)
@@ -46,7 +44,7 @@ class Background(QObject):
                 result, error = None, exc
             self.done.emit(token, result, error)
 
-        threading.Thread(target=work, name=self._name, daemon=True).start()
+        threading.Thread(target=work, name="view-background", daemon=True).start()
 
     @property
     def busy(self) -> bool:

@@ -35,7 +35,7 @@ from studio.plugins.deploy.templates import ChatTemplate
 from studio.plugins.deploy.timings import GenerationStats
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = [
     "SERVICE",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from studio.core.jobs import JobContext
+from studio.api import JobContext
 from studio.plugins.deploy.timings import GenerationStats, GenerationTimer
 
 if TYPE_CHECKING:

@@ -63,7 +63,7 @@ def _backend_id(manager: Any, backend: str) -> str:
 
 
 def _run_job(ctx: typer.Context, title: str, fn: Any, *args: Any) -> Any:
-    from studio.cli.progress import run_job
+    from studio.api import run_job
 
     code, job = run_job(ctx.obj, title, fn, *args, console=err)
     if code:
@@ -107,7 +107,7 @@ def deploy(  # noqa: PLR0917 - Typer maps each option to a parameter
                             compute_type=compute_type or _setting(ctx, "ct2_compute_type"),
                             n_ctx=_setting(ctx, "n_ctx"), n_threads=_setting(ctx, "n_threads"))
     try:
-        manager.backends.get(backend_id)
+        manager.backend(backend_id)
         deployment = _run_job(ctx, f"Deploy {model} on {backend_id}", manager.deploy, model,
                               backend_id, options)
     except DeployError as exc:

@@ -14,14 +14,13 @@ plugins go through it, so a deploy records the same things whoever starts it:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.events import Event, EventBus
-from studio.core.jobs import Job, JobContext, JobRunner
+from studio.api import Event, EventBus, Job, JobContext
 from studio.plugins.deploy.backend import (
+    Availability,
     Backend,
     DeployError,
     DeploymentStatus,
@@ -30,7 +29,6 @@ from studio.plugins.deploy.backend import (
     GenerationRequest,
     GenerationStream,
 )
-from studio.plugins.deploy.backend_registry import BackendRegistry
 from studio.plugins.deploy.pipeline import (
     DeployPlan,
     StageContext,
@@ -57,40 +55,46 @@ class DeploymentsChanged(Event):
 class DeployManager:
     """Backends, deployments and generation for one studio (Qt-free; thread-safe)."""
 
-    def __init__(self, context_root: str | Path, state_dir: str | Path, *,
-                 bus: EventBus | None = None, jobs: JobRunner | None = None,
-                 setting: Callable[[str, Any], Any] = lambda key, default: default) -> None:
-        self.models = ModelsService(context_root)
-        self.store = DeploymentStore(Path(state_dir) / "deploy")
+    def __init__(self, context: Any, state_dir: str | Path, *, backends: Any,
+                 bus: EventBus | None = None, jobs: Any = None) -> None:
+        """``context``: the studio's ContextRoot (or a folder holding ``models/``);
+        ``backends``: the table of ``studio_register_deploy_backends`` contributions."""
+        self.models = ModelsService(context)
         self.state_dir = Path(state_dir) / "deploy"
+        self.store = DeploymentStore(self.state_dir)
         self.history = RunHistory(self.state_dir / "history")
-        self.backends = BackendRegistry()
+        self.backends = backends
         self.bus = bus
         self.jobs = jobs
-        self.setting = setting
 
-    def register_builtin_backends(self) -> None:
-        from studio.plugins.deploy.backends.ct2 import CTranslate2Backend
-        from studio.plugins.deploy.backends.llama_inproc import LlamaCppBackend
-        from studio.plugins.deploy.backends.ollama import OllamaBackend
-        from studio.plugins.deploy.backends.ollama_client import DEFAULT_URL
+    def backend(self, backend_id: str) -> Backend:
+        try:
+            return self.backends.get(backend_id)
+        except KeyError:
+            known = ", ".join(self.backends.ids())
+            raise DeployError(f"no deploy backend {backend_id!r} (known: {known})") from None
 
-        self.backends.register(LlamaCppBackend())
-        self.backends.register(OllamaBackend(lambda: str(self.setting("ollama_url",
-                                                                      DEFAULT_URL))))
-        self.backends.register(CTranslate2Backend())
+    def availability(self) -> dict[str, Availability]:
+        """Each backend's availability (calls every ``available()``; keep off the GUI thread)."""
+        result = {}
+        for backend in self.backends.items():
+            try:
+                result[backend.id] = backend.available()
+            except Exception as exc:  # a plugin's backend must not break the list
+                result[backend.id] = Availability(False, f"{type(exc).__name__}: {exc}")
+        return result
 
     # -- planning and deploying ----------------------------------------------------------
     def plan(self, model: str, backend_id: str, quant: str | None = None) -> DeployPlan:
         """What a deploy would do (reads files: call it off the GUI thread)."""
-        backend = self.backends.get(backend_id)
+        backend = self.backend(backend_id)
         return plan_deploy(self.models, resolve_source(self.models, model), backend, quant)
 
     def submit_deploy(self, model: str, backend_id: str, options: DeployOptions) -> Job:
         """Run :meth:`deploy` as a job (GUI); the job's result is the :class:`Deployment`."""
         if self.jobs is None:
             raise RuntimeError("this manager has no job runner")
-        title = f"Deploy {Path(model).name} on {self.backends.get(backend_id).name}"
+        title = f"Deploy {Path(model).name} on {self.backend(backend_id).name}"
         return self.jobs.submit(title, self.deploy, model, backend_id, options)
 
     def deploy(self, ctx: JobContext, model: str, backend_id: str, options: DeployOptions,
@@ -100,7 +104,7 @@ class DeployManager:
         ``record=False`` makes a throw-away deployment (``hafs-studio test`` of a model that
         is not deployed): nothing is stored or written to the registry; stop it when done.
         """
-        backend = self.backends.get(backend_id)
+        backend = self.backend(backend_id)
         availability = backend.available()
         if not availability:
             raise DeployError(f"{backend.name} is not available: {availability.reason}")
@@ -190,7 +194,7 @@ class DeployManager:
         return self.store.get(deployment_id)
 
     def backend_of(self, deployment: Deployment) -> Backend:
-        return self.backends.get(deployment.backend)
+        return self.backend(deployment.backend)
 
     def status(self, deployment: Deployment) -> DeploymentStatus:
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.core.jobs import JobContext
+from studio.api import JobContext
 from studio.plugins.deploy.backend import Backend, DeployArtifact, DeployError
 from studio.plugins.deploy.templates import ChatTemplate, template_from_gguf
 from studio.plugins.models.api import (

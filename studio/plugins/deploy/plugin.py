@@ -1,4 +1,6 @@
-"""The Deploy plugin's hook implementations: service, settings, views, commands, CLI.
+"""The Deploy plugin's hook implementations: service, settings, views, commands, CLI, its own
+hook ``studio_register_deploy_backends`` (see :mod:`.hookspecs`) and the "Deploy…"/"Test…"
+actions it offers on models (the Models plugin's ``studio_register_model_actions``).
 
 Hooks only, and no Qt: the CLI loads this module too. The per-studio
 :class:`~studio.plugins.deploy.manager.DeployManager` is created at start-up and published as
@@ -11,17 +13,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     CliCommandSpec,
+    CommandContext,
     CommandSpec,
     SettingField,
     SettingsSectionSpec,
     ViewSpec,
+    hookimpl,
 )
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
+    from studio.plugins.deploy.backend import Backend
+    from studio.plugins.models.api import ModelActionSpec
 
 REQUIRES = ("models",)
 
@@ -103,20 +108,28 @@ def _show(view_id: str) -> Callable[[], Any]:
     return handler
 
 
-def _model_action(name: str) -> Callable[[Any, Any], Any]:
-    def handler(studio: Any, entry: Any) -> Any:
+def _model_command(name: str, studio: Studio) -> Callable[[CommandContext], Any]:
+    """A selection command calling ``widgets.actions.<name>(studio, model_id)`` (Qt on use)."""
+
+    def handler(context: CommandContext) -> Any:
         from studio.plugins.deploy.widgets import actions
 
-        return getattr(actions, name)(studio, entry)
+        return getattr(actions, name)(studio, context.first)
 
     return handler
 
 
+def _has_gui(_context: CommandContext | None = None) -> bool:
+    from studio.shell.api import current_shell
+
+    return current_shell() is not None
+
+
 @hookimpl
-def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
+def studio_register_commands(register: Callable[[CommandSpec], None], studio: Studio) -> None:
     for command_id, title, view, icon, description in (
         ("deploy.open", "Deploy Model…", PIPELINE_VIEW, "mdi6.rocket-launch-outline",
-         "Open the Deploy pipeline for the selected model"),
+         "Open the Deploy pipeline"),
         ("deploy.chat", "Chat with Deployment", CHAT_VIEW, "mdi6.chat-processing-outline",
          "Open the chat view"),
         ("deploy.prompt-sets", "Run Prompt Set…", PROMPTS_VIEW, "mdi6.format-list-checks",
@@ -126,6 +139,47 @@ def studio_register_commands(register: Callable[[CommandSpec], None]) -> None:
     ):
         register(CommandSpec(command_id, title, _show(view), None, "Deploy", icon,
                              "Deploy", description=description))
+    # On a model (the Models list's menus, the palette with the selected model).
+    for command_id, title, handler, icon, description in MODEL_COMMANDS:
+        register(CommandSpec(command_id, title, _model_command(handler, studio), None,
+                             "Deploy", icon, "Deploy", enabled_when=_has_gui,
+                             description=description, selection="model"))
+
+
+# (command, title, handler in widgets.actions, icon, description); offered on models.
+MODEL_COMMANDS = (
+    ("deploy.deploy-model", "Deploy…", "deploy_model", "mdi6.rocket-launch-outline",
+     "Deploy the model: choose the quantization and backend"),
+    ("deploy.test-model", "Test…", "test_model", "mdi6.flask-outline",
+     "Chat with the model's deployment"),
+)
+
+
+@hookimpl
+def studio_register_model_actions(register: Callable[[ModelActionSpec], None]) -> None:
+    from studio.plugins.models.api import ModelActionSpec
+
+    for order, (command_id, *_) in enumerate(MODEL_COMMANDS, start=70):  # after Models' own
+        register(ModelActionSpec(command_id, group="deploy", order=order))
+
+
+@hookimpl
+def studio_add_hookspecs(add: Callable[[Any], None]) -> None:
+    from studio.plugins.deploy import hookspecs
+
+    add(hookspecs)
+
+
+@hookimpl
+def studio_register_deploy_backends(register: Callable[[Backend], None], studio: Studio) -> None:
+    """The built-in backends register like any plugin's."""
+    from studio.plugins.deploy.backends.ct2 import CTranslate2Backend
+    from studio.plugins.deploy.backends.llama_inproc import LlamaCppBackend
+    from studio.plugins.deploy.backends.ollama import OllamaBackend
+
+    register(LlamaCppBackend())
+    register(OllamaBackend(lambda: str(studio.settings.get(SETTINGS, "ollama_url"))))
+    register(CTranslate2Backend())
 
 
 @hookimpl
@@ -141,43 +195,14 @@ def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
                             "and print tokens/s."))
 
 
-def make_manager(studio: Studio) -> Any:
-    from studio.plugins.deploy.manager import DeployManager
-
-    def setting(key: str, default: Any) -> Any:
-        try:
-            return studio.settings.get(SETTINGS, key)
-        except ValueError:  # SettingsError: the section is not registered (tests)
-            return default
-
-    manager = DeployManager(studio.context.path, studio.paths.state, bus=studio.bus,
-                            jobs=studio.jobs, setting=setting)
-    manager.register_builtin_backends()
-    return manager
-
-
-MODEL_ACTIONS = (("deploy.deploy-model", "Deploy…", "deploy_model", "mdi6.rocket-launch-outline",
-                  10),
-                 ("deploy.test-model", "Test…", "test_model", "mdi6.flask-outline", 11))
-
-
 @hookimpl
 def studio_startup(studio: Studio) -> None:
+    """Publish the ``deploy`` service; the studio closes it (engines, servers) at teardown."""
     from studio.plugins.deploy.api import SERVICE
-    from studio.plugins.models.api import ModelAction, register_model_action
+    from studio.plugins.deploy.backend import Backend
+    from studio.plugins.deploy.manager import DeployManager
 
-    studio.services.provide(SERVICE, make_manager(studio), owner="deploy")
-    # The Models list offers these in its context menu (handlers get the studio and entry).
-    for action_id, title, handler, icon, order in MODEL_ACTIONS:
-        register_model_action(ModelAction(action_id, title, _model_action(handler), icon,
-                                          order=order, plugin="deploy"))
-
-
-@hookimpl
-def studio_shutdown(studio: Studio) -> None:
-    from studio.plugins.models.api import unregister_model_action
-
-    for action_id, *_ in MODEL_ACTIONS:
-        unregister_model_action(action_id)
-    for manager in studio.services.withdraw_owned("deploy"):
-        manager.close()
+    backends = studio.plugins.collect("studio_register_deploy_backends", Backend)
+    studio.services.provide(SERVICE, DeployManager(
+        studio.context, studio.paths.state, backends=backends, bus=studio.bus,
+        jobs=studio.jobs), owner="deploy")

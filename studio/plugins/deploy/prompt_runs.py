@@ -23,8 +23,7 @@ from typing import Any
 
 import orjson
 
-from studio.core.atomic import atomic_write_bytes, atomic_write_text
-from studio.core.jobs import JobCancelled, JobContext
+from studio.api import JobCancelled, JobContext, atomic_write_bytes, atomic_write_text
 from studio.plugins.deploy.backend import DeployError, GenerationParams, GenerationRequest
 from studio.plugins.deploy.prompt_sets import PromptSet
 from studio.plugins.deploy.store import Deployment

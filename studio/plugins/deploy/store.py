@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import orjson
 from filelock import FileLock
 
-from studio.core.atomic import atomic_write_bytes, backup_file
+from studio.api import atomic_write_bytes, backup_file
 from studio.plugins.deploy.templates import ChatTemplate
 
 __all__ = ["Deployment", "DeploymentStore", "StoreError", "new_deployment_id",

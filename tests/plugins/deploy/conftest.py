@@ -18,9 +18,10 @@ sys.path.insert(0, str(HERE.parent / "models"))
 
 from tiny_models import make_checkpoint  # noqa: E402
 
-from studio.core.jobs import JobContext  # noqa: E402
-from studio.plugins.deploy.manager import DeployManager  # noqa: E402
+from studio.api import JobContext  # noqa: E402
+from studio.plugins.deploy.api import DeployManager, deploy_manager  # noqa: E402
 from studio.plugins.models.api import ModelsService  # noqa: E402
+from studio.testing import BUILTIN_PLUGINS  # noqa: E402
 
 MODEL_ID = "tiny-qwen-chat"
 
@@ -68,24 +69,23 @@ def context(tmp_path: Path, tiny_checkpoints: dict[str, Path]) -> Path:
 
 
 @pytest.fixture
-def settings() -> dict[str, object]:
-    return {"n_ctx": 256}
+def studio(studio_factory, context: Path):
+    """A started studio with the real built-ins on ``context`` (small llama.cpp contexts)."""
+    studio = studio_factory(builtins=BUILTIN_PLUGINS, context=context)
+    studio.settings.set("deploy", "n_ctx", 256)
+    return studio
 
 
 @pytest.fixture
-def manager(tmp_path: Path, context: Path, settings: dict[str, object]) -> DeployManager:
-    manager = DeployManager(context, tmp_path / "state",
-                            setting=settings.get)
-    manager.register_builtin_backends()
-    yield manager
-    manager.close()
+def manager(studio) -> DeployManager:
+    return deploy_manager(studio)
 
 
 @pytest.fixture
-def fake_ollama(tmp_path: Path, settings: dict[str, object]):
+def fake_ollama(tmp_path: Path, studio):
     from ollama_server import FakeOllama
 
     server = FakeOllama(tmp_path / "ollama-blobs").start()
-    settings["ollama_url"] = server.url
+    studio.settings.set("deploy", "ollama_url", server.url)
     yield server
     server.stop()

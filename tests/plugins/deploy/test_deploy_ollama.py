@@ -60,7 +60,7 @@ def test_deploy_uploads_blob_creates_chatml_model_and_records_registry(manager, 
     # The same GGUF again under another name: Ollama has the blob, nothing is re-uploaded.
     again = _deploy(manager, quant="Q8_0", name="second")
     assert fake_ollama.uploads == 1 and again.data["digest"] == deployment.data["digest"]
-    assert {m["name"] for m in manager.backends.get("ollama").list()} == {
+    assert {m["name"] for m in manager.backend("ollama").list()} == {
         f"{MODEL_ID}:latest", "second:latest"}
 
 
@@ -126,12 +126,12 @@ def _assert_nothing_recorded(manager, context, fake_ollama=None):
         assert fake_ollama.models == {}
 
 
-def test_server_down_fails_clearly_and_records_nothing(manager, settings, context):
+def test_server_down_fails_clearly_and_records_nothing(manager, studio, context):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings["ollama_url"] = f"http://127.0.0.1:{port}"
-    assert not manager.backends.get("ollama").available()
+    studio.settings.set("deploy", "ollama_url", f"http://127.0.0.1:{port}")
+    assert not manager.backend("ollama").available()
     with pytest.raises(DeployError, match=f"no Ollama server answers at http://127.0.0.1:{port}"):
         _deploy(manager)
     _assert_nothing_recorded(manager, context)
@@ -208,7 +208,7 @@ def test_invalid_model_name_is_refused_before_uploading(manager, fake_ollama, co
 
 # -- the real thing --------------------------------------------------------------------------
 @pytest.fixture
-def real_ollama(tmp_path: Path, settings):
+def real_ollama(tmp_path: Path, studio):
     binary = shutil.which("ollama")
     if binary is None:
         pytest.skip("ollama is not on PATH (no package for this machine); the client is "
@@ -232,7 +232,7 @@ def real_ollama(tmp_path: Path, settings):
                     process.kill()
                     pytest.fail("ollama serve did not answer within 30 s")
                 time.sleep(0.1)
-    settings["ollama_url"] = url
+    studio.settings.set("deploy", "ollama_url", url)
     yield url
     process.terminate()
     process.wait(timeout=10)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from conftest import MODEL_ID
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -13,7 +10,6 @@ from studio.core.jobs import JobContext
 from studio.plugins.deploy.api import DeployOptions, deploy_manager
 from studio.plugins.models.api import ModelsService
 from studio.shell.api import ViewContext
-from studio.testing import BUILTIN_PLUGINS
 
 WAIT = 60_000
 
@@ -26,14 +22,6 @@ class _Window:
 
     def show_view(self, view_id: str):
         self.shown.append(view_id)
-
-
-@pytest.fixture
-def studio(studio_factory, context: Path, fake_ollama):
-    studio = studio_factory(builtins=BUILTIN_PLUGINS, context=context)
-    studio.settings.set("deploy", "ollama_url", fake_ollama.url)
-    studio.settings.set("deploy", "n_ctx", 256)
-    return studio
 
 
 def _view(qtbot, studio, cls_path: str):
@@ -58,7 +46,8 @@ def _pipeline(qtbot, studio):
     return view
 
 
-def test_pipeline_shows_each_step_then_deploys_and_tests(qtbot, studio, context):
+def test_pipeline_shows_each_step_then_deploys_and_tests(qtbot, studio, context,
+                                                         fake_ollama):
     view = _pipeline(qtbot, studio)
     assert not view.deploy_button.isEnabled() or view.plan is not None
     texts = [view.backend_box.itemAt(i).widget().text()
@@ -115,7 +104,7 @@ def test_pipeline_cancel_leaves_nothing_and_failure_is_shown(qtbot, studio, cont
     assert view.status.property("role") == "error"
 
 
-def test_deployments_table_stop_remove(qtbot, studio, monkeypatch):
+def test_deployments_table_stop_remove(qtbot, studio, fake_ollama, monkeypatch):
     manager = deploy_manager(studio)
     deployment = manager.deploy(JobContext(), MODEL_ID, "ollama", DeployOptions())
     view = _view(qtbot, studio, "deployments_view.DeploymentsView")
@@ -227,20 +216,19 @@ def test_model_actions_open_the_deploy_workspace(qtbot, studio):
     from studio.plugins.models.api import ModelsService, model_actions
     from studio.testing import shown_shell
 
-    entry = ModelsService(studio.context.path).info(MODEL_ID)
-    actions = {a.id: a for a in model_actions(entry)}
-    assert [actions[k].title for k in ("deploy.deploy-model", "deploy.test-model")] == [
-        "Deploy…", "Test…"]
+    entry = ModelsService(studio.context).info(MODEL_ID)
+    actions = [a.command_id for a in model_actions(studio, entry)]
+    assert actions[-2:] == ["deploy.deploy-model", "deploy.test-model"]
     with shown_shell(qtbot, studio) as shell:
         window = shell.active_window()
-        actions["deploy.test-model"].handler(studio, entry)  # not deployed yet
+        studio.commands.execute("deploy.test-model", selection=[MODEL_ID])  # not deployed yet
         pipeline = window.show_view("deploy.pipeline")
         assert window.workspace == "deploy"
         qtbot.waitUntil(lambda: pipeline.model_box.currentData() == MODEL_ID, timeout=WAIT)
         assert "is not deployed yet" in pipeline.status.text()
         deployment = deploy_manager(studio).deploy(JobContext(), MODEL_ID, "llama.cpp",
                                                    DeployOptions())
-        actions["deploy.test-model"].handler(studio, entry)
+        studio.commands.execute("deploy.test-model", selection=[MODEL_ID])
         chat = window.show_view("deploy.chat")
         qtbot.waitUntil(lambda: chat.deployment_box.currentData() == deployment.id,
                         timeout=WAIT)

@@ -8,10 +8,16 @@ import pytest
 from conftest import MODEL_ID
 
 from studio.core.jobs import JobCancelled, JobContext
-from studio.plugins.deploy.backend import DeployError, DeployOptions
-from studio.plugins.deploy.backend_registry import BackendRegistry, UnknownBackendError
+from studio.plugins.deploy.api import deploy_manager
+from studio.plugins.deploy.backend import (
+    DeployError,
+    DeployOptions,
+    GenerationParams,
+    GenerationRequest,
+)
 from studio.plugins.deploy.backends.llama_inproc import LlamaCppBackend
 from studio.plugins.models.api import ModelsService
+from studio.testing import BUILTIN_PLUGINS
 
 
 def test_plan_for_a_checkpoint_converts_then_quantizes(manager):
@@ -65,7 +71,7 @@ def test_bad_model_arguments_fail_clearly(manager, tmp_path):
         manager.plan("nope", "llama.cpp")
     with pytest.raises(DeployError, match=r"unknown quantization type 'Q9'"):
         manager.plan(MODEL_ID, "llama.cpp", "Q9")
-    with pytest.raises(UnknownBackendError, match=r"no deploy backend 'vllm'"):
+    with pytest.raises(DeployError, match=r"no deploy backend 'vllm'"):
         manager.plan(MODEL_ID, "vllm")
     folder = tmp_path / "empty"
     folder.mkdir()
@@ -91,19 +97,15 @@ def test_cancel_during_conversion_records_nothing(manager, context):
     with pytest.raises(JobCancelled):
         manager.deploy(CancelOnConvert(), MODEL_ID, "llama.cpp", DeployOptions(quant="F16"))
     assert manager.deployments() == []
-    assert not list((context.parent / "models").glob("*.gguf"))
+    assert not list((context.parent / "models").rglob("*.gguf"))
     assert ModelsService(context).info(MODEL_ID)["formats"] == ["safetensors"]
 
 
-def test_deploy_as_a_job_and_remove(tmp_path, manager):
-    from studio.core.events import EventBus
-    from studio.core.jobs import JobRunner
-    from studio.plugins.deploy.manager import DeploymentsChanged
+def test_deploy_as_a_job_and_remove(studio, manager):
+    from studio.plugins.deploy.api import DeploymentsChanged
 
-    bus = EventBus()
     seen = []
-    bus.subscribe(DeploymentsChanged.topic, seen.append, thread="publisher")
-    manager.bus, manager.jobs = bus, JobRunner(bus, max_workers=1)
+    studio.bus.subscribe(DeploymentsChanged.topic, seen.append, thread="publisher")
     job = manager.submit_deploy(MODEL_ID, "llama.cpp", DeployOptions())
     deployment = job.future.result(timeout=120)
     assert job.state.value == "succeeded" and job.result == deployment
@@ -112,21 +114,35 @@ def test_deploy_as_a_job_and_remove(tmp_path, manager):
     manager.remove(deployment.id)
     assert manager.deployments() == []
     assert [e.change for e in seen] == ["added", "stopped", "removed"]
-    manager.jobs.shutdown()
 
 
-def test_backend_registry_is_per_instance_and_rejects_duplicates():
-    first, second = BackendRegistry(), BackendRegistry()
-    first.register(LlamaCppBackend())
-    assert [b.id for b in first.items()] == ["llama.cpp"] and second.items() == []
-    with pytest.raises(ValueError, match=r"already registered by plugin 'deploy'"):
-        first.register(LlamaCppBackend(), plugin="other")
-    changes = []
-    unsubscribe = first.subscribe(lambda: changes.append(1))
-    first.register(LlamaCppBackend.__new__(type("X", (LlamaCppBackend,), {"id": "x"})),
-                   plugin="p")
-    assert [b.plugin for b in first.items()] == ["deploy", "p"] and changes == [1]
-    assert [b.id for b in first.remove_plugin("p")] == ["x"] and changes == [1, 1]
-    unsubscribe()
-    with pytest.raises(TypeError, match=r"expected a deploy Backend"):
-        first.register(object())  # type: ignore[arg-type]
+class AltLlamaBackend(LlamaCppBackend):
+    """A third-party backend as a plugin would write one (here: llama.cpp under another id)."""
+
+    id = "llama-alt"
+    name = "llama.cpp (alternative)"
+
+
+def test_plugins_add_backends_through_the_hook(studio_factory, context):
+    from studio.testing import make_plugin
+
+    extra = make_plugin("extra_backends", requires=("deploy",),
+                        studio_register_deploy_backends=lambda register: register(
+                            AltLlamaBackend()))
+    clash = make_plugin("clashing", requires=("deploy",),
+                        studio_register_deploy_backends=lambda register: register(
+                            LlamaCppBackend()))
+    studio = studio_factory([("extra_backends", extra), ("clashing", clash)],
+                            builtins=BUILTIN_PLUGINS, context=context)
+    manager = deploy_manager(studio)
+    assert manager.backends.ids() == ["llama.cpp", "ollama", "ct2", "llama-alt"]
+    assert manager.backend("llama-alt").plugin == "extra_backends"
+    assert studio.plugins.records["clashing"].state.value == "errored"  # duplicate id
+    deployment = manager.deploy(JobContext(), MODEL_ID, "llama-alt", DeployOptions())
+    assert manager.generate(deployment, GenerationRequest.text("hello"),
+                            GenerationParams(max_tokens=3)).run().stats.completion_tokens
+    with pytest.raises(DeployError, match=r"no deploy backend 'vllm' \(known: llama.cpp, "):
+        manager.backend("vllm")
+    # Disabling the contributing plugin takes its backend away, live.
+    studio.disable_plugin("extra_backends")
+    assert "llama-alt" not in manager.backends.ids()

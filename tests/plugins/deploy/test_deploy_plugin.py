@@ -17,13 +17,16 @@ def test_declared_after_models_and_requires_it():
 def test_registers_service_views_commands_settings_and_cli(studio_factory):
     studio = studio_factory(builtins=BUILTIN_PLUGINS)
     manager = studio.services.get("deploy")
-    assert [b.id for b in manager.backends.items()] == ["llama.cpp", "ollama", "ct2"]
+    assert manager.backends.ids() == ["llama.cpp", "ollama", "ct2"]
+    assert {b.plugin for b in manager.backends.items()} == {"deploy"}
     assert {"deploy.pipeline", "deploy.chat", "deploy.deployments", "deploy.prompts"} <= set(
         studio.contributions.views)
     assert all("deploy" in studio.contributions.views[v].workspaces
                for v in ("deploy.pipeline", "deploy.chat"))
     assert {c.id for c in studio.commands.all() if c.id.startswith("deploy.")} == {
-        "deploy.open", "deploy.chat", "deploy.prompt-sets", "deploy.deployments"}
+        "deploy.open", "deploy.chat", "deploy.prompt-sets", "deploy.deployments",
+        "deploy.deploy-model", "deploy.test-model"}
+    assert studio.plugins.records["deploy"].hookspecs  # declares its backends hook
     assert studio.settings.get("deploy", "ollama_url") == "http://127.0.0.1:11434"
     with pytest.raises(ValueError, match="http:// or https://"):
         studio.settings.set("deploy", "ollama_url", "file:///etc/passwd")

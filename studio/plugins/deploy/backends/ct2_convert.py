@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.deploy.backend import DeployError
 from studio.plugins.deploy.templates import ChatTemplate, template_from_vocabulary
 
@@ -138,8 +138,8 @@ def build_decoder_spec(checkpoint: Any, ctx: JobContext = NULL_CONTEXT) -> Any:
     from ctranslate2.specs import common_spec, transformer_spec
 
     params = checkpoint.params
-    if params.rope_scaling:
-        raise DeployError(f"{checkpoint.folder}: rope scaling {params.rope_scaling} is not "
+    if params.rope.kind != "default":
+        raise DeployError(f"{checkpoint.folder}: {params.rope.kind} rope scaling is not "
                           "supported by the studio's CTranslate2 converter")
     names = set(checkpoint.names())
 

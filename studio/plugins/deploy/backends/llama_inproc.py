@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.jobs import JobCancelled, JobContext
+from studio.api import JobCancelled, JobContext
 from studio.plugins.deploy.backend import (
     Availability,
     Backend,

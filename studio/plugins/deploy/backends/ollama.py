@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from studio.core.jobs import JobCancelled, JobContext
+from studio.api import JobCancelled, JobContext
 from studio.plugins.deploy.backend import (
     Availability,
     Backend,

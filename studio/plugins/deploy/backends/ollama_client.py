@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext
+from studio.api import NULL_CONTEXT, JobCancelled, JobContext
 from studio.plugins.deploy.backend import DeployError
 
 if TYPE_CHECKING:

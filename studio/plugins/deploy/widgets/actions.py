@@ -1,4 +1,4 @@
-""""Deploy…" and "Test…" on a model (the Models list's context menu) and the palette commands.
+"""The Deploy commands' GUI side: "Deploy…" and "Test…" on a model, and opening views.
 
 They run on the GUI thread and only switch views; reading deployments is a small file read.
 """
@@ -24,21 +24,23 @@ def show_view(view_id: str) -> Any:
     return window.show_view(view_id)
 
 
-def deploy_model(studio: Any, entry: Any) -> None:
+def deploy_model(studio: Any, model_id: str | None) -> None:
     view = show_view("deploy.pipeline")
-    if view is not None:
-        view.select_model(entry["model_id"])
+    if view is not None and model_id:
+        view.select_model(model_id)
 
 
-def test_model(studio: Any, entry: Any) -> None:
+def test_model(studio: Any, model_id: str | None) -> None:
     """Chat with the model's first deployment; without one, the pipeline to make one."""
-    deployments = deploy_manager(studio).for_model(entry["model_id"])
+    if not model_id:
+        return
+    deployments = deploy_manager(studio).for_model(model_id)
     if not deployments:
         view = show_view("deploy.pipeline")
         if view is not None:
-            view.select_model(entry["model_id"])
-            view.status.setText(f"{entry['model_id']} is not deployed yet: choose a backend "
-                                "and Deploy (llama.cpp in-process needs no setup), then Test.")
+            view.select_model(model_id)
+            view.status.setText(f"{model_id} is not deployed yet: choose a backend and Deploy "
+                                "(llama.cpp in-process needs no setup), then Test.")
         return
     show_view("deploy.chat")
     studio.bus.publish(OpenChat(deployment_id=deployments[0].id))

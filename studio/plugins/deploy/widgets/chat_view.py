@@ -30,10 +30,7 @@ from PySide6.QtWidgets import (
 from studio.plugins.deploy.api import GenerationParams
 from studio.plugins.deploy.chat import ChatSession, ChatTurn
 from studio.plugins.deploy.widgets.common import DeployEvents, label, manager_of
-from studio.shell.api import ViewContext
-from studio.shell.background import Background
-from studio.shell.icons import icon
-from studio.shell.theming import current_theme
+from studio.shell.api import Background, ViewContext, current_theme, icon
 
 __all__ = ["ChatView"]
 
@@ -55,7 +52,7 @@ class ChatView(QWidget):
         self.deployments: dict[str, Any] = {}
         self._streaming = ""
         self._wanted: str | None = None
-        self._reader = Background(self, "deploy-chat-list")
+        self._reader = Background(self)
         self._stream = _Stream(self)
         self._stream.piece.connect(self._on_piece)
         self._stream.finished.connect(self._on_finished)

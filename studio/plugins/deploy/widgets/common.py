@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from studio.core.events import Event
+from studio.api import Event
 from studio.plugins.deploy.api import DeploymentsChanged, deploy_manager
 
 __all__ = ["DeployEvents", "OpenChat", "format_bytes", "format_uptime", "label", "manager_of"]

@@ -28,11 +28,7 @@ from studio.plugins.deploy.widgets.common import (
     label,
     manager_of,
 )
-from studio.shell.api import ViewContext
-from studio.shell.background import Background
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
-from studio.shell.theming import current_theme
+from studio.shell.api import Background, ViewContext, current_theme, icon, setup_record_table
 
 __all__ = ["DeploymentsView"]
 
@@ -48,8 +44,8 @@ class DeploymentsView(QWidget):
         self.context = context
         self.manager = manager_of(context)
         self.rows: list[tuple[Any, Any]] = []
-        self._reader = Background(self, "deploy-status")
-        self._actions = Background(self, "deploy-action")
+        self._reader = Background(self)
+        self._actions = Background(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         bar = QHBoxLayout()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.jobs import JobUpdated
+from studio.api import JobUpdated
 from studio.plugins.deploy.api import (
     DeployOptions,
     GenerationParams,
@@ -40,9 +40,7 @@ from studio.plugins.deploy.widgets.common import (
     manager_of,
 )
 from studio.plugins.models.api import QUANT_TYPES
-from studio.shell.api import ViewContext
-from studio.shell.background import Background
-from studio.shell.icons import icon
+from studio.shell.api import Background, ViewContext, icon
 
 __all__ = ["PipelineView"]
 
@@ -70,10 +68,10 @@ class PipelineView(QWidget):
         self.job: Any = None
         self.deployment: Any = None
         self._availability: dict[str, Any] = {}
-        self._plan_reader = Background(self, "deploy-plan")
-        self._readers = Background(self, "deploy-read")
-        self._availability_reader = Background(self, "deploy-availability")
-        self._tester = Background(self, "deploy-test")
+        self._plan_reader = Background(self)
+        self._readers = Background(self)
+        self._availability_reader = Background(self)
+        self._tester = Background(self)
         self._build()
         self.events = DeployEvents(self.studio, self)
         self.events.model_selected.connect(self._follow_selection)
@@ -189,7 +187,7 @@ class PipelineView(QWidget):
                                    for e in self.manager.models.list_models()],
                           self._models_read)
         self._fill_backends()
-        self._availability_reader.run(self.manager.backends.availability,
+        self._availability_reader.run(self.manager.availability,
                                       self._availability_read)
 
     def _availability_read(self, availability: Any, error: Exception | None) -> None:
@@ -251,7 +249,7 @@ class PipelineView(QWidget):
 
     def _fill_quant_choices(self) -> None:
         backend_id = self.backend_id()
-        hf = backend_id is not None and self.manager.backends.get(backend_id).artifact == "hf"
+        hf = backend_id is not None and self.manager.backend(backend_id).artifact == "hf"
         settings = self.studio.settings if "deploy" in self.studio.settings.sections else None
         chosen = self.quant_box.currentText() if self.quant_box.count() else None
         self.quant_box.blockSignals(True)
@@ -344,7 +342,7 @@ class PipelineView(QWidget):
             return
         settings = self.studio.settings if "deploy" in self.studio.settings.sections else None
         quant = self.quant_box.currentData()
-        hf = self.manager.backends.get(backend_id).artifact == "hf"
+        hf = self.manager.backend(backend_id).artifact == "hf"
         options = DeployOptions(
             quant=None if hf else quant, compute_type=quant if hf else "int8",
             n_ctx=settings.get("deploy", "n_ctx") if settings else 2048,

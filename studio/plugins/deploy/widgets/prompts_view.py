@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.jobs import JobUpdated
+from studio.api import JobUpdated
 from studio.plugins.deploy.prompt_runs import (
     CaseResult,
     PromptRun,
@@ -39,10 +39,7 @@ from studio.plugins.deploy.prompt_runs import (
 )
 from studio.plugins.deploy.prompt_sets import load_prompt_set
 from studio.plugins.deploy.widgets.common import DeployEvents, label, manager_of
-from studio.shell.api import ViewContext
-from studio.shell.background import Background
-from studio.shell.icons import icon
-from studio.shell.theming import current_theme
+from studio.shell.api import Background, ViewContext, current_theme, icon
 
 __all__ = ["PromptSetView", "cell_text"]
 
@@ -70,9 +67,9 @@ class PromptSetView(QWidget):
         self.run: PromptRun | None = None
         self.job: Any = None
         self._columns: list[str] = []
-        self._reader = Background(self, "deploy-prompts")
-        self._loader = Background(self, "deploy-prompt-set")
-        self._writer = Background(self, "deploy-export")
+        self._reader = Background(self)
+        self._loader = Background(self)
+        self._writer = Background(self)
         self._signals = _Signals(self)
         self._signals.result.connect(self._add_result)
         self._signals.job.connect(self._on_job)
