@@ -31,9 +31,6 @@ __all__ = ["deploy_app", "deployments_app", "serve_app", "test_app"]
 EXIT_FAILED, EXIT_USAGE = 1, 2
 DEFAULT_TEST_PROMPT = "Write a simple NOP instruction in 65816 assembly:"  # hafs models test
 PHASE_2 = {
-    "server": "the llama.cpp server backend runs the server as a studio-managed process, "
-              "which this build does not have yet; use --backend llama.cpp, or "
-              "`hafs-studio serve MODEL` for an HTTP endpoint in the foreground",
     "node": "remote-node deployment over SSH is not in this build yet",
 }
 

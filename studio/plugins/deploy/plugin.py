@@ -35,7 +35,7 @@ PIPELINE_VIEW = "deploy.pipeline"
 DEPLOYMENTS_VIEW = "deploy.deployments"
 CHAT_VIEW = "deploy.chat"
 PROMPTS_VIEW = "deploy.prompts"
-BACKEND_IDS = ("llama.cpp", "ollama", "ct2")
+BACKEND_IDS = ("llama.cpp", "server", "ollama", "ct2")
 COMPUTE_TYPES = ("int8", "int8_float32", "float16", "float32")
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 
@@ -175,9 +175,14 @@ def studio_register_deploy_backends(register: Callable[[Backend], None], studio:
     """The built-in backends register like any plugin's."""
     from studio.plugins.deploy.backends.ct2 import CTranslate2Backend
     from studio.plugins.deploy.backends.llama_inproc import LlamaCppBackend
+    from studio.plugins.deploy.backends.llama_server import LlamaServerBackend
     from studio.plugins.deploy.backends.ollama import OllamaBackend
 
+    def llama_server_binary() -> Any:
+        return studio.services.tools.locate("llama-server", read_version=False).path
+
     register(LlamaCppBackend())
+    register(LlamaServerBackend(studio.services.process, llama_server_binary))
     register(OllamaBackend(lambda: str(studio.settings.get(SETTINGS, "ollama_url"))))
     register(CTranslate2Backend())
 
