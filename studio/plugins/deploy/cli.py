@@ -30,9 +30,6 @@ __all__ = ["deploy_app", "deployments_app", "serve_app", "test_app"]
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 DEFAULT_TEST_PROMPT = "Write a simple NOP instruction in 65816 assembly:"  # hafs models test
-PHASE_2 = {
-    "node": "remote-node deployment over SSH is not in this build yet",
-}
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -47,16 +44,16 @@ def _manager(ctx: typer.Context) -> Any:
     return deploy_manager(ctx.obj)
 
 
-def _backend_id(manager: Any, backend: str) -> str:
-    """Check ``--backend``; the phase-2 backends fail with a clear message."""
-    known = [b.id for b in manager.backends.items()]
-    if backend in known:
-        return backend
-    key = "node" if backend.startswith("node:") else backend
-    if key in PHASE_2:
-        raise _fail(f"backend {backend!r}: {PHASE_2[key]}", EXIT_USAGE)
-    raise _fail(f"unknown backend {backend!r} (choose from {', '.join(known)}, server, "
-                "node:NAME)", EXIT_USAGE)
+def _backend_id(manager: Any, backend: str) -> tuple[str, dict[str, Any]]:
+    """``--backend`` as (backend id, options): ``node:NAME`` is the node backend on NAME."""
+    known = manager.backends.ids()
+    backend_id, _, host = backend.partition(":")
+    if backend_id == "node" and host:
+        return "node", {"host": host}
+    if backend in known and backend != "node":
+        return backend, {}
+    choices = [k for k in known if k != "node"] + (["node:NAME"] if "node" in known else [])
+    raise _fail(f"unknown backend {backend!r} (choose from {', '.join(choices)})", EXIT_USAGE)
 
 
 def _run_job(ctx: typer.Context, title: str, fn: Any, *args: Any) -> Any:
@@ -75,7 +72,8 @@ def _setting(ctx: typer.Context, key: str) -> Any:
 Model = Annotated[str, typer.Argument(metavar="MODEL",
                                       help="Registered model id, GGUF file or model folder.")]
 BackendOpt = Annotated[str | None, typer.Option(
-    "--backend", "-b", help="llama.cpp, ollama, ct2 (server, node:NAME: not in this build).")]
+    "--backend", "-b", help="llama.cpp, server, ollama, ct2 or node:NAME (a host of sync.toml "
+    "or nodes.toml).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 # A single command registered as a group (the CLI's plugin hook adds Typer apps): options may
@@ -99,10 +97,11 @@ def deploy(  # noqa: PLR0917 - Typer maps each option to a parameter
         as_json: AsJson = False) -> None:
     """Deploy MODEL on a backend (the registry records it only after success)."""
     manager = _manager(ctx)
-    backend_id = _backend_id(manager, backend or _setting(ctx, "default_backend"))
+    backend_id, extra = _backend_id(manager, backend or _setting(ctx, "default_backend"))
     options = DeployOptions(quant=quant, name=name,
                             compute_type=compute_type or _setting(ctx, "ct2_compute_type"),
-                            n_ctx=_setting(ctx, "n_ctx"), n_threads=_setting(ctx, "n_threads"))
+                            n_ctx=_setting(ctx, "n_ctx"), n_threads=_setting(ctx, "n_threads"),
+                            extra=extra)
     try:
         manager.backend(backend_id)
         deployment = _run_job(ctx, f"Deploy {model} on {backend_id}", manager.deploy, model,
@@ -114,9 +113,10 @@ def deploy(  # noqa: PLR0917 - Typer maps each option to a parameter
         return
     out.print(f"Deployed [bold]{deployment.label}[/] as [bold]{deployment.id}[/]: "
               f"{deployment.endpoint}")
-    if deployment.endpoint == "in-process":
-        out.print("In-process deployments load into the studio or command that uses them "
-                  f"(e.g. `hafs-studio test {model} --backend {backend_id}`).")
+    if deployment.endpoint == "in-process" or backend_id in ("server", "node"):
+        out.print("It runs in the studio or command that uses it and stops with it (e.g. "
+                  f"`hafs-studio test {model} --backend {backend_id}` starts it again); "
+                  "`hafs-studio serve` keeps a server in the foreground.")
 
 
 deployments_app = typer.Typer(help="Deployments the studio made.", no_args_is_help=True)
@@ -220,7 +220,7 @@ def test(  # noqa: PLR0917 - Typer maps each option to a parameter
     if prompt is not None and prompts is not None:
         raise _fail("give --prompt or --prompts, not both", EXIT_USAGE)
     manager = _manager(ctx)
-    backend_id = _backend_id(manager, backend) if backend else None
+    backend_id = _backend_id(manager, backend)[0] if backend else None
     params = GenerationParams(
         max_tokens=max_tokens or _setting(ctx, "max_tokens"),
         temperature=_setting(ctx, "temperature") if temperature is None else temperature,

@@ -38,6 +38,8 @@ PROMPTS_VIEW = "deploy.prompts"
 BACKEND_IDS = ("llama.cpp", "server", "ollama", "ct2")
 COMPUTE_TYPES = ("int8", "int8_float32", "float16", "float32")
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
+NODE_SERVER_COMMAND = ("llama-server --host 127.0.0.1 --port {port} -m {model} -c {n_ctx} "
+                       "-a {alias}")  # = backends.node.DEFAULT_SERVER_COMMAND (loads lazily)
 
 
 def _validate_url(value: str) -> None:
@@ -70,6 +72,12 @@ def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) ->
                      minimum=0.0, maximum=5.0),
         SettingField("system_prompt", "str", "", "Default system prompt",
                      "Used by new chats; empty for none."),
+        SettingField("node_server_command", "str", NODE_SERVER_COMMAND,
+                     "Server command on remote nodes",
+                     "Placeholders {port}, {model}, {n_ctx}, {alias}; e.g. python3 -m "
+                     "llama_cpp.server --host 127.0.0.1 --port {port} --model {model}"),
+        SettingField("node_models_dir", "str", "hafs-studio/models", "Model folder on nodes",
+                     "Where GGUFs are uploaded (relative to the login folder)."),
     ), "Backends, generation defaults and the Ollama server."))
 
 
@@ -176,6 +184,7 @@ def studio_register_deploy_backends(register: Callable[[Backend], None], studio:
     from studio.plugins.deploy.backends.ct2 import CTranslate2Backend
     from studio.plugins.deploy.backends.llama_inproc import LlamaCppBackend
     from studio.plugins.deploy.backends.llama_server import LlamaServerBackend
+    from studio.plugins.deploy.backends.node import NodeBackend
     from studio.plugins.deploy.backends.ollama import OllamaBackend
 
     def llama_server_binary() -> Any:
@@ -185,6 +194,8 @@ def studio_register_deploy_backends(register: Callable[[Backend], None], studio:
     register(LlamaServerBackend(studio.services.process, llama_server_binary))
     register(OllamaBackend(lambda: str(studio.settings.get(SETTINGS, "ollama_url"))))
     register(CTranslate2Backend())
+    register(NodeBackend(studio.services.remote, studio.paths.state / "logs" / "deploy",
+                         lambda key: studio.settings.get(SETTINGS, key)))
 
 
 @hookimpl
