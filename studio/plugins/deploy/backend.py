@@ -68,6 +68,9 @@ class Availability:
 
     ok: bool
     reason: str = ""  # when ok: what it uses ("llama-cpp-python 0.3.8"); else why not
+    # Where the backend can deploy when the user must choose (the node backend: its hosts);
+    # the choice travels as DeployOptions.extra["host"].
+    hosts: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return self.ok
@@ -104,6 +107,7 @@ class DeploymentStatus:
     detail: str = ""
     memory_bytes: int | None = None
     since: float | None = None  # epoch seconds the engine/server has been up since
+    log_file: str | None = None  # the server's output (the running one's, else the last run's)
 
     @property
     def ok(self) -> bool:

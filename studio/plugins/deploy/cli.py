@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from studio.plugins.deploy.api import (
@@ -36,7 +37,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", markup=True)
+    err.print(f"[red]error:[/] {escape(message)}")  # a message may quote [[nodes]], [hosts]
     return typer.Exit(code)
 
 
@@ -128,7 +129,7 @@ def list_deployments(ctx: typer.Context, as_json: AsJson = False) -> None:
     manager = _manager(ctx)
     rows = [(d, manager.status(d)) for d in manager.deployments()]
     for problem in manager.store.problems:
-        err.print(f"[yellow]warning:[/] {problem}")
+        err.print(f"[yellow]warning:[/] {escape(problem)}")
     if as_json:
         data = [{**d.to_dict(), "status": s.state, "status_detail": s.detail,
                  "memory_bytes": s.memory_bytes} for d, s in rows]
@@ -266,7 +267,7 @@ def _test_prompt(manager: Any, deployment: Deployment, prompt: str,
             "finish_reason": stats.finish_reason}, indent=2) + "\n")
     else:
         sys.stdout.write("\n")
-        err.print(f"[dim]{deployment.label}:[/] {stats.summary()}")
+        err.print(f"[dim]{escape(deployment.label)}:[/] {stats.summary()}")
     return 0
 
 

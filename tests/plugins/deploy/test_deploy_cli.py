@@ -102,11 +102,12 @@ def test_test_with_a_prompt_set(cli, tmp_path):
     assert result.returncode == 2 and "prompts[0].expect_regex[0]: invalid regex" in result.stderr
 
 
-def test_backends_not_in_this_build_and_bad_input(cli, context):
-    for backend in ("server", "node:medical-mechanica"):
-        result = cli("deploy", MODEL_ID, "--backend", backend)
-        assert result.returncode == 2
-        assert "not in this build" in result.stderr or "does not have yet" in result.stderr
+def test_bad_backends_and_bad_input(cli, context):
+    nowhere = cli("deploy", MODEL_ID, "--backend", "node:nowhere")  # no hosts configured
+    assert nowhere.returncode == 1 and "no hosts configured" in nowhere.stderr
+    assert "[hosts.<name>]" in nowhere.stderr and "[[nodes]]" in nowhere.stderr  # not markup
+    bare = cli("deploy", MODEL_ID, "--backend", "node")
+    assert bare.returncode == 2 and "node:NAME" in bare.stderr
     unknown = cli("deploy", MODEL_ID, "--backend", "vllm")
     assert unknown.returncode == 2 and "unknown backend 'vllm'" in unknown.stderr
     missing = cli("deploy", "no-such-model")

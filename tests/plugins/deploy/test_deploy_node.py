@@ -196,3 +196,28 @@ def test_studio_exit_leaves_nothing_running_on_the_node(studio_factory, context,
     psutil.wait_procs(servers, timeout=15)
     assert _node_servers(remote_dir) == [] or all(
         p.status() == psutil.STATUS_ZOMBIE for p in _node_servers(remote_dir))
+
+
+def test_the_panel_offers_the_nodes_and_deploys_on_the_chosen_one(qtbot, studio, manager,
+                                                                   context):
+    from PySide6.QtCore import Qt
+
+    from studio.plugins.deploy.widgets.pipeline_view import PipelineView
+    from studio.shell.api import ViewContext
+
+    view = PipelineView(ViewContext(studio=studio, shell=None, window=None, view_id="p"))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.backends.host_box("node") is not None
+                    and view.model_box.findData(MODEL_ID) >= 0, timeout=60_000)
+    hosts = view.backends.host_box("node")
+    assert [hosts.itemText(i) for i in range(hosts.count())] == [NODE]
+    view.findChild(type(view.backend_group.buttons()[0]), "backend:node").setChecked(True)
+    assert view.backends.host() == NODE
+    view.quant_box.setCurrentIndex(view.quant_box.findData(None))  # keep the F16 GGUF
+    qtbot.waitUntil(view.deploy_button.isEnabled, timeout=60_000)
+    qtbot.mouseClick(view.deploy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.job is None, timeout=120_000)
+    assert view.status.text().startswith("Deployed"), view.status.text()
+    assert view.deployment.data["host"] == NODE
+    assert ModelsService(context).info(MODEL_ID)["halext_node_id"] == MODEL_ID
+    manager.stop(view.deployment.id)

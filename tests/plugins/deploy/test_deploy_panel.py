@@ -42,7 +42,8 @@ def _backend_button(view, backend_id: str):
 def _pipeline(qtbot, studio):
     view = _view(qtbot, studio, "pipeline_view.PipelineView")
     qtbot.waitUntil(lambda: view.model_box.findData(MODEL_ID) >= 0 and
-                    len(view._availability) == 3, timeout=WAIT)
+                    len(view._availability) == len(deploy_manager(studio).backends),
+                    timeout=WAIT)
     return view
 
 

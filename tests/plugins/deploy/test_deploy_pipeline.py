@@ -135,7 +135,8 @@ def test_plugins_add_backends_through_the_hook(studio_factory, context):
     studio = studio_factory([("extra_backends", extra), ("clashing", clash)],
                             builtins=BUILTIN_PLUGINS, context=context)
     manager = deploy_manager(studio)
-    assert manager.backends.ids() == ["llama.cpp", "ollama", "ct2", "llama-alt"]
+    assert manager.backends.ids() == ["llama.cpp", "server", "ollama", "ct2", "node",
+                                     "llama-alt"]
     assert manager.backend("llama-alt").plugin == "extra_backends"
     assert studio.plugins.records["clashing"].state.value == "errored"  # duplicate id
     deployment = manager.deploy(JobContext(), MODEL_ID, "llama-alt", DeployOptions())

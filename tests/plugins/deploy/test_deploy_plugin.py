@@ -17,7 +17,7 @@ def test_declared_after_models_and_requires_it():
 def test_registers_service_views_commands_settings_and_cli(studio_factory):
     studio = studio_factory(builtins=BUILTIN_PLUGINS)
     manager = studio.services.get("deploy")
-    assert manager.backends.ids() == ["llama.cpp", "ollama", "ct2"]
+    assert manager.backends.ids() == ["llama.cpp", "server", "ollama", "ct2", "node"]
     assert {b.plugin for b in manager.backends.items()} == {"deploy"}
     assert {"deploy.pipeline", "deploy.chat", "deploy.deployments", "deploy.prompts"} <= set(
         studio.contributions.views)

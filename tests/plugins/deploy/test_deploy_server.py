@@ -189,3 +189,26 @@ def test_a_crashed_studio_leaves_a_pid_file_the_next_start_offers(tmp_path, cont
     finally:
         if psutil.pid_exists(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_deployments_view_opens_the_servers_log(qtbot, studio, manager, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QDesktopServices
+
+    from studio.plugins.deploy.widgets.deployments_view import DeploymentsView
+    from studio.shell.api import ViewContext
+
+    deployment = manager.deploy(JobContext(), MODEL_ID, "server", DeployOptions())
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url))
+    view = DeploymentsView(ViewContext(studio=studio, shell=None, window=None, view_id="d"))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=60_000)
+    view.table.selectRow(0)
+    assert view.buttons["log"].isEnabled()
+    qtbot.mouseClick(view.buttons["log"], Qt.MouseButton.LeftButton)
+    [url] = opened
+    log = Path(url.toLocalFile())
+    assert log == studio.services.process.processes("deploy")[0].log_file
+    assert log.stat().st_size > 0  # the server's start-up output
+    manager.stop(deployment.id)

@@ -174,9 +174,10 @@ class LlamaServerBackend(Backend):
         if process is None:
             if not Path(deployment.artifact).is_file():
                 return DeploymentStatus("down", f"{deployment.artifact}: GGUF file not found")
-            return DeploymentStatus("idle", "not running; starts on first use")
+            return DeploymentStatus("idle", "not running; starts on first use",
+                                    log_file=deployment.data.get("log_file"))
         return DeploymentStatus("ready", f"pid {process.pid}, log {process.log_file}",
-                                _rss(process.pid), process.started_at)
+                                _rss(process.pid), process.started_at, str(process.log_file))
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:

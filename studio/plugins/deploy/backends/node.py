@@ -120,7 +120,7 @@ class NodeBackend(Backend):
             return Availability(False, f"no hosts configured: add [hosts.<name>] to "
                                 f"{self._remote.sync_path} or [[nodes]] to "
                                 f"{self._remote.nodes_path}")
-        return Availability(True, f"hosts: {', '.join(hosts)}")
+        return Availability(True, f"hosts: {', '.join(hosts)}", hosts=tuple(hosts))
 
     # -- deploying ---------------------------------------------------------------------------
     def _host(self, name: str) -> Any:
@@ -250,9 +250,11 @@ class NodeBackend(Backend):
         running = self._current(deployment)
         if running is None:
             return DeploymentStatus("idle", f"not running on {deployment.data.get('host')}; "
-                                    "starts on first use")
+                                    "starts on first use",
+                                    log_file=deployment.data.get("log_file"))
         return DeploymentStatus("ready", f"{running.host} via {running.url}, log "
-                                f"{running.log_file}", since=running.since)
+                                f"{running.log_file}", since=running.since,
+                                log_file=str(running.log_file))
 
     def _close(self, running: _Running) -> None:
         with contextlib.suppress(Exception):

@@ -1,4 +1,4 @@
-"""Current deployments: status, endpoint, uptime, memory; stop, remove, chat.
+"""Current deployments: status, endpoint, uptime, memory; stop, log, remove, chat.
 
 Statuses come from the backends (an Ollama round trip, an engine lookup) on a worker thread,
 refreshed every few seconds and whenever a deployment changes.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMessageBox,
@@ -55,6 +55,7 @@ class DeploymentsView(QWidget):
         for key, text, glyph, slot in (
                 ("chat", "Chat", "mdi6.chat-processing-outline", self.chat),
                 ("stop", "Stop", "mdi6.stop-circle-outline", self.stop),
+                ("log", "Log", "mdi6.text-box-outline", self.open_log),
                 ("remove", "Remove…", "mdi6.delete-outline", self.remove),
                 ("refresh", "", "mdi6.refresh", self.refresh)):
             button = QPushButton(icon(glyph), text)
@@ -63,6 +64,8 @@ class DeploymentsView(QWidget):
             bar.addWidget(button)
             self.buttons[key] = button
         self.buttons["refresh"].setToolTip("Refresh now")
+        self.buttons["log"].setToolTip("Open the server's output (servers run by the studio "
+                                       "and on nodes)")
         layout.addLayout(bar)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -119,16 +122,31 @@ class DeploymentsView(QWidget):
         self._update_buttons()
 
     def selected(self) -> Any:
+        row = self._selected_row()
+        return row[0] if row is not None else None
+
+    def _selected_row(self) -> tuple[Any, Any] | None:
         rows = {index.row() for index in self.table.selectedIndexes()}
         if len(rows) != 1:
             return None
         row = rows.pop()
-        return self.rows[row][0] if row < len(self.rows) else None
+        return self.rows[row] if row < len(self.rows) else None
+
+    def selected_log(self) -> str | None:
+        row = self._selected_row()
+        return row[1].log_file if row is not None else None
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None
         for key in ("chat", "stop", "remove"):
             self.buttons[key].setEnabled(has)
+        self.buttons["log"].setEnabled(self.selected_log() is not None)
+
+    def open_log(self) -> None:
+        """The log in the desktop's viewer (a Logs workspace, when one exists, can follow)."""
+        path = self.selected_log()
+        if path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
     def _run(self, fn: Any, done_text: str) -> None:
         def finished(_result: Any, error: Exception | None) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QComboBox,
     QFileDialog,
     QFrame,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -32,6 +30,7 @@ from studio.plugins.deploy.api import (
     GenerationParams,
     GenerationRequest,
 )
+from studio.plugins.deploy.widgets.backend_choice import BackendChoice
 from studio.plugins.deploy.widgets.common import (
     DeployEvents,
     OpenChat,
@@ -122,9 +121,8 @@ class PipelineView(QWidget):
         quant_row.addWidget(self.quant_box)
         quant_row.addStretch(1)
         self.quant_text = self._step(grid, 2, "3", "Quantization", quant_row)
-        self.backend_box = QVBoxLayout()
-        self.backend_group = QButtonGroup(self)
-        self.backend_group.idToggled.connect(self._backend_toggled)
+        self.backends = BackendChoice(self, self._backend_toggled)
+        self.backend_box, self.backend_group = self.backends.layout, self.backends.group
         self._step(grid, 3, "4", "Backend", self.backend_box)
         layout.addLayout(grid)
 
@@ -210,42 +208,16 @@ class PipelineView(QWidget):
         self.select_model(current)
 
     def _fill_backends(self) -> None:
-        default = self.backend_id() or (
+        self.backends.fill(self.manager.backends.items(), self._availability, (
             self.studio.settings.get("deploy", "default_backend")
-            if "deploy" in self.studio.settings.sections else "llama.cpp")
-        for button in self.backend_group.buttons():
-            self.backend_group.removeButton(button)
-        while self.backend_box.count():
-            item = self.backend_box.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        for index, backend in enumerate(self.manager.backends.items()):
-            available = self._availability.get(backend.id)
-            button = QRadioButton(backend.name)
-            button.setObjectName(f"backend:{backend.id}")
-            button.setProperty("backend_id", backend.id)
-            button.setEnabled(bool(available))
-            self.backend_group.addButton(button, index)
-            reason = label(available.reason if available is not None else "checking…",
-                           "warning" if available is not None and not available else "muted")
-            reason.setContentsMargins(24, 0, 0, 4)
-            self.backend_box.addWidget(button)
-            self.backend_box.addWidget(reason)
-            if backend.id == default and available:
-                button.setChecked(True)
-        if self.backend_group.checkedButton() is None:
-            first = next((b for b in self.backend_group.buttons() if b.isEnabled()), None)
-            if first is not None:
-                first.setChecked(True)
+            if "deploy" in self.studio.settings.sections else "llama.cpp"))
 
     def backend_id(self) -> str | None:
-        button = self.backend_group.checkedButton()
-        return button.property("backend_id") if button is not None else None
+        return self.backends.backend_id()
 
-    def _backend_toggled(self, _id: int, checked: bool) -> None:
-        if checked:
-            self._fill_quant_choices()
-            self.refresh_plan()
+    def _backend_toggled(self, _backend_id: str) -> None:
+        self._fill_quant_choices()
+        self.refresh_plan()
 
     def _fill_quant_choices(self) -> None:
         backend_id = self.backend_id()
@@ -346,7 +318,8 @@ class PipelineView(QWidget):
         options = DeployOptions(
             quant=None if hf else quant, compute_type=quant if hf else "int8",
             n_ctx=settings.get("deploy", "n_ctx") if settings else 2048,
-            n_threads=settings.get("deploy", "n_threads") if settings else 0)
+            n_threads=settings.get("deploy", "n_threads") if settings else 0,
+            extra={"host": host} if (host := self.backends.host()) else {})
         self.job = self.manager.submit_deploy(model, backend_id, options)
         self.deploy_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -412,3 +385,4 @@ class PipelineView(QWidget):
         if self.deployment is not None:
             self.context.show_view("deploy.chat")
             self.studio.bus.publish(OpenChat(deployment_id=self.deployment.id))
+
