@@ -200,7 +200,7 @@ def test_deployments_view_opens_the_servers_log(qtbot, studio, manager, monkeypa
 
     deployment = manager.deploy(JobContext(), MODEL_ID, "server", DeployOptions())
     opened = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url))
+    monkeypatch.setattr(QDesktopServices, "openUrl", opened.append)
     view = DeploymentsView(ViewContext(studio=studio, shell=None, window=None, view_id="d"))
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=60_000)
