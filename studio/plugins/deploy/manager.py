@@ -76,13 +76,14 @@ class DeployManager:
 
     def availability(self) -> dict[str, Availability]:
         """Each backend's availability (calls every ``available()``; keep off the GUI thread)."""
-        result = {}
-        for backend in self.backends.items():
-            try:
-                result[backend.id] = backend.available()
-            except Exception as exc:  # a plugin's backend must not break the list
-                result[backend.id] = Availability(False, f"{type(exc).__name__}: {exc}")
-        return result
+        return {backend.id: self.availability_of(backend.id) for backend in self.backends.items()}
+
+    def availability_of(self, backend_id: str) -> Availability:
+        """One backend's availability (may import or probe the network: off the GUI thread)."""
+        try:
+            return self.backend(backend_id).available()
+        except Exception as exc:  # a plugin's backend must not break the list
+            return Availability(False, f"{type(exc).__name__}: {exc}")
 
     # -- planning and deploying ----------------------------------------------------------
     def plan(self, model: str, backend_id: str, quant: str | None = None) -> DeployPlan:

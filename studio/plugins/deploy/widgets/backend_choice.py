@@ -26,7 +26,11 @@ class BackendChoice:
         self._chosen_hosts: dict[str, str] = {}
 
     def fill(self, backends: Iterable[Any], availability: dict[str, Any], default: str) -> None:
-        """Rebuild the buttons (keeps the checked backend and each host chosen so far)."""
+        """Rebuild the buttons (keeps the checked backend and each host chosen so far).
+
+        Backends answer one by one: ``default`` is checked when it turns out available; the
+        first available one only once every backend has answered."""
+        backends = list(backends)
         default = self.backend_id() or default
         self._chosen_hosts.update({k: box.currentText() for k, box in self._hosts.items()})
         self._hosts = {}
@@ -50,7 +54,7 @@ class BackendChoice:
                 self.layout.addLayout(self._host_row(backend.id, available.hosts))
             if backend.id == default and available:
                 button.setChecked(True)
-        if self.group.checkedButton() is None:
+        if self.group.checkedButton() is None and len(availability) >= len(backends):
             first = next((b for b in self.group.buttons() if b.isEnabled()), None)
             if first is not None:
                 first.setChecked(True)

@@ -69,7 +69,7 @@ class PipelineView(QWidget):
         self._availability: dict[str, Any] = {}
         self._plan_reader = Background(self)
         self._readers = Background(self)
-        self._availability_reader = Background(self)
+        self._availability_readers: dict[str, Background] = {}  # one per backend
         self._tester = Background(self)
         self._build()
         self.events = DeployEvents(self.studio, self)
@@ -185,12 +185,18 @@ class PipelineView(QWidget):
                                    for e in self.manager.models.list_models()],
                           self._models_read)
         self._fill_backends()
-        self._availability_reader.run(self.manager.availability,
-                                      self._availability_read)
+        # Each backend checked on its own: a slow import (CTranslate2) or a network probe
+        # (Ollama) does not hold the others' answers.
+        for backend in self.manager.backends.items():
+            reader = self._availability_readers.setdefault(backend.id, Background(self))
+            reader.run(lambda b=backend.id: self.manager.availability_of(b),
+                       lambda result, error, b=backend.id: self._availability_read(
+                           b, result, error))
 
-    def _availability_read(self, availability: Any, error: Exception | None) -> None:
+    def _availability_read(self, backend_id: str, availability: Any,
+                           error: Exception | None) -> None:
         if error is None:
-            self._availability = availability
+            self._availability[backend_id] = availability
             self._fill_backends()
 
     def _models_read(self, models: Any, error: Exception | None) -> None:
