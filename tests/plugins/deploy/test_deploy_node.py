@@ -16,9 +16,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import MODEL_ID
+from conftest import MODEL_ID, CancelWhen
 
-from studio.api import JobContext
+from studio.api import JobCancelled, JobContext
 from studio.plugins.deploy.api import (
     DeployError,
     DeployOptions,
@@ -116,6 +116,16 @@ def test_an_interrupted_upload_resumes(studio, manager, remote_dir, context):
     deployment = _deploy(manager)
     assert deployment.data["remote_model"] == str(remote) and remote.read_bytes() == data
     assert 0 < deployment.data["uploaded_bytes"] < len(data)
+
+
+@pytest.mark.parametrize("stage", ["Uploading", "Starting the llama.cpp server"])
+def test_cancel_leaves_nothing_recorded_and_no_server(studio, manager, context, remote_dir,
+                                                       stage):
+    with pytest.raises(JobCancelled):
+        manager.deploy(CancelWhen(stage), MODEL_ID, "node", DeployOptions(extra={"host": NODE}))
+    _nothing_recorded(manager, context)
+    psutil.wait_procs(_node_servers(remote_dir), timeout=15)  # the hang-up ends it
+    assert all(p.status() == psutil.STATUS_ZOMBIE for p in _node_servers(remote_dir))
 
 
 def test_host_key_mismatch_is_refused_with_the_fingerprint(studio_factory, context, node,
