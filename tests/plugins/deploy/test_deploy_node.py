@@ -217,11 +217,12 @@ def test_the_panel_offers_the_nodes_and_deploys_on_the_chosen_one(qtbot, studio,
 
     view = PipelineView(ViewContext(studio=studio, shell=None, window=None, view_id="p"))
     qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.backends.host_box("node") is not None
+    qtbot.waitUntil(lambda: len(view._availability) == len(manager.backends)
                     and view.model_box.findData(MODEL_ID) >= 0, timeout=60_000)
     hosts = view.backends.host_box("node")
     assert [hosts.itemText(i) for i in range(hosts.count())] == [NODE]
-    view.findChild(type(view.backend_group.buttons()[0]), "backend:node").setChecked(True)
+    next(b for b in view.backend_group.buttons()
+         if b.property("backend_id") == "node").setChecked(True)
     assert view.backends.host() == NODE
     view.quant_box.setCurrentIndex(view.quant_box.findData(None))  # keep the F16 GGUF
     qtbot.waitUntil(view.deploy_button.isEnabled, timeout=60_000)

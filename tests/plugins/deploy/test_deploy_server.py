@@ -212,3 +212,24 @@ def test_deployments_view_opens_the_servers_log(qtbot, studio, manager, monkeypa
     assert log == studio.services.process.processes("deploy")[0].log_file
     assert log.stat().st_size > 0  # the server's start-up output
     manager.stop(deployment.id)
+
+
+def test_same_answer_as_in_process_and_every_token_counted(studio, manager):
+    """Greedy through the server is greedy in-process on the same GGUF (the server's own
+    repeat-penalty default is not applied), and every streamed token is counted, also those
+    whose bytes end mid-character and arrive as empty events (random weights make many)."""
+    from studio.plugins.deploy.backends.openai_stream import completion_body
+
+    params = GenerationParams(max_tokens=48, temperature=0)
+    served = manager.deploy(JobContext(), MODEL_ID, "server", DeployOptions())
+    local = manager.deploy(JobContext(), MODEL_ID, "llama.cpp", DeployOptions())
+    assert served.artifact == local.artifact
+    over_http = manager.generate(served, CHAT, params).run()
+    in_process = manager.generate(local, CHAT, params).run()
+    # Bytes that are no UTF-8 are U+FFFD in-process and dropped by the server, which may also
+    # run a token or two past max_tokens (llama-cpp-python's count skips incomplete bytes).
+    expected = in_process.text.replace("\ufffd", "")
+    assert expected and over_http.text.startswith(expected)
+    body = dict(completion_body(served, CHAT, params, MODEL_ID), stream=False)
+    usage = httpx.post(f"{served.endpoint}/completions", json=body, timeout=60).json()["usage"]
+    assert over_http.stats.completion_tokens == usage["completion_tokens"]

@@ -31,7 +31,10 @@ def completion_body(deployment: Deployment, request: GenerationRequest,
     prompt = request.prompt if request.prompt is not None else template.render(request.messages)
     body: dict[str, Any] = {"model": model, "prompt": prompt, "stream": True,
                             "max_tokens": params.max_tokens, "temperature": params.temperature,
-                            "top_p": params.top_p, "top_k": params.top_k}
+                            "top_p": params.top_p, "top_k": params.top_k,
+                            # llama-cpp-python's server defaults to 1.1; the in-process backend
+                            # and llama-server use 1.0: the same parameters, the same answer.
+                            "repeat_penalty": 1.0}
     if params.seed is not None:
         body["seed"] = params.seed
     stop = [*params.stop, *template.ollama().stop]
@@ -70,8 +73,12 @@ def stream_completions(base_url: str, body: dict[str, Any], where: str
                 except (orjson.JSONDecodeError, KeyError, IndexError) as exc:
                     raise GenerationError(f"{base_url}: unexpected event {data[:120]!r} "
                                           f"({where})") from exc
-                if choice.get("text"):
-                    yield Piece(choice["text"])
+                text = choice.get("text") or ""
+                # One event per generated token; an empty one is a token whose bytes end
+                # inside a UTF-8 character (sent with the next): still counted. The last
+                # event may only carry the finish reason.
+                if text or not choice.get("finish_reason"):
+                    yield Piece(text)
                 if choice.get("finish_reason"):
                     finish = "length" if choice["finish_reason"] == "length" else "stop"
     except httpx.TransportError as exc:
