@@ -118,6 +118,10 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
         if "first_paint_done" not in marks:
             marks["first_paint_done"] = _since_t0_ms()
             marks["_paint_ns"] = time.time_ns()
+            modules_at_first_paint.extend(sorted(sys.modules))
+            if profiler is not None:  # the critical path: what runs before the first frame
+                profiler.disable()
+                profiler.dump_stats(profile_path)
             studio = getattr(window, "_bench_keep", (None,))[0]
             if studio is not None:  # what each plugin cost before the first frame
                 plugins_before_paint.update(
@@ -150,13 +154,13 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
                 r.name: {"load": r.load_ms, "activate": r.activate_ms,
                          "before_paint": plugins_before_paint.get(r.name, 0.0)}
                 for r in studio.plugins.records.values()}
-        if profiler is not None:
-            profiler.disable()
-            profiler.dump_stats(profile_path)
+        if os.environ.get("HAFS_BENCH_MODULES"):
+            result["modules_at_first_paint"] = modules_at_first_paint
         print(json.dumps(result), flush=True)
         os._exit(0)  # teardown is not part of start-up
 
     plugins_before_paint: dict[str, float] = {}
+    modules_at_first_paint: list[str] = []
 
     class FirstPaint(QObject):
         seen = False
