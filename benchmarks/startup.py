@@ -45,6 +45,9 @@ VARIANTS = {
     "bare": ("bare", "fresh"),
     "studio": ("studio", "persistent"),
     "studio-first-run": ("studio", "fresh"),
+    # The same shell and core with no plugin at all: how much of the gap to the bare window is
+    # the studio's own shell (the plugins' share is what "studio" takes beyond this).
+    "shell-no-plugins": ("shell", "persistent-empty"),
 }
 GOAL_RATIO = 1.3
 PLUGIN_BUDGET_MS = 5.0  # what one built-in plugin may add before the first paint
@@ -64,7 +67,10 @@ def _child(kind: str, profile_path: str | None) -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    window, app = (_build_studio if kind == "studio" else _build_bare)(marks)
+    if kind == "bare":
+        window, app = _build_bare(marks)
+    else:
+        window, app = _build_studio(marks, with_plugins=kind == "studio")
     _report_after_first_paint(app, window, marks, profiler, profile_path)
 
 
@@ -81,11 +87,12 @@ def _build_bare(marks: dict[str, float]) -> tuple:
     return window, app
 
 
-def _build_studio(marks: dict[str, float]) -> tuple:
+def _build_studio(marks: dict[str, float], with_plugins: bool = True) -> tuple:
     from PySide6.QtWidgets import QApplication
 
     from studio.core.app import Studio
     from studio.core.context import resolve_context_root
+    from studio.core.plugins import BUILTIN_PLUGINS
     from studio.shell.app import StudioShell
     from studio.shell.launch import prepare_qt_environment
 
@@ -97,7 +104,8 @@ def _build_studio(marks: dict[str, float]) -> tuple:
     # Built-ins only, whatever else is installed in this environment. As hafs-studio does: paint
     # from the plugin index when there is a valid one (the plugins are imported after the first
     # frame), else start everything first (the very first start).
-    studio = Studio(context=resolve_context_root(None), load_entry_points=False)
+    studio = Studio(context=resolve_context_root(None), load_entry_points=False,
+                    builtins=BUILTIN_PLUGINS if with_plugins else ())
     indexed = studio.start_first_frame()
     if not indexed:
         studio.start()
@@ -241,6 +249,7 @@ def measure(repeats: int, baseline: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="hafs-startup-") as scratch:
         persistent = os.path.join(scratch, "persistent-home")
         homes = {"persistent": persistent, "fresh": None,
+                 "persistent-empty": os.path.join(scratch, "persistent-empty-home"),
                  "baseline": os.path.join(scratch, "baseline-home")}
 
         def spawn(name: str) -> dict:
