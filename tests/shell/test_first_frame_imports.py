@@ -53,7 +53,7 @@ studio = Studio(context=resolve_context_root(None))
 indexed = studio.start_first_frame()
 if not indexed:
     studio.start()
-shell = StudioShell(studio, restore_session=False, interactive=False)
+shell = StudioShell(studio, restore_session=False)  # interactive, as hafs-studio
 window = shell.start()
 result = {"indexed": indexed}
 
