@@ -85,6 +85,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("jobs", "studio.plugins.jobs.plugin"),
     ("models", "studio.plugins.models.plugin"),
     ("agents", "studio.plugins.agents.plugin"),
+    ("deploy", "studio.plugins.deploy.plugin"),
 )
 
 # The workbench owns the shell's own settings (appearance, general, tools) and the window's
