@@ -84,6 +84,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("dashboard", "studio.plugins.dashboard.plugin"),
     ("jobs", "studio.plugins.jobs.plugin"),
     ("models", "studio.plugins.models.plugin"),
+    ("agents", "studio.plugins.agents.plugin"),
+    ("deploy", "studio.plugins.deploy.plugin"),
 )
 
 # The workbench owns the shell's own settings (appearance, general, tools) and the window's

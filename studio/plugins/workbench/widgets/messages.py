@@ -122,8 +122,8 @@ class MessagesView(QWidget):
             elif isinstance(event, Message):
                 payload = event.payload if isinstance(event.payload, dict) else {}
                 self.add(
-                    "error",
-                    payload.get("command", event.name),
+                    payload.get("level", "error"),
+                    payload.get("source", payload.get("command", event.name)),
                     str(payload.get("error", event.payload)),
                 )
 

@@ -1,0 +1,1 @@
+"""Built-in plugin: the Agents workspace (hafs daemons, campaigns, agents.jsonl)."""
