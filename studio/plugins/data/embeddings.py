@@ -19,11 +19,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from studio.core.atomic import atomic_writer
 from studio.core.jobs import NULL_CONTEXT, JobContext
+
+if TYPE_CHECKING:  # numpy loads with the first embedding, not with the plugin
+    import numpy as np
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -40,7 +42,7 @@ DEFAULT_EMBEDDER = "native-hashed"
 EMBED_MAX_CHARS = 8_000
 _BATCH = 4096
 
-EmbedFunction = Callable[[Sequence[str], JobContext], np.ndarray]
+EmbedFunction = Callable[[Sequence[str], JobContext], "np.ndarray"]
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,11 @@ class EmbedderSpec:
 
 def hashed_ngram_embedder(dim: int = 384, ngram_range: tuple[int, int] = (3, 5)) -> EmbedderSpec:
     """The built-in: ``native.embed_texts`` in batches, with progress and cancel."""
-    from studio import native
-
     def embed(texts: Sequence[str], ctx: JobContext) -> np.ndarray:
+        import numpy as np
+
+        from studio import native
+
         out = np.zeros((len(texts), dim), dtype=np.float32)
         for start in range(0, len(texts), _BATCH):
             ctx.raise_if_cancelled()
@@ -135,6 +139,8 @@ class EmbeddingCache:
 
     def load(self, content_hash: str, spec: EmbedderSpec, rows: int) -> np.ndarray | None:
         """The cached vectors if present and of the expected row count, else None."""
+        import numpy as np
+
         if not content_hash:
             return None
         path = self.path_for(content_hash, spec)
@@ -147,11 +153,17 @@ class EmbeddingCache:
         return vectors
 
     def store(self, content_hash: str, spec: EmbedderSpec, vectors: np.ndarray) -> Path | None:
+        import numpy as np
+
         if not content_hash:
             return None
         path = self.path_for(content_hash, spec)
-        with atomic_writer(path) as handle:
-            np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        try:
+            with atomic_writer(path) as handle:
+                np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32),
+                        allow_pickle=False)
+        except OSError:
+            return None  # an unwritable cache only costs the next run the embedding time
         return path
 
     def embed(self, content_hash: str, texts: Sequence[str], spec: EmbedderSpec,
@@ -161,6 +173,8 @@ class EmbeddingCache:
         if cached is not None:
             ctx.report(1.0, "embeddings from cache")
             return cached, True
+        import numpy as np
+
         cut = [text[:EMBED_MAX_CHARS] for text in texts]
         vectors = np.asarray(spec.embed(cut, ctx), dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(texts):
