@@ -107,6 +107,7 @@ class Dataset:
     files: dict[str, FileReport] = field(default_factory=dict)  # split -> report
     summaries: dict[str, JsonFileStatus] = field(default_factory=dict)
     manually_accepted: int = 0
+    pending_flush: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -152,7 +153,7 @@ Visitor = Callable[[Dataset, str, FileReport], Callable[[int, dict[str, Any]], N
 
 
 def _read(path: str | os.PathLike[str], mapping: FieldMapping, ctx: JobContext,
-          visit: Visitor) -> Dataset:
+          visit: Visitor, content_hash: bool = True) -> Dataset:
     folder = Path(path).expanduser()
     kind, files = dataset_files(folder)
     dataset = Dataset(folder, folder.stem if kind == "jsonl" else folder.name, kind, mapping)
@@ -162,9 +163,12 @@ def _read(path: str | os.PathLike[str], mapping: FieldMapping, ctx: JobContext,
     for (split, file), size in zip(files, sizes, strict=True):
         sub = ProgressWindow(ctx, done / total, size / total, f"Reading {file.name}")
         report = FileReport(file, split)
-        scan_jsonl(file, visit(dataset, split, report), report=report, ctx=sub)
+        scan_jsonl(file, visit(dataset, split, report), report=report, ctx=sub,
+                   content_hash=content_hash)
         if report.exists or report.error:
             dataset.files[split] = report
+        while dataset.pending_flush:
+            dataset.pending_flush.pop()()
         done += size
     if kind == "hafs":
         for name in SUMMARY_FILES:
@@ -189,7 +193,9 @@ def _keep_samples(dataset: Dataset, split: str, report: FileReport
 
 def _count_only(dataset: Dataset, split: str, report: FileReport
                 ) -> Callable[[int, dict[str, Any]], None]:
-    return dataset.counts.record_counter(split, dataset.mapping)
+    counter = dataset.counts.record_counter(split, dataset.mapping)
+    dataset.pending_flush.append(counter.flush)
+    return counter.count
 
 
 def read_dataset(path: str | os.PathLike[str], mapping: FieldMapping = DEFAULT_MAPPING,
@@ -201,7 +207,7 @@ def read_dataset(path: str | os.PathLike[str], mapping: FieldMapping = DEFAULT_M
 def scan_dataset(path: str | os.PathLike[str], mapping: FieldMapping = DEFAULT_MAPPING,
                  ctx: JobContext = NULL_CONTEXT) -> Dataset:
     """Counts only (``data stats``): no Sample objects, so millions of lines stay cheap."""
-    return _read(path, mapping, ctx, _count_only)
+    return _read(path, mapping, ctx, _count_only, content_hash=False)
 
 
 def _size(path: Path) -> int:

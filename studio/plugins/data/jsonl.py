@@ -103,12 +103,13 @@ def _excerpt(line: bytes) -> str:
 def scan_jsonl(path: str | os.PathLike[str], on_record: Callable[[int, dict[str, Any]], None],
                *, split: str = "", report: FileReport | None = None,
                ctx: JobContext = NULL_CONTEXT, max_line_bytes: int = MAX_LINE_BYTES,
-               block_bytes: int = BLOCK_BYTES) -> FileReport:
+               block_bytes: int = BLOCK_BYTES, content_hash: bool = True) -> FileReport:
     """Call ``on_record(line_number, record)`` for every JSON object line of ``path``.
 
     Returns the :class:`FileReport` (``report`` when given, so a record handler can note
     missing fields in it while the scan runs). A missing file gives ``exists=False`` and no
-    error; an unreadable one sets ``error``. Progress is reported by bytes; cancellation is checked per
+    error; an unreadable one sets ``error``. ``content_hash=False`` skips the hash (``data stats``
+    needs none; it costs ~30 % of a scan). Progress is reported by bytes; cancellation is checked per
     block (raises :class:`~studio.core.jobs.JobCancelled`).
     """
     report = report if report is not None else FileReport(Path(path), split)
@@ -121,6 +122,8 @@ def scan_jsonl(path: str | os.PathLike[str], on_record: Callable[[int, dict[str,
         report.error = f"{path}: cannot read: {exc.strerror or exc}"
         return report
     digest = hashlib.blake2b(digest_size=16)
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    records = 0  # fast-path records; _parse_line counts the others in the report
     try:
         total = os.fstat(handle.fileno()).st_size or 1
         carry = b""
@@ -131,7 +134,8 @@ def scan_jsonl(path: str | os.PathLike[str], on_record: Callable[[int, dict[str,
             block = handle.read(block_bytes)
             if not block:
                 break
-            digest.update(block)
+            if content_hash:
+                digest.update(block)
             report.size_bytes += len(block)
             pieces = block.split(b"\n")
             tail = pieces.pop()
@@ -144,6 +148,17 @@ def scan_jsonl(path: str | os.PathLike[str], on_record: Callable[[int, dict[str,
                     pieces[0] = carry + pieces[0]
                 for piece in pieces[first:] if first else pieces:
                     line_no += 1
+                    # The fast path inline (a million lines: every call counts); anything
+                    # unusual goes to _parse_line, which parses again and says what is wrong.
+                    if len(piece) <= max_line_bytes:
+                        try:
+                            record = loads(piece)
+                        except decode_error:
+                            record = None
+                        if type(record) is dict:
+                            records += 1
+                            on_record(line_no, record)
+                            continue
                     _parse_line(piece, line_no, report, on_record, max_line_bytes)
                 carry = tail
             elif not dropping:
@@ -163,7 +178,8 @@ def scan_jsonl(path: str | os.PathLike[str], on_record: Callable[[int, dict[str,
         report.error = f"{path}: read failed after {report.size_bytes:,} bytes: {exc}"
     finally:
         handle.close()
-    report.content_hash = digest.hexdigest()
+        report.records += records
+    report.content_hash = digest.hexdigest() if content_hash else ""
     return report
 
 

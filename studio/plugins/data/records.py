@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -56,8 +57,15 @@ Getter = Callable[[dict[str, Any]], Any]
 def _getter(path: str) -> Getter:
     parts = path.split(".")
     if len(parts) == 1:
-        key = parts[0]
-        return lambda record: record.get(key)
+        return operator.methodcaller("get", parts[0])
+    if len(parts) == 2:  # "_metadata.domain": the common case, without a loop
+        outer, inner = parts
+
+        def nested2(record: dict[str, Any]) -> Any:
+            value = record.get(outer)
+            return value.get(inner) if type(value) is dict else None
+
+        return nested2
 
     def nested(record: dict[str, Any]) -> Any:
         value: Any = record
@@ -74,6 +82,14 @@ def _first_of(paths: Sequence[str]) -> Getter:
     getters = [_getter(path) for path in paths]
     if len(getters) == 1:
         return getters[0]
+    if len(getters) == 2:
+        first_get, second_get = getters
+
+        def first2(record: dict[str, Any]) -> Any:
+            value = first_get(record)
+            return value if value is not None else second_get(record)
+
+        return first2
 
     def first(record: dict[str, Any]) -> Any:
         for get in getters:

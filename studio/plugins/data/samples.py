@@ -9,6 +9,7 @@ agree.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from studio.plugins.data.jsonl import FileReport
 from studio.plugins.data.records import (
     ACCEPTED_SPLITS,
+    DEFAULT_MAPPING,
     MAX_FIELD_CHARS,
     FieldMapping,
     Sample,
@@ -25,7 +27,31 @@ from studio.plugins.data.records import (
     content_key,
 )
 
-__all__ = ["DatasetCounts", "SampleBuilder", "extract_turns"]
+__all__ = ["DatasetCounts", "RecordCounter", "SampleBuilder", "extract_turns"]
+
+_NULL_SCORE = ("", "", "null score")  # a tally key no real (domain, source, reason) has
+
+
+def _hafs_field(name: str) -> Callable[[dict[str, Any]], Any]:
+    """The default mapping's ``name`` or ``_metadata.name`` in one call instead of three."""
+
+    def get(record: dict[str, Any]) -> Any:
+        value = record.get(name)
+        if value is None:
+            meta = record.get("_metadata")
+            if type(meta) is dict:
+                return meta.get(name)
+        return value
+
+    return get
+
+
+@dataclass(frozen=True)
+class RecordCounter:
+    """``count(line, record)`` per line, then ``flush()`` once at the end of the file."""
+
+    count: Callable[[int, dict[str, Any]], None]
+    flush: Callable[[], None]
 
 
 def extract_turns(messages: Any) -> tuple[str, str, str] | None:
@@ -125,34 +151,78 @@ class DatasetCounts:
 
     def add(self, split: str, domain: str, source: str, score: float | None,
             reason: str = "") -> None:
-        self.splits[split] += 1
-        self.domains.setdefault(split, Counter())[domain] += 1
-        self.sources.setdefault(split, Counter())[source or "unknown"] += 1
+        self.add_counts(split, domain, source, reason)
         if score is None:
             self.null_scores[split] += 1
         else:
             self.scores.setdefault(split, []).append(score)
+
+    def add_counts(self, split: str, domain: str, source: str, reason: str = "",
+                   count: int = 1) -> None:
+        """Everything but the score, ``count`` times."""
+        self.splits[split] += count
+        if split not in self.domains:
+            self.domains[split], self.sources[split] = Counter(), Counter()
+        self.domains[split][domain] += count
+        self.sources[split][source or "unknown"] += count
         if split == "rejected":
             reason = reason or "unknown"
-            self.reasons[reason] += 1
-            self.reasons_by_domain.setdefault(domain, Counter())[reason] += 1
+            self.reasons[reason] += count
+            if domain not in self.reasons_by_domain:
+                self.reasons_by_domain[domain] = Counter()
+            self.reasons_by_domain[domain][reason] += count
 
     def add_sample(self, sample: Sample) -> None:
         self.add(sample.split, sample.domain, sample.source, sample.quality_score,
                  sample.rejection_reason)
 
-    def record_counter(self, split: str, mapping: FieldMapping
-                       ) -> Callable[[int, dict[str, Any]], None]:
-        """The streaming path of ``data stats``: ``(line, record)`` → counts, no Samples."""
+    def record_counter(self, split: str, mapping: FieldMapping) -> RecordCounter:
+        """The streaming path of ``data stats``: ``(line, record)`` → counts, no Samples.
+
+        Per line it only looks the four fields up and bumps one dict entry keyed by the raw
+        (domain, source, reason) values; :meth:`RecordCounter.flush` folds those into the
+        counters at the end of the file, through :meth:`add_counts` as the Sample path does.
+        """
         domain_of, source_of = mapping.get("domain"), mapping.get("source")
-        score_of, reason_of = mapping.get("quality_score"), mapping.get("rejection_reason")
-        add = self.add
+        score_of = mapping.get("quality_score")
+        reason_of = mapping.get("rejection_reason") if split == "rejected" else None
+        if mapping == DEFAULT_MAPPING:
+            domain_of, source_of, score_of = _hafs_field("domain"), _hafs_field("source"), \
+                _hafs_field("quality_score")
+        tally: dict[tuple[Any, Any, Any], int] = {}
+        scores = self.scores.setdefault(split, [])
+        odd: list[tuple[Any, Any, Any]] = []  # unhashable values (a list as domain, …)
 
         def count(_line: int, record: dict[str, Any]) -> None:
-            add(split, as_text(domain_of(record)) or "unknown", as_text(source_of(record)),
-                as_score(score_of(record)), as_text(reason_of(record)))
+            key = (domain_of(record), source_of(record),
+                   reason_of(record) if reason_of is not None else None)
+            try:
+                tally[key] = tally.get(key, 0) + 1
+            except TypeError:
+                odd.append(key)
+            score = score_of(record)
+            if type(score) is float and math.isfinite(score):
+                scores.append(score)
+            else:
+                score = as_score(score)
+                if score is None:
+                    tally[_NULL_SCORE] = tally.get(_NULL_SCORE, 0) + 1
+                else:
+                    scores.append(score)
 
-        return count
+        def flush() -> None:
+            nulls = tally.pop(_NULL_SCORE, 0)
+            for (domain, source, reason), n in [*tally.items(), *((k, 1) for k in odd)]:
+                self.add_counts(split, as_text(domain) or "unknown", as_text(source),
+                                as_text(reason), count=n)
+            if nulls:
+                self.null_scores[split] += nulls
+            if not scores:
+                self.scores.pop(split, None)
+            tally.clear()
+            odd.clear()
+
+        return RecordCounter(count, flush)
 
     # -- derived figures -------------------------------------------------------------------
     @property
