@@ -63,7 +63,7 @@ def stats_dataset(samples: int = 1_000_000) -> Path:
 def dedup_dataset(samples: int = 100_000, planted: int = 5_000) -> tuple[Path, int]:
     """A train.jsonl of ``samples`` lines whose last ``planted`` are one-word variants of
     earlier lines (the planted near-duplicate pairs (i, samples - planted + i))."""
-    folder = ROOT / f"data-dedup-{samples}"
+    folder = ROOT / f"data-dedup-{samples}-{planted}"
     done = folder / ".complete"
     if done.exists():
         return folder, planted

@@ -65,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    folder, _ = dedup_dataset(100_000)
+    folder, _ = dedup_dataset(100_000, 5_000)
     vectors = folder / "vectors.npy"
     _child(OURS, folder, vectors), _child(ANCHOR, folder, vectors)  # warm-up
     ours, anchor = [], []
