@@ -43,6 +43,7 @@ __all__ = [
     "score_histogram",
     "training_runs",
     "trend_direction",
+    "trends_table",
 ]
 
 # config/training.toml's per-domain quality thresholds (hafs-formats §3.1), drawn on the
@@ -60,6 +61,7 @@ class Table:
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     note: str = ""
+    marks: tuple[tuple[str, float], ...] = ()  # labelled lines a chart draws (thresholds)
 
     def column(self, name: str) -> list[Any]:
         index = self.columns.index(name)
@@ -136,7 +138,8 @@ def rejection_reasons(counts: DatasetCounts, feedback: QualityFeedback | None = 
                  note="all_generators: rejection_reasons summed over quality_feedback.json")
 
 
-def score_histogram(counts: DatasetCounts, bins: int = 20) -> Table:
+def score_histogram(counts: DatasetCounts, bins: int = 20,
+                    marks: Sequence[tuple[str, float]] = ()) -> Table:
     """Quality scores of accepted and rejected samples in ``bins`` equal bins over [0, 1].
 
     The last bin is closed (1.0 falls in it); scores outside [0, 1] are clipped to the ends.
@@ -153,19 +156,22 @@ def score_histogram(counts: DatasetCounts, bins: int = 20) -> Table:
     rows = [(i / bins, (i + 1) / bins, accepted[i], rejected[i]) for i in range(bins)]
     missing = sum(counts.null_scores.values())
     return Table("Quality scores", ("bin_start", "bin_end", "accepted", "rejected"), rows,
-                 note=f"{missing:,} samples have no score" if missing else "")
+                 note=f"{missing:,} samples have no score" if missing else "",
+                 marks=tuple(marks))
 
 
 def quality_thresholds(feedback: QualityFeedback | None, domains: Sequence[str] = ()
                        ) -> list[tuple[str, float]]:
-    """(label, score) lines for the histogram: min_quality_score, then per-domain defaults."""
-    lines: list[tuple[str, float]] = []
+    """(label, score) lines for the histogram: min_quality_score, then per-domain defaults;
+    thresholds at the same score share one line ("min_quality_score, asm, oracle")."""
+    named: dict[float, list[str]] = {}
     if feedback is not None and "min_quality_score" in feedback.thresholds:
-        lines.append(("min_quality_score", feedback.thresholds["min_quality_score"]))
+        named.setdefault(feedback.thresholds["min_quality_score"], []).append(
+            "min_quality_score")
     for domain in domains:
         if domain in DEFAULT_DOMAIN_THRESHOLDS:
-            lines.append((f"{domain} threshold", DEFAULT_DOMAIN_THRESHOLDS[domain]))
-    return lines
+            named.setdefault(DEFAULT_DOMAIN_THRESHOLDS[domain], []).append(domain)
+    return [(", ".join(names), value) for value, names in named.items()]
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,9 @@ def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) ->
         SettingField("tokenizer_json", "path", "", "Tokenizer for token lengths",
                      "A tokenizer.json (or a model folder holding one), read with the "
                      "'tokenizers' package; empty: lengths in characters."),
+        SettingField("auto_analyse", "bool", True, "Analyse datasets when they open",
+                     "Embeddings, diversity, near-duplicates and the map for datasets of up to "
+                     "50,000 samples; larger ones wait for Analyse."),
         SettingField("autosave", "bool", True, "Autosave review annotations",
                      "Write user_annotations.json a moment after each review action."),
     ), "Dataset analytics and sample review."))

@@ -62,6 +62,9 @@ __all__ = [
 ]
 
 SETTINGS = "data"
+# Datasets up to this size are analysed as soon as they load (embeddings are cached per file;
+# ~2 s for 50k samples); larger ones wait for the Analyse button.
+AUTO_ANALYSE_MAX = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +169,7 @@ class DataState:
     def datasets(self) -> list[DatasetEntry]:
         return list_datasets(self.datasets_folder)
 
-    def _submit(self, title: str, fn: Any, *args: Any) -> Job:
+    def submit(self, title: str, fn: Any, *args: Any) -> Job:
         job = self.studio.jobs.submit(title, fn, *args)
         self.job_ids.add(job.id)
         return job
@@ -175,7 +178,7 @@ class DataState:
     def open_dataset(self, path: str | Path, mapping: FieldMapping = DEFAULT_MAPPING) -> Job:
         """Load a dataset folder or JSONL file in a job; publishes :class:`DatasetLoaded`."""
         target = Path(path).expanduser()
-        return self._submit(f"Load dataset {target.name}", self._load, target, mapping)
+        return self.submit(f"Load dataset {target.name}", self._load, target, mapping)
 
     def _load(self, ctx: JobContext, path: Path, mapping: FieldMapping) -> Dataset:
         try:
@@ -189,6 +192,8 @@ class DataState:
             self.dataset, self.diversity, self.review = dataset, None, session
         self._watch_dataset(dataset)
         self.studio.bus.publish(DatasetLoaded(dataset=dataset))
+        if self.setting("auto_analyse") and len(dataset.samples) <= AUTO_ANALYSE_MAX:
+            self.analyse()
         return dataset
 
     def _watch_dataset(self, dataset: Dataset) -> None:
@@ -214,7 +219,7 @@ class DataState:
 
     def reload_quality(self) -> Job:
         """Re-read the three context-level files; the last good data stays on errors."""
-        return self._submit("Read hafs quality files", self._reload_quality)
+        return self.submit("Read hafs quality files", self._reload_quality)
 
     def _reload_quality(self, ctx: JobContext) -> QualityFiles:
         with self._lock:
@@ -228,7 +233,7 @@ class DataState:
         dataset = self.dataset
         if dataset is None:
             return None
-        return self._submit(f"Analyse {dataset.name}", self._analyse, dataset)
+        return self.submit(f"Analyse {dataset.name}", self._analyse, dataset)
 
     def embedder(self) -> tuple[Any, str]:
         return self.embedders.resolve(str(self.setting("embedder") or DEFAULT_EMBEDDER))
@@ -256,7 +261,7 @@ class DataState:
         dataset = self.dataset
         if dataset is None:
             return None
-        return self._submit(f"Compare {dataset.name} with {Path(other).name}", self._compare,
+        return self.submit(f"Compare {dataset.name} with {Path(other).name}", self._compare,
                             dataset, Path(other).expanduser())
 
     def _compare(self, ctx: JobContext, left: Dataset, other: Path) -> Comparison:

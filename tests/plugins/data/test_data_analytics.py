@@ -145,8 +145,8 @@ def test_training_runs_and_effectiveness(context_with_data):
 
 def test_thresholds_come_from_the_file_then_hafs_defaults():
     feedback = QualityFeedback(thresholds={"min_quality_score": 0.7})
-    assert analytics.quality_thresholds(feedback, ["asm", "cpp"]) == [
-        ("min_quality_score", 0.7), ("asm threshold", 0.4)]
+    assert analytics.quality_thresholds(feedback, ["asm", "cpp", "gigaleak", "oracle"]) == [
+        ("min_quality_score", 0.7), ("asm, oracle", 0.4), ("gigaleak", 0.45)]
 
 
 def test_quality_files_keep_the_last_good_data(context_with_data):
