@@ -7,8 +7,8 @@ too slow to warm up twice). Timed inside the child, from the texts in memory to 
 
 * ``studio`` — ``near_duplicate_clusters`` (native MinHash + LSH, every candidate verified on
   the exact shingle sets, clusters);
-* ``datasketch`` — ``MinHash.update_batch`` of the shingles, ``MinHashLSH.insert`` then ``query`` per
-  text: candidates by estimate only, no exact check, no clusters.
+* ``datasketch`` — ``MinHash.update_batch`` of the shingles, ``MinHashLSH.insert`` then
+  ``query`` per text: candidates by estimate only, no exact check, no clusters.
 
 Recall is measured on the planted pairs (a copy with one word changed).
 
@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import child_environment, median, print_table, write_results  # noqa: E402
-from _data_sets import dedup_dataset  # noqa: E402
+from _common import child_environment, median, print_table, write_results
+from _data_sets import dedup_dataset
 
 LOAD = """
 import json, sys, time

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import child_environment, median, print_table, write_results  # noqa: E402
-from _data_sets import dedup_dataset  # noqa: E402
+from _common import child_environment, median, print_table, write_results
+from _data_sets import dedup_dataset
 
 OURS = """
 import json, sys, time

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import child_environment, median, print_table, write_results  # noqa: E402
-from _data_sets import stats_dataset  # noqa: E402
+from _common import child_environment, median, print_table, write_results
+from _data_sets import stats_dataset
 
 OURS = """
 import sys, time

@@ -134,7 +134,7 @@ def stats(ctx: typer.Context, path: Dir, as_json: AsJson = False, mapping: Mappi
               + ("—" if rate is None else f"{100 * rate:.1f} %"))
     _counter_table("train domains", data["domains"]["train"])
     _counter_table("rejection reasons", data["rejection_reasons"])
-    for split, report in dataset.files.items():
+    for report in dataset.files.values():
         for kind in ("malformed", "repaired", "oversized"):
             problems = getattr(report, kind)
             for problem in problems[:LISTED_PROBLEMS]:
@@ -143,7 +143,7 @@ def stats(ctx: typer.Context, path: Dir, as_json: AsJson = False, mapping: Mappi
             if more > 0:
                 out.print(f"{report.path}: … and {more:,} more {kind} lines (--json lists "
                           "up to 1,000)")
-    for name, status in dataset.summaries.items():
+    for status in dataset.summaries.values():
         if status.found and not status.ok:
             out.print(f"{status.path}: {status.error}")
 
@@ -184,7 +184,7 @@ def dedup(ctx: typer.Context, path: Dir, threshold: Threshold = 0.8, as_json: As
               f"them · {summary['removable']:,} removable (Jaccard ≥ {threshold})")
     for number, cluster in enumerate(clusters, 1):
         out.print(f"[bold]#{number}[/] {cluster['size']} samples, Jaccard "
-                  f"{cluster['min_jaccard']:.2f}–{cluster['max_jaccard']:.2f}", markup=True)
+                  f"{cluster['min_jaccard']:.2f} to {cluster['max_jaccard']:.2f}", markup=True)
         for member in cluster["members"]:
             out.print(f"  {member['split']}:{member['line']}  {member['domain']}  "
                       f"{member['instruction']}")
@@ -246,7 +246,8 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 @app.command("export")
-def export(ctx: typer.Context, path: Dir,
+def export(  # noqa: PLR0917 - Typer maps each option to a parameter
+        ctx: typer.Context, path: Dir,
            to: Annotated[Path, typer.Option("--to", help="The JSONL file to write.")],
            filters: Annotated[list[str] | None, typer.Option(
                "--filter", "-f", help="split=train,val · domain=asm · reason=… · score=0.5..1 "

@@ -109,8 +109,8 @@ def scan_jsonl(path: str | os.PathLike[str], on_record: Callable[[int, dict[str,
     Returns the :class:`FileReport` (``report`` when given, so a record handler can note
     missing fields in it while the scan runs). A missing file gives ``exists=False`` and no
     error; an unreadable one sets ``error``. ``content_hash=False`` skips the hash (``data stats``
-    needs none; it costs ~30 % of a scan). Progress is reported by bytes; cancellation is checked per
-    block (raises :class:`~studio.core.jobs.JobCancelled`).
+    needs none; it costs ~30 % of a scan). Progress is reported by bytes; cancellation is
+    checked per block (raises :class:`~studio.core.jobs.JobCancelled`).
     """
     report = report if report is not None else FileReport(Path(path), split)
     try:

@@ -246,7 +246,8 @@ class DataState:
         counter, token_note = load_token_counter(self.setting("tokenizer_json"))
         try:
             result = analyse_diversity(
-                dataset, spec, self.cache, threshold=float(self.setting("near_duplicate_threshold")),
+                dataset, spec, self.cache,
+                threshold=float(self.setting("near_duplicate_threshold")),
                 map_method=str(self.setting("map_method")), token_counter=counter,
                 token_note=token_note, embedder_note=note, ctx=ctx)
         except Exception as exc:

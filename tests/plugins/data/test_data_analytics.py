@@ -26,9 +26,10 @@ def _independent(folder):
     """Counts from the files with json alone: domain at the top or under _metadata."""
     out = {}
     for split in ("train", "val", "test", "rejected"):
-        out[split] = [(l.get("domain") or l.get("_metadata", {}).get("domain"),
-                       l.get("quality_score", l.get("_metadata", {}).get("quality_score")),
-                       l.get("rejection_reason")) for l in read_lines(folder / f"{split}.jsonl")]
+        rows = read_lines(folder / f"{split}.jsonl")
+        out[split] = [(row.get("domain") or row.get("_metadata", {}).get("domain"),
+                       row.get("quality_score", row.get("_metadata", {}).get("quality_score")),
+                       row.get("rejection_reason")) for row in rows]
     return out
 
 
@@ -51,9 +52,11 @@ def test_acceptance_domains_reasons_and_histogram(sample_dataset):
     assert reasons == Counter(r for _, _, r in rejected)
     histogram = analytics.score_histogram(counts, bins=10)
     for start, end, n_accepted, n_rejected in histogram.rows:
-        inside = (lambda s, start=start, end=end: start <= s < end or (end == 1.0 and s == 1.0))
-        assert n_accepted == sum(1 for _, s, _ in accepted if s is not None and inside(s))
-        assert n_rejected == sum(1 for _, s, _ in rejected if s is not None and inside(s))
+        def inside(score, start=start, end=end):
+            return score is not None and (start <= score < end or (end == 1.0 and score == 1.0))
+
+        assert n_accepted == sum(1 for _, s, _ in accepted if inside(s))
+        assert n_rejected == sum(1 for _, s, _ in rejected if inside(s))
     nulls = sum(s is None for _, s, _ in accepted + rejected)
     assert histogram.note == f"{nulls:,} samples have no score"
 

@@ -47,10 +47,11 @@ def test_review_actions_write_hafs_compatible_files(sample_dataset):
     assert by_key[rejected[1].key]["user_feedback"] == "wrong register width"
     assert by_key[accepted[0].key]["decision"] == "rejected"
     assert by_key[accepted[1].key]["edited"]["instruction"] == "better instruction"
-    lines = [json.loads(l) for l in (folder / "manually_accepted.jsonl").read_text().splitlines()]
-    assert [(l["instruction"], l["_metadata"]["sample_key"]) for l in lines] == [
+    text = (folder / "manually_accepted.jsonl").read_text()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert [(line["instruction"], line["_metadata"]["sample_key"]) for line in lines] == [
         (rejected[0].instruction, rejected[0].key), ("better instruction", accepted[1].key)]
-    assert all(set(l) <= {"instruction", "input", "output", "_metadata"} for l in lines)
+    assert all(set(line) <= {"instruction", "input", "output", "_metadata"} for line in lines)
     assert _digest(folder) == before  # train/val/test/rejected.jsonl untouched
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -41,7 +42,7 @@ def test_stats_json_counts_and_malformed_lines(cli, sample_dataset):
     data = json.loads(done.stdout)
     assert data["splits"] == dict(sample_dataset.splits)
     train = read_lines_tolerant(folder / "train.jsonl")
-    assert data["domains"]["train"] == Counter(l["_metadata"]["domain"] for l in train)
+    assert data["domains"]["train"] == Counter(line["_metadata"]["domain"] for line in train)
     assert data["rejection_reasons"] == dict(sample_dataset.reasons)
     assert data["malformed_lines"] == 1
     assert data["files"]["train"]["malformed"][0]["line"] == lines_before
@@ -54,10 +55,8 @@ def test_stats_json_counts_and_malformed_lines(cli, sample_dataset):
 def read_lines_tolerant(path: Path) -> list[dict]:
     out = []
     for line in path.read_text().splitlines():
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             out.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass
     return out
 
 
@@ -83,10 +82,10 @@ def test_export_with_filters(cli, sample_dataset, tmp_path):
     done = cli("export", str(sample_dataset.folder), "--filter", "split=train",
                "--filter", "domain=asm", "--to", str(target), "--format", "chatml")
     assert done.returncode == 0, done.stderr
-    expected = [l for l in read_lines(sample_dataset.folder / "train.jsonl")
-                if l["_metadata"]["domain"] == "asm"]
+    expected = [line for line in read_lines(sample_dataset.folder / "train.jsonl")
+                if line["_metadata"]["domain"] == "asm"]
     lines = read_lines(target)
-    assert len(lines) == len(expected) and all("text" in l for l in lines)
+    assert len(lines) == len(expected) and all("text" in line for line in lines)
     manifest = json.loads(Path(str(target) + ".manifest.json").read_text())
     assert manifest["filter"] == {"splits": ["train"], "domains": ["asm"]}
     again = cli("export", str(sample_dataset.folder), "--to", str(target))

@@ -37,7 +37,7 @@ def test_export_forms_and_manifest(sample_dataset, tmp_path):
         target = tmp_path / f"{form}.jsonl"
         result = export_samples(dataset, target, form=form, sample_filter=chosen,
                                 include_metadata=True)
-        lines = [json.loads(l) for l in target.read_text().splitlines()]
+        lines = [json.loads(line) for line in target.read_text().splitlines()]
         assert result.written == len(lines) == len(expected)
         first, sample = lines[0], expected[0]
         if form == "alpaca":

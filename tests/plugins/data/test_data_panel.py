@@ -74,7 +74,7 @@ def test_review_keys_write_hafs_files_and_undo(qtbot, loaded):
     assert entries[first.key]["user_approved"] is True
     assert entries[second.key]["decision"] == "rejected"
     accepted = (truth.folder / "manually_accepted.jsonl").read_text().splitlines()
-    assert [json.loads(l)["_metadata"]["sample_key"] for l in accepted] == [first.key]
+    assert [json.loads(line)["_metadata"]["sample_key"] for line in accepted] == [first.key]
     qtbot.keyClick(view.list, Qt.Key.Key_U)  # undo the reject
     qtbot.waitUntil(lambda: len(json.loads(path.read_text())) == 1, timeout=10000)
     assert "✓" in view.list.item(view.visible_keys().index(first.key)).text()
@@ -130,7 +130,7 @@ def test_charts_render_and_export(qtbot, loaded, tmp_path):
     from studio.plugins.data.widgets.diversity_view import DiversityView
     from studio.plugins.data.widgets.overview_view import OverviewView
 
-    studio, state, truth = loaded
+    studio, state, _ = loaded
     overview = OverviewView(_context(studio, "data.overview"))
     qtbot.addWidget(overview)
     assert "acceptance <b>80.0 %</b>" in overview.header.text()
@@ -204,6 +204,6 @@ def test_the_data_workspace_opens_the_newest_dataset(qtbot, studio_shell):
     assert state.dataset.name == NAME and view.list.count() == 1
     qtbot.waitUntil(lambda: state.diversity is not None and not studio.jobs.running(),
                     timeout=120000)
-    for theme in ("paper", "cobalt"):
+    for theme in ("light", "cobalt"):
         if theme in [t for t, _ in studio_shell.available_themes()]:
             studio_shell.themes.apply(theme)

@@ -56,7 +56,7 @@ def test_real_reference_examples_through_a_field_mapping(data_dir, tmp_path):
             line["prompt"], line["context"], line["answer"])
         assert sample.domain == line["meta"]["topic"]
         assert sample.quality_score == line["meta"]["score"]
-    assert dataset.counts.domains["train"] == Counter(l["meta"]["topic"] for l in lines)
+    assert dataset.counts.domains["train"] == Counter(line["meta"]["topic"] for line in lines)
 
 
 def test_generated_folder_matches_a_plain_json_reading(sample_dataset):
@@ -142,7 +142,7 @@ def test_keys_survive_hafs_rewriting_train_jsonl(sample_dataset):
     lines = read_lines(train)
     for line in lines:
         line["_metadata"]["quality_score"] = 0.5  # the daemon's quality_review re-score
-    train.write_text("".join(json.dumps(l) + "\n" for l in reversed(lines)), encoding="utf-8")
+    train.write_text("".join(json.dumps(line) + "\n" for line in reversed(lines)), encoding="utf-8")
     after = {s.key: s.instruction for s in read_dataset(sample_dataset.folder).samples}
     assert after == before
     assert all(k.startswith("id:") for k in after if not k.startswith("text:"))

@@ -89,7 +89,7 @@ class DatasetsView(QWidget):
             QTreeWidgetItem(self.files, ["dataset", "error", error])
         if dataset is not None:
             root = QTreeWidgetItem(self.files, [dataset.name, dataset.kind, str(dataset.path)])
-            for split, report in dataset.files.items():
+            for report in dataset.files.values():
                 problems = report.malformed_count + report.repaired_count + report.oversized_count
                 state = "error" if report.error else ("problems" if problems else "ok")
                 child = QTreeWidgetItem(root, [report.path.name, state, report.error or

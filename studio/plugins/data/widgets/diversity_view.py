@@ -47,7 +47,7 @@ class DiversityView(QWidget):
         self.state = state_of(context)
         self.result: DiversityResult | None = None
         self.analyse_button = QPushButton(icon("mdi6.chart-scatter-plot"), "Analyse")
-        self.analyse_button.clicked.connect(lambda: self.state.analyse())
+        self.analyse_button.clicked.connect(self.state.analyse)
         self.status = muted("Open a dataset, then Analyse (embeddings are cached per file).")
         top = QHBoxLayout()
         top.addWidget(self.analyse_button)

@@ -239,7 +239,7 @@ class OverviewView(QWidget):
             "No regions in active_learning.json." if not coverage.num_regions else
             f"{coverage.total_samples:,} samples in {coverage.num_regions} regions "
             f"(configured: {coverage.configured_regions}) · coverage score "
-            f"{coverage.coverage_score:.2f} (1 − std/mean) · {coverage.sparse_regions} below "
+            f"{coverage.coverage_score:.2f} (1 - std/mean) · {coverage.sparse_regions} below "
             f"the average, {coverage.very_sparse_regions} below half of it (orange), "
             f"{coverage.small_regions} under 20 samples")
         self.charts["runs"].set_table(analytics.training_runs(files.training))

@@ -392,7 +392,7 @@ class _ReviewKeys(QObject):
         super().__init__(view)
         self.view = view
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         key, modifiers = event.key(), event.modifiers()
@@ -401,7 +401,8 @@ class _ReviewKeys(QObject):
             return True
         if modifiers & ~Qt.KeyboardModifier.KeypadModifier:
             return False
-        actions = {Qt.Key.Key_J: lambda: self.view.move(1), Qt.Key.Key_K: lambda: self.view.move(-1),
+        actions = {Qt.Key.Key_J: lambda: self.view.move(1),
+                   Qt.Key.Key_K: lambda: self.view.move(-1),
                    Qt.Key.Key_A: self.view.approve, Qt.Key.Key_R: self.view.reject,
                    Qt.Key.Key_E: self.view.edit, Qt.Key.Key_U: self.view.undo}
         action = actions.get(Qt.Key(key))
