@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,27 +93,24 @@ def overall_acceptance(counts: DatasetCounts) -> Table:
                  note=f"acceptance {_percent(counts.acceptance_rate)}")
 
 
+def _accepted_vs_rejected(title: str, name: str, accepted: Counter[str],
+                          rejected: Counter[str]) -> Table:
+    keys = sorted(set(accepted) | set(rejected), key=lambda k: (-(accepted[k] + rejected[k]), k))
+    return Table(title, (name, "accepted", "rejected", "acceptance_rate"),
+                 [(k, accepted[k], rejected[k], _rate(accepted[k], rejected[k])) for k in keys])
+
+
 def acceptance_by_domain(counts: DatasetCounts) -> Table:
     """Accepted (train+val+test) vs rejected per domain, most samples first."""
-    accepted = counts.domains_of(ACCEPTED_SPLITS)
-    rejected = counts.domains_of(("rejected",))
-    domains = sorted(set(accepted) | set(rejected),
-                     key=lambda d: (-(accepted[d] + rejected[d]), d))
-    return Table("Accepted and rejected per domain",
-                 ("domain", "accepted", "rejected", "acceptance_rate"),
-                 [(d, accepted[d], rejected[d], _rate(accepted[d], rejected[d]))
-                  for d in domains])
+    return _accepted_vs_rejected("Accepted and rejected per domain", "domain",
+                                 counts.domains_of(ACCEPTED_SPLITS),
+                                 counts.domains_of(("rejected",)))
 
 
 def acceptance_by_source(counts: DatasetCounts) -> Table:
-    accepted = counts.sources_of(ACCEPTED_SPLITS)
-    rejected = counts.sources_of(("rejected",))
-    sources = sorted(set(accepted) | set(rejected),
-                     key=lambda s: (-(accepted[s] + rejected[s]), s))
-    return Table("Accepted and rejected per source",
-                 ("source", "accepted", "rejected", "acceptance_rate"),
-                 [(s, accepted[s], rejected[s], _rate(accepted[s], rejected[s]))
-                  for s in sources])
+    return _accepted_vs_rejected("Accepted and rejected per source", "source",
+                                 counts.sources_of(ACCEPTED_SPLITS),
+                                 counts.sources_of(("rejected",)))
 
 
 def acceptance_by_generator(feedback: QualityFeedback) -> Table:

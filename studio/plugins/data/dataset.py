@@ -33,6 +33,7 @@ __all__ = [
     "DatasetError",
     "JsonFileStatus",
     "dataset_files",
+    "file_state",
     "read_dataset",
     "read_json_file",
     "scan_dataset",
@@ -58,12 +59,17 @@ class JsonFileStatus:
 
     @property
     def state(self) -> str:
-        if not self.found:
-            return "not found"
-        return "ok" if self.ok else "error"
+        return file_state(self.found, self.ok)
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "state": self.state, "error": self.error}
+
+
+def file_state(found: bool, ok: bool) -> str:
+    """The audit's word for a file: "not found", "ok" or "error"."""
+    if not found:
+        return "not found"
+    return "ok" if ok else "error"
 
 
 def read_json_file(path: Path, expect: type = dict) -> JsonFileStatus:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.plugins.data.dataset import JsonFileStatus, read_json_file
+from studio.plugins.data.dataset import JsonFileStatus, file_state, read_json_file
 from studio.plugins.data.records import as_score, as_text
 
 __all__ = [
@@ -210,9 +210,7 @@ class FileAudit:
 
     @property
     def state(self) -> str:
-        if not self.found:
-            return "not found"
-        return "ok" if self.ok else "error"
+        return file_state(self.found, self.ok)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path), "state": self.state,

@@ -156,6 +156,14 @@ def test_charts_render_and_export(qtbot, loaded, tmp_path):
     diversity.clusters.selectRow(0)
     diversity._open_cluster_row(diversity.clusters.item(0, 0))
     assert opened == [diversity.clusters.item(0, 0).data(Qt.ItemDataRole.UserRole)]
+    import pyqtgraph
+
+    scatter = next(item for item in diversity.map.plot.getPlotItem().listDataItems()
+                   if isinstance(item, pyqtgraph.ScatterPlotItem))
+    point = scatter.points()[0]
+    scatter.sigClicked.emit(scatter, [point], None)  # what a click on the point emits
+    assert opened[-1] == point.data()
+    assert opened[-1] in {s.key for s in state.dataset.samples}
 
 
 def test_compare_with_another_dataset(qtbot, loaded):
