@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,6 +98,8 @@ def main() -> None:
     path = write_results("data_dedup", {
         "samples": args.samples, "planted_pairs": planted, "threshold": 0.8, "num_perm": 128,
         "shingle": "5 characters", "repeats": args.repeats,
+        "load_average_at_end": list(os.getloadavg()),
+        "note": "other helpers' builds and tests shared this 2-core machine during the run",
         "order": "interleaved: ours, anchor per repeat; each a fresh process",
         "studio": ours, "datasketch": anchor, "median_studio_s": median(o),
         "median_datasketch_s": median(a), "speedup": median(a) / median(o),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,8 @@ def main() -> None:
                 title=f"embedding + PCA of 100,000 samples ({ours[0]['mb']:.0f} MB of text)")
     path = write_results("data_embed", {
         "samples": 100_000, "text_mb": ours[0]["mb"], "repeats": args.repeats,
+        "load_average_at_end": list(os.getloadavg()),
+        "note": "other helpers' builds and tests shared this 2-core machine during the run",
         "order": "interleaved: ours, anchor per repeat; each a fresh process",
         "studio": ours, "numpy_svd": anchor,
         "median_total_s": median([r["total_s"] for r in ours]),

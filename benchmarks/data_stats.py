@@ -15,6 +15,7 @@ each (so both read from the page cache):
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -90,6 +91,8 @@ def main() -> None:
                       f"{args.repeats} repeats")
     path = write_results("data_stats", {
         "samples": args.samples, "file_mb": size / 1e6, "repeats": args.repeats,
+        "load_average_at_end": list(os.getloadavg()),
+        "note": "other helpers' builds and tests shared this 2-core machine during the run",
         "order": "interleaved: ours, anchor, CLI per repeat; each a fresh process",
         "records_seen": sorted(counts), "goal_s": 5.0,
         "scan_s": ours, "cli_s": cli, "json_loads_s": anchor,
