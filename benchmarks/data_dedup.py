@@ -12,7 +12,11 @@ too slow to warm up twice). Timed inside the child, from the texts in memory to 
 
 Recall is measured on the planted pairs (a copy with one word changed).
 
-    pip install -e '.[bench]'; python benchmarks/data_dedup.py [--repeats 5]
+    pip install -e '.[bench]'; python benchmarks/data_dedup.py [--repeats 5] [--samples N]
+
+Results go to ``results/data_dedup.json`` (100k samples) or ``results/data_dedup_<N>.json``:
+datasketch needs ~4-20 min per 100k run on the shared 2-core VM, so a smaller size is how
+five interleaved repeats fit in a session.
 """
 
 from __future__ import annotations
@@ -81,6 +85,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100_000)
     args = parser.parse_args()
     folder, planted = dedup_dataset(args.samples, args.samples // 20)
+    load_at_start = list(os.getloadavg())
     _child(OURS, folder, planted)  # warm-up
     ours, anchor = [], []
     for _ in range(args.repeats):
@@ -95,10 +100,11 @@ def main() -> None:
              anchor[0]["recall"])]
     print_table(("implementation", "median_s", "min_s", "max_s", "recall"), rows,
                 title=f"near-duplicates of {args.samples:,} samples ({planted:,} planted)")
-    path = write_results("data_dedup", {
+    name = "data_dedup" if args.samples == 100_000 else f"data_dedup_{args.samples}"
+    path = write_results(name, {
         "samples": args.samples, "planted_pairs": planted, "threshold": 0.8, "num_perm": 128,
         "shingle": "5 characters", "repeats": args.repeats,
-        "load_average_at_end": list(os.getloadavg()),
+        "load_average_at_start": load_at_start, "load_average_at_end": list(os.getloadavg()),
         "note": "other helpers' builds and tests shared this 2-core machine during the run",
         "order": "interleaved: ours, anchor per repeat; each a fresh process",
         "studio": ours, "datasketch": anchor, "median_studio_s": median(o),

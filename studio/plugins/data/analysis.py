@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.data.analytics import Table
 from studio.plugins.data.dataset import Dataset
 from studio.plugins.data.diversity import (

@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from studio.core.atomic import atomic_write_bytes, backup_file
+from studio.api import atomic_write_bytes, backup_file
 
 __all__ = [
     "ANNOTATIONS_FILE",

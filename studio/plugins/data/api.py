@@ -17,7 +17,7 @@ from studio.plugins.data.filters import SampleFilter
 from studio.plugins.data.records import FieldMapping, Sample
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
     from studio.plugins.data.state import DataState
 
 __all__ = [

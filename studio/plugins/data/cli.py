@@ -64,7 +64,7 @@ def _mapping(text: str) -> FieldMapping:
 
 
 def _run(ctx: typer.Context, title: str, fn: Any, *args: Any) -> Any:
-    from studio.cli.progress import run_job
+    from studio.api import run_job
 
     code, job = run_job(ctx.obj, title, fn, *args, console=err)
     if code:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.data.analysis import DiversityFigures, diversity_figures, embed_dataset
 from studio.plugins.data.analytics import Table
 from studio.plugins.data.dataset import Dataset
@@ -76,7 +76,7 @@ def _text_keys(dataset: Dataset) -> set[str]:
 def compare_datasets(left: Dataset, right: Dataset, spec: EmbedderSpec, cache: EmbeddingCache,
                      *, threshold: float = DEFAULT_THRESHOLD,
                      ctx: JobContext = NULL_CONTEXT) -> Comparison:
-    from studio import native
+    from studio.api import native
 
     figures = []
     for number, dataset in enumerate((left, right)):

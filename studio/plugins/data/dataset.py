@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.data.jsonl import FileReport, scan_jsonl
 from studio.plugins.data.progress import ProgressWindow
 from studio.plugins.data.records import DEFAULT_MAPPING, SPLITS, FieldMapping, Sample

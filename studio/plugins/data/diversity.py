@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -144,7 +144,7 @@ class NearDuplicateReport:
 def near_duplicate_clusters(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD,
                             ctx: JobContext = NULL_CONTEXT) -> NearDuplicateReport:
     """Clusters of texts whose 5-character shingle sets have Jaccard ≥ ``threshold``."""
-    from studio import native
+    from studio.api import native
 
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
@@ -187,7 +187,7 @@ def _shingle_set(text: str) -> set[str]:
 
 def minhash_signatures(texts: Sequence[str]) -> np.ndarray:
     """The (n, 128) MinHash signatures :func:`near_duplicates_of` reuses between queries."""
-    from studio import native
+    from studio.api import native
 
     return native.minhash_signatures(list(texts), k=SHINGLE)
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.core.atomic import atomic_writer
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext, atomic_writer
 
 if TYPE_CHECKING:  # numpy loads with the first embedding, not with the plugin
     import numpy as np
@@ -66,7 +65,7 @@ def hashed_ngram_embedder(dim: int = 384, ngram_range: tuple[int, int] = (3, 5))
     def embed(texts: Sequence[str], ctx: JobContext) -> np.ndarray:
         import numpy as np
 
-        from studio import native
+        from studio.api import native
 
         out = np.zeros((len(texts), dim), dtype=np.float32)
         for start in range(0, len(texts), _BATCH):

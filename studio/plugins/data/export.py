@@ -30,8 +30,7 @@ from typing import Any
 
 import orjson
 
-from studio.core.atomic import atomic_writer
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext, atomic_writer
 from studio.plugins.data.annotations import Annotation
 from studio.plugins.data.dataset import Dataset
 from studio.plugins.data.filters import SampleFilter

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from studio.core.hookspecs import hookspec
+from studio.api import hookspec
 
 
 @hookspec

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 
 __all__ = [
     "BLOCK_BYTES",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.data.analytics import Table
 from studio.plugins.data.records import Sample
 

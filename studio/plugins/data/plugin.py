@@ -10,18 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     CliCommandSpec,
     CommandSpec,
     DashboardCardSpec,
     SettingField,
     SettingsSectionSpec,
     ViewSpec,
+    hookimpl,
 )
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 DATASETS_VIEW = "data.datasets"
 OVERVIEW_VIEW = "data.overview"

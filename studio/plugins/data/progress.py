@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.core.jobs import JobContext
+from studio.api import JobContext
 
 __all__ = ["ProgressWindow"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.data.diversity import Moments
 
 __all__ = ["Projection", "pca_2d", "project", "umap_available"]

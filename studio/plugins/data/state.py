@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.core.events import Event
-from studio.core.jobs import Job, JobContext
+from studio.api import Event, Job, JobContext
 from studio.plugins.data.dataset import Dataset, read_dataset, read_json_file
 from studio.plugins.data.embeddings import (
     DEFAULT_EMBEDDER,
@@ -44,8 +43,7 @@ from studio.plugins.data.review import ReviewSession, SaveResult
 # The analyses load numpy and the native kernels: imported by the jobs that run them, so a
 # CLI command or a studio start that never analyses does not pay for them.
 if TYPE_CHECKING:
-    from studio.core.app import Studio
-    from studio.core.filewatch import WatchHandle
+    from studio.api import Studio, WatchHandle
     from studio.plugins.data.analysis import DiversityResult
     from studio.plugins.data.compare import Comparison
 

@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.plugins.data.dataset import read_json_file
 from studio.plugins.data.widgets.common import DataListener, muted, state_of
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
+from studio.shell.api import ViewContext, icon
 
 __all__ = ["AcceptanceCard", "LatestDatasetCard", "TopRejectionCard", "latest_summary"]
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.atomic import atomic_write_text
+from studio.api import atomic_write_text
 from studio.plugins.data.analytics import Table
 from studio.plugins.data.api import data_state
 from studio.plugins.data.state import (
@@ -28,8 +28,7 @@ from studio.plugins.data.state import (
     ReviewSaved,
     SampleRequested,
 )
-from studio.shell.icons import icon
-from studio.shell.theming import current_chart_colors, current_theme, style_plot
+from studio.shell.api import current_chart_colors, current_theme, icon, style_plot
 
 __all__ = ["ChartBox", "DataListener", "muted", "state_of"]
 

@@ -17,9 +17,7 @@ from PySide6.QtWidgets import (
 from studio.plugins.data.dataset import Dataset
 from studio.plugins.data.quality_files import QualityFiles
 from studio.plugins.data.widgets.common import DataListener, muted, state_of
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme, icon
 
 __all__ = ["DatasetsView"]
 

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 from studio.plugins.data.analysis import DiversityResult
 from studio.plugins.data.analytics import Table
 from studio.plugins.data.widgets.common import ChartBox, DataListener, bars, muted, state_of
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
+from studio.shell.api import ViewContext, icon
 
 __all__ = ["DiversityView"]
 

@@ -21,8 +21,7 @@ from studio.plugins.data.analytics import Table
 from studio.plugins.data.dataset import Dataset
 from studio.plugins.data.quality_files import QualityFiles
 from studio.plugins.data.widgets.common import ChartBox, DataListener, bars, muted, state_of
-from studio.shell.api import ViewContext
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme
 
 __all__ = ["OverviewView"]
 

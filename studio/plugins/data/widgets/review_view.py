@@ -36,9 +36,7 @@ from studio.plugins.data.records import SPLITS, Sample
 from studio.plugins.data.render import sample_html
 from studio.plugins.data.widgets.common import DataListener, muted, state_of
 from studio.plugins.data.widgets.edit_dialog import EditDialog
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme, icon
 
 __all__ = ["ReviewView"]
 
