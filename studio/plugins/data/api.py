@@ -2,7 +2,7 @@
 
 >>> from studio.plugins.data.api import data_state, read_dataset, EmbedderSpec
 >>> state = data_state(studio)            # the per-studio state (service "data")
->>> state.embedders.register(EmbedderSpec("my-model", "My model", embed, version="1"))
+>>> state.embedders.get("native-hashed")  # embedders come from studio_register_embedders
 """
 
 from __future__ import annotations

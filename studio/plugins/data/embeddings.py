@@ -2,9 +2,10 @@
 
 The default embedder is the native hashed character n-gram embedder (``studio.native``,
 docs/native.md kernel 8): deterministic, 384 dimensions, no model download. Other plugins add
-real models (a locally installed sentence-transformers model, …) as :class:`EmbedderSpec`\\ s;
-the table lives in the Data plugin's per-studio state, never in a module global, and the
-user's choice is the ``data.embedder`` setting.
+real models (a locally installed sentence-transformers model, …) as :class:`EmbedderSpec`\\ s
+through the ``studio_register_embedders`` hook this plugin declares (hookspecs.py); the table
+lives in the Data plugin's per-studio state, never in a module global, and the user's choice
+is the ``data.embedder`` setting.
 
 Vectors are cached per dataset file under the studio's cache folder
 (``<cache>/data-embeddings``), keyed by the file's content hash (computed while the file is
@@ -15,13 +16,12 @@ unchanged one is never embedded twice.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.api import NULL_CONTEXT, JobContext, atomic_writer
+from studio.api import NULL_CONTEXT, ContributionTable, JobContext, atomic_writer
 
 if TYPE_CHECKING:  # numpy loads with the first embedding, not with the plugin
     import numpy as np
@@ -83,37 +83,23 @@ def hashed_ngram_embedder(dim: int = 384, ngram_range: tuple[int, int] = (3, 5))
 
 
 class EmbedderRegistry:
-    """The embedders of one studio (the built-in plus what plugins registered)."""
+    """The embedders of one studio: what ``studio_register_embedders`` collected.
 
-    def __init__(self) -> None:
-        self._specs: dict[str, EmbedderSpec] = {}
-        self._lock = threading.Lock()
+    The Data plugin registers the built-in through the same hook, so the table always holds
+    it while the plugin is active; a contributor torn down drops out of the table by itself.
+    """
 
-    def register(self, spec: EmbedderSpec) -> None:
-        if not isinstance(spec, EmbedderSpec):
-            raise TypeError(f"expected an EmbedderSpec, got {type(spec).__name__}")
-        with self._lock:
-            if spec.id in self._specs:
-                raise ValueError(f"embedder {spec.id!r} is already registered by "
-                                 f"{self._specs[spec.id].plugin or 'the studio'}")
-            self._specs[spec.id] = spec
-
-    def remove_plugin(self, plugin: str) -> None:
-        with self._lock:
-            for key in [k for k, s in self._specs.items() if s.plugin == plugin]:
-                del self._specs[key]
+    def __init__(self, table: ContributionTable[EmbedderSpec]) -> None:
+        self.table = table
 
     def get(self, embedder_id: str) -> EmbedderSpec:
-        with self._lock:
-            try:
-                return self._specs[embedder_id]
-            except KeyError:
-                known = ", ".join(sorted(self._specs)) or "none"
-                raise KeyError(f"no embedder {embedder_id!r} (registered: {known})") from None
+        if embedder_id in self.table:
+            return self.table.get(embedder_id)
+        known = ", ".join(sorted(self.table.ids())) or "none"
+        raise KeyError(f"no embedder {embedder_id!r} (registered: {known})")
 
     def items(self) -> list[EmbedderSpec]:
-        with self._lock:
-            return list(self._specs.values())
+        return self.table.items()
 
     def resolve(self, embedder_id: str) -> tuple[EmbedderSpec, str]:
         """The chosen embedder, or the default with a note saying why it was not used."""

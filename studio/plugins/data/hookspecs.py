@@ -1,7 +1,11 @@
-"""Hooks owned by the Data plugin (collected once the platform's plugin-owned hooks land).
+"""Hooks owned by the Data plugin, collected in its ``studio_startup``.
 
-Until then a plugin adds an embedder from its ``studio_startup`` with
-``studio.plugins.data.api.data_state(studio).embedders.register(EmbedderSpec(...))``.
+A plugin that adds an embedder lists ``"data"`` in its OPTIONAL (or REQUIRES) and implements::
+
+    @hookimpl
+    def studio_register_embedders(register):
+        from studio.plugins.data.api import EmbedderSpec
+        register(EmbedderSpec("my-model", "My model", embed, version="1"))
 """
 
 from __future__ import annotations
@@ -20,5 +24,6 @@ def studio_register_embedders(register: Callable[[Any], None], studio: Any) -> N
     version=...))`` once per embedder; ``embed(texts, ctx)`` returns an (n, d) float32 array,
     runs on a worker thread and should report progress and honour ``ctx`` cancellation. The
     user picks one in Preferences ▸ Data ▸ Embedder; embeddings are cached per file and
-    ``version``.
+    ``version``. A contributor that is disabled later drops out of the table; the setting then
+    falls back to the built-in, with a note in the Diversity view.
     """

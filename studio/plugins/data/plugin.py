@@ -160,11 +160,28 @@ def studio_populate_sample_workspace(root: Path, report: Callable[[str], None]) 
 
 
 @hookimpl
+def studio_add_hookspecs(add: Callable[[Any], None]) -> None:
+    from studio.plugins.data import hookspecs
+
+    add(hookspecs)
+
+
+@hookimpl
+def studio_register_embedders(register: Callable[[Any], None]) -> None:
+    from studio.plugins.data.embeddings import hashed_ngram_embedder
+
+    register(hashed_ngram_embedder())  # the built-in goes through the hook like any other
+
+
+@hookimpl
 def studio_startup(studio: Studio) -> None:
     from studio.plugins.data.api import SERVICE
+    from studio.plugins.data.embeddings import EmbedderRegistry, EmbedderSpec
     from studio.plugins.data.state import DataState
 
-    studio.services.provide(SERVICE, DataState(studio), owner="data")
+    embedders = EmbedderRegistry(studio.plugins.collect("studio_register_embedders",
+                                                        EmbedderSpec))
+    studio.services.provide(SERVICE, DataState(studio, embedders), owner="data")
 
 
 @hookimpl

@@ -3,18 +3,7 @@
 One :class:`DataState` per studio, published as the studio service ``"data"`` in
 ``studio_startup`` (two studios in one process share nothing). Everything slow runs as a
 ``studio.jobs`` job with progress and cancel; results are published on the bus and the views
-repaint from the events:
-
-==========================  ==============================================================
-topic                       event
-==========================  ==============================================================
-``data.dataset``            :class:`DatasetLoaded` (a dataset finished loading, or failed)
-``data.diversity``          :class:`DiversityReady` (embeddings, figures, clusters, map)
-``data.quality-files``      :class:`QualityFilesLoaded` (the context-level files re-read)
-``data.comparison``         :class:`ComparisonReady`
-``data.open-sample``        :class:`SampleRequested` (e.g. a click on the map)
-``data.review``             :class:`ReviewSaved` (annotations written, or why not)
-==========================  ==============================================================
+repaint from the events (their topics are listed in ``events.py``).
 
 hafs's files are watched (``studio.watcher``): when the daemon rewrites train.jsonl, when
 another process writes user_annotations.json, or when a quality file changes, the state
@@ -24,17 +13,26 @@ reloads by itself.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.api import Event, Job, JobContext
+from studio.api import Job, JobContext
 from studio.plugins.data.dataset import Dataset, read_dataset, read_json_file
 from studio.plugins.data.embeddings import (
     DEFAULT_EMBEDDER,
     EmbedderRegistry,
     EmbeddingCache,
-    hashed_ngram_embedder,
+)
+from studio.plugins.data.events import (
+    ComparisonReady,
+    DatasetEntry,
+    DatasetLoaded,
+    DatasetsListed,
+    DiversityReady,
+    NearDuplicatesFound,
+    QualityFilesLoaded,
+    ReviewSaved,
+    SampleRequested,
 )
 from studio.plugins.data.quality_files import QualityFiles
 from studio.plugins.data.records import DEFAULT_MAPPING, FieldMapping
@@ -52,7 +50,9 @@ __all__ = [
     "DataState",
     "DatasetEntry",
     "DatasetLoaded",
+    "DatasetsListed",
     "DiversityReady",
+    "NearDuplicatesFound",
     "QualityFilesLoaded",
     "ReviewSaved",
     "SampleRequested",
@@ -63,57 +63,6 @@ SETTINGS = "data"
 # Datasets up to this size are analysed as soon as they load (embeddings are cached per file;
 # ~2 s for 50k samples); larger ones wait for the Analyse button.
 AUTO_ANALYSE_MAX = 50_000
-
-
-@dataclass(frozen=True, slots=True)
-class DatasetLoaded(Event):
-    topic = "data.dataset"
-    dataset: Dataset | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class DiversityReady(Event):
-    topic = "data.diversity"
-    result: DiversityResult | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class QualityFilesLoaded(Event):
-    topic = "data.quality-files"
-    files: QualityFiles | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ComparisonReady(Event):
-    topic = "data.comparison"
-    comparison: Comparison | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SampleRequested(Event):
-    topic = "data.open-sample"
-    key: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewSaved(Event):
-    topic = "data.review"
-    saved: int = 0
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class DatasetEntry:
-    """A dataset folder under ``<context>/training/datasets`` as the list shows it."""
-
-    path: Path
-    name: str
-    created: str
-    train: int | None = None
-    domains: tuple[str, ...] = field(default_factory=tuple)
 
 
 def list_datasets(folder: Path) -> list[DatasetEntry]:
@@ -138,10 +87,9 @@ def list_datasets(folder: Path) -> list[DatasetEntry]:
 class DataState:
     """See the module docstring."""
 
-    def __init__(self, studio: Studio) -> None:
+    def __init__(self, studio: Studio, embedders: EmbedderRegistry) -> None:
         self.studio = studio
-        self.embedders = EmbedderRegistry()
-        self.embedders.register(hashed_ngram_embedder())
+        self.embedders = embedders
         self.cache = EmbeddingCache(studio.paths.cache / "data-embeddings")
         self.quality = QualityFiles(studio.context.path)
         self.dataset: Dataset | None = None
@@ -155,6 +103,13 @@ class DataState:
         self._quality_watches = [studio.watcher.watch(a.path, lambda _p: self.reload_quality())
                                  for a in self.quality.audit.values()]
         self._save_lock = threading.Lock()
+        # The dataset folders as last listed; hafs adds one per generation run. A folder watch
+        # (names plus each folder's own mtime, which moves when hafs writes a file into it)
+        # re-lists them, on the watcher thread, and publishes DatasetsListed.
+        self.entries: tuple[DatasetEntry, ...] = ()
+        self._signatures: tuple[Dataset, Any] | None = None  # MinHash rows of the open dataset
+        self._datasets_watch = studio.watcher.watch_folder(
+            self.datasets_folder, lambda _change: self._list_datasets(), owner="data")
 
     # -- settings ----------------------------------------------------------------------------
     def setting(self, key: str) -> Any:
@@ -166,6 +121,16 @@ class DataState:
 
     def datasets(self) -> list[DatasetEntry]:
         return list_datasets(self.datasets_folder)
+
+    def refresh_datasets(self) -> Job:
+        """List the dataset folders in a job; publishes :class:`DatasetsListed`."""
+        return self.submit("List dataset folders", lambda _ctx: self._list_datasets())
+
+    def _list_datasets(self) -> tuple[DatasetEntry, ...]:
+        entries = tuple(list_datasets(self.datasets_folder))
+        self.entries = entries
+        self.studio.bus.publish(DatasetsListed(folder=self.datasets_folder, entries=entries))
+        return entries
 
     def submit(self, title: str, fn: Any, *args: Any) -> Job:
         job = self.studio.jobs.submit(title, fn, *args)
@@ -283,6 +248,40 @@ class DataState:
         """Ask the review view to show one sample (the map, the cluster list use this)."""
         self.studio.bus.publish(SampleRequested(key=key))
 
+    def find_near_duplicates(self, key: str) -> Job | None:
+        """The near-duplicates of sample ``key`` in a job; publishes
+        :class:`NearDuplicatesFound`. The dataset's MinHash signatures are computed once."""
+        dataset = self.dataset
+        if dataset is None:
+            return None
+        return self.submit(f"Near-duplicates of {key}", self._near_duplicates, dataset, key)
+
+    def _near_duplicates(self, ctx: JobContext, dataset: Dataset,
+                         key: str) -> NearDuplicatesFound:
+        from studio.plugins.data.diversity import minhash_signatures, near_duplicates_of
+
+        try:
+            index = next(i for i, s in enumerate(dataset.samples) if s.key == key)
+        except StopIteration:
+            event = NearDuplicatesFound(dataset=dataset, key=key,
+                                        error=f"no sample {key!r} in {dataset.name}")
+            self.studio.bus.publish(event)
+            return event
+        texts = [s.text for s in dataset.samples]
+        cached = self._signatures
+        if cached is None or cached[0] is not dataset:
+            ctx.report(0.0, "MinHash signatures")
+            cached = (dataset, minhash_signatures(texts))
+            self._signatures = cached
+        ctx.raise_if_cancelled()
+        ctx.report(0.8, "exact check of the candidates")
+        found = near_duplicates_of(texts, index, float(self.setting("near_duplicate_threshold")),
+                                   cached[1])
+        matches = ((key, 1.0), *((dataset.samples[i].key, score) for i, score in found))
+        event = NearDuplicatesFound(dataset=dataset, key=key, matches=matches)
+        self.studio.bus.publish(event)
+        return event
+
     # -- review ------------------------------------------------------------------------------
     def save_review(self) -> SaveResult:
         """Commit pending review changes (worker threads only; serialised)."""
@@ -297,7 +296,7 @@ class DataState:
         return result
 
     def close(self) -> None:
-        for handle in self._dataset_watches + self._quality_watches:
+        for handle in [*self._dataset_watches, *self._quality_watches, self._datasets_watch]:
             handle.cancel()
         if self.review is not None and self.review.dirty:
             self.review.save()  # the studio is closing: nothing the user did is lost

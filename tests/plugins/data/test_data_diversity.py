@@ -19,8 +19,6 @@ from studio.plugins.data.diversity import (
     vendi_score,
 )
 from studio.plugins.data.embeddings import (
-    DEFAULT_EMBEDDER,
-    EmbedderRegistry,
     EmbedderSpec,
     EmbeddingCache,
     hashed_ngram_embedder,
@@ -125,16 +123,6 @@ def test_embedding_cache_is_keyed_by_content(tmp_path, sample_dataset):
     newer = EmbedderSpec("counting", "Counting", counting, version="2")
     analyse_diversity(read_dataset(sample_dataset.folder), newer, cache)
     assert len(calls) == 9
-
-
-def test_embedder_registry_is_per_instance_and_resolves_unknown_ids():
-    one, two = EmbedderRegistry(), EmbedderRegistry()
-    one.register(hashed_ngram_embedder())
-    assert [s.id for s in one.items()] == [DEFAULT_EMBEDDER] and two.items() == []
-    with pytest.raises(ValueError, match="already registered"):
-        one.register(hashed_ngram_embedder())
-    spec, note = one.resolve("sentence-transformers")
-    assert spec.id == DEFAULT_EMBEDDER and "no embedder 'sentence-transformers'" in note
 
 
 def test_token_lengths_with_a_real_tokenizer(tmp_path, sample_dataset):

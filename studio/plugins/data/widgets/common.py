@@ -22,8 +22,10 @@ from studio.plugins.data.api import data_state
 from studio.plugins.data.state import (
     ComparisonReady,
     DatasetLoaded,
+    DatasetsListed,
     DataState,
     DiversityReady,
+    NearDuplicatesFound,
     QualityFilesLoaded,
     ReviewSaved,
     SampleRequested,
@@ -46,6 +48,8 @@ class DataListener(QObject):
     """
 
     dataset = Signal(object)  # DatasetLoaded
+    datasets = Signal(object)  # DatasetsListed
+    near_duplicates = Signal(object)  # NearDuplicatesFound
     diversity = Signal(object)  # DiversityReady
     quality = Signal(object)  # QualityFilesLoaded
     comparison = Signal(object)  # ComparisonReady
@@ -58,6 +62,8 @@ class DataListener(QObject):
         bus = context.studio.bus
         pairs: list[tuple[str, Callable[[Any], None]]] = [
             (DatasetLoaded.topic, self.dataset.emit), (DiversityReady.topic, self.diversity.emit),
+            (DatasetsListed.topic, self.datasets.emit),
+            (NearDuplicatesFound.topic, self.near_duplicates.emit),
             (QualityFilesLoaded.topic, self.quality.emit),
             (ComparisonReady.topic, self.comparison.emit),
             (SampleRequested.topic, lambda e: self.open_sample.emit(e.key)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.plugins.data.dataset import Dataset
+from studio.plugins.data.events import DatasetEntry
 from studio.plugins.data.quality_files import QualityFiles
 from studio.plugins.data.widgets.common import DataListener, muted, state_of
 from studio.shell.api import ViewContext, current_theme, icon
@@ -39,7 +42,7 @@ class DatasetsView(QWidget):
                                     ("Refresh", "mdi6.refresh", None)):
             button = QPushButton(icon(name), text)
             if command is None:
-                button.clicked.connect(self.refresh)
+                button.clicked.connect(self.state.refresh_datasets)
             else:
                 button.clicked.connect(lambda _=False, c=command: self.context.run_command(c))
             buttons.addWidget(button)
@@ -55,14 +58,16 @@ class DatasetsView(QWidget):
         self.listener = DataListener(context, self)
         self.listener.dataset.connect(lambda e: self._show_files(e.dataset, e.error))
         self.listener.quality.connect(lambda e: self._show_files(self.state.dataset))
-        entries = self.refresh()
+        # The folder is listed in a job (never on the GUI thread) and again by the folder watch
+        # whenever hafs adds, removes or writes into a dataset folder.
+        self.listener.datasets.connect(lambda e: self.show_entries(e.entries))
+        self._opened_newest = False
+        self.list.addItem(QListWidgetItem("Listing dataset folders…"))
+        self.state.refresh_datasets()
         self._show_files(self.state.dataset)
-        if self.state.dataset is None and entries:
-            self.state.open_dataset(entries[0].path)  # the newest, so the views have data
 
-    def refresh(self) -> list:
+    def show_entries(self, entries: Sequence[DatasetEntry]) -> None:
         self.list.clear()
-        entries = self.state.datasets()
         for entry in entries:
             detail = f"{entry.train:,} train" if entry.train is not None else "no metadata.json"
             item = QListWidgetItem(icon("mdi6.database-outline"), f"{entry.name}\n{detail}"
@@ -73,7 +78,9 @@ class DatasetsView(QWidget):
         if not entries:
             self.list.addItem(QListWidgetItem(
                 "No dataset folders yet. Open one, or create the sample workspace."))
-        return entries
+        if not self._opened_newest and self.state.dataset is None and entries:
+            self.state.open_dataset(entries[0].path)  # the newest, so the views have data
+        self._opened_newest = True
 
     def _open_item(self, item: QListWidgetItem) -> None:
         path = item.data(Qt.ItemDataRole.UserRole)

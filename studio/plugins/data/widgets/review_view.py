@@ -12,7 +12,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -45,7 +45,6 @@ AUTOSAVE_MS = 500
 
 
 class ReviewView(QWidget):
-    near_found = Signal(int, object)  # (generation, [(index, jaccard)])
 
     def __init__(self, context: ViewContext) -> None:
         super().__init__()
@@ -54,18 +53,17 @@ class ReviewView(QWidget):
         self.dataset: Dataset | None = None
         self.visible: list[Sample] = []
         self._near_keys: frozenset[str] | None = None
-        self._near_generation = 0
-        self._signatures: Any = None
+        self._near_key = ""
         self._build()
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save_in_background)
-        self.near_found.connect(self._near_done)
         self.listener = DataListener(context, self)
         self.listener.dataset.connect(lambda e: self.show_dataset(e.dataset))
         self.listener.open_sample.connect(self.open_key)
         self.listener.review.connect(self._saved)
+        self.listener.near_duplicates.connect(self._near_done)
         self.listener.theme.connect(self._render_current)
         if self.state.dataset is not None:
             self.show_dataset(self.state.dataset)
@@ -160,7 +158,6 @@ class ReviewView(QWidget):
         if dataset is None:
             return
         self.dataset = dataset
-        self._signatures = None
         self._near_keys = None
         self.near_button.setChecked(False)
         counts = dataset.counts
@@ -358,28 +355,18 @@ class ReviewView(QWidget):
             self._near_keys = None
             self.apply_filters()
             return
-        self._near_generation += 1
-        generation, dataset = self._near_generation, self.dataset
-        index = next(i for i, s in enumerate(dataset.samples) if s.key == sample.key)
-        threshold = float(self.state.setting("near_duplicate_threshold"))
+        self._near_key = sample.key
         self.count_label.setText("Looking for near-duplicates…")
+        self.state.find_near_duplicates(sample.key)  # a job; NearDuplicatesFound comes back
 
-        def work() -> None:
-            from studio.plugins.data.diversity import minhash_signatures, near_duplicates_of
-
-            texts = [s.text for s in dataset.samples]
-            if self._signatures is None:
-                self._signatures = minhash_signatures(texts)
-            found = near_duplicates_of(texts, index, threshold, self._signatures)
-            self.near_found.emit(generation, [(index, 1.0), *found])
-
-        threading.Thread(target=work, name="data-near-duplicates", daemon=True).start()
-
-    def _near_done(self, generation: int, found: list[tuple[int, float]]) -> None:
-        if generation != self._near_generation or self.dataset is None \
+    def _near_done(self, event: Any) -> None:
+        if event.key != self._near_key or event.dataset is not self.dataset \
                 or not self.near_button.isChecked():
+            return  # an answer to an older question
+        if event.error:
+            self.count_label.setText(f"Near-duplicates: {event.error}")
             return
-        self._near_keys = frozenset(self.dataset.samples[i].key for i, _ in found)
+        self._near_keys = frozenset(key for key, _ in event.matches)
         self.apply_filters()
 
 
