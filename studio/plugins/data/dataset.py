@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from studio.api import NULL_CONTEXT, JobContext
-from studio.plugins.data.jsonl import FileReport, scan_jsonl
+from studio.plugins.data.jsonl import BlockHandler, FileReport, scan_jsonl
 from studio.plugins.data.progress import ProgressWindow
 from studio.plugins.data.records import DEFAULT_MAPPING, SPLITS, FieldMapping, Sample
 from studio.plugins.data.samples import DatasetCounts, SampleBuilder
@@ -155,7 +155,9 @@ def dataset_files(path: Path) -> tuple[str, list[tuple[str, Path]]]:
     return "hafs", files
 
 
-Visitor = Callable[[Dataset, str, FileReport], Callable[[int, dict[str, Any]], None]]
+# (dataset, split, report) -> (on_record, on_block or None): see scan_jsonl
+Visitor = Callable[[Dataset, str, FileReport],
+                   tuple[Callable[[int, dict[str, Any]], None], BlockHandler | None]]
 
 
 def _read(path: str | os.PathLike[str], mapping: FieldMapping, ctx: JobContext,
@@ -169,8 +171,9 @@ def _read(path: str | os.PathLike[str], mapping: FieldMapping, ctx: JobContext,
     for (split, file), size in zip(files, sizes, strict=True):
         sub = ProgressWindow(ctx, done / total, size / total, f"Reading {file.name}")
         report = FileReport(file, split)
-        scan_jsonl(file, visit(dataset, split, report), report=report, ctx=sub,
-                   content_hash=content_hash)
+        on_record, on_block = visit(dataset, split, report)
+        scan_jsonl(file, on_record, report=report, ctx=sub, content_hash=content_hash,
+                   on_block=on_block)
         if report.exists or report.error:
             dataset.files[split] = report
         while dataset.pending_flush:
@@ -185,7 +188,7 @@ def _read(path: str | os.PathLike[str], mapping: FieldMapping, ctx: JobContext,
 
 
 def _keep_samples(dataset: Dataset, split: str, report: FileReport
-                  ) -> Callable[[int, dict[str, Any]], None]:
+                  ) -> tuple[Callable[[int, dict[str, Any]], None], None]:
     build = SampleBuilder(split, dataset.mapping, report).build
     samples, add = dataset.samples, dataset.counts.add_sample
 
@@ -194,14 +197,14 @@ def _keep_samples(dataset: Dataset, split: str, report: FileReport
         samples.append(sample)
         add(sample)
 
-    return on_record
+    return on_record, None
 
 
 def _count_only(dataset: Dataset, split: str, report: FileReport
-                ) -> Callable[[int, dict[str, Any]], None]:
+                ) -> tuple[Callable[[int, dict[str, Any]], None], BlockHandler | None]:
     counter = dataset.counts.record_counter(split, dataset.mapping)
     dataset.pending_flush.append(counter.flush)
-    return counter.count
+    return counter.count, counter.block
 
 
 def read_dataset(path: str | os.PathLike[str], mapping: FieldMapping = DEFAULT_MAPPING,

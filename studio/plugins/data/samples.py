@@ -52,6 +52,7 @@ class RecordCounter:
 
     count: Callable[[int, dict[str, Any]], None]
     flush: Callable[[], None]
+    block: Callable[[bytes, int], bool] | None = None  # scan_jsonl's fast path (block_counts)
 
 
 def extract_turns(messages: Any) -> tuple[str, str, str] | None:
@@ -222,7 +223,11 @@ class DatasetCounts:
             tally.clear()
             odd.clear()
 
-        return RecordCounter(count, flush)
+        from studio.plugins.data.block_counts import block_counter
+
+        return RecordCounter(count, flush,
+                             block_counter(split, mapping, tally=tally, scores=scores, odd=odd,
+                                           null_key=_NULL_SCORE))
 
     # -- derived figures -------------------------------------------------------------------
     @property

@@ -184,3 +184,56 @@ def test_loading_can_be_cancelled(sample_dataset):
     ctx.cancel()
     with pytest.raises(JobCancelled):
         read_dataset(sample_dataset.folder, ctx=ctx)
+
+
+_TRICKY_LINES = [
+    b'{"instruction": "a", "output": "b", "_metadata": {"domain": "asm", "source": "G", '
+    b'"quality_score": 0.75}}',
+    b'{"instruction": "a", "domain": "top", "_metadata": {"domain": "nested", '
+    b'"quality_score": 0.5}}',
+    b'{"instruction": "a", "domain": "gigaleak", "source": "S", "rejection_reason": '
+    b'"duplicate", "quality_score": 0.25}',
+    b'{"instruction": "a", "quality_score": 1}',                 # an int score
+    b'{"instruction": "a", "quality_score": null, "_metadata": {"quality_score": "high"}}',
+    b'{"instruction": "a", "quality_score": 1e999}',             # inf: not a finite score
+    b'{"instruction": "a", "domain": ["a", "list"]}',            # unhashable domain
+    b'{"instruction": "a", "_metadata": "not an object"}',
+    b'{"instruction": "caf\xe9 in latin-1"}',                    # invalid UTF-8: repaired
+    b'{"cut off',                                                # malformed
+    b'[1, 2]',                                                   # not an object
+    b"",                                                         # blank
+    b'{"instruction": "\\u00e9t\xc3\xa9 \\"quoted\\"", "domain": "d\\u00e9"}',
+]
+
+
+@given(st.lists(st.sampled_from(range(len(_TRICKY_LINES))), max_size=40),
+       st.sampled_from(["train", "rejected"]), st.integers(min_value=8, max_value=600))
+def test_the_stats_fast_path_counts_exactly_what_the_line_reader_counts(
+        tmp_path_factory, picks, split, block):
+    """data stats decodes whole blocks with msgspec (block_counts.py); any block it refuses
+    goes line by line. Counts and problem reports must match the line reader's exactly."""
+    from studio.plugins.data.samples import DatasetCounts
+
+    path = tmp_path_factory.mktemp("fast") / f"{split}.jsonl"
+    path.write_bytes(b"\n".join(_TRICKY_LINES[i] for i in picks) + b"\n")
+    results = []
+    for fast in (True, False):
+        counts = DatasetCounts()
+        counter = counts.record_counter(split, FieldMapping())
+        assert counter.block is not None  # hafs's layout takes the fast path
+        report = scan_jsonl(path, counter.count, split=split, block_bytes=block,
+                            on_block=counter.block if fast else None)
+        counter.flush()
+        problems = {kind: [(p.line, p.reason) for p in getattr(report, kind)]
+                    for kind in ("malformed", "repaired", "oversized")}
+        results.append((counts, report.lines, report.records, report.blank, problems))
+    assert results[0] == results[1]
+
+
+def test_a_custom_mapping_of_a_counted_field_takes_the_line_reader(sample_dataset):
+    from studio.plugins.data.samples import DatasetCounts
+
+    moved = FieldMapping.parse("domain=meta.topic")
+    assert DatasetCounts().record_counter("train", moved).block is None
+    assert DatasetCounts().record_counter("train", FieldMapping.parse("output=x")).block \
+        is not None

@@ -6,15 +6,14 @@ rejection_summary.json: a few small files) on a worker thread, never the JSONL l
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.plugins.data.dataset import read_json_file
 from studio.plugins.data.widgets.common import DataListener, muted, state_of
-from studio.shell.api import ViewContext, icon
+from studio.shell.api import Background, ViewContext, icon
 
 __all__ = ["AcceptanceCard", "LatestDatasetCard", "TopRejectionCard", "latest_summary"]
 
@@ -40,8 +39,6 @@ def latest_summary(state: Any) -> dict[str, Any] | None:
 
 
 class _Card(QWidget):
-    loaded = Signal(object)
-
     def __init__(self, context: ViewContext) -> None:
         super().__init__()
         self.context = context
@@ -57,16 +54,20 @@ class _Card(QWidget):
         button = QPushButton(icon("mdi6.database-outline"), "Open Data")
         button.clicked.connect(lambda: context.run_command("workbench.workspace.data"))
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.loaded.connect(self._render)
+        self._background = Background(self)
         self.listener = DataListener(context, self)
         self.listener.dataset.connect(lambda _e: self.refresh())
+        self.listener.datasets.connect(lambda _e: self.refresh())  # hafs added a dataset
         self.refresh()
 
     def refresh(self) -> None:
-        threading.Thread(target=lambda: self.loaded.emit(latest_summary(self.state)),
-                         name="data-card", daemon=True).start()
+        self._background.run(lambda: latest_summary(self.state), self._render)
 
-    def _render(self, summary: dict[str, Any] | None) -> None:
+    def _render(self, summary: dict[str, Any] | None, error: Exception | None = None) -> None:
+        if error is not None:
+            self.body.setText("Could not read the dataset folders.")
+            self.note.setText(f"{type(error).__name__}: {error}")
+            return
         if summary is None:
             self.body.setText("No datasets yet.")
             self.note.setText(str(self.state.datasets_folder))
