@@ -50,6 +50,7 @@ _METADATA = operator.attrgetter("metadata")
 _SCORE = operator.attrgetter("quality_score")
 _TOP_WITH_REASON = operator.attrgetter("domain", "source", "rejection_reason")
 _TOP = operator.attrgetter("domain", "source")
+_NESTED = operator.attrgetter("domain", "source")
 
 
 def _count_keys(rows: list[_Row], metas: list[_Metadata | None], with_reason: bool,
@@ -58,9 +59,20 @@ def _count_keys(rows: list[_Row], metas: list[_Metadata | None], with_reason: bo
     ``_metadata``'s as in hafs. The rows are grouped by their raw values in C first (a block
     holds a handful of distinct ones), so Python resolves each distinct combination once."""
     tops = map(_TOP_WITH_REASON if with_reason else _TOP, rows)
-    nested = [None if meta is None else (meta.domain, meta.source) for meta in metas]
+    nested: list[tuple[Any, Any] | None]
+    if None not in metas:  # train/val/test: every line has _metadata
+        nested = list(map(_NESTED, metas))
+    elif metas.count(None) == len(metas):  # rejected: none has
+        nested = [None] * len(metas)
+    else:
+        nested = [None if meta is None else (meta.domain, meta.source) for meta in metas]
     try:
-        groups = Counter(zip(tops, nested, strict=True))
+        top_list = list(tops)
+        empty = (None, None, None) if with_reason else (None, None)
+        if top_list.count(empty) == len(top_list):  # train: only _metadata has the fields
+            groups = Counter({(empty, key): n for key, n in Counter(nested).items()})
+        else:
+            groups = Counter(zip(top_list, nested, strict=True))
     except TypeError:  # an unhashable value (a list as domain): one row at a time
         groups = Counter()
         for pair in zip(map(_TOP_WITH_REASON if with_reason else _TOP, rows), nested,
@@ -88,8 +100,13 @@ def _resolve(top: tuple[Any, ...], nested: tuple[Any, Any] | None) -> tuple[Any,
 def _add_scores(raw: list[Any], metas: list[_Metadata | None], scores: list[float],
                 tally: Tally, null_key: tuple[str, str, str]) -> None:
     """Finite scores appended in line order; null, non-numeric and NaN/inf ones counted."""
-    merged = [score if score is not None or meta is None else meta.quality_score
-              for score, meta in zip(raw, metas, strict=True)]
+    if None not in metas and raw.count(None) == len(raw):  # scores only under _metadata
+        merged = list(map(_SCORE, metas))
+    elif metas.count(None) == len(metas):  # no _metadata at all
+        merged = raw
+    else:
+        merged = [score if score is not None or meta is None else meta.quality_score
+                  for score, meta in zip(raw, metas, strict=True)]
     finite = [score for score in merged if type(score) is float and score - score == 0.0]
     if len(finite) == len(merged):  # the usual block: every score a finite float
         scores.extend(finite)
