@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -29,37 +30,44 @@ from _data_sets import stats_dataset
 OURS = """
 import sys, time
 from studio.plugins.data.dataset import scan_dataset
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 d = scan_dataset(sys.argv[1])
-print(time.perf_counter() - t, d.counts.splits.total())
+print(time.perf_counter() - t, time.process_time() - c, d.counts.splits.total())
 """
 ANCHOR = """
 import json, sys, time
 from pathlib import Path
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 n = 0
 for split in ("train", "val", "test", "rejected"):
     with open(Path(sys.argv[1]) / f"{split}.jsonl", "rb") as f:
         for line in f:
             json.loads(line)
             n += 1
-print(time.perf_counter() - t, n)
+print(time.perf_counter() - t, time.process_time() - c, n)
 """
 
 
-def _child(code: str, folder: Path) -> tuple[float, int]:
+def _child(code: str, folder: Path) -> tuple[float, float, int]:
+    """(wall s, CPU s, records) measured inside a fresh child process."""
     done = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True,
                           text=True, check=True, env=child_environment())
-    seconds, count = done.stdout.split()
-    return float(seconds), int(count)
+    seconds, cpu, count = done.stdout.split()
+    return float(seconds), float(cpu), int(count)
 
 
-def _cli(folder: Path, home: str) -> float:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cli(folder: Path, home: str) -> tuple[float, float]:
+    """(wall s, CPU s) of the whole command, start-up included."""
+    start, cpu = time.perf_counter(), _children_cpu()
     subprocess.run([sys.executable, "-m", "studio", "data", "stats", str(folder), "--json"],
                    capture_output=True, check=True,
                    env=child_environment(HAFS_STUDIO_HOME=home))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def main() -> None:
@@ -73,32 +81,49 @@ def main() -> None:
 
     home = tempfile.mkdtemp(prefix="hafs-bench-home-")
     _child(OURS, folder), _child(ANCHOR, folder), _cli(folder, home)  # warm-up
+    load_at_start = list(os.getloadavg())
     ours, anchor, cli = [], [], []
     counts = set()
     for _ in range(args.repeats):
-        seconds, count = _child(OURS, folder)
-        ours.append(seconds)
+        seconds, cpu, count = _child(OURS, folder)
+        ours.append((seconds, cpu))
         counts.add(count)
-        seconds, count = _child(ANCHOR, folder)
-        anchor.append(seconds)
+        seconds, cpu, count = _child(ANCHOR, folder)
+        anchor.append((seconds, cpu))
         counts.add(count)
         cli.append(_cli(folder, home))
-    rows = [("studio scan_dataset (in process)", median(ours), min(ours), max(ours)),
-            ("hafs-studio data stats --json (whole command)", median(cli), min(cli), max(cli)),
-            ("json.loads loop (parse only)", median(anchor), min(anchor), max(anchor))]
-    print_table(("implementation", "median_s", "min_s", "max_s"), rows,
+
+    def column(rows: list[tuple[float, float]], index: int) -> list[float]:
+        return [row[index] for row in rows]
+
+    table = [(name, median(column(rows, 0)), median(column(rows, 1)),
+              min(column(rows, 0)), max(column(rows, 0)))
+             for name, rows in (("studio scan_dataset (in process)", ours),
+                                ("hafs-studio data stats --json (whole command)", cli),
+                                ("json.loads loop (parse only)", anchor))]
+    print_table(("implementation", "median_wall_s", "median_cpu_s", "min_wall_s",
+                 "max_wall_s"), table,
                 title=f"data stats, {args.samples:,} samples, {size / 1e6:,.0f} MB, "
                       f"{args.repeats} repeats")
     path = write_results("data_stats", {
         "samples": args.samples, "file_mb": size / 1e6, "repeats": args.repeats,
+        "load_average_at_start": load_at_start,
         "load_average_at_end": list(os.getloadavg()),
-        "note": "other helpers' builds and tests shared this 2-core machine during the run",
+        "note": "other helpers' builds and tests shared this 2-core machine during the run; "
+                "CPU seconds (user+system of the process) are what the load inflates least",
         "order": "interleaved: ours, anchor, CLI per repeat; each a fresh process",
         "records_seen": sorted(counts), "goal_s": 5.0,
-        "scan_s": ours, "cli_s": cli, "json_loads_s": anchor,
-        "median_scan_s": median(ours), "median_cli_s": median(cli),
-        "median_json_loads_s": median(anchor),
-        "speedup_vs_json_loads": median(anchor) / median(ours),
+        "scan_wall_s": column(ours, 0), "scan_cpu_s": column(ours, 1),
+        "cli_wall_s": column(cli, 0), "cli_cpu_s": column(cli, 1),
+        "json_loads_wall_s": column(anchor, 0), "json_loads_cpu_s": column(anchor, 1),
+        "median_scan_wall_s": median(column(ours, 0)),
+        "median_scan_cpu_s": median(column(ours, 1)),
+        "median_cli_wall_s": median(column(cli, 0)),
+        "median_cli_cpu_s": median(column(cli, 1)),
+        "median_json_loads_wall_s": median(column(anchor, 0)),
+        "median_json_loads_cpu_s": median(column(anchor, 1)),
+        "speedup_vs_json_loads_wall": median(column(anchor, 0)) / median(column(ours, 0)),
+        "speedup_vs_json_loads_cpu": median(column(anchor, 1)) / median(column(ours, 1)),
     })
     print(f"results: {path}")
 
