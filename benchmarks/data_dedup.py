@@ -44,17 +44,17 @@ truth = {(i, originals + i) for i in range(planted)}
 """
 OURS = LOAD + """
 from studio.plugins.data.diversity import near_duplicate_clusters
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 report = near_duplicate_clusters(texts, 0.8)
-seconds = time.perf_counter() - t
+seconds, cpu = time.perf_counter() - t, time.process_time() - c
 groups = {i: n for n, c in enumerate(report.clusters) for i in c.members}
 found = sum(1 for a, b in truth if a in groups and groups.get(a) == groups.get(b))
-print(json.dumps({"seconds": seconds, "recall": found / len(truth),
+print(json.dumps({"seconds": seconds, "cpu_s": cpu, "recall": found / len(truth),
                   "clusters": len(report.clusters), "pairs": report.pairs}))
 """
 ANCHOR = LOAD + """
 from datasketch import MinHash, MinHashLSH
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 lsh = MinHashLSH(threshold=0.8, num_perm=128)
 hashes = []
 for i, text in enumerate(texts):
@@ -67,9 +67,10 @@ for i, m in enumerate(hashes):
     for j in lsh.query(m):
         if j != i:
             pairs.add((min(i, j), max(i, j)))
-seconds = time.perf_counter() - t
+seconds, cpu = time.perf_counter() - t, time.process_time() - c
 found = len(truth & pairs)
-print(json.dumps({"seconds": seconds, "recall": found / len(truth), "pairs": len(pairs)}))
+print(json.dumps({"seconds": seconds, "cpu_s": cpu, "recall": found / len(truth),
+                  "pairs": len(pairs)}))
 """
 
 
@@ -77,6 +78,25 @@ def _child(code: str, folder: Path, planted: int) -> dict:
     done = subprocess.run([sys.executable, "-c", code, str(folder), str(planted)],
                           capture_output=True, text=True, check=True, env=child_environment())
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _write(samples: int, planted: int, repeats: int, load_at_start: list[float],
+           ours: list[dict], anchor: list[dict]) -> Path:
+    o = [r["seconds"] for r in ours]
+    a = [r["seconds"] for r in anchor]
+    name = "data_dedup" if samples == 100_000 else f"data_dedup_{samples}"
+    return write_results(name, {
+        "samples": samples, "planted_pairs": planted, "threshold": 0.8, "num_perm": 128,
+        "shingle": "5 characters", "repeats_requested": repeats,
+        "repeats_completed": len(ours), "partial": len(ours) < repeats,
+        "load_average_at_start": load_at_start, "load_average_at_end": list(os.getloadavg()),
+        "note": "other helpers' builds and tests shared this 2-core machine during the run",
+        "order": "interleaved: ours, anchor per repeat; each a fresh process",
+        "studio": ours, "datasketch": anchor, "median_studio_s": median(o),
+        "median_datasketch_s": median(a), "speedup": median(a) / median(o),
+        "median_studio_cpu_s": median([r["cpu_s"] for r in ours]),
+        "median_datasketch_cpu_s": median([r["cpu_s"] for r in anchor]),
+    })
 
 
 def main() -> None:
@@ -93,6 +113,8 @@ def main() -> None:
         anchor.append(_child(ANCHOR, folder, planted))
         print(f"studio {ours[-1]['seconds']:.2f} s, datasketch {anchor[-1]['seconds']:.1f} s",
               flush=True)
+        # Written after every pair: a run stopped early still leaves what it measured.
+        path = _write(args.samples, planted, args.repeats, load_at_start, ours, anchor)
     o = [r["seconds"] for r in ours]
     a = [r["seconds"] for r in anchor]
     rows = [("studio near_duplicate_clusters", median(o), min(o), max(o), ours[0]["recall"]),
@@ -100,16 +122,6 @@ def main() -> None:
              anchor[0]["recall"])]
     print_table(("implementation", "median_s", "min_s", "max_s", "recall"), rows,
                 title=f"near-duplicates of {args.samples:,} samples ({planted:,} planted)")
-    name = "data_dedup" if args.samples == 100_000 else f"data_dedup_{args.samples}"
-    path = write_results(name, {
-        "samples": args.samples, "planted_pairs": planted, "threshold": 0.8, "num_perm": 128,
-        "shingle": "5 characters", "repeats": args.repeats,
-        "load_average_at_start": load_at_start, "load_average_at_end": list(os.getloadavg()),
-        "note": "other helpers' builds and tests shared this 2-core machine during the run",
-        "order": "interleaved: ours, anchor per repeat; each a fresh process",
-        "studio": ours, "datasketch": anchor, "median_studio_s": median(o),
-        "median_datasketch_s": median(a), "speedup": median(a) / median(o),
-    })
     print(f"results: {path}")
 
 
