@@ -70,6 +70,36 @@ def _cli(folder: Path, home: str) -> tuple[float, float]:
     return time.perf_counter() - start, _children_cpu() - cpu
 
 
+def _column(rows: list[tuple[float, float]], index: int) -> list[float]:
+    return [row[index] for row in rows]
+
+
+def _write(args: argparse.Namespace, size: int, load_at_start: list[float], counts: set[int],
+           ours: list[tuple[float, float]], cli: list[tuple[float, float]],
+           anchor: list[tuple[float, float]]) -> Path:
+    return write_results("data_stats", {
+        "samples": args.samples, "file_mb": size / 1e6, "repeats_requested": args.repeats,
+        "repeats_completed": len(ours), "partial": len(ours) < args.repeats,
+        "load_average_at_start": load_at_start,
+        "load_average_at_end": list(os.getloadavg()),
+        "note": "other helpers' builds and tests shared this 2-core machine during the run; "
+                "CPU seconds (user+system of the process) are what the load inflates least",
+        "order": "interleaved: ours, anchor, CLI per repeat; each a fresh process",
+        "records_seen": sorted(counts), "goal_s": 5.0,
+        "scan_wall_s": _column(ours, 0), "scan_cpu_s": _column(ours, 1),
+        "cli_wall_s": _column(cli, 0), "cli_cpu_s": _column(cli, 1),
+        "json_loads_wall_s": _column(anchor, 0), "json_loads_cpu_s": _column(anchor, 1),
+        "median_scan_wall_s": median(_column(ours, 0)),
+        "median_scan_cpu_s": median(_column(ours, 1)),
+        "median_cli_wall_s": median(_column(cli, 0)),
+        "median_cli_cpu_s": median(_column(cli, 1)),
+        "median_json_loads_wall_s": median(_column(anchor, 0)),
+        "median_json_loads_cpu_s": median(_column(anchor, 1)),
+        "speedup_vs_json_loads_wall": median(_column(anchor, 0)) / median(_column(ours, 0)),
+        "speedup_vs_json_loads_cpu": median(_column(anchor, 1)) / median(_column(ours, 1)),
+    })
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
@@ -92,12 +122,10 @@ def main() -> None:
         anchor.append((seconds, cpu))
         counts.add(count)
         cli.append(_cli(folder, home))
-
-    def column(rows: list[tuple[float, float]], index: int) -> list[float]:
-        return [row[index] for row in rows]
-
-    table = [(name, median(column(rows, 0)), median(column(rows, 1)),
-              min(column(rows, 0)), max(column(rows, 0)))
+        # Written after every repeat: a run stopped early still leaves what it measured.
+        path = _write(args, size, load_at_start, counts, ours, cli, anchor)
+    table = [(name, median(_column(rows, 0)), median(_column(rows, 1)),
+              min(_column(rows, 0)), max(_column(rows, 0)))
              for name, rows in (("studio scan_dataset (in process)", ours),
                                 ("hafs-studio data stats --json (whole command)", cli),
                                 ("json.loads loop (parse only)", anchor))]
@@ -105,26 +133,6 @@ def main() -> None:
                  "max_wall_s"), table,
                 title=f"data stats, {args.samples:,} samples, {size / 1e6:,.0f} MB, "
                       f"{args.repeats} repeats")
-    path = write_results("data_stats", {
-        "samples": args.samples, "file_mb": size / 1e6, "repeats": args.repeats,
-        "load_average_at_start": load_at_start,
-        "load_average_at_end": list(os.getloadavg()),
-        "note": "other helpers' builds and tests shared this 2-core machine during the run; "
-                "CPU seconds (user+system of the process) are what the load inflates least",
-        "order": "interleaved: ours, anchor, CLI per repeat; each a fresh process",
-        "records_seen": sorted(counts), "goal_s": 5.0,
-        "scan_wall_s": column(ours, 0), "scan_cpu_s": column(ours, 1),
-        "cli_wall_s": column(cli, 0), "cli_cpu_s": column(cli, 1),
-        "json_loads_wall_s": column(anchor, 0), "json_loads_cpu_s": column(anchor, 1),
-        "median_scan_wall_s": median(column(ours, 0)),
-        "median_scan_cpu_s": median(column(ours, 1)),
-        "median_cli_wall_s": median(column(cli, 0)),
-        "median_cli_cpu_s": median(column(cli, 1)),
-        "median_json_loads_wall_s": median(column(anchor, 0)),
-        "median_json_loads_cpu_s": median(column(anchor, 1)),
-        "speedup_vs_json_loads_wall": median(column(anchor, 0)) / median(column(ours, 0)),
-        "speedup_vs_json_loads_cpu": median(column(anchor, 1)) / median(column(ours, 1)),
-    })
     print(f"results: {path}")
 
 
