@@ -28,13 +28,13 @@ __all__ = ["COUNTED_FIELDS", "block_counter"]
 COUNTED_FIELDS = ("domain", "source", "quality_score", "rejection_reason")
 
 
-class _Metadata(msgspec.Struct):
+class _Metadata(msgspec.Struct, gc=False):  # JSON values hold no cycles: skip GC tracking
     domain: Any = None
     source: Any = None
     quality_score: Any = None
 
 
-class _Row(msgspec.Struct):
+class _Row(msgspec.Struct, gc=False):
     domain: Any = None
     source: Any = None
     quality_score: Any = None
