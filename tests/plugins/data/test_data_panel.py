@@ -215,3 +215,20 @@ def test_the_data_workspace_opens_the_newest_dataset(qtbot, studio_shell):
     for theme in ("light", "cobalt"):
         if theme in [t for t, _ in studio_shell.available_themes()]:
             studio_shell.themes.apply(theme)
+
+
+def test_datasets_view_lists_in_a_job_opens_the_newest_and_follows_the_folder(qtbot, studio):
+    from studio.plugins.data.widgets.datasets_view import DatasetsView
+
+    folder = studio.context.path / "training" / "datasets"
+    write_sample_dataset(folder / NAME)
+    studio.settings.set("data", "auto_analyse", False)
+    view = DatasetsView(_context(studio, "data.datasets"))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: NAME in view.list.item(0).text(), timeout=10000)
+    state = data_state(studio)
+    qtbot.waitUntil(lambda: state.dataset is not None, timeout=10000)
+    assert state.dataset.name == NAME
+    write_sample_dataset(folder / "alttp_sample_20260101_000000")  # hafs generated another
+    studio.watcher.poll()
+    qtbot.waitUntil(lambda: view.list.count() == 2, timeout=10000)
