@@ -86,6 +86,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("models", "studio.plugins.models.plugin"),
     ("agents", "studio.plugins.agents.plugin"),
     ("deploy", "studio.plugins.deploy.plugin"),
+    ("data", "studio.plugins.data.plugin"),
 )
 
 # The workbench owns the shell's own settings (appearance, general, tools) and the window's
