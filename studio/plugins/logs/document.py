@@ -1,0 +1,373 @@
+"""One open log: its file, its line index and levels, grown and reset as the file changes.
+
+Opening indexes only the first :data:`INITIAL_BYTES` (a few ms whatever the size), so the head
+is on screen at once; :meth:`LogDocument.load` (a studio job) indexes the rest in chunks with
+progress and cancel, then classifies every line's level. Memory: the native line index keeps
+8 bytes per line (reserved from an estimate, trimmed at the end) and the levels one byte, so
+at most ~13 bytes per line while loading and 9 after. File bytes are read only for the lines
+on screen (see :mod:`~studio.plugins.logs.source` for mmap versus pread).
+
+Following (:meth:`LogDocument.sync`, called by the file watcher) indexes appended bytes, and on
+truncation, rotation, delete/recreate or an in-place rewrite starts a new :class:`Generation`
+of the document and records a :class:`FollowEvent` the view shows as a marker.
+
+Thread model: the load job and the watcher thread write under ``_lock``; the GUI thread reads
+:attr:`LogDocument.current` once per paint (a :class:`Generation` is never reset in place, a
+restart replaces it) and needs no lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from studio import native
+from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.plugins.logs.encoding import Utf16Transcoder, detect_encoding
+from studio.plugins.logs.follow import ChangeKind, FileChange, FollowTracker
+from studio.plugins.logs.formats import PLAIN_FORMAT, FormatRegistry, LogFormat
+from studio.plugins.logs.render import DISPLAY_CAP_BYTES, RenderedLine, render_line
+from studio.plugins.logs.source import LogFile
+
+__all__ = ["DocumentChanged", "FollowEvent", "Generation", "LogDocument"]
+
+INITIAL_BYTES = 256 * 1024
+CHUNK_MAPPED = 64 << 20  # a chunk scanned through the mapping (threads split it)
+CHUNK_READ = 4 << 20  # a chunk read with pread (stays in the CPU cache)
+DETECT_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FollowEvent:
+    """A truncation, rotation, delete or recreate seen while following (shown as a marker)."""
+
+    kind: ChangeKind
+    at: float  # time.time()
+    lines_before: int
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChanged:
+    """Told to listeners: lines were added, indexing progressed, or the content restarted."""
+
+    kind: str  # "appended" | "indexed" | "restarted" | "deleted" | "loaded"
+    generation: int
+    line_count: int
+
+
+class Generation:
+    """One version of the file's content: the opened file, its index and its levels."""
+
+    def __init__(self, number: int, raw: LogFile, transcoder: Utf16Transcoder | None) -> None:
+        self.number = number
+        self.raw = raw
+        self.transcoder = transcoder
+        self.data = LogFile(transcoder.target) if transcoder else raw
+        self.index = native.LineIndex()
+        self.levels = np.zeros(0, dtype=np.uint8)
+        self.levels_count = 0  # lines whose level is known
+        self.at_rest = True  # unchanged since opened: scans may use the mapping
+        self.complete = False  # indexed to the end at least once
+
+    @property
+    def line_count(self) -> int:
+        return self.index.line_count
+
+    @property
+    def terminated_lines(self) -> int:
+        """Lines that end with a newline (the last line may still be growing)."""
+        return int(self.index.newlines.size)
+
+    def bounds(self, first: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.index.line_bounds(first, count)
+
+    def line_range(self, line: int) -> tuple[int, int]:
+        begins, ends = self.index.line_bounds(line, 1)
+        if not begins.size:
+            raise IndexError(f"line {line + 1} is past the end ({self.line_count} lines)")
+        return int(begins[0]), int(ends[0])
+
+    def line_of_offset(self, offset: int) -> int:
+        return int(np.searchsorted(self.index.newlines, offset, side="left"))
+
+    def chunk(self, begin: int, end: int) -> Callable[[], object]:
+        """Context manager yielding bytes [begin, end) for a kernel (see LogFile.scan_view)."""
+        return self.data.scan_view(begin, end, mapped=self.at_rest)
+
+    @property
+    def scan_chunk(self) -> int:
+        return CHUNK_MAPPED if self.at_rest else CHUNK_READ
+
+    def close(self) -> None:
+        if self.transcoder is not None:
+            self.data.close()
+            self.transcoder.close()
+        self.raw.close()
+
+
+class LogDocument:
+    """An open log file. Raises :class:`~studio.plugins.logs.source.LogOpenError` on open."""
+
+    def __init__(self, path: str | Path, formats: FormatRegistry | None = None, *,
+                 cache_dir: Path | None = None, format_id: str | None = None) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.formats = formats or FormatRegistry()
+        self.cache_dir = cache_dir or Path.home() / ".cache" / "hafs-studio" / "logs"
+        self._forced_format = format_id
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[DocumentChanged], None]] = []
+        self.events: list[FollowEvent] = []
+        self.loading = False
+        self.closed = False
+        self.encoding = "utf-8"
+        self.format: LogFormat = PLAIN_FORMAT
+        raw = LogFile(self.path)
+        self.current = self._new_generation(raw, 0)
+        self.tracker = FollowTracker(self.path, raw, self.current.raw.size())
+
+    # -- opening and generations ---------------------------------------------------------
+    def _new_generation(self, raw: LogFile, number: int) -> Generation:
+        self.encoding = detect_encoding(raw.read(0, 4))
+        transcoder = None
+        if self.encoding != "utf-8":
+            transcoder = Utf16Transcoder(raw, self.encoding, self.cache_dir)
+            transcoder.sync(limit=INITIAL_BYTES * 2)
+        gen = Generation(number, raw, transcoder)
+        self._index_to(gen, min(gen.data.size(), INITIAL_BYTES))
+        if gen.index.indexed_bytes >= gen.data.size() and (transcoder is None or
+                                                            transcoder.consumed >= raw.size()):
+            gen.complete = True
+        self._detect_format(gen)
+        return gen
+
+    def _detect_format(self, gen: Generation) -> None:
+        if self._forced_format:
+            self.format = self.formats.get(self._forced_format)
+            return
+        head = gen.data.read(0, DETECT_BYTES)
+        lines = head.decode("utf-8", "replace").split("\n")[:400]
+        self.format = self.formats.detect([line.rsplit("\r", 1)[-1] for line in lines])
+
+    @property
+    def generation(self) -> int:
+        return self.current.number
+
+    @property
+    def line_count(self) -> int:
+        return self.current.line_count
+
+    @property
+    def complete(self) -> bool:
+        return self.current.complete
+
+    @property
+    def size(self) -> int:
+        """Bytes indexed (of the UTF-8 data)."""
+        return self.current.index.indexed_bytes
+
+    @property
+    def index_memory_bytes(self) -> int:
+        gen = self.current
+        return gen.index.nbytes + int(gen.levels.nbytes)
+
+    def progress(self) -> float:
+        gen = self.current
+        total = gen.data.size()
+        return 1.0 if gen.complete or total == 0 else min(1.0, gen.index.indexed_bytes / total)
+
+    # -- listeners -----------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[DocumentChanged], None]) -> Callable[[], None]:
+        """Call ``listener(change)`` (from any thread); returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, kind: str) -> None:
+        change = DocumentChanged(kind, self.generation, self.line_count)
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:  # a view that went away must not break indexing
+                continue
+
+    # -- indexing ------------------------------------------------------------------------
+    def _index_to(self, gen: Generation, end: int) -> None:
+        """Extend the index to byte ``end``: through the mapping while the file is at rest
+        (zero copy), else with positional reads of the opened file (safe if it shrinks)."""
+        if end <= gen.index.indexed_bytes:
+            return
+        view = gen.data.mapped_view(end) if gen.at_rest else None
+        if view is not None:
+            gen.index.update(view)
+        else:
+            gen.index.update_from_file(gen.data.kernel_path, end=min(end, gen.data.size()))
+
+    def load(self, ctx: JobContext = NULL_CONTEXT) -> int:
+        """Index the whole file, then classify levels; returns the line count (a job body)."""
+        self.loading = True
+        try:
+            gen = self.current
+            self._reserve(gen)
+            while not self.closed and gen is self.current:
+                with self._lock:
+                    if gen.transcoder is not None:
+                        gen.transcoder.sync(limit=CHUNK_READ * 4)
+                    total = gen.data.size()
+                    indexed = gen.index.indexed_bytes
+                    if indexed >= total:
+                        break
+                    self._index_to(gen, min(total, indexed + gen.scan_chunk))
+                ctx.report(0.8 * gen.index.indexed_bytes / max(total, 1),
+                           f"{gen.line_count:,} lines")
+                self._notify("indexed")
+                ctx.raise_if_cancelled()
+            gen.index.shrink_to_fit()
+            gen.complete = True
+            self._notify("indexed")
+            self.classify(gen, ctx)
+        finally:
+            self.loading = False
+        self._notify("loaded")
+        return self.line_count
+
+    def _reserve(self, gen: Generation) -> None:
+        lines, covered = gen.line_count, gen.index.indexed_bytes
+        total = gen.data.size()
+        if lines and covered and total > covered:
+            estimate = int(total / (covered / lines) * 1.05) + 16
+            gen.index.reserve(estimate)
+            _grow_levels(gen, estimate)
+
+    def classify(self, gen: Generation, ctx: JobContext = NULL_CONTEXT) -> None:
+        """Give every terminated line its level code (native kernel, chunk by chunk)."""
+        fmt = self.format
+        newlines = gen.index.newlines
+        while gen.levels_count < newlines.size and not self.closed and gen is self.current:
+            first = gen.levels_count
+            begin = 0 if first == 0 else int(newlines[first - 1]) + 1
+            stop = int(np.searchsorted(newlines, begin + gen.scan_chunk, side="left"))
+            stop = min(max(stop, first + 1), newlines.size)
+            end = int(newlines[stop - 1]) + 1
+            with gen.chunk(begin, end) as view:
+                codes = native.classify_levels(
+                    view, fmt.level_tokens, ignore_case=fmt.level_ignore_case,
+                    max_column=fmt.level_max_column, inherit=fmt.level_inherit)
+            if fmt.level_inherit and first and codes.size and codes[0] == 0:
+                known = np.flatnonzero(codes)
+                codes[: known[0] if known.size else codes.size] = gen.levels[first - 1]
+            _grow_levels(gen, stop)
+            gen.levels[first:stop] = codes[: stop - first]
+            gen.levels_count = stop
+            ctx.report(0.8 + 0.2 * stop / max(newlines.size, 1), f"{stop:,} lines classified")
+            ctx.raise_if_cancelled()
+            newlines = gen.index.newlines
+
+    # -- following -----------------------------------------------------------------------
+    def sync(self) -> FileChange:
+        """Look at the file again: index appended bytes or start over (the watcher calls this)."""
+        if self.closed:
+            return FileChange(ChangeKind.NONE)
+        with self._lock:
+            gen = self.current
+            change = self.tracker.check(gen.raw)
+            if change.kind is ChangeKind.APPENDED:
+                gen.at_rest = False
+                if gen.transcoder is not None:
+                    gen.transcoder.sync()
+                if not self.loading:
+                    self._index_to(gen, gen.data.size())
+                    self.classify(gen)
+                self.tracker.acknowledge(gen.raw, gen.raw.size())
+            elif change.kind.restarts:
+                self._restart(change)
+            elif change.kind is ChangeKind.DELETED:
+                self._record(change)
+        if change.kind is ChangeKind.APPENDED:
+            self._notify("appended")
+        elif change.kind.restarts:
+            self._notify("restarted")
+        elif change.kind is ChangeKind.DELETED:
+            self._notify("deleted")
+        return change
+
+    def _restart(self, change: FileChange) -> None:
+        self._record(change)
+        try:
+            raw = LogFile(self.path)
+        except OSError:
+            return  # gone again between the check and the open: the next poll retries
+        old = self.current
+        gen = self._new_generation(raw, old.number + 1)
+        gen.at_rest = False
+        if not gen.complete:
+            self._index_to(gen, gen.data.size())
+            gen.complete = True
+        self.classify(gen)
+        self.current = gen
+        self.tracker.acknowledge(raw, raw.size())
+        old.close()
+
+    def _record(self, change: FileChange) -> None:
+        self.events.append(FollowEvent(change.kind, time.time(), self.line_count,
+                                       change.description))
+
+    # -- reading what is on screen -------------------------------------------------------
+    def lines(self, first: int, count: int, gen: Generation | None = None
+              ) -> list[RenderedLine]:
+        """Rendered lines ``first`` … ``first + count - 1`` (clipped to the index)."""
+        gen = gen or self.current
+        begins, ends = gen.bounds(first, count)
+        out = []
+        for offset, (begin, end) in enumerate(zip(begins.tolist(), ends.tolist(), strict=True)):
+            out.append(self._render(gen, first + offset, begin, end))
+        return out
+
+    def _render(self, gen: Generation, line: int, begin: int, end: int) -> RenderedLine:
+        length = end - begin
+        if length <= DISPLAY_CAP_BYTES:
+            return render_line(gen.data.read(begin, length), length, first_line=line == 0)
+        head = gen.data.read(begin, DISPLAY_CAP_BYTES)
+        tail = gen.data.read(end - DISPLAY_CAP_BYTES, DISPLAY_CAP_BYTES)
+        return render_line(head, length, tail, first_line=line == 0)
+
+    def raw_line(self, line: int, limit: int | None = None, gen: Generation | None = None
+                 ) -> bytes:
+        """The bytes of a line without its line break (the first ``limit`` of them)."""
+        gen = gen or self.current
+        begin, end = gen.line_range(line)
+        data = gen.data.read(begin, end - begin if limit is None else min(limit, end - begin))
+        return data[:-1] if data.endswith(b"\r") and len(data) == end - begin else data
+
+    def line_levels(self, first: int, count: int, gen: Generation | None = None) -> np.ndarray:
+        """Level codes of lines ``first`` …; lines not classified yet are classified now."""
+        gen = gen or self.current
+        stop = min(first + count, gen.line_count)
+        if stop <= first:
+            return np.zeros(0, dtype=np.uint8)
+        if stop <= gen.levels_count:
+            return gen.levels[first:stop].copy()
+        fmt = self.format
+        heads = [self.raw_line(i, fmt.level_max_column, gen) for i in range(first, stop)]
+        codes = native.classify_levels(b"\n".join(heads) + b"\n", fmt.level_tokens,
+                                       ignore_case=fmt.level_ignore_case,
+                                       max_column=fmt.level_max_column,
+                                       inherit=fmt.level_inherit)
+        return codes[: stop - first]
+
+    def close(self) -> None:
+        self.closed = True
+        with self._lock:
+            self.current.close()
+        self._listeners.clear()
+
+
+def _grow_levels(gen: Generation, lines: int) -> None:
+    if lines > gen.levels.size:
+        grown = np.zeros(max(lines, gen.levels.size * 3 // 2), dtype=np.uint8)
+        grown[: gen.levels_count] = gen.levels[: gen.levels_count]
+        gen.levels = grown

@@ -1,0 +1,248 @@
+"""Search and filter a log: literal or regex, case, whole word, levels; chunked, cancellable.
+
+The native kernel (``native.LineSearch``: a SIMD literal prefilter, PCRE2 only on candidate
+lines) scans the file chunk by chunk behind the line index, so a search can start while a big
+file is still being indexed and reports progress between chunks; cancelling stops at the next
+chunk. Levels are taken from the document when already classified, else classified from the
+very chunk being searched. Results are line numbers (int64, ascending), which is all the
+highlight, next/previous, count and the filter view need.
+
+A query that only names levels (no pattern) is a level filter.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio import native
+from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.plugins.logs.document import Generation, LogDocument
+from studio.plugins.logs.render import DISPLAY_CAP_BYTES, RenderedLine, display_width
+
+__all__ = ["SearchError", "SearchQuery", "SearchResult", "search_document", "visible_spans"]
+
+
+class SearchError(ValueError):
+    """The pattern cannot be searched for; the message says where and why."""
+
+
+def _word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    pattern: str = ""
+    regex: bool = False
+    ignore_case: bool = False
+    whole_word: bool = False
+    levels: frozenset[int] = frozenset()  # empty: any level
+
+    @property
+    def empty(self) -> bool:
+        return not self.pattern and not self.levels
+
+    def kernel_pattern(self) -> tuple[str, bool]:
+        """(pattern, is_regex) as handed to the kernel (whole word adds word boundaries).
+
+        Whole word follows ``grep -w``: the match is neither preceded nor followed by a word
+        character. ``\\b`` says that next to a word character and ``\\B`` next to a non-word
+        one, so no lookaround is needed and the literal prefilter still applies.
+        """
+        if not self.whole_word or not self.pattern:
+            return self.pattern, self.regex
+        if self.regex:
+            return rf"\b(?:{self.pattern})\b", True
+        left = r"\b" if _word(self.pattern[0]) else r"\B"
+        right = r"\b" if _word(self.pattern[-1]) else r"\B"
+        return f"{left}{re.escape(self.pattern)}{right}", True
+
+    def compile(self) -> native.LineSearch | None:
+        """The compiled kernel search, or None for a level-only filter. SearchError if invalid."""
+        if not self.pattern:
+            return None
+        pattern, regex = self.kernel_pattern()
+        try:
+            return native.LineSearch(pattern, regex=regex, ignore_case=self.ignore_case)
+        except ValueError as exc:
+            raise SearchError(f"{self.pattern!r}: {exc}") from None
+
+    def describe(self) -> str:
+        parts = []
+        if self.pattern:
+            flags = [name for name, on in (("regex", self.regex), ("case-insensitive",
+                     self.ignore_case), ("whole word", self.whole_word)) if on]
+            parts.append(repr(self.pattern) + (f" ({', '.join(flags)})" if flags else ""))
+        if self.levels:
+            from studio.plugins.logs.formats import Level
+
+            parts.append("levels " + ", ".join(Level.NAMES[c] for c in sorted(self.levels)))
+        return " and ".join(parts) or "everything"
+
+
+@dataclass
+class SearchResult:
+    """Matching lines of one generation of a document; grows while the search runs."""
+
+    query: SearchQuery
+    generation: int
+    scanned_lines: int = 0  # lines 0..scanned_lines-1 are searched (terminated lines only)
+    complete: bool = False
+    _parts: list[np.ndarray] = field(default_factory=list)
+    _lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def lines(self) -> np.ndarray:
+        """Ascending line numbers of every match found so far."""
+        with self._lock:
+            if self._parts:
+                self._lines = np.concatenate([self._lines, *self._parts])
+                self._parts.clear()
+            return self._lines
+
+    @property
+    def count(self) -> int:
+        return int(self.lines.size)
+
+    def add(self, found: np.ndarray, scanned_to: int) -> None:
+        with self._lock:
+            if found.size:
+                self._parts.append(found)
+            self.scanned_lines = scanned_to
+
+    def drop_from(self, line: int) -> None:
+        """Forget matches at or after ``line`` (the growing last line is searched again)."""
+        lines = self.lines
+        with self._lock:
+            self._lines = lines[: int(np.searchsorted(lines, line))]
+            self.scanned_lines = min(self.scanned_lines, line)
+
+    def next_after(self, line: int, *, wrap: bool = True) -> int | None:
+        lines = self.lines
+        if not lines.size:
+            return None
+        at = int(np.searchsorted(lines, line, side="right"))
+        return int(lines[at]) if at < lines.size else (int(lines[0]) if wrap else None)
+
+    def previous_before(self, line: int, *, wrap: bool = True) -> int | None:
+        lines = self.lines
+        if not lines.size:
+            return None
+        at = int(np.searchsorted(lines, line, side="left")) - 1
+        return int(lines[at]) if at >= 0 else (int(lines[-1]) if wrap else None)
+
+    def rank_of(self, line: int) -> int:
+        """How many matches lie before ``line`` (the "n of N" position)."""
+        return int(np.searchsorted(self.lines, line, side="left"))
+
+
+def search_document(doc: LogDocument, query: SearchQuery, ctx: JobContext = NULL_CONTEXT,
+                    result: SearchResult | None = None) -> SearchResult:
+    """Search ``doc`` (or continue ``result`` over lines added since); a job body.
+
+    Waits for the index while a load is running, so matches stream in behind it.
+    """
+    searcher = query.compile()
+    gen = doc.current
+    if result is None or result.generation != gen.number:
+        result = SearchResult(query, gen.number)
+    else:
+        result.drop_from(result.scanned_lines)  # the last line may have grown since
+    result.complete = False
+    while not doc.closed and gen is doc.current:
+        newlines = gen.index.newlines
+        first = result.scanned_lines
+        if first < newlines.size:
+            stop = _chunk_stop(gen, newlines, first)
+            result.add(_search_lines(doc, gen, searcher, query, first, stop, newlines), stop)
+            ctx.report(_fraction(doc, gen, stop), f"{result.count:,} matches")
+            ctx.raise_if_cancelled()
+            continue
+        if doc.loading and not gen.complete:
+            ctx.wait(0.02)  # the index is behind: let it go ahead
+            ctx.raise_if_cancelled()
+            continue
+        if gen.line_count > newlines.size:  # a last line without newline: search it, not "done"
+            last = newlines.size
+            found = _search_lines(doc, gen, searcher, query, last, last + 1, newlines)
+            result.add(found, last)
+        break
+    result.complete = True
+    return result
+
+
+def _fraction(doc: LogDocument, gen: Generation, line: int) -> float:
+    total = gen.line_count if gen.complete else max(gen.line_count, 1) / max(doc.progress(), 1e-6)
+    return min(1.0, line / max(total, 1))
+
+
+def _chunk_stop(gen: Generation, newlines: np.ndarray, first: int) -> int:
+    begin = 0 if first == 0 else int(newlines[first - 1]) + 1
+    stop = int(np.searchsorted(newlines, begin + gen.scan_chunk, side="left"))
+    return min(max(stop, first + 1), newlines.size)
+
+
+def _search_lines(doc: LogDocument, gen: Generation, searcher: native.LineSearch | None,
+                  query: SearchQuery, first: int, stop: int, newlines: np.ndarray
+                  ) -> np.ndarray:
+    """Absolute numbers of matching lines in [first, stop)."""
+    begin = 0 if first == 0 else int(newlines[first - 1]) + 1
+    end = int(newlines[stop - 1]) + 1 if stop <= newlines.size else gen.index.indexed_bytes
+    with gen.chunk(begin, end) as view:
+        if searcher is not None:
+            hits = searcher.matching_lines(view)
+            hits = hits[hits < stop - first]  # a copy shorter than asked never overflows
+        else:
+            hits = np.arange(stop - first, dtype=np.int64)
+        if query.levels and hits.size:
+            levels = _levels(doc, gen, view, first, stop)
+            hits = hits[np.isin(levels[hits], np.fromiter(query.levels, dtype=np.uint8))]
+    return hits + first
+
+
+def _levels(doc: LogDocument, gen: Generation, view: np.ndarray, first: int, stop: int
+            ) -> np.ndarray:
+    if stop <= gen.levels_count:
+        return gen.levels[first:stop]
+    fmt = doc.format
+    codes = native.classify_levels(view, fmt.level_tokens, ignore_case=fmt.level_ignore_case,
+                                   max_column=fmt.level_max_column, inherit=fmt.level_inherit)
+    padded = np.zeros(stop - first, dtype=np.uint8)
+    padded[: min(codes.size, padded.size)] = codes[: padded.size]
+    return padded
+
+
+def visible_spans(doc: LogDocument, searcher: native.LineSearch,
+                  rows: list[tuple[int, RenderedLine]], gen: Generation | None = None
+                  ) -> dict[int, list[tuple[int, int]]]:
+    """Display columns [start, end) of the matches in the given visible lines, by line."""
+    gen = gen or doc.current
+    segments, begins, ends, owners = [], [], [], []
+    offset = 0
+    for line, rendered in rows:
+        if not rendered.text:
+            continue
+        raw = doc.raw_line(line, rendered.start + DISPLAY_CAP_BYTES, gen)[rendered.start:]
+        segments.append(raw)
+        begins.append(offset)
+        ends.append(offset + len(raw))
+        owners.append((line, raw))
+        offset += len(raw) + 1
+    if not segments:
+        return {}
+    data = b"\n".join(segments)
+    which, starts, stops = searcher.spans(data, np.asarray(begins, dtype=np.int64),
+                                          np.asarray(ends, dtype=np.int64))
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for row, start, stop in zip(which.tolist(), starts.tolist(), stops.tolist(), strict=True):
+        line, raw = owners[row]
+        local_start, local_stop = start - begins[row], stop - begins[row]
+        column = display_width(raw[:local_start])
+        spans.setdefault(line, []).append(
+            (column, column + max(display_width(raw[local_start:local_stop]), 1)))
+    return spans
