@@ -71,6 +71,8 @@ def run_gui(options: argparse.Namespace) -> int:
         shell.themes.apply(options.theme)
     if options.workspace:
         window.switch_workspace(options.workspace)
+    for action in getattr(options, "after_start", ()):  # e.g. `logs view FILE` opens FILE
+        action(studio)
     try:
         if options.screenshot:
             path = shell.screenshot(Path(options.screenshot), size=options.size or (1600, 1000))

@@ -1,13 +1,16 @@
 """The log formats the studio knows out of the box (hafs-formats.md §2.C, §2.F, §4).
 
-| id | written by | example line |
-|---|---|---|
-| ``hafs-campaign`` | hafs generation campaigns (``generate_campaign.py``) | ``2025-12-22 18:31:02,417 [agents.training.curator] INFO: Progress: 1234/34500`` |
-| ``hafs-daemon`` | hafs daemons (``training_daemon.py`` …) | ``2025-12-22 18:31:02,417 [INFO] services.daemons.training_daemon: Running task: asm_generation`` |
-| ``python-logging`` | Python's ``logging`` with a timestamp, or ``basicConfig``'s default | ``2024-05-01 12:00:00,123 - trainer - WARNING - …`` / ``ERROR:root:…`` |
-| ``hf-training`` | Hugging Face Trainer runs with tqdm bars (hafs fine-tune logs) | `` 2%|▏   | 4/252 [13:41<14:51:41, 215.73s/it]`` |
-| ``llama-cpp`` | llama.cpp's ``llama-server`` / ``llama-cli`` | ``srv  update_slots: all slots are idle`` |
-| ``llama-cpp-python`` | ``python -m llama_cpp.server`` (uvicorn + llama.cpp) | ``INFO:     127.0.0.1:5000 - "POST /v1/completions HTTP/1.1" 200 OK`` |
+* ``hafs-campaign``: hafs generation campaigns (``generate_campaign.py``), e.g.
+  ``2025-12-22 18:31:02,417 [agents.training.curator] INFO: Progress: 1234/34500``
+* ``hafs-daemon``: hafs daemons (``training_daemon.py`` …), e.g.
+  ``2025-12-22 18:31:02,417 [INFO] services.daemons.training_daemon: Running task: …``
+* ``python-logging``: Python's ``logging`` with a timestamp, or ``basicConfig``'s default:
+  ``2024-05-01 12:00:00,123 - trainer - WARNING - …`` / ``ERROR:root:…``
+* ``hf-training``: Hugging Face Trainer runs with tqdm bars (hafs fine-tune logs), e.g.
+  `` 2%|▏   | 4/252 [13:41<14:51:41, 215.73s/it]``
+* ``llama-cpp``: llama.cpp's ``llama-server`` / ``llama-cli``: ``srv  update_slots: …``
+* ``llama-cpp-python``: ``python -m llama_cpp.server`` (uvicorn + llama.cpp), e.g.
+  ``INFO:     127.0.0.1:5000 - "POST /v1/completions HTTP/1.1" 200 OK``
 
 Detection scores the first lines of a file: the share of lines in the format's shape, with the
 hafs formats slightly ahead of generic Python logging when both fit.

@@ -230,6 +230,8 @@ class LogDocument:
             gen.complete = True
             self._notify("indexed")
             self.classify(gen, ctx)
+            if gen.levels.size > gen.levels_count:  # the estimate's spare room
+                gen.levels = gen.levels[: gen.levels_count].copy()
         finally:
             self.loading = False
         self._notify("loaded")

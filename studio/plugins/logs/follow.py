@@ -9,7 +9,7 @@ costs one ``stat`` per poll.
 | observation | change |
 |---|---|
 | the path is gone | ``deleted`` (reported once; the last content stays on screen) |
-| the path names another file (device, inode) | ``rotated`` (rename + new file), or ``recreated`` after ``deleted`` |
+| the path names another file (device, inode) | ``rotated``; ``recreated`` after ``deleted`` |
 | same file, smaller than what was read | ``truncated`` (``copytruncate``) |
 | same file, its head hash changed | ``rewritten`` (replaced in place) |
 | same file, larger | ``appended`` |

@@ -41,6 +41,7 @@ class RenderedLine:
     length: int  # bytes of the whole line, without its line break
     truncated: bool  # the line goes on after what ``text`` shows
     refreshes: int  # \r-refreshes collapsed into the shown state (0: an ordinary line)
+    end: int = 0  # byte offset (in the line) just after what ``text`` shows
 
 
 def render_bytes(raw: bytes) -> str:
@@ -76,10 +77,10 @@ def render_line(head: bytes, length: int, tail: bytes = b"", *, first_line: bool
         cut = body.rfind(b"\r") + 1  # the last non-empty state is what a terminal shows
         segment_source = body[cut:]
         source_offset += cut
-    shown = segment_source[:DISPLAY_CAP_BYTES]
     truncated = len(segment_source) > DISPLAY_CAP_BYTES or not complete
-    return RenderedLine(render_bytes(_cut_at_character(shown, truncated)), source_offset,
-                        length, truncated, refreshes)
+    shown = _cut_at_character(segment_source[:DISPLAY_CAP_BYTES], truncated)
+    return RenderedLine(render_bytes(shown), source_offset, length, truncated, refreshes,
+                        source_offset + len(shown))
 
 
 def display_width(raw: bytes) -> int:

@@ -12,7 +12,6 @@ A query that only names levels (no pattern) is a level filter.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 
@@ -21,67 +20,10 @@ import numpy as np
 from studio import native
 from studio.core.jobs import NULL_CONTEXT, JobContext
 from studio.plugins.logs.document import Generation, LogDocument
+from studio.plugins.logs.query import SearchError, SearchQuery
 from studio.plugins.logs.render import DISPLAY_CAP_BYTES, RenderedLine, display_width
 
 __all__ = ["SearchError", "SearchQuery", "SearchResult", "search_document", "visible_spans"]
-
-
-class SearchError(ValueError):
-    """The pattern cannot be searched for; the message says where and why."""
-
-
-def _word(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    pattern: str = ""
-    regex: bool = False
-    ignore_case: bool = False
-    whole_word: bool = False
-    levels: frozenset[int] = frozenset()  # empty: any level
-
-    @property
-    def empty(self) -> bool:
-        return not self.pattern and not self.levels
-
-    def kernel_pattern(self) -> tuple[str, bool]:
-        """(pattern, is_regex) as handed to the kernel (whole word adds word boundaries).
-
-        Whole word follows ``grep -w``: the match is neither preceded nor followed by a word
-        character. ``\\b`` says that next to a word character and ``\\B`` next to a non-word
-        one, so no lookaround is needed and the literal prefilter still applies.
-        """
-        if not self.whole_word or not self.pattern:
-            return self.pattern, self.regex
-        if self.regex:
-            return rf"\b(?:{self.pattern})\b", True
-        left = r"\b" if _word(self.pattern[0]) else r"\B"
-        right = r"\b" if _word(self.pattern[-1]) else r"\B"
-        return f"{left}{re.escape(self.pattern)}{right}", True
-
-    def compile(self) -> native.LineSearch | None:
-        """The compiled kernel search, or None for a level-only filter. SearchError if invalid."""
-        if not self.pattern:
-            return None
-        pattern, regex = self.kernel_pattern()
-        try:
-            return native.LineSearch(pattern, regex=regex, ignore_case=self.ignore_case)
-        except ValueError as exc:
-            raise SearchError(f"{self.pattern!r}: {exc}") from None
-
-    def describe(self) -> str:
-        parts = []
-        if self.pattern:
-            flags = [name for name, on in (("regex", self.regex), ("case-insensitive",
-                     self.ignore_case), ("whole word", self.whole_word)) if on]
-            parts.append(repr(self.pattern) + (f" ({', '.join(flags)})" if flags else ""))
-        if self.levels:
-            from studio.plugins.logs.formats import Level
-
-            parts.append("levels " + ", ".join(Level.NAMES[c] for c in sorted(self.levels)))
-        return " and ".join(parts) or "everything"
 
 
 @dataclass
@@ -159,7 +101,7 @@ def search_document(doc: LogDocument, query: SearchQuery, ctx: JobContext = NULL
         first = result.scanned_lines
         if first < newlines.size:
             stop = _chunk_stop(gen, newlines, first)
-            result.add(_search_lines(doc, gen, searcher, query, first, stop, newlines), stop)
+            result.add(_search_lines(doc, gen, searcher, query, (first, stop)), stop)
             ctx.report(_fraction(doc, gen, stop), f"{result.count:,} matches")
             ctx.raise_if_cancelled()
             continue
@@ -169,7 +111,7 @@ def search_document(doc: LogDocument, query: SearchQuery, ctx: JobContext = NULL
             continue
         if gen.line_count > newlines.size:  # a last line without newline: search it, not "done"
             last = newlines.size
-            found = _search_lines(doc, gen, searcher, query, last, last + 1, newlines)
+            found = _search_lines(doc, gen, searcher, query, (last, last + 1))
             result.add(found, last)
         break
     result.complete = True
@@ -188,9 +130,10 @@ def _chunk_stop(gen: Generation, newlines: np.ndarray, first: int) -> int:
 
 
 def _search_lines(doc: LogDocument, gen: Generation, searcher: native.LineSearch | None,
-                  query: SearchQuery, first: int, stop: int, newlines: np.ndarray
-                  ) -> np.ndarray:
-    """Absolute numbers of matching lines in [first, stop)."""
+                  query: SearchQuery, lines: tuple[int, int]) -> np.ndarray:
+    """Absolute numbers of the matching lines among ``lines`` = [first, stop)."""
+    first, stop = lines
+    newlines = gen.index.newlines
     begin = 0 if first == 0 else int(newlines[first - 1]) + 1
     end = int(newlines[stop - 1]) + 1 if stop <= newlines.size else gen.index.indexed_bytes
     with gen.chunk(begin, end) as view:

@@ -1,0 +1,134 @@
+"""The Logs plugin's per-studio service: formats, bookmarks, recent files, watching, opening.
+
+One :class:`LogsService` per studio (``studio.services.get("logs")``, created at start-up):
+nothing here is module-level, so two studios in one process share nothing. It opens
+documents, loads them as studio jobs (progress and cancel in the Jobs view), watches them for
+``tail -F`` following, and carries "open this log" requests from other plugins to the Logs view
+(:class:`LogOpenRequested` on the bus, kept until a view takes them).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from studio.core.events import Event
+from studio.core.filewatch import FileWatcher, WatchHandle
+from studio.plugins.logs.builtin_formats import register_builtin_formats
+from studio.plugins.logs.formats import FormatRegistry
+from studio.plugins.logs.stores import BookmarkStore, RecentFiles
+
+if TYPE_CHECKING:
+    from studio.core.app import Studio
+    from studio.core.jobs import Job
+    from studio.plugins.logs.document import LogDocument
+
+__all__ = [
+    "FOLLOW_INTERVAL_S",
+    "WATCH_INTERVAL_S",
+    "BookmarksChanged",
+    "LogFocused",
+    "LogOpenRequested",
+    "LogsService",
+]
+
+FOLLOW_INTERVAL_S = 0.05  # followed files: appended lines on screen well within 100 ms
+WATCH_INTERVAL_S = 0.5  # other open files: noticed, not raced
+
+
+@dataclass(frozen=True, slots=True)
+class LogOpenRequested(Event):
+    """Show a log in the Logs workspace (published by :func:`~.api.open_log`)."""
+
+    topic = "logs.open"
+    path: str = ""
+    line: int | None = None  # 0-based line to show, None: the start (or the end if follow)
+    follow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LogFocused(Event):
+    """The current log of a Logs view changed (empty path: none open)."""
+
+    topic = "logs.focused"
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BookmarksChanged(Event):
+    topic = "logs.bookmarks"
+    path: str = ""
+
+
+class LogsService:
+    """Everything the Logs views, the CLI and other plugins share within one studio."""
+
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self.formats = register_builtin_formats(FormatRegistry())
+        state = studio.paths.state / "logs"
+        self.bookmarks = BookmarkStore(state / "bookmarks.json")
+        self.recent = RecentFiles(state / "recent.json")
+        self.cache_dir = studio.paths.cache / "logs"
+        self._followers = FileWatcher(interval=FOLLOW_INTERVAL_S)
+        self._watchers = FileWatcher(interval=WATCH_INTERVAL_S)
+        self._pending: list[LogOpenRequested] = []
+        self._lock = threading.Lock()
+        self.view_active = False  # a Logs view takes requests directly
+        self.subscriptions: list[Any] = []  # bus subscriptions of the plugin, ended on close
+        self.views: weakref.WeakSet[Any] = weakref.WeakSet()  # Logs views of this studio
+
+    # -- documents -----------------------------------------------------------------------
+    def open_document(self, path: str | Path, format_id: str | None = None) -> LogDocument:
+        """Open a log (LogOpenError with a clear message if it cannot be read)."""
+        from studio.plugins.logs.document import LogDocument
+
+        doc = LogDocument(path, self.formats, cache_dir=self.cache_dir, format_id=format_id)
+        self.recent.add(str(doc.path))
+        return doc
+
+    def load(self, doc: LogDocument) -> Job | None:
+        """Index the rest of ``doc`` (and classify levels) as a studio job; None if done."""
+        if doc.complete and doc.current.levels_count >= doc.current.terminated_lines:
+            return None
+        return self.studio.jobs.submit(f"Indexing {doc.path.name}", doc.load)
+
+    def watch(self, doc: LogDocument, *, follow: bool,
+              on_sync: Callable[[Any], None] | None = None) -> WatchHandle:
+        """Poll ``doc``'s path (fast when following) and sync it on every change."""
+        watcher = self._followers if follow else self._watchers
+
+        def changed(_path: Path) -> None:
+            change = doc.sync()
+            if on_sync is not None:
+                on_sync(change)
+
+        return watcher.watch(doc.path, changed)
+
+    # -- requests from other plugins -----------------------------------------------------
+    def request_open(self, path: str | Path, line: int | None = None,
+                     follow: bool = False) -> LogOpenRequested:
+        request = LogOpenRequested(str(Path(path).expanduser().absolute()), line, follow)
+        with self._lock:
+            if not self.view_active:
+                self._pending.append(request)
+        self.studio.bus.publish(request)
+        return request
+
+    def take_pending(self) -> list[LogOpenRequested]:
+        """Requests made before a Logs view existed (the view opens them when it is built)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            self.view_active = True
+        return pending
+
+    def close(self) -> None:
+        for subscription in self.subscriptions:
+            subscription.unsubscribe()
+        self.subscriptions.clear()
+        self._followers.stop()
+        self._watchers.stop()

@@ -1,0 +1,50 @@
+"""``hafs-studio logs view FILE``: the studio window, on the Logs workspace, showing FILE.
+
+Glue between the command line and the GUI (it starts the shell), so it is not one of the
+plugin's Qt-free domain modules. The file is checked before any window appears: a missing or
+unreadable log is an error on the terminal (exit 2), not an empty window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["view_main"]
+
+
+def view_main(argv: Sequence[str]) -> int:
+    from studio.__main__ import parse_common
+    from studio.plugins.logs.source import LogFile, LogOpenError
+
+    parser = argparse.ArgumentParser(prog="hafs-studio logs view",
+                                     description="Open the Logs workspace at FILE.")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--line", "-l", type=int, default=None, help="line to show (1-based)")
+    parser.add_argument("--follow", "-f", action="store_true",
+                        help="stay at the end while the file grows")
+    try:
+        options, rest = parse_common(list(argv))
+        args = parser.parse_args(rest)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.line is not None and args.line < 1:
+        print("hafs-studio logs view: --line starts at 1", file=sys.stderr)
+        return 2
+    try:
+        LogFile(args.file).close()
+    except LogOpenError as exc:
+        print(f"hafs-studio logs view: {exc.strerror}", file=sys.stderr)
+        return 2
+
+    def open_it(studio: object) -> None:
+        from studio.plugins.logs.api import open_log
+
+        open_log(studio, args.file, args.line, follow=args.follow)  # type: ignore[arg-type]
+
+    options.workspace = options.workspace or "logs"
+    options.after_start = [open_it]
+    from studio.shell.launch import run_gui
+
+    return run_gui(options)
