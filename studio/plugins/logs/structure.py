@@ -87,6 +87,8 @@ class LineRows:
         at = bisect.bisect_right(rows, row) - 1
         if at < 0:
             return row
+        if row == rows[at]:  # the folded block's own row shows its first line
+            return self._starts[at]
         return row + self._hidden_before[at] + self._ends[at] - self._starts[at]
 
     def row_of(self, line: int) -> int:
