@@ -370,6 +370,10 @@ class LogViewport(QAbstractScrollArea):
         moves = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -page,
                  Qt.Key.Key_PageDown: page}
         if key in moves:
+            if not self.top <= self.current_row < self.top + self.visible_rows():
+                self.current_row = self.top  # scrolled away: move from what is on screen
+            if key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+                self.set_top(self.top + moves[key])  # a page turns the view, not just the cursor
             self.set_current_row(self.current_row + moves[key])
         elif key == Qt.Key.Key_Home and ctrl:
             self.set_current_row(0)
