@@ -82,7 +82,8 @@ def test_last_line_without_newline(tmp_path, open_doc) -> None:
 
 
 def test_invalid_utf8_and_binary_bytes_never_fail(tmp_path, open_doc) -> None:
-    data = b"ok \xff\xfe\xfd\n\x00\x01\x02\x03 binary\n" + bytes(b for b in range(256) if b != 10) + b"\n"
+    every_byte = bytes(b for b in range(256) if b != 10)
+    data = b"ok \xff\xfe\xfd\n\x00\x01\x02\x03 binary\n" + every_byte + b"\n"
     (tmp_path / "bin.log").write_bytes(data)
     doc = open_doc(tmp_path / "bin.log")
     doc.load()
@@ -96,8 +97,8 @@ def test_invalid_utf8_and_binary_bytes_never_fail(tmp_path, open_doc) -> None:
 def test_utf16_logs_by_bom(tmp_path, open_doc, encoding) -> None:
     bom = b"\xff\xfe" if encoding.endswith("le") else b"\xfe\xff"
     lines = ["2025-01-01 10:00:00,000 - app - ERROR - échec", "second line ✓"]
-    (tmp_path / "w.log").write_bytes(bom + "\r\n".join(lines).encode(encoding) + "\r\n".encode(
-        encoding))
+    text = "\r\n".join(lines) + "\r\n"
+    (tmp_path / "w.log").write_bytes(bom + text.encode(encoding))
     doc = open_doc(tmp_path / "w.log")
     doc.load()
     assert doc.encoding == encoding

@@ -15,7 +15,8 @@ GREP = shutil.which("grep")
 
 
 def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([*STUDIO, *args], capture_output=True, timeout=120, **kwargs)
+    return subprocess.run([*STUDIO, *args], capture_output=True, timeout=120, check=False,
+                          **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +40,12 @@ CASES = [
 @pytest.mark.skipif(GREP is None, reason="grep is not installed")
 @pytest.mark.parametrize(("ours", "theirs"), CASES)
 def test_count_and_lines_equal_grep(log, ours, theirs) -> None:
-    expected_count = subprocess.run([GREP, "-c", *theirs, str(log)], capture_output=True)
+    expected_count = subprocess.run([GREP, "-c", *theirs, str(log)], capture_output=True,
+                                    check=False)
     got = run("logs", "grep", "--count", *ours, str(log))
     assert got.returncode == 0 and got.stdout == expected_count.stdout
-    expected = subprocess.run([GREP, "-n", *theirs, str(log)], capture_output=True).stdout
+    expected = subprocess.run([GREP, "-n", *theirs, str(log)], capture_output=True,
+                              check=False).stdout
     got_lines = run("logs", "grep", "-n", *ours, str(log))
     assert got_lines.stdout == expected
 
@@ -86,7 +89,8 @@ def test_typer_path_gives_the_same_answer(log, tmp_path) -> None:
 
 def test_count_imports_no_gui_cli_framework_or_numpy(log) -> None:
     got = subprocess.run([sys.executable, "-X", "importtime", "-m", "studio", "logs", "grep",
-                          "-c", "ERROR", str(log)], capture_output=True, timeout=120)
+                          "-c", "ERROR", str(log)], capture_output=True, timeout=120,
+                         check=False)
     assert got.returncode == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in got.stderr.decode().splitlines()
                 if line.startswith("import time:")}

@@ -22,7 +22,7 @@ def reference(lines: list[str], pattern: str, flags: int = 0) -> list[int]:
 
 @pytest.fixture
 def log(tmp_path, open_doc):
-    lines = python_log_lines(40_000) + ["ünïcode ERRORS x", "the_loss loss-x ERROR"]
+    lines = [*python_log_lines(40_000), "ünïcode ERRORS x", "the_loss loss-x ERROR"]
     write_lines(tmp_path / "train.log", lines)
     doc = open_doc(tmp_path / "train.log")
     doc.load()
@@ -97,7 +97,7 @@ def test_results_extend_when_the_file_grows(tmp_path, open_doc) -> None:
 
 
 def test_navigation_helpers(log) -> None:
-    doc, lines = log
+    doc, _ = log
     result = search_document(doc, SearchQuery("Traceback"))
     hits = result.lines.tolist()
     assert result.next_after(hits[0]) == hits[1]

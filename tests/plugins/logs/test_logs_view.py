@@ -261,7 +261,7 @@ def test_tracebacks_are_grouped_and_fold(qtbot, make_tab, tmp_path) -> None:
     blocks = view.painter_.blocks
     assert [(b.first, b.last) for b in blocks] == [(2, 7)]
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
-                     pos=QPoint(view.gutter_width() - 8, 2 * view.line_height + 2))
+                     pos=QPoint(view.fold_left() + 2, 2 * view.line_height + 2))
     assert view.row_count() == len(lines) - 5
     assert visible_texts(view)[2] == TRACEBACK[0] and visible_texts(view)[3].endswith("after")
 

@@ -82,7 +82,8 @@ class LogTab(QWidget):
         self.follow_button.setToolTip("Stay at the end while the file grows (tail -F)")
         self.view = LogViewport(doc, LineRows(), font_size=font_size)
         self.filter_view = LogViewport(doc, MatchRows(), font_size=font_size)
-        self.filter_view.hide()
+        self.filter_header = QLabel()
+        self.filter_header.setProperty("role", "muted")
         self.status = QLabel()
         self.status.setProperty("role", "muted")
         self._build_layout()
@@ -114,9 +115,17 @@ class LogTab(QWidget):
         progress_layout.addWidget(self.cancel)
         self.progress_row = progress_row
         progress_row.hide()
+        self.filter_pane = QWidget()
+        filter_layout = QVBoxLayout(self.filter_pane)
+        filter_layout.setContentsMargins(0, 0, 0, 0)
+        filter_layout.setSpacing(0)
+        self.filter_header.setContentsMargins(6, 2, 6, 2)
+        filter_layout.addWidget(self.filter_header)
+        filter_layout.addWidget(self.filter_view, 1)
+        self.filter_pane.hide()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.view)
-        self.splitter.addWidget(self.filter_view)
+        self.splitter.addWidget(self.filter_pane)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         status_row = QWidget()
@@ -250,13 +259,14 @@ class LogTab(QWidget):
             self._show_result()
 
     def show_filter(self, shown: bool) -> None:
-        self.filter_view.setVisible(shown)
+        self.filter_pane.setVisible(shown)
         self._show_result()
 
     def _show_result(self) -> None:
         result = self.result
         if result is None:
             self.search.count.setText("")
+            self.filter_header.setText("Search or pick levels to list the matching lines here")
             self.filter_view.set_rows(MatchRows())
             return
         total = result.count
@@ -267,6 +277,9 @@ class LogTab(QWidget):
             self.search.count.setText(f"{rank:,} of {total:,}{running}")
         else:
             self.search.count.setText(f"{total:,} match{'es' if total != 1 else ''}{running}")
+        self.filter_header.setText(
+            f"{total:,} matching line{'s' if total != 1 else ''} for {result.query.describe()}"
+            f"{' (searching…)' if running else ''} · click one to show it in the log above")
         self.filter_view.set_rows(MatchRows(result.lines))
         self.filter_view.refresh(keep_bottom=True)
 

@@ -129,18 +129,23 @@ class RowPainter:
             painter.fillRect(QRect(gutter - 4, y, 3, line_height), palette.levels[level])
         number = str(row.line + 1)
         painter.setPen(palette.gutter_text)
-        painter.drawText(QPointF(gutter - 14 - len(number) * view.char_width,
+        painter.drawText(QPointF(view.numbers_right() - len(number) * view.char_width,
                                  y + view.ascent), number)
         if block is not None:
+            fold_left = view.fold_left()
+            if row.line == block.first:
+                painter.setPen(palette.traceback)
+                painter.drawText(QPointF(fold_left, y + view.ascent),
+                                 "▸" if row.folded else "▾")
             pen = QPen(palette.traceback)
             pen.setWidth(2)
             painter.setPen(pen)
-            x = gutter - 9
+            x = fold_left + int(view.char_width) + 4
             top = y + (line_height // 2 if row.line == block.first else 0)
             bottom = y + (line_height // 2 if row.line == block.last else line_height)
             painter.drawLine(x, top, x, bottom)
-            if row.line == block.first:
-                painter.drawText(QPointF(x - 9, y + view.ascent), "▸" if row.folded else "▾")
+            if row.line == block.last:
+                painter.drawLine(x, bottom, x + 4, bottom)
 
     def _paint_selection(self, painter: QPainter, row: ViewRow, y: int, length: int) -> None:
         selection = self.view.selection_range()

@@ -136,9 +136,18 @@ class LogViewport(QAbstractScrollArea):
     def at_bottom(self) -> bool:
         return self.top >= self.max_top()
 
-    def gutter_width(self) -> int:
+    BOOKMARK_WIDTH = 14
+
+    def numbers_right(self) -> int:
+        """Where line numbers end: [bookmark][numbers][fold ▾][traceback bracket][level]."""
         digits = len(str(max(self.doc.line_count, 1)))
-        return int(self.char_width * (digits + 1)) + 22
+        return self.BOOKMARK_WIDTH + int(self.char_width * digits) + 2
+
+    def fold_left(self) -> int:
+        return self.numbers_right() + 3
+
+    def gutter_width(self) -> int:
+        return self.fold_left() + int(self.char_width) + 14
 
     def text_left(self) -> int:
         return self.gutter_width() + 6
@@ -322,9 +331,9 @@ class LogViewport(QAbstractScrollArea):
         row, column = self.position_at(event.position().toPoint())
         line = self.rows.line_of(row)
         if event.position().x() < self.gutter_width():
-            if event.position().x() < 14:
+            if event.position().x() < self.BOOKMARK_WIDTH:
                 self.bookmark_clicked.emit(line)
-            else:
+            elif event.position().x() >= self.fold_left():
                 self.painter_.toggle_fold_at(line)
             return
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier and self.anchor is not None:
