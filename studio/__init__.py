@@ -5,19 +5,14 @@ Plugin authors import :data:`hookimpl` from here and the contribution types from
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from studio.core.hookspecs import hookimpl
-
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "hookimpl"]
 
 
-def __getattr__(name: str) -> Any:
-    # hookimpl imports pluggy: only code that defines hooks pays for it, not every entry point
-    # (`hafs-studio logs grep` starts in a few ms).
+def __getattr__(name: str) -> object:
+    # hookimpl imports pluggy (and typing): only code that defines hooks pays for it, not every
+    # entry point (`hafs-studio logs grep` starts in a few ms).
     if name == "hookimpl":
         from studio.core.hookspecs import hookimpl
 

@@ -39,7 +39,9 @@ __all__ = ["DocumentChanged", "FollowEvent", "Generation", "LogDocument"]
 INITIAL_BYTES = 256 * 1024
 CHUNK_MAPPED = 64 << 20  # a chunk scanned through the mapping (threads split it)
 CHUNK_READ = 4 << 20  # a chunk read with pread (stays in the CPU cache)
-DETECT_BYTES = 64 * 1024
+DETECT_BYTES = 32 * 1024
+DETECT_LINES = 200
+SCREEN_READ_BYTES = 1 << 20  # lines on screen read in one pread up to this size
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,7 @@ class LogDocument:
             self.format = self.formats.get(self._forced_format)
             return
         head = gen.data.read(0, DETECT_BYTES)
-        lines = head.decode("utf-8", "replace").split("\n")[:400]
+        lines = head.decode("utf-8", "replace").split("\n")[:DETECT_LINES]
         self.format = self.formats.detect([line.rsplit("\r", 1)[-1] for line in lines])
 
     @property
@@ -211,31 +213,33 @@ class LogDocument:
         """Index the whole file, then classify levels; returns the line count (a job body)."""
         self.loading = True
         try:
-            gen = self.current
-            self._reserve(gen)
-            while not self.closed and gen is self.current:
-                with self._lock:
-                    if gen.transcoder is not None:
-                        gen.transcoder.sync(limit=CHUNK_READ * 4)
-                    total = gen.data.size()
-                    indexed = gen.index.indexed_bytes
-                    if indexed >= total:
-                        break
-                    self._index_to(gen, min(total, indexed + gen.scan_chunk))
-                ctx.report(0.8 * gen.index.indexed_bytes / max(total, 1),
-                           f"{gen.line_count:,} lines")
-                self._notify("indexed")
-                ctx.raise_if_cancelled()
-            gen.index.shrink_to_fit()
-            gen.complete = True
-            self._notify("indexed")
-            self.classify(gen, ctx)
-            if gen.levels.size > gen.levels_count:  # the estimate's spare room
-                gen.levels = gen.levels[: gen.levels_count].copy()
+            gen = self.index_all(ctx)
+            self.classify(gen, ctx, trim=True)
         finally:
             self.loading = False
         self._notify("loaded")
         return self.line_count
+
+    def index_all(self, ctx: JobContext = NULL_CONTEXT) -> Generation:
+        """Index to the end of the file in chunks (progress 0..0.8, cancel between chunks)."""
+        gen = self.current
+        self._reserve(gen)
+        while not self.closed and gen is self.current:
+            with self._lock:
+                caught_up = gen.transcoder.sync(limit=CHUNK_READ * 4) if gen.transcoder else True
+                total = gen.data.size()
+                indexed = gen.index.indexed_bytes
+                if indexed >= total and caught_up:
+                    break
+                self._index_to(gen, min(total, indexed + gen.scan_chunk))
+            ctx.report(0.8 * gen.index.indexed_bytes / max(total, 1),
+                       f"{gen.line_count:,} lines")
+            self._notify("indexed")
+            ctx.raise_if_cancelled()
+        gen.index.shrink_to_fit()
+        gen.complete = True
+        self._notify("indexed")
+        return gen
 
     def _reserve(self, gen: Generation) -> None:
         lines, covered = gen.line_count, gen.index.indexed_bytes
@@ -245,8 +249,12 @@ class LogDocument:
             gen.index.reserve(estimate)
             _grow_levels(gen, estimate)
 
-    def classify(self, gen: Generation, ctx: JobContext = NULL_CONTEXT) -> None:
-        """Give every terminated line its level code (native kernel, chunk by chunk)."""
+    def classify(self, gen: Generation, ctx: JobContext = NULL_CONTEXT, *,
+                 trim: bool = False) -> None:
+        """Give every terminated line its level code (native kernel, chunk by chunk).
+
+        ``trim`` releases spare capacity afterwards (after a full load, not after appends).
+        """
         fmt = self.format
         newlines = gen.index.newlines
         while gen.levels_count < newlines.size and not self.closed and gen is self.current:
@@ -268,6 +276,8 @@ class LogDocument:
             ctx.report(0.8 + 0.2 * stop / max(newlines.size, 1), f"{stop:,} lines classified")
             ctx.raise_if_cancelled()
             newlines = gen.index.newlines
+        if trim and gen.levels.size > gen.levels_count:
+            gen.levels = gen.levels[: gen.levels_count].copy()  # the estimate's spare room
 
     # -- following -----------------------------------------------------------------------
     def sync(self) -> FileChange:
@@ -322,12 +332,43 @@ class LogDocument:
     def lines(self, first: int, count: int, gen: Generation | None = None
               ) -> list[RenderedLine]:
         """Rendered lines ``first`` … ``first + count - 1`` (clipped to the index)."""
+        return self.screen(first, count, gen)[0]
+
+    def screen(self, first: int, count: int, gen: Generation | None = None
+               ) -> tuple[list[RenderedLine], np.ndarray]:
+        """Rendered lines ``first`` … and their level codes, for what is on screen.
+
+        Lines of ordinary length are read with one ``pread`` for the whole batch, and levels
+        not classified yet come from that same buffer (one kernel call).
+        """
         gen = gen or self.current
         begins, ends = gen.bounds(first, count)
-        out = []
+        if not begins.size:
+            return [], np.zeros(0, dtype=np.uint8)
+        start, stop = int(begins[0]), int(ends[-1])
+        if stop - start > SCREEN_READ_BYTES:  # very long lines: each read on its own
+            rendered = [self._render(gen, first + i, int(b), int(e))
+                        for i, (b, e) in enumerate(zip(begins, ends, strict=True))]
+            return rendered, self.line_levels(first, len(rendered), gen)
+        buffer = gen.data.read(start, stop - start)
+        rendered = []
         for offset, (begin, end) in enumerate(zip(begins.tolist(), ends.tolist(), strict=True)):
-            out.append(self._render(gen, first + offset, begin, end))
-        return out
+            length = end - begin
+            if length <= DISPLAY_CAP_BYTES:
+                raw = buffer[begin - start:end - start]
+                rendered.append(render_line(raw, length, first_line=first + offset == 0))
+            else:
+                rendered.append(self._render(gen, first + offset, begin, end))
+        last = first + len(rendered)
+        if last <= gen.levels_count:
+            levels = gen.levels[first:last].copy()
+        else:
+            fmt = self.format
+            levels = native.classify_levels(buffer + b"\n", fmt.level_tokens,
+                                            ignore_case=fmt.level_ignore_case,
+                                            max_column=fmt.level_max_column,
+                                            inherit=fmt.level_inherit)[: len(rendered)]
+        return rendered, levels
 
     def _render(self, gen: Generation, line: int, begin: int, end: int) -> RenderedLine:
         length = end - begin

@@ -162,6 +162,9 @@ def _line_levels(path: str, data: Any) -> Any:
 
 
 def parse_levels(values: Sequence[str]) -> list[int]:
+    """Level codes of ``--level`` values (names, repeated or comma-separated)."""
+    if not values:
+        return []
     from studio.plugins.logs.formats import Level
 
     return [Level.parse(part) for value in values for part in value.split(",") if part.strip()]

@@ -132,3 +132,5 @@ class LogsService:
         self.subscriptions.clear()
         self._followers.stop()
         self._watchers.stop()
+        self.bookmarks.close()
+        self.recent.close()

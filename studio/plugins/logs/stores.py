@@ -1,7 +1,8 @@
 """What the Logs plugin remembers: bookmarks per file and the recently opened files.
 
 Both live in the studio's own state folder (``<state>/logs/``), never next to the user's log,
-and are written atomically. A damaged file is kept as ``.bak`` and the store starts empty.
+and are written atomically on a background thread (the GUI never waits for an fsync). A damaged
+file is kept as ``.bak`` and the store starts empty.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,23 @@ log = logging.getLogger(__name__)
 
 
 class _JsonStore:
+    """A small JSON file read once and written behind (never on the caller's thread)."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._data: dict[str, Any] | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logs-store")
+        self._pending: Future[None] | None = None
         self.problem: str | None = None  # set when the file was damaged and reset
 
     def _read(self) -> dict[str, Any]:
+        """The current data (loaded from disk on first use; callers hold ``_lock``)."""
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    def _load(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(data, dict):
@@ -40,7 +53,25 @@ class _JsonStore:
             return {}
 
     def _write(self, data: dict[str, Any]) -> None:
-        atomic_write_text(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+        self._pending = self._writer.submit(self._write_now, text)
+
+    def _write_now(self, text: str) -> None:
+        try:
+            atomic_write_text(self.path, text)
+        except OSError as exc:
+            self.problem = f"{self.path}: cannot save ({exc})"
+            log.warning("%s", self.problem)
+
+    def flush(self) -> None:
+        """Wait until what was changed is on disk."""
+        pending = self._pending
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.shutdown(wait=True)
 
 
 class BookmarkStore(_JsonStore):

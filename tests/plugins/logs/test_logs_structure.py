@@ -71,16 +71,19 @@ def test_find_time_without_timestamps(tmp_path, open_doc) -> None:
 def test_bookmarks_and_recent_files_persist(tmp_path) -> None:
     bookmarks = BookmarkStore(tmp_path / "state" / "bookmarks.json")
     assert bookmarks.toggle("/logs/a.log", 41) and bookmarks.toggle("/logs/a.log", 7)
+    bookmarks.flush()
     again = BookmarkStore(tmp_path / "state" / "bookmarks.json")
     assert again.lines("/logs/a.log") == [7, 41] and again.lines("/other") == []
     assert not again.toggle("/logs/a.log", 41)
-    assert bookmarks.lines("/logs/a.log") == [7]
+    again.flush()
+    assert BookmarkStore(again.path).lines("/logs/a.log") == [7]
     recent = RecentFiles(tmp_path / "state" / "recent.json")
     for name in ("a", "b", "a"):
         recent.add(f"/logs/{name}.log")
     assert recent.items() == ["/logs/a.log", "/logs/b.log"]
     for index in range(30):
         recent.add(f"/logs/{index}.log")
+    recent.flush()
     assert len(RecentFiles(tmp_path / "state" / "recent.json").items()) == RecentFiles.LIMIT
 
 
@@ -92,6 +95,7 @@ def test_a_damaged_store_is_kept_and_reset(tmp_path) -> None:
     assert (tmp_path / "bookmarks.json.bak").read_text() == "{not json"
     assert "unreadable" in store.problem
     store.toggle("/x", 1)
+    store.flush()
     assert json.loads(path.read_text())["files"] == {"/x": {"lines": [1]}}
 
 

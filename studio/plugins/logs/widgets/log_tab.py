@@ -93,10 +93,19 @@ class LogTab(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(100)
         self._timer.timeout.connect(self._poll_jobs)
-        self.load_job = service.load(doc)
-        self._poll_jobs()
+        # Index the rest once the head is on screen: the first paint never waits for the job.
+        self.view.first_painted.connect(self._start_loading)
+        QTimer.singleShot(250, self._start_loading)  # a tab that is not shown still loads
+        self._loading_started = False
         self.set_follow(follow)
         self.update_status()
+
+    def _start_loading(self) -> None:
+        if self._loading_started or self.doc.closed:
+            return
+        self._loading_started = True
+        self.load_job = self.service.load(self.doc)
+        self._poll_jobs()
 
     # -- layout --------------------------------------------------------------------------
     def _build_layout(self) -> None:

@@ -64,6 +64,7 @@ class LogViewport(QAbstractScrollArea):
     bookmark_clicked = Signal(int)
     expand_requested = Signal(int)  # show a truncated line whole
     scrolled = Signal()
+    first_painted = Signal()  # once: the lines are on screen
 
     def __init__(self, doc: LogDocument, rows: LineRows | MatchRows | None = None,
                  parent: QWidget | None = None, *, font_size: int = 10) -> None:
@@ -86,6 +87,7 @@ class LogViewport(QAbstractScrollArea):
         self._spans: dict[int, list[tuple[int, int]]] = {}
         self._blocks: list[TracebackBlock] = []
         self._wheel_rest = 0.0
+        self._painted = False
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
         self.verticalScrollBar().valueChanged.connect(self._on_vertical_bar)
@@ -272,8 +274,7 @@ class LogViewport(QAbstractScrollArea):
             while end < len(missing) and missing[end] == missing[end - 1] + 1:
                 end += 1
             first, count = missing[start], end - start
-            rendered = self.doc.lines(first, count, gen)
-            levels = self.doc.line_levels(first, count, gen)
+            rendered, levels = self.doc.screen(first, count, gen)
             for offset, line_render in enumerate(rendered):
                 level = int(levels[offset]) if offset < len(levels) else 0
                 self._cache[first + offset] = (line_render, level)
@@ -312,6 +313,9 @@ class LogViewport(QAbstractScrollArea):
             self.painter_.paint(painter, event.rect())
         finally:
             painter.end()
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
