@@ -19,7 +19,7 @@ path, pattern, regex, ignore_case = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
     sys.argv[4] == "1"
 doc = LogDocument(path, register_builtin_formats(FormatRegistry()),
                   cache_dir=Path(tempfile.gettempdir()))
-doc.index_all()
+doc.load()
 query = SearchQuery(pattern, regex=regex, ignore_case=ignore_case)
 start = time.perf_counter()
 result = search_document(doc, query)

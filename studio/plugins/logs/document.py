@@ -1,11 +1,13 @@
-"""One open log: its file, its line index and levels, grown and reset as the file changes.
+"""One open log: its file and its line index, grown and reset as the file changes.
 
 Opening indexes only the first :data:`INITIAL_BYTES` (a few ms whatever the size), so the head
 is on screen at once; :meth:`LogDocument.load` (a studio job) indexes the rest in chunks with
-progress and cancel, then classifies every line's level. Memory: the native line index keeps
-8 bytes per line (reserved from an estimate, trimmed at the end) and the levels one byte, so
-at most ~13 bytes per line while loading and 9 after. File bytes are read only for the lines
-on screen (see :mod:`~studio.plugins.logs.source` for mmap versus pread).
+progress and cancel. The index is the native kernel's: 8 bytes per line once trimmed (reserved
+from an estimate, at most ~12 bytes per line while loading), read with positional reads of the
+opened file (``newline_offsets_file``: no mapping, no page-fault storm, safe if the file
+shrinks meanwhile). Levels are classified only for what is shown or searched (one native call
+over the bytes already read), never for the whole file up front. File bytes are read only for
+the lines on screen (see :mod:`~studio.plugins.logs.source` for mmap versus pread).
 
 Following (:meth:`LogDocument.sync`, called by the file watcher) indexes appended bytes, and on
 truncation, rotation, delete/recreate or an in-place rewrite starts a new :class:`Generation`
@@ -37,7 +39,8 @@ from studio.plugins.logs.source import LogFile
 __all__ = ["DocumentChanged", "FollowEvent", "Generation", "LogDocument"]
 
 INITIAL_BYTES = 256 * 1024
-CHUNK_MAPPED = 64 << 20  # a chunk scanned through the mapping (threads split it)
+INDEX_CHUNK = 64 << 20  # indexed per step of a load (progress and cancel between steps)
+CHUNK_MAPPED = 64 << 20  # a chunk searched through the mapping (threads split it)
 CHUNK_READ = 4 << 20  # a chunk read with pread (stays in the CPU cache)
 DETECT_BYTES = 32 * 1024
 DETECT_LINES = 200
@@ -64,7 +67,7 @@ class DocumentChanged:
 
 
 class Generation:
-    """One version of the file's content: the opened file, its index and its levels."""
+    """One version of the file's content: the opened file and its index."""
 
     def __init__(self, number: int, raw: LogFile, transcoder: Utf16Transcoder | None) -> None:
         self.number = number
@@ -72,8 +75,6 @@ class Generation:
         self.transcoder = transcoder
         self.data = LogFile(transcoder.target) if transcoder else raw
         self.index = native.LineIndex()
-        self.levels = np.zeros(0, dtype=np.uint8)
-        self.levels_count = 0  # lines whose level is known
         self.at_rest = True  # unchanged since opened: scans may use the mapping
         self.complete = False  # indexed to the end at least once
 
@@ -176,7 +177,7 @@ class LogDocument:
     @property
     def index_memory_bytes(self) -> int:
         gen = self.current
-        return gen.index.nbytes + int(gen.levels.nbytes)
+        return gen.index.nbytes
 
     def progress(self) -> float:
         gen = self.current
@@ -199,85 +200,49 @@ class LogDocument:
 
     # -- indexing ------------------------------------------------------------------------
     def _index_to(self, gen: Generation, end: int) -> None:
-        """Extend the index to byte ``end``: through the mapping while the file is at rest
-        (zero copy), else with positional reads of the opened file (safe if it shrinks)."""
-        if end <= gen.index.indexed_bytes:
-            return
-        view = gen.data.mapped_view(end) if gen.at_rest else None
-        if view is not None:
-            gen.index.update(view)
-        else:
+        """Extend the index to byte ``end`` with positional reads of the opened file."""
+        if end > gen.index.indexed_bytes:
             gen.index.update_from_file(gen.data.kernel_path, end=min(end, gen.data.size()))
 
     def load(self, ctx: JobContext = NULL_CONTEXT) -> int:
-        """Index the whole file, then classify levels; returns the line count (a job body)."""
+        """Index the whole file in chunks (progress, cancel between chunks); a job body.
+
+        Returns the line count.
+        """
         self.loading = True
         try:
-            gen = self.index_all(ctx)
-            self.classify(gen, ctx, trim=True)
+            gen = self.current
+            self._reserve(gen)
+            while not self.closed and gen is self.current:
+                with self._lock:
+                    caught_up = (gen.transcoder.sync(limit=CHUNK_READ * 4)
+                                 if gen.transcoder else True)
+                    total = gen.data.size()
+                    indexed = gen.index.indexed_bytes
+                    if indexed >= total and caught_up:
+                        break
+                    self._index_to(gen, min(total, indexed + INDEX_CHUNK))
+                ctx.report(gen.index.indexed_bytes / max(total, 1), f"{gen.line_count:,} lines")
+                self._notify("indexed")
+                ctx.raise_if_cancelled()
+            gen.index.shrink_to_fit()
+            gen.complete = True
         finally:
             self.loading = False
         self._notify("loaded")
         return self.line_count
 
-    def index_all(self, ctx: JobContext = NULL_CONTEXT) -> Generation:
-        """Index to the end of the file in chunks (progress 0..0.8, cancel between chunks)."""
-        gen = self.current
-        self._reserve(gen)
-        while not self.closed and gen is self.current:
-            with self._lock:
-                caught_up = gen.transcoder.sync(limit=CHUNK_READ * 4) if gen.transcoder else True
-                total = gen.data.size()
-                indexed = gen.index.indexed_bytes
-                if indexed >= total and caught_up:
-                    break
-                self._index_to(gen, min(total, indexed + gen.scan_chunk))
-            ctx.report(0.8 * gen.index.indexed_bytes / max(total, 1),
-                       f"{gen.line_count:,} lines")
-            self._notify("indexed")
-            ctx.raise_if_cancelled()
-        gen.index.shrink_to_fit()
-        gen.complete = True
-        self._notify("indexed")
-        return gen
-
     def _reserve(self, gen: Generation) -> None:
         lines, covered = gen.line_count, gen.index.indexed_bytes
         total = gen.data.size()
         if lines and covered and total > covered:
-            estimate = int(total / (covered / lines) * 1.05) + 16
-            gen.index.reserve(estimate)
-            _grow_levels(gen, estimate)
+            gen.index.reserve(int(total / (covered / lines) * 1.05) + 16)
 
-    def classify(self, gen: Generation, ctx: JobContext = NULL_CONTEXT, *,
-                 trim: bool = False) -> None:
-        """Give every terminated line its level code (native kernel, chunk by chunk).
-
-        ``trim`` releases spare capacity afterwards (after a full load, not after appends).
-        """
+    def classify(self, view: np.ndarray) -> np.ndarray:
+        """Level codes of the lines in ``view`` (bytes of whole lines) with the log's format."""
         fmt = self.format
-        newlines = gen.index.newlines
-        while gen.levels_count < newlines.size and not self.closed and gen is self.current:
-            first = gen.levels_count
-            begin = 0 if first == 0 else int(newlines[first - 1]) + 1
-            stop = int(np.searchsorted(newlines, begin + gen.scan_chunk, side="left"))
-            stop = min(max(stop, first + 1), newlines.size)
-            end = int(newlines[stop - 1]) + 1
-            with gen.chunk(begin, end) as view:
-                codes = native.classify_levels(
-                    view, fmt.level_tokens, ignore_case=fmt.level_ignore_case,
-                    max_column=fmt.level_max_column, inherit=fmt.level_inherit)
-            if fmt.level_inherit and first and codes.size and codes[0] == 0:
-                known = np.flatnonzero(codes)
-                codes[: known[0] if known.size else codes.size] = gen.levels[first - 1]
-            _grow_levels(gen, stop)
-            gen.levels[first:stop] = codes[: stop - first]
-            gen.levels_count = stop
-            ctx.report(0.8 + 0.2 * stop / max(newlines.size, 1), f"{stop:,} lines classified")
-            ctx.raise_if_cancelled()
-            newlines = gen.index.newlines
-        if trim and gen.levels.size > gen.levels_count:
-            gen.levels = gen.levels[: gen.levels_count].copy()  # the estimate's spare room
+        return native.classify_levels(view, fmt.level_tokens, ignore_case=fmt.level_ignore_case,
+                                      max_column=fmt.level_max_column, inherit=fmt.level_inherit)
 
     # -- following -----------------------------------------------------------------------
     def sync(self) -> FileChange:
@@ -293,7 +258,6 @@ class LogDocument:
                     gen.transcoder.sync()
                 if not self.loading:
                     self._index_to(gen, gen.data.size())
-                    self.classify(gen)
                 self.tracker.acknowledge(gen.raw, gen.raw.size())
             elif change.kind.restarts:
                 self._restart(change)
@@ -319,7 +283,6 @@ class LogDocument:
         if not gen.complete:
             self._index_to(gen, gen.data.size())
             gen.complete = True
-        self.classify(gen)
         self.current = gen
         self.tracker.acknowledge(raw, raw.size())
         old.close()
@@ -359,16 +322,8 @@ class LogDocument:
                 rendered.append(render_line(raw, length, first_line=first + offset == 0))
             else:
                 rendered.append(self._render(gen, first + offset, begin, end))
-        last = first + len(rendered)
-        if last <= gen.levels_count:
-            levels = gen.levels[first:last].copy()
-        else:
-            fmt = self.format
-            levels = native.classify_levels(buffer + b"\n", fmt.level_tokens,
-                                            ignore_case=fmt.level_ignore_case,
-                                            max_column=fmt.level_max_column,
-                                            inherit=fmt.level_inherit)[: len(rendered)]
-        return rendered, levels
+        levels = self.classify(np.frombuffer(buffer + b"\n", dtype=np.uint8))
+        return rendered, levels[: len(rendered)]
 
     def _render(self, gen: Generation, line: int, begin: int, end: int) -> RenderedLine:
         length = end - begin
@@ -387,19 +342,14 @@ class LogDocument:
         return data[:-1] if data.endswith(b"\r") and len(data) == end - begin else data
 
     def line_levels(self, first: int, count: int, gen: Generation | None = None) -> np.ndarray:
-        """Level codes of lines ``first`` …; lines not classified yet are classified now."""
+        """Level codes of lines ``first`` … (classified from the head of each line)."""
         gen = gen or self.current
         stop = min(first + count, gen.line_count)
         if stop <= first:
             return np.zeros(0, dtype=np.uint8)
-        if stop <= gen.levels_count:
-            return gen.levels[first:stop].copy()
-        fmt = self.format
-        heads = [self.raw_line(i, fmt.level_max_column, gen) for i in range(first, stop)]
-        codes = native.classify_levels(b"\n".join(heads) + b"\n", fmt.level_tokens,
-                                       ignore_case=fmt.level_ignore_case,
-                                       max_column=fmt.level_max_column,
-                                       inherit=fmt.level_inherit)
+        limit = self.format.level_max_column
+        heads = [self.raw_line(i, limit, gen) for i in range(first, stop)]
+        codes = self.classify(np.frombuffer(b"\n".join(heads) + b"\n", dtype=np.uint8))
         return codes[: stop - first]
 
     def close(self) -> None:
@@ -407,10 +357,3 @@ class LogDocument:
         with self._lock:
             self.current.close()
         self._listeners.clear()
-
-
-def _grow_levels(gen: Generation, lines: int) -> None:
-    if lines > gen.levels.size:
-        grown = np.zeros(max(lines, gen.levels.size * 3 // 2), dtype=np.uint8)
-        grown[: gen.levels_count] = gen.levels[: gen.levels_count]
-        gen.levels = grown

@@ -96,12 +96,13 @@ def search_document(doc: LogDocument, query: SearchQuery, ctx: JobContext = NULL
     else:
         result.drop_from(result.scanned_lines)  # the last line may have grown since
     result.complete = False
+    carry = [0]  # level of the line before the chunk: continuation lines inherit it
     while not doc.closed and gen is doc.current:
         newlines = gen.index.newlines
         first = result.scanned_lines
         if first < newlines.size:
             stop = _chunk_stop(gen, newlines, first)
-            result.add(_search_lines(doc, gen, searcher, query, (first, stop)), stop)
+            result.add(_search_lines(doc, gen, searcher, query, (first, stop), carry), stop)
             ctx.report(_fraction(doc, gen, stop), f"{result.count:,} matches")
             ctx.raise_if_cancelled()
             continue
@@ -111,7 +112,7 @@ def search_document(doc: LogDocument, query: SearchQuery, ctx: JobContext = NULL
             continue
         if gen.line_count > newlines.size:  # a last line without newline: search it, not "done"
             last = newlines.size
-            found = _search_lines(doc, gen, searcher, query, (last, last + 1))
+            found = _search_lines(doc, gen, searcher, query, (last, last + 1), carry)
             result.add(found, last)
         break
     result.complete = True
@@ -130,8 +131,11 @@ def _chunk_stop(gen: Generation, newlines: np.ndarray, first: int) -> int:
 
 
 def _search_lines(doc: LogDocument, gen: Generation, searcher: native.LineSearch | None,
-                  query: SearchQuery, lines: tuple[int, int]) -> np.ndarray:
-    """Absolute numbers of the matching lines among ``lines`` = [first, stop)."""
+                  query: SearchQuery, lines: tuple[int, int], carry: list[int]) -> np.ndarray:
+    """Absolute numbers of the matching lines among ``lines`` = [first, stop).
+
+    ``carry[0]`` is the level of the line before ``first`` (updated to this chunk's last).
+    """
     first, stop = lines
     newlines = gen.index.newlines
     begin = 0 if first == 0 else int(newlines[first - 1]) + 1
@@ -143,21 +147,22 @@ def _search_lines(doc: LogDocument, gen: Generation, searcher: native.LineSearch
         else:
             hits = np.arange(stop - first, dtype=np.int64)
         if query.levels and hits.size:
-            levels = _levels(doc, gen, view, first, stop)
+            levels = _levels(doc, view, stop - first, carry)
             hits = hits[np.isin(levels[hits], np.fromiter(query.levels, dtype=np.uint8))]
     return hits + first
 
 
-def _levels(doc: LogDocument, gen: Generation, view: np.ndarray, first: int, stop: int
-            ) -> np.ndarray:
-    if stop <= gen.levels_count:
-        return gen.levels[first:stop]
-    fmt = doc.format
-    codes = native.classify_levels(view, fmt.level_tokens, ignore_case=fmt.level_ignore_case,
-                                   max_column=fmt.level_max_column, inherit=fmt.level_inherit)
-    padded = np.zeros(stop - first, dtype=np.uint8)
-    padded[: min(codes.size, padded.size)] = codes[: padded.size]
-    return padded
+def _levels(doc: LogDocument, view: np.ndarray, count: int, carry: list[int]) -> np.ndarray:
+    """Level codes of the ``count`` lines of the chunk being searched."""
+    codes = np.zeros(count, dtype=np.uint8)
+    found = doc.classify(view)
+    codes[: min(found.size, count)] = found[:count]
+    if doc.format.level_inherit and count and codes[0] == 0:
+        named = np.flatnonzero(codes)
+        codes[: named[0] if named.size else count] = carry[0]
+    if count:
+        carry[0] = int(codes[-1])
+    return codes
 
 
 def visible_spans(doc: LogDocument, searcher: native.LineSearch,

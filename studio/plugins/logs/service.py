@@ -92,8 +92,8 @@ class LogsService:
         return doc
 
     def load(self, doc: LogDocument) -> Job | None:
-        """Index the rest of ``doc`` (and classify levels) as a studio job; None if done."""
-        if doc.complete and doc.current.levels_count >= doc.current.terminated_lines:
+        """Index the rest of ``doc`` as a studio job; None when it is already indexed."""
+        if doc.complete:
             return None
         return self.studio.jobs.submit(f"Indexing {doc.path.name}", doc.load)
 

@@ -20,6 +20,21 @@ def reference(lines: list[str], pattern: str, flags: int = 0) -> list[int]:
     return [i for i, line in enumerate(lines) if compiled.search(line)]
 
 
+def reference_levels(lines: list[str]) -> list[int]:
+    """Python logging records name their level; other lines (tracebacks) inherit it."""
+    names = {"DEBUG": Level.DEBUG, "INFO": Level.INFO, "WARNING": Level.WARNING,
+             "ERROR": Level.ERROR}
+    current, out = Level.UNKNOWN, []
+    for line in lines:
+        record = re.search(r" - (DEBUG|INFO|WARNING|ERROR) - ", line)
+        if record:
+            current = names[record[1]]
+        elif line.startswith("Traceback") or re.search(r"\bERROR\b", line[:128]):
+            current = Level.ERROR
+        out.append(current)
+    return out
+
+
 @pytest.fixture
 def log(tmp_path, open_doc):
     lines = [*python_log_lines(40_000), "ünïcode ERRORS x", "the_loss loss-x ERROR"]
@@ -48,13 +63,24 @@ def test_matches_equal_python_re(log, query, pattern, flags) -> None:
 def test_level_filter_alone_and_with_a_pattern(log) -> None:
     doc, lines = log
     errors = search_document(doc, SearchQuery(levels=frozenset({Level.ERROR})))
-    levels = doc.current.levels[: doc.line_count]
+    levels = np.array(reference_levels(lines))
     assert errors.lines.tolist() == np.flatnonzero(levels == Level.ERROR).tolist()
     # A traceback under an ERROR record is part of that record (the format inherits levels).
     assert any(lines[line].startswith("Traceback") for line in errors.lines.tolist())
     both = search_document(doc, SearchQuery("loss=0", levels=frozenset({Level.WARNING})))
     expected = [i for i in reference(lines, "loss=0") if levels[i] == Level.WARNING]
     assert both.lines.tolist() == expected and expected
+
+
+def test_small_chunks_give_the_same_answers(log, monkeypatch) -> None:
+    from studio.plugins.logs import document
+
+    doc, lines = log
+    monkeypatch.setattr(document, "CHUNK_MAPPED", 4096)  # tracebacks cross chunk borders
+    errors = search_document(doc, SearchQuery(levels=frozenset({Level.ERROR})))
+    levels = np.array(reference_levels(lines))
+    assert errors.lines.tolist() == np.flatnonzero(levels == Level.ERROR).tolist()
+    assert search_document(doc, SearchQuery("ERROR")).lines.tolist() == reference(lines, "ERROR")
 
 
 def test_search_streams_behind_the_index(tmp_path, open_doc) -> None:

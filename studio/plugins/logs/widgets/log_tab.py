@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
 from studio.core.jobs import NULL_CONTEXT, Job
 from studio.plugins.logs.document import DocumentChanged, LogDocument
 from studio.plugins.logs.follow import ChangeKind
-from studio.plugins.logs.formats import Level
 from studio.plugins.logs.query import SearchError, SearchQuery
 from studio.plugins.logs.search import SearchResult, search_document
 from studio.plugins.logs.service import BookmarksChanged, LogsService
@@ -59,7 +57,6 @@ class LogTab(QWidget):
         self.search_job: Job | None = None
         self.load_job: Job | None = None
         self._watch: Any = None
-        self._counted: tuple[tuple[int, int], int, int] | None = None
         self.search = SearchBar()
         self.info = QLabel()
         self.info.setWordWrap(True)
@@ -392,21 +389,11 @@ class LogTab(QWidget):
                  doc.format.title]
         if not gen.complete:
             parts.append(f"indexing {doc.progress():.0%}")
-        if gen.levels_count:
-            errors, warnings = self._level_counts(gen)
-            parts.append(f"{errors:,} errors · {warnings:,} warnings")
         if self.follow:
             parts.append("following" if self.view.at_bottom() else "following (scrolled up)")
         if self.tracker_deleted():
             parts.append("deleted")
         self.status.setText(" · ".join(parts))
-
-    def _level_counts(self, gen: Any) -> tuple[int, int]:
-        key = (gen.number, gen.levels_count)
-        if self._counted is None or self._counted[0] != key:
-            counts = np.bincount(gen.levels[: gen.levels_count], minlength=6)
-            self._counted = (key, int(counts[Level.ERROR]), int(counts[Level.WARNING]))
-        return self._counted[1], self._counted[2]
 
     def tracker_deleted(self) -> bool:
         return bool(self.doc.events) and self.doc.events[-1].kind is ChangeKind.DELETED \
