@@ -246,48 +246,22 @@ class LineIndex:
         self._size = int(arr.size)
         return self.line_count - before
 
-    def update_from_file(self, path: str | os.PathLike[str], *, end: int | None = None,
-                         threads: int = 0) -> int:
-        """Like :meth:`update`, reading only the appended part of a file from disk.
-
-        ``end`` stops at that byte (to index a large file in steps); by default the file's size.
-        """
-        if end is None:
-            size = os.path.getsize(path)
-            if size < self._size:
-                self.__init__()
-        else:
-            size = max(_check_int("end", end, minimum=0), self._size)
+    def update_from_file(self, path: str | os.PathLike[str], *, threads: int = 0) -> int:
+        """Like :meth:`update`, reading only the appended part of a file from disk."""
+        size = os.path.getsize(path)
+        if size < self._size:
+            self.__init__()
         before = self.line_count
         self._append(newline_offsets_file(path, self._size, size, threads=threads))
         self._size = size
         return self.line_count - before
 
-    @property
-    def nbytes(self) -> int:
-        """Memory held for offsets, spare capacity included (8 bytes per line when trimmed)."""
-        return int(self._newlines.nbytes)
-
-    def reserve(self, lines: int) -> None:
-        """Make room for ``lines`` newlines at once (a caller that can estimate avoids regrowth)."""
-        _check_int("lines", lines, minimum=0)
-        if lines > self._newlines.size:
-            self._resize(lines)
-
-    def shrink_to_fit(self) -> None:
-        """Release spare capacity (after a file was indexed to its end)."""
-        if self._newlines.size > self._count:
-            self._resize(self._count)
-
-    def _resize(self, capacity: int) -> None:
-        grown = np.empty(capacity, dtype=np.int64)
-        grown[: self._count] = self._newlines[: self._count]
-        self._newlines = grown
-
     def _append(self, found: np.ndarray) -> None:
         needed = self._count + found.size
-        if needed > self._newlines.size:  # amortised O(1) growth; 1.5x keeps spare room small
-            self._resize(max(needed, self._newlines.size * 3 // 2, 1024))
+        if needed > self._newlines.size:  # amortised O(1) growth
+            grown = np.empty(max(needed, 2 * self._newlines.size, 1024), dtype=np.int64)
+            grown[: self._count] = self._newlines[: self._count]
+            self._newlines = grown
         self._newlines[self._count : needed] = found
         self._count = needed
 

@@ -114,33 +114,9 @@ def test_update_from_file_reads_only_appended_bytes(tmp_path) -> None:
     index.update_from_file(path)
     assert index.newlines.tolist() == [1, 4, 6]
     assert index.line_count == 3
-    with open(path, "ab") as f:
-        f.write(b"eee\nf\n")
-    index.update_from_file(path, end=9)  # in steps: up to byte 9 only
-    assert index.newlines.tolist() == [1, 4, 6] and index.indexed_bytes == 9
-    index.update_from_file(path, end=12)
-    assert index.newlines.tolist() == [1, 4, 6, 10] and index.line_count == 5
     path.write_bytes(b"x\n")  # truncated (rotated): the index restarts
     index.update_from_file(path)
     assert index.newlines.tolist() == [1]
-
-
-def test_reserve_and_shrink_keep_the_offsets_and_bound_memory() -> None:
-    data = b"line\n" * 5000
-    index = native.LineIndex()
-    index.reserve(100)
-    index.update(data[:50])
-    index.reserve(6000)  # one allocation for the rest
-    assert index.nbytes == 6000 * 8
-    index.update(data)
-    assert index.newlines.tolist() == reference_offsets(data)
-    index.shrink_to_fit()
-    assert index.nbytes == 5000 * 8  # 8 bytes per line once trimmed
-    assert index.newlines.tolist() == reference_offsets(data)
-    index.update(data + b"more\n")  # grows again by at most 1.5x
-    assert index.line_count == 5001 and index.nbytes <= 5001 * 8 * 3 // 2 + 8
-    with pytest.raises(ValueError, match="lines"):
-        index.reserve(-1)
 
 
 @pytest.mark.parametrize("bad", [np.zeros(4, dtype=np.int32), np.zeros((2, 2), dtype=np.uint8),
@@ -148,3 +124,13 @@ def test_reserve_and_shrink_keep_the_offsets_and_bound_memory() -> None:
 def test_bad_input_raises(bad: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         native.newline_offsets(bad)
+
+
+def test_bounds_of_any_lines_in_any_order() -> None:
+    data = b"one\r\ntwo\n\nthree"
+    index = native.LineIndex()
+    index.update(data)
+    begins, ends = index.bounds_of(np.array([3, 0, 2]), data)
+    assert [data[b:e] for b, e in zip(begins, ends, strict=True)] == [b"three", b"one", b""]
+    with pytest.raises(ValueError, match=r"line numbers must be in \[0, 4\)"):
+        index.bounds_of(np.array([4]))

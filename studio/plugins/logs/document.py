@@ -2,12 +2,12 @@
 
 Opening indexes only the first :data:`INITIAL_BYTES` (a few ms whatever the size), so the head
 is on screen at once; :meth:`LogDocument.load` (a studio job) indexes the rest in chunks with
-progress and cancel. The index is the native kernel's: 8 bytes per line once trimmed (reserved
-from an estimate, at most ~12 bytes per line while loading), read with positional reads of the
-opened file (``newline_offsets_file``: no mapping, no page-fault storm, safe if the file
-shrinks meanwhile). Levels are classified only for what is shown or searched (one native call
-over the bytes already read), never for the whole file up front. File bytes are read only for
-the lines on screen (see :mod:`~studio.plugins.logs.source` for mmap versus pread).
+progress and cancel. The index (:mod:`~studio.plugins.logs.index`) keeps 4 bytes per line
+(reserved from an estimate, trimmed at the end); the native kernel fills it with positional
+reads of the opened file (``newline_offsets_file``: no mapping, no page-fault storm, safe if
+the file shrinks meanwhile). Levels are classified only for what is shown or searched (one
+native call over the bytes already read), never for the whole file up front. File bytes are
+read only for the lines on screen (see :mod:`~studio.plugins.logs.source` for mmap versus pread).
 
 Following (:meth:`LogDocument.sync`, called by the file watcher) indexes appended bytes, and on
 truncation, rotation, delete/recreate or an in-place rewrite starts a new :class:`Generation`
@@ -33,6 +33,7 @@ from studio.core.jobs import NULL_CONTEXT, JobContext
 from studio.plugins.logs.encoding import Utf16Transcoder, detect_encoding
 from studio.plugins.logs.follow import ChangeKind, FileChange, FollowTracker
 from studio.plugins.logs.formats import PLAIN_FORMAT, FormatRegistry, LogFormat
+from studio.plugins.logs.index import LineIndex
 from studio.plugins.logs.render import DISPLAY_CAP_BYTES, RenderedLine, render_line
 from studio.plugins.logs.source import LogFile
 
@@ -74,7 +75,7 @@ class Generation:
         self.raw = raw
         self.transcoder = transcoder
         self.data = LogFile(transcoder.target) if transcoder else raw
-        self.index = native.LineIndex()
+        self.index = LineIndex()
         self.at_rest = True  # unchanged since opened: scans may use the mapping
         self.complete = False  # indexed to the end at least once
 
@@ -85,7 +86,7 @@ class Generation:
     @property
     def terminated_lines(self) -> int:
         """Lines that end with a newline (the last line may still be growing)."""
-        return int(self.index.newlines.size)
+        return self.index.newline_count
 
     def bounds(self, first: int, count: int) -> tuple[np.ndarray, np.ndarray]:
         return self.index.line_bounds(first, count)
@@ -97,7 +98,7 @@ class Generation:
         return int(begins[0]), int(ends[0])
 
     def line_of_offset(self, offset: int) -> int:
-        return int(np.searchsorted(self.index.newlines, offset, side="left"))
+        return self.index.line_of_offset(offset)
 
     def chunk(self, begin: int, end: int) -> Callable[[], object]:
         """Context manager yielding bytes [begin, end) for a kernel (see LogFile.scan_view)."""

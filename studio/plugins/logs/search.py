@@ -96,13 +96,13 @@ def search_document(doc: LogDocument, query: SearchQuery, ctx: JobContext = NULL
     else:
         result.drop_from(result.scanned_lines)  # the last line may have grown since
     result.complete = False
-    carry = [0]  # level of the line before the chunk: continuation lines inherit it
+    scan = _Scan(doc, gen, searcher, query)
     while not doc.closed and gen is doc.current:
-        newlines = gen.index.newlines
+        terminated = gen.index.newline_count
         first = result.scanned_lines
-        if first < newlines.size:
-            stop = _chunk_stop(gen, newlines, first)
-            result.add(_search_lines(doc, gen, searcher, query, (first, stop), carry), stop)
+        if first < terminated:
+            stop = _chunk_stop(gen, first)
+            result.add(scan.matches(first, stop), stop)
             ctx.report(_fraction(doc, gen, stop), f"{result.count:,} matches")
             ctx.raise_if_cancelled()
             continue
@@ -110,10 +110,9 @@ def search_document(doc: LogDocument, query: SearchQuery, ctx: JobContext = NULL
             ctx.wait(0.02)  # the index is behind: let it go ahead
             ctx.raise_if_cancelled()
             continue
-        if gen.line_count > newlines.size:  # a last line without newline: search it, not "done"
-            last = newlines.size
-            found = _search_lines(doc, gen, searcher, query, (last, last + 1), carry)
-            result.add(found, last)
+        if gen.line_count > terminated:  # a last line without newline: search it, not "done"
+            last = terminated
+            result.add(scan.matches(last, last + 1), last)
         break
     result.complete = True
     return result
@@ -124,45 +123,50 @@ def _fraction(doc: LogDocument, gen: Generation, line: int) -> float:
     return min(1.0, line / max(total, 1))
 
 
-def _chunk_stop(gen: Generation, newlines: np.ndarray, first: int) -> int:
-    begin = 0 if first == 0 else int(newlines[first - 1]) + 1
-    stop = int(np.searchsorted(newlines, begin + gen.scan_chunk, side="left"))
-    return min(max(stop, first + 1), newlines.size)
+def _chunk_stop(gen: Generation, first: int) -> int:
+    """The line after the last whole line starting within one chunk of bytes from ``first``."""
+    stop = gen.index.line_of_offset(gen.index.line_start(first) + gen.scan_chunk)
+    return min(max(stop, first + 1), gen.index.newline_count)
 
 
-def _search_lines(doc: LogDocument, gen: Generation, searcher: native.LineSearch | None,
-                  query: SearchQuery, lines: tuple[int, int], carry: list[int]) -> np.ndarray:
-    """Absolute numbers of the matching lines among ``lines`` = [first, stop).
+@dataclass
+class _Scan:
+    """One search's state while it walks a document chunk by chunk."""
 
-    ``carry[0]`` is the level of the line before ``first`` (updated to this chunk's last).
-    """
-    first, stop = lines
-    newlines = gen.index.newlines
-    begin = 0 if first == 0 else int(newlines[first - 1]) + 1
-    end = int(newlines[stop - 1]) + 1 if stop <= newlines.size else gen.index.indexed_bytes
-    with gen.chunk(begin, end) as view:
-        if searcher is not None:
-            hits = searcher.matching_lines(view)
-            hits = hits[hits < stop - first]  # a copy shorter than asked never overflows
-        else:
-            hits = np.arange(stop - first, dtype=np.int64)
-        if query.levels and hits.size:
-            levels = _levels(doc, view, stop - first, carry)
-            hits = hits[np.isin(levels[hits], np.fromiter(query.levels, dtype=np.uint8))]
-    return hits + first
+    doc: LogDocument
+    gen: Generation
+    searcher: native.LineSearch | None
+    query: SearchQuery
+    carry: int = 0  # level of the line before the chunk: continuation lines inherit it
 
+    def matches(self, first: int, stop: int) -> np.ndarray:
+        """Absolute numbers of the matching lines among [first, stop)."""
+        index = self.gen.index
+        begin = index.line_start(first)
+        end = (index.newline_at(stop - 1) + 1 if stop <= index.newline_count
+               else index.indexed_bytes)
+        with self.gen.chunk(begin, end) as view:
+            if self.searcher is not None:
+                hits = self.searcher.matching_lines(view)
+                hits = hits[hits < stop - first]  # a copy shorter than asked never overflows
+            else:
+                hits = np.arange(stop - first, dtype=np.int64)
+            if self.query.levels and hits.size:
+                wanted = np.fromiter(self.query.levels, dtype=np.uint8)
+                hits = hits[np.isin(self._levels(view, stop - first)[hits], wanted)]
+        return hits + first
 
-def _levels(doc: LogDocument, view: np.ndarray, count: int, carry: list[int]) -> np.ndarray:
-    """Level codes of the ``count`` lines of the chunk being searched."""
-    codes = np.zeros(count, dtype=np.uint8)
-    found = doc.classify(view)
-    codes[: min(found.size, count)] = found[:count]
-    if doc.format.level_inherit and count and codes[0] == 0:
-        named = np.flatnonzero(codes)
-        codes[: named[0] if named.size else count] = carry[0]
-    if count:
-        carry[0] = int(codes[-1])
-    return codes
+    def _levels(self, view: np.ndarray, count: int) -> np.ndarray:
+        """Level codes of the ``count`` lines of the chunk being searched."""
+        codes = np.zeros(count, dtype=np.uint8)
+        found = self.doc.classify(view)
+        codes[: min(found.size, count)] = found[:count]
+        if self.doc.format.level_inherit and count and codes[0] == 0:
+            named = np.flatnonzero(codes)
+            codes[: named[0] if named.size else count] = self.carry
+        if count:
+            self.carry = int(codes[-1])
+        return codes
 
 
 def visible_spans(doc: LogDocument, searcher: native.LineSearch,

@@ -37,7 +37,7 @@ def test_index_memory_stays_under_16_bytes_per_line(tmp_path, open_doc) -> None:
     ctx = JobContext(lambda *_: peak.append(doc.index_memory_bytes), min_interval=0)
     doc.load(ctx)
     assert max(peak) <= 16 * doc.line_count  # while loading (the estimate's spare room)
-    assert doc.index_memory_bytes == 8 * doc.line_count  # trimmed: 8 bytes per line
+    assert doc.index_memory_bytes == 4 * doc.line_count  # trimmed: 4 bytes per line
 
 
 def test_levels_are_classified_with_the_format(tmp_path, open_doc) -> None:
