@@ -4,10 +4,11 @@ Opening indexes only the first :data:`INITIAL_BYTES` (a few ms whatever the size
 is on screen at once; :meth:`LogDocument.load` (a studio job) indexes the rest in chunks with
 progress and cancel. The index (:mod:`~studio.plugins.logs.index`) keeps 4 bytes per line
 (reserved from an estimate, trimmed at the end); the native kernel fills it with positional
-reads of the opened file (``newline_offsets_file``: no mapping, no page-fault storm, safe if
-the file shrinks meanwhile). Levels are classified only for what is shown or searched (one
-native call over the bytes already read), never for the whole file up front. File bytes are
-read only for the lines on screen (see :mod:`~studio.plugins.logs.source` for mmap versus pread).
+reads of the opened file (``newline_offsets_file``, like ``wc -l``: no mapping, so the file
+never becomes resident in the process, and safe if the file shrinks meanwhile). Levels are
+classified only for what is shown or searched (one native call over the bytes already read),
+never for the whole file up front. File bytes are read only for the lines on screen (see
+:mod:`~studio.plugins.logs.source` for mmap versus pread).
 
 Following (:meth:`LogDocument.sync`, called by the file watcher) indexes appended bytes, and on
 truncation, rotation, delete/recreate or an in-place rewrite starts a new :class:`Generation`
@@ -202,8 +203,9 @@ class LogDocument:
     # -- indexing ------------------------------------------------------------------------
     def _index_to(self, gen: Generation, end: int) -> None:
         """Extend the index to byte ``end`` with positional reads of the opened file."""
+        end = min(end, gen.data.size())
         if end > gen.index.indexed_bytes:
-            gen.index.update_from_file(gen.data.kernel_path, end=min(end, gen.data.size()))
+            gen.index.update_from_file(gen.data.kernel_path, end)
 
     def load(self, ctx: JobContext = NULL_CONTEXT) -> int:
         """Index the whole file in chunks (progress, cancel between chunks); a job body.

@@ -19,10 +19,11 @@ import numpy as np
 
 from studio import native
 
-__all__ = ["LineIndex"]
+__all__ = ["INDEX_THREADS", "LineIndex"]
 
-_LOW = np.uint64(0xFFFFFFFF)
-
+# Leave a core to the GUI thread (and to whatever else runs): on a 2-core machine the second
+# indexing thread mostly waits for a CPU and the slowest part decides.
+INDEX_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 class LineIndex:
     """Newline offsets of a growing file; the same conventions as ``native.LineIndex``.
@@ -57,11 +58,14 @@ class LineIndex:
 
     # -- growing -------------------------------------------------------------------------
     def update_from_file(self, path: str | os.PathLike[str], end: int) -> int:
-        """Index bytes [indexed_bytes, end) of the file at ``path``; returns lines added."""
+        """Index bytes [indexed_bytes, end) of the file at ``path`` (positional reads)."""
         if end <= self._size:
             return 0
+        found = native.newline_offsets_file(path, self._size, end, threads=INDEX_THREADS)
+        return self._add(found, end)
+
+    def _add(self, found: np.ndarray, end: int) -> int:
         before = self.line_count
-        found = native.newline_offsets_file(path, self._size, end)
         self._append(found)
         self._size = end
         return self.line_count - before
@@ -70,13 +74,13 @@ class LineIndex:
         needed = self._count + found.size
         if needed > self._low.size:
             self.reserve(max(needed, self._low.size * 3 // 2, 1024))
-        if found.size:
+        if found.size and int(found[-1]) >> 32 > len(self._wraps):  # crossing 4 GiB
             high = found >> 32
             base = len(self._wraps)
-            for step in range(int(high[-1]) - base):  # offsets crossing 4 GiB boundaries
+            for step in range(int(high[-1]) - base):
                 first = int(np.searchsorted(high, base + step + 1))
                 self._wraps.append(self._count + first)
-            self._low[self._count:needed] = found.astype(np.uint64) & _LOW
+        self._low[self._count:needed] = found  # the low 32 bits (an unsafe cast truncates)
         self._count = needed
 
     def reserve(self, lines: int) -> None:

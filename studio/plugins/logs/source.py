@@ -92,8 +92,6 @@ class LogFile:
         self._fd = fd
         self.identity = FileIdentity.of(st)
         self._lock = threading.Lock()  # only for platforms without pread
-        self._mapping: mmap.mmap | None = None
-        self._mapped_size = 0
 
     # -- facts ---------------------------------------------------------------------------
     @property
@@ -149,45 +147,37 @@ class LogFile:
         buffer[: len(data)] = np.frombuffer(data, dtype=np.uint8)
         return len(data)
 
-    def mapped_view(self, end: int) -> np.ndarray | None:
-        """A zero-copy uint8 view of bytes [0, end) through the mapping; None if it cannot be
-        mapped (the file is shorter now, or the platform refuses)."""
-        mapping = self._map(end) if end > 0 else None
-        return None if mapping is None else np.frombuffer(mapping, dtype=np.uint8, count=end)
-
     @contextlib.contextmanager
     def scan_view(self, begin: int, end: int, *, mapped: bool) -> Iterator[np.ndarray]:
-        """The bytes [begin, end) as a uint8 array for a kernel: a view of the mapping when
-        ``mapped`` (the file is at rest), else a copy read with pread (safe while it changes).
-        Callers keep ``end - begin`` bounded (a chunk)."""
-        whole = self.mapped_view(end) if mapped and end > begin else None
-        if whole is not None:
-            yield whole[begin:end]
+        """The bytes [begin, end) as a uint8 array for a kernel: a view of a mapping of just
+        that range when ``mapped`` (the file is at rest), else a copy read with pread (safe
+        while it changes). Callers keep ``end - begin`` bounded (a chunk): the mapping is
+        dropped afterwards, so scanning a large file never keeps it resident in the process."""
+        view = self._map_range(begin, end) if mapped and end > begin else None
+        if view is not None:
+            yield view
             return
         buffer = np.empty(max(end - begin, 0), dtype=np.uint8)
         got = self.read_into(begin, buffer) if end > begin else 0
         yield buffer[:got]
 
-    def _map(self, end: int) -> mmap.mmap | None:
-        """A read-only mapping covering at least ``end`` bytes (remapped when the file grew)."""
-        if self._mapping is None or self._mapped_size < end:
-            size = self.size()
-            if size < end:
-                return None
-            try:
-                mapping = mmap.mmap(self._fd, size, access=mmap.ACCESS_READ)
-            except (OSError, ValueError):
-                return None
-            if hasattr(mapping, "madvise") and hasattr(mmap, "MADV_SEQUENTIAL"):
-                with contextlib.suppress(OSError):
-                    mapping.madvise(mmap.MADV_SEQUENTIAL)
-            # An older mapping is released when the last array viewing it goes away.
-            self._mapping, self._mapped_size = mapping, size
-        return self._mapping
+    def _map_range(self, begin: int, end: int) -> np.ndarray | None:
+        """A read-only view of bytes [begin, end) through a fresh mapping (None if the file is
+        shorter now, or the platform refuses). The mapping goes with the last view of it."""
+        if self.size() < end:
+            return None
+        start = begin - begin % mmap.ALLOCATIONGRANULARITY
+        try:
+            mapping = mmap.mmap(self._fd, end - start, access=mmap.ACCESS_READ, offset=start)
+        except (OSError, ValueError):
+            return None
+        if hasattr(mapping, "madvise") and hasattr(mmap, "MADV_SEQUENTIAL"):
+            with contextlib.suppress(OSError):
+                mapping.madvise(mmap.MADV_SEQUENTIAL)
+        return np.frombuffer(mapping, dtype=np.uint8)[begin - start:]
 
     def close(self) -> None:
         """Close the descriptor; mappings still viewed by a running scan stay valid until then."""
-        self._mapping = None
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
