@@ -8,13 +8,18 @@ subcommand, ``--help``) goes to the Typer CLI in :mod:`studio.cli`, except ``log
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+TYPE_CHECKING = False  # `logs grep` starts faster without typing and argparse
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["main", "parse_common"]
 
 
 def _size(text: str) -> tuple[int, int]:
+    import argparse
+
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
@@ -26,6 +31,8 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="hafs-studio", add_help=False)
     parser.add_argument("--version", action="store_true")
     parser.add_argument("--context", default=None)

@@ -17,55 +17,96 @@ naming the file or the pattern).
 
 from __future__ import annotations
 
-import argparse
 import mmap
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
 
 from studio.plugins.logs.query import SearchError, SearchQuery
+
+TYPE_CHECKING = False  # typing costs more to import than a 1 GB count takes
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 __all__ = ["grep_main", "parse_levels", "run_grep"]
 
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
 _WRITE_BATCH = 1 << 20
 
+USAGE = """usage: hafs-studio logs grep [options] PATTERN FILE
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hafs-studio logs grep",
-        description="Print the lines of a log that match PATTERN (the Logs workspace's search).")
-    parser.add_argument("pattern", metavar="PATTERN")
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("-E", "--regex", action="store_true",
-                        help="PATTERN is a regular expression (PCRE2); default: a literal")
-    parser.add_argument("-i", "--ignore-case", action="store_true")
-    parser.add_argument("-w", "--word", action="store_true", help="match whole words only")
-    parser.add_argument("--level", action="append", default=[], metavar="L",
-                        help="only lines of this level (error, warning, info, debug, trace, "
-                        "other); repeat or separate with commas")
-    parser.add_argument("-c", "--count", action="store_true",
-                        help="print only the number of matching lines")
-    parser.add_argument("-n", "--line-number", action="store_true",
-                        help="prefix each line with its 1-based number")
-    return parser
+Print the lines of a log that match PATTERN (the Logs workspace's search).
+
+options:
+  -E, --regex         PATTERN is a regular expression (PCRE2); default: a literal
+  -i, --ignore-case   match case-insensitively
+  -w, --word          match whole words only
+  --level L           only lines of this level (error, warning, info, debug, trace,
+                      other); repeat or separate with commas
+  -c, --count         print only the number of matching lines
+  -n, --line-number   prefix each line with its 1-based number
+  -h, --help          show this help
+"""
+_SHORT = {"E": "regex", "i": "ignore_case", "w": "word", "c": "count", "n": "line_number"}
+_LONG = {"--regex": "regex", "--ignore-case": "ignore_case", "--word": "word",
+         "--count": "count", "--line-number": "line_number"}
+
+
+class _Usage(Exception):
+    """A command-line problem (the message says which)."""
+
+
+def _parse(argv: Sequence[str]) -> tuple[dict[str, bool], list[str], list[str]]:
+    """(flags, levels, positionals) of ``argv``; grep-style, no argparse (start-up time)."""
+    flags = dict.fromkeys(_SHORT.values(), False)
+    levels: list[str] = []
+    positionals: list[str] = []
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg == "--":
+            positionals += args
+            break
+        if arg in ("-h", "--help"):
+            flags["help"] = True
+        elif arg in _LONG:
+            flags[_LONG[arg]] = True
+        elif arg == "--level" or arg.startswith("--level="):
+            if arg == "--level" and not args:
+                raise _Usage("--level needs a value")
+            levels.append(arg.split("=", 1)[1] if "=" in arg else args.pop(0))
+        elif arg.startswith("-") and len(arg) > 1 and not arg.startswith("--"):
+            for letter in arg[1:]:
+                if letter == "h":
+                    flags["help"] = True
+                elif letter in _SHORT:
+                    flags[_SHORT[letter]] = True
+                else:
+                    raise _Usage(f"unknown option -{letter}")
+        elif arg.startswith("--"):
+            raise _Usage(f"unknown option {arg}")
+        else:
+            positionals.append(arg)
+    return flags, levels, positionals
 
 
 def grep_main(argv: Sequence[str]) -> int:
     """Parse ``argv`` (after ``logs grep``), search, print; return the exit status."""
     try:
-        args = _parser().parse_args(list(argv))
-    except SystemExit as exc:  # argparse printed the usage problem
-        return EXIT_ERROR if exc.code else EXIT_MATCH
-    try:
-        levels = parse_levels(args.level)
-    except ValueError as exc:
+        flags, level_names, positionals = _parse(argv)
+        if flags.get("help"):
+            sys.stdout.write(USAGE)
+            return EXIT_MATCH
+        if len(positionals) != 2:
+            raise _Usage("expected PATTERN and FILE")
+        levels = parse_levels(level_names)
+    except (_Usage, ValueError) as exc:
+        sys.stderr.write(USAGE.split("\n\n", 1)[0] + "\n")
         return _error(str(exc))
-    query = SearchQuery(args.pattern, regex=args.regex, ignore_case=args.ignore_case,
-                        whole_word=args.word, levels=frozenset(levels))
-    return run_grep(query, args.file, count=args.count, line_numbers=args.line_number,
-                    out=sys.stdout.buffer)
+    query = SearchQuery(positionals[0], regex=flags["regex"], ignore_case=flags["ignore_case"],
+                        whole_word=flags["word"], levels=frozenset(levels))
+    return run_grep(query, positionals[1], count=flags["count"],
+                    line_numbers=flags["line_number"], out=sys.stdout.buffer)
 
 
 def run_grep(query: SearchQuery, path: str, *, count: bool = False,

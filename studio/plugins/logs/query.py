@@ -7,9 +7,8 @@ nothing before it searches (see :mod:`studio.plugins.logs.grep`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing and dataclasses cost more to import than a 1 GB count takes
 if TYPE_CHECKING:
     from studio import native
 
@@ -24,13 +23,38 @@ def _word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-@dataclass(frozen=True)
 class SearchQuery:
-    pattern: str = ""
-    regex: bool = False
-    ignore_case: bool = False
-    whole_word: bool = False
-    levels: frozenset[int] = frozenset()  # empty: any level
+    """An immutable query; ``levels`` empty means any level."""
+
+    __slots__ = ("ignore_case", "levels", "pattern", "regex", "whole_word")
+    pattern: str
+    regex: bool
+    ignore_case: bool
+    whole_word: bool
+    levels: frozenset[int]
+
+    def __init__(self, pattern: str = "", *, regex: bool = False, ignore_case: bool = False,
+                 whole_word: bool = False, levels: frozenset[int] = frozenset()) -> None:
+        for name, value in (("pattern", pattern), ("regex", bool(regex)),
+                            ("ignore_case", bool(ignore_case)),
+                            ("whole_word", bool(whole_word)), ("levels", frozenset(levels))):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"SearchQuery is immutable (cannot set {name})")
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.pattern, self.regex, self.ignore_case, self.whole_word, self.levels)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SearchQuery) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"SearchQuery({self.pattern!r}, regex={self.regex}, ignore_case="
+                f"{self.ignore_case}, whole_word={self.whole_word}, levels={set(self.levels)})")
 
     @property
     def empty(self) -> bool:

@@ -73,6 +73,24 @@ def test_errors_name_the_file_or_pattern(log, tmp_path) -> None:
     assert level.returncode == 2 and b"unknown level 'loud'" in level.stderr
 
 
+def test_options_parse_like_grep(log) -> None:
+    combined = run("logs", "grep", "-icE", "cuda out|nan loss", str(log))
+    separate = run("logs", "grep", "--count", "--ignore-case", "--regex", "cuda out|nan loss",
+                   str(log))
+    assert combined.stdout == separate.stdout and int(combined.stdout) > 0
+    dash = run("logs", "grep", "-c", "--", "-x", str(log))  # a pattern starting with "-"
+    assert dash.returncode == 1 and dash.stdout == b"0\n"
+    level = run("logs", "grep", "-c", "--level=error", "", str(log))
+    assert level.stdout == run("logs", "grep", "-c", "--level", "error", "", str(log)).stdout
+    helped = run("logs", "grep", "--help")
+    assert helped.returncode == 0 and b"usage: hafs-studio logs grep" in helped.stdout
+    for bad, words in ((["-q", "x", str(log)], b"unknown option -q"),
+                       (["x"], b"expected PATTERN and FILE"),
+                       (["--level"], b"--level needs a value")):
+        got = run("logs", "grep", *bad)
+        assert got.returncode == 2 and words in got.stderr
+
+
 def test_empty_file(tmp_path) -> None:
     (tmp_path / "empty.log").write_bytes(b"")
     got = run("logs", "grep", "-c", "x", str(tmp_path / "empty.log"))
