@@ -216,6 +216,12 @@ def test_ten_megabyte_line_is_truncated_and_expands(qtbot, make_tab, tmp_path) -
     row = tab.view.view_rows(1, 1)[0]
     assert row.rendered.truncated and len(row.rendered.text) < 100_000
     tab.view.grab()
+    hbar = tab.view.horizontalScrollBar()
+    assert hbar.maximum() > tab.view.viewport().width()  # the long line scrolls sideways
+    hbar.setValue(hbar.maximum())
+    assert tab.view.hscroll == hbar.maximum()
+    tab.view.grab()
+    hbar.setValue(0)
     y = tab.view.line_height + 2
     qtbot.mouseDClick(tab.view.viewport(), Qt.MouseButton.LeftButton,
                       pos=QPoint(tab.view.text_left() + 40, y))
@@ -345,3 +351,22 @@ def test_open_log_from_another_plugin_switches_to_the_logs_workspace(qtbot, stud
     assert view.current_tab().view.current_line == 39
     with pytest.raises(ValueError, match="start at 1"):
         open_log(studio, tmp_path / "run.log", line=0)
+
+
+def test_a_running_search_can_be_cancelled(qtbot, make_tab, tmp_path, monkeypatch) -> None:
+    from studio.plugins.logs import document
+
+    monkeypatch.setattr(document, "CHUNK_MAPPED", 64 * 1024)  # many chunks: cancel points
+    write_lines(tmp_path / "big.log", python_log_lines(300_000, tracebacks=False))
+    tab = make_tab(tmp_path / "big.log")
+    qtbot.waitUntil(lambda: loaded(tab), timeout=60_000)
+    tab.search.regex.setChecked(True)
+    tab.search.pattern.setText(r"^(\w+).*\b\1\b")  # a back-reference: PCRE2 on every line
+    tab.search._emit()
+    job = tab.search_job
+    assert job is not None and tab.result is not None
+    tab.cancel.click()
+    qtbot.waitUntil(lambda: job.state.finished, timeout=60_000)
+    assert job.state.value == "cancelled"
+    assert not tab.result.complete and tab.result.scanned_lines < 300_000
+    qtbot.waitUntil(lambda: not tab.progress_row.isVisible(), timeout=10_000)

@@ -220,6 +220,8 @@ class LogTab(QWidget):
     # -- search --------------------------------------------------------------------------
     def run_search(self, query: SearchQuery) -> None:
         """Start searching for ``query`` (cancelling a running search)."""
+        if self.doc.closed:
+            return
         self.query = query
         if self.search_job is not None:
             self.search_job.cancel()
@@ -400,6 +402,8 @@ class LogTab(QWidget):
             and self.doc.tracker.deleted
 
     def close_document(self) -> None:
+        self.search.stop()
+        self._timer.stop()
         self.cancel_jobs()
         if self._watch is not None:
             self._watch.cancel()

@@ -123,6 +123,10 @@ class SearchBar(QWidget):
     def _emit(self) -> None:
         self.query_changed.emit(self.query())
 
+    def stop(self) -> None:
+        """Drop a query still waiting for the typing pause (the log is closing)."""
+        self._debounce.stop()
+
     def focus(self) -> None:
         self.pattern.setFocus()
         self.pattern.selectAll()
