@@ -405,6 +405,8 @@ class LogTab(QWidget):
         self.search.stop()
         self._timer.stop()
         self.cancel_jobs()
+        for view in (self.view, self.filter_view):
+            view.set_search(None)  # the compiled pattern goes with the tab
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
