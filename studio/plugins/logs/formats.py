@@ -18,49 +18,39 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from studio.native import DEFAULT_LEVEL_TOKENS, LogLevel
+
 __all__ = [
     "DEFAULT_LEVEL_TOKENS",
+    "LEVEL_NAMES",
     "PLAIN_FORMAT",
     "FormatRegistry",
     "Level",
     "LogFormat",
     "iso_timestamp",
     "matching_fraction",
+    "parse_level",
     "parse_user_timestamp",
 ]
 
 
-class Level:
-    """Level codes shared with ``native.LogLevel`` (0 means the line names no level)."""
-
-    UNKNOWN = 0
-    TRACE = 1
-    DEBUG = 2
-    INFO = 3
-    WARNING = 4
-    ERROR = 5
-    NAMES: Mapping[int, str] = {0: "other", 1: "trace", 2: "debug", 3: "info", 4: "warning",
-                                5: "error"}
-
-    @classmethod
-    def parse(cls, name: str) -> int:
-        """``"error"``, ``"WARN"``, ``"critical"`` … → a code; ValueError naming the choices."""
-        key = name.strip().lower()
-        aliases = {"warn": "warning", "critical": "error", "fatal": "error", "err": "error"}
-        key = aliases.get(key, key)
-        for code, known in cls.NAMES.items():
-            if known == key:
-                return code
-        choices = ", ".join(n for n in cls.NAMES.values())
-        raise ValueError(f"unknown level {name!r}; choose from {choices}")
+# The level codes and default words are the native classifier's (one definition).
+Level = LogLevel
+LEVEL_NAMES: Mapping[int, str] = {Level.UNKNOWN: "other", Level.TRACE: "trace",
+                                  Level.DEBUG: "debug", Level.INFO: "info",
+                                  Level.WARNING: "warning", Level.ERROR: "error"}
+_ALIASES = {"warn": "warning", "critical": "error", "fatal": "error", "err": "error"}
 
 
-DEFAULT_LEVEL_TOKENS: Mapping[str, int] = {
-    "TRACE": Level.TRACE, "DEBUG": Level.DEBUG, "INFO": Level.INFO,
-    "WARNING": Level.WARNING, "WARN": Level.WARNING,
-    "ERROR": Level.ERROR, "CRITICAL": Level.ERROR, "FATAL": Level.ERROR,
-    "Traceback": Level.ERROR,
-}  # fmt: skip
+def parse_level(name: str) -> int:
+    """``"error"``, ``"WARN"``, ``"critical"`` … → a level code; ValueError naming the choices."""
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    for code, known in LEVEL_NAMES.items():
+        if known == key:
+            return int(code)
+    raise ValueError(f"unknown level {name!r}; choose from {', '.join(LEVEL_NAMES.values())}")
+
 
 TimestampParser = Callable[[str], float | None]
 Detector = Callable[[Sequence[str]], float]

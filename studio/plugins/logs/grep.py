@@ -206,9 +206,9 @@ def parse_levels(values: Sequence[str]) -> list[int]:
     """Level codes of ``--level`` values (names, repeated or comma-separated)."""
     if not values:
         return []
-    from studio.plugins.logs.formats import Level
+    from studio.plugins.logs.formats import parse_level
 
-    return [Level.parse(part) for value in values for part in value.split(",") if part.strip()]
+    return [parse_level(part) for value in values for part in value.split(",") if part.strip()]
 
 
 def _error(message: str) -> int:

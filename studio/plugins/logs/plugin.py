@@ -17,11 +17,12 @@ from studio.core.contributions import (
     SettingsSectionSpec,
     ViewSpec,
 )
-from studio.plugins.logs.api import SERVICE
 
 if TYPE_CHECKING:
     from studio.core.app import Studio
 
+SERVICE = "logs"  # the name of the plugin's service (api.SERVICE); importing api here
+# would load NumPy with every studio start, CLI included
 VIEWER = "logs.viewer"
 FILES = "logs.files"
 SETTINGS = "logs"

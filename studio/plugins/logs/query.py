@@ -94,7 +94,7 @@ class SearchQuery:
                      self.ignore_case), ("whole word", self.whole_word)) if on]
             parts.append(repr(self.pattern) + (f" ({', '.join(flags)})" if flags else ""))
         if self.levels:
-            from studio.plugins.logs.formats import Level
+            from studio.plugins.logs.formats import LEVEL_NAMES
 
-            parts.append("levels " + ", ".join(Level.NAMES[c] for c in sorted(self.levels)))
+            parts.append("levels " + ", ".join(LEVEL_NAMES[c] for c in sorted(self.levels)))
         return " and ".join(parts) or "everything"

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.events import Event
 from studio.core.filewatch import FileWatcher, WatchHandle
-from studio.plugins.logs.builtin_formats import register_builtin_formats
-from studio.plugins.logs.formats import FormatRegistry
 from studio.plugins.logs.stores import BookmarkStore, RecentFiles
 
 if TYPE_CHECKING:
     from studio.core.app import Studio
     from studio.core.jobs import Job
     from studio.plugins.logs.document import LogDocument
+    from studio.plugins.logs.formats import FormatRegistry
 
 __all__ = [
     "FOLLOW_INTERVAL_S",
@@ -69,7 +68,7 @@ class LogsService:
 
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
-        self.formats = register_builtin_formats(FormatRegistry())
+        self._formats: FormatRegistry | None = None
         state = studio.paths.state / "logs"
         self.bookmarks = BookmarkStore(state / "bookmarks.json")
         self.recent = RecentFiles(state / "recent.json")
@@ -81,6 +80,17 @@ class LogsService:
         self.view_active = False  # a Logs view takes requests directly
         self.subscriptions: list[Any] = []  # bus subscriptions of the plugin, ended on close
         self.views: weakref.WeakSet[Any] = weakref.WeakSet()  # Logs views of this studio
+
+    @property
+    def formats(self) -> FormatRegistry:
+        """The studio's log formats (built on first use: it loads the native kernels, which
+        a studio start, the CLI's included, should not pay for)."""
+        if self._formats is None:
+            from studio.plugins.logs.builtin_formats import register_builtin_formats
+            from studio.plugins.logs.formats import FormatRegistry
+
+            self._formats = register_builtin_formats(FormatRegistry())
+        return self._formats
 
     # -- documents -----------------------------------------------------------------------
     def open_document(self, path: str | Path, format_id: str | None = None) -> LogDocument:

@@ -13,6 +13,7 @@ from studio.plugins.logs.formats import (
     LogFormat,
     iso_timestamp,
     matching_fraction,
+    parse_level,
     parse_user_timestamp,
 )
 
@@ -97,10 +98,10 @@ def test_user_timestamps() -> None:
 
 
 def test_levels_parse_names_and_aliases() -> None:
-    assert Level.parse("Error") == Level.parse("critical") == Level.ERROR
-    assert Level.parse("warn") == Level.WARNING
+    assert parse_level("Error") == parse_level("critical") == Level.ERROR
+    assert parse_level("warn") == Level.WARNING
     with pytest.raises(ValueError, match="choose from"):
-        Level.parse("loud")
+        parse_level("loud")
 
 
 def test_registry_is_per_instance_and_refuses_duplicates() -> None:

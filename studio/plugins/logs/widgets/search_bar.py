@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMenu, QToolButton, QWidget
 
-from studio.plugins.logs.formats import Level
+from studio.plugins.logs.formats import LEVEL_NAMES, Level
 from studio.plugins.logs.query import SearchQuery
 from studio.shell.icons import icon
 
@@ -64,7 +64,7 @@ class SearchBar(QWidget):
         menu = QMenu(self.levels_button)
         self.level_actions: dict[int, QAction] = {}
         for code in _LEVEL_CHOICES:
-            action = menu.addAction(Level.NAMES[code].capitalize())
+            action = menu.addAction(LEVEL_NAMES[code].capitalize())
             action.setCheckable(True)
             action.toggled.connect(lambda _on: self._changed(immediate=True))
             self.level_actions[code] = action
@@ -112,7 +112,7 @@ class SearchBar(QWidget):
             action.setChecked(code in levels)
 
     def _changed(self, *, immediate: bool = False) -> None:
-        levels = [Level.NAMES[c] for c, a in self.level_actions.items() if a.isChecked()]
+        levels = [LEVEL_NAMES[c] for c, a in self.level_actions.items() if a.isChecked()]
         self.levels_button.setText("Levels: " + ", ".join(levels) if levels else "Levels")
         if immediate:
             self._debounce.stop()
