@@ -92,7 +92,7 @@ class LogTab(QWidget):
         self._timer.timeout.connect(self._poll_jobs)
         # Index the rest once the head is on screen: the first paint never waits for the job.
         self.view.first_painted.connect(self._start_loading)
-        QTimer.singleShot(250, self._start_loading)  # a tab that is not shown still loads
+        QTimer.singleShot(250, self, self._start_loading)  # a tab not shown still loads
         self._loading_started = False
         self.set_follow(follow)
         self.update_status()

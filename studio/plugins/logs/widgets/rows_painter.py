@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRect, QRectF
+from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
 from PySide6.QtGui import QPainter, QPen
 
 from studio.plugins.logs.formats import Level
@@ -70,6 +70,7 @@ class RowPainter:
         painter.fillRect(area, palette.background)
         height = view.viewport().height()
         gutter = view.gutter_width()
+        widest = self._widest
         rows = view.view_rows(view.top, view.visible_rows() + 1)
         self.blocks = view.traceback_blocks(rows)
         spans = view.spans_for(rows)
@@ -79,6 +80,8 @@ class RowPainter:
         painter.setClipRect(QRect(0, 0, view.viewport().width(), height))
         for index, row in enumerate(rows):
             self._paint_row(painter, row, index * view.line_height, spans.get(row.line, []))
+        if self._widest > widest:  # a longer line came on screen: widen the sideways range
+            QTimer.singleShot(0, view, view.update_scroll_ranges)
 
     def _paint_row(self, painter: QPainter, row: ViewRow, y: int,
                    spans: list[tuple[int, int]]) -> None:

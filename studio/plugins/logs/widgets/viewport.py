@@ -168,7 +168,7 @@ class LogViewport(QAbstractScrollArea):
         if isinstance(self.rows, LineRows):
             self.rows.set_line_count(self.doc.line_count)
         self._drop_unterminated()
-        self._update_bars()
+        self.update_scroll_ranges()
         if was_bottom:
             self.set_top(self.max_top())
         self.viewport().update()
@@ -180,7 +180,7 @@ class LogViewport(QAbstractScrollArea):
             del self._cache[line]
             self._spans.pop(line, None)
 
-    def _update_bars(self) -> None:
+    def update_scroll_ranges(self) -> None:
         bar = self.verticalScrollBar()
         max_top = self.max_top()
         bar.blockSignals(True)
@@ -319,7 +319,7 @@ class LogViewport(QAbstractScrollArea):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._update_bars()
+        self.update_scroll_ranges()
 
     # -- input ---------------------------------------------------------------------------
     def position_at(self, point: QPoint) -> tuple[int, int]:
