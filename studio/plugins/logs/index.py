@@ -123,7 +123,9 @@ class LineIndex:
         start = self._wraps[segment - 1] if 0 < segment <= len(self._wraps) else (
             0 if segment == 0 else self._count)
         stop = self._wraps[segment] if segment < len(self._wraps) else self._count
-        return start + int(np.searchsorted(self._low[start:stop], offset & 0xFFFFFFFF))
+        # The key as uint32: a Python int would make NumPy cast the whole array to int64 first.
+        key = np.uint32(offset & 0xFFFFFFFF)
+        return start + int(np.searchsorted(self._low[start:stop], key))
 
     def bounds_of(self, lines: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Byte ranges [begin, end) of the given lines (without their ``\\n``)."""
