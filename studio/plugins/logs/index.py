@@ -36,6 +36,7 @@ class LineIndex:
         self._count = 0  # newlines stored
         self._size = 0  # bytes indexed
         self._wraps: list[int] = []  # wraps[k]: first newline at or beyond (k + 1) * 2**32
+        self._last_end = 0  # just after the last newline (where the last line starts)
 
     # -- facts ---------------------------------------------------------------------------
     @property
@@ -49,8 +50,7 @@ class LineIndex:
 
     @property
     def line_count(self) -> int:
-        last_end = self.newline_at(self._count - 1) + 1 if self._count else 0
-        return self._count + (1 if self._size > last_end else 0)
+        return self._count + (1 if self._size > self._last_end else 0)
 
     @property
     def nbytes(self) -> int:
@@ -82,6 +82,8 @@ class LineIndex:
                 self._wraps.append(self._count + first)
         self._low[self._count:needed] = found  # the low 32 bits (an unsafe cast truncates)
         self._count = needed
+        if found.size:
+            self._last_end = int(found[-1]) + 1
 
     def reserve(self, lines: int) -> None:
         """Make room for ``lines`` newlines (from an estimate: no regrowth while loading)."""

@@ -6,11 +6,12 @@ the same to draw as a short one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
+from PySide6.QtGui import QPainter, QPen, QStaticText
 
 from studio.plugins.logs.formats import Level
 from studio.plugins.logs.render import RenderedLine
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from studio.plugins.logs.widgets.viewport import LogViewport
 
 __all__ = ["RowPainter", "ViewRow", "format_bytes"]
+
+_STATIC_LIMIT = 4000  # laid-out texts kept (a few screens' worth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +52,31 @@ class RowPainter:
         self.view = view
         self.blocks: list[TracebackBlock] = []
         self._widest = 0
+        self._static: dict[str, QStaticText] = {}
 
     def widest_columns(self) -> int:
         return self._widest
+
+    def draw(self, painter: QPainter, x: float, y: int, text: str) -> None:
+        """Draw one row's text (or line number) at its top-left, in the painter's pen.
+
+        Laid-out texts are kept (QStaticText): scrolling or following by a line re-draws the
+        same rows, and shaping them again is most of what a paint costs.
+        """
+        if not text:
+            return
+        static = self._static.get(text)
+        if static is None:
+            if len(self._static) > _STATIC_LIMIT:
+                self._static.clear()
+            static = QStaticText(text)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(painter.transform(), painter.font())
+            self._static[text] = static
+        painter.drawStaticText(QPointF(x, y + self.view.text_top), static)
+
+    def clear_cache(self) -> None:
+        self._static.clear()
 
     def toggle_fold_at(self, line: int) -> bool:
         """Fold or unfold the traceback whose first line is ``line`` (from a gutter click)."""
@@ -65,58 +90,68 @@ class RowPainter:
         return True
 
     def paint(self, painter: QPainter, area: QRect) -> None:
+        """Two passes over the visible rows: backgrounds and gutter, then (clipped to the text
+        area once) matches, selection and text."""
         view, palette = self.view, self.view.palette_
         painter.setFont(view.font())
         painter.fillRect(area, palette.background)
-        height = view.viewport().height()
-        gutter = view.gutter_width()
+        width, height = view.viewport().width(), view.viewport().height()
+        gutter, line_height = view.gutter_width(), view.line_height
         widest = self._widest
         rows = view.view_rows(view.top, view.visible_rows() + 1)
         self.blocks = view.traceback_blocks(rows)
         spans = view.spans_for(rows)
+        levels = []
         painter.fillRect(QRect(0, 0, gutter, height), palette.gutter)
+        for index, row in enumerate(rows):
+            y = index * line_height
+            block = _block_of(self.blocks, row.line) if self.blocks else None
+            level = Level.ERROR if block is not None else row.level
+            levels.append((level, block))
+            if row.row == view.current_row:
+                painter.fillRect(QRect(gutter, y, width - gutter, line_height),
+                                 palette.current_line)
+            elif level in palette.level_tint:
+                painter.fillRect(QRect(gutter, y, width - gutter, line_height),
+                                 palette.level_tint[level])
+            self._paint_gutter(painter, row, y, level, block)
         painter.setPen(palette.border)
         painter.drawLine(gutter - 1, 0, gutter - 1, height)
-        painter.setClipRect(QRect(0, 0, view.viewport().width(), height))
+        painter.setClipRect(QRect(gutter, 0, width - gutter, height))
+        left = view.text_left() - view.hscroll
+        first_column = max(0, int(view.hscroll / view.char_width) - 1)
+        columns = int(width / view.char_width) + 3
         for index, row in enumerate(rows):
-            self._paint_row(painter, row, index * view.line_height, spans.get(row.line, []))
+            level, block = levels[index]
+            self._paint_text(painter, row, index * line_height, spans.get(row.line, ()),
+                             (left, first_column, columns, level, block))
+        painter.setClipping(False)
         if self._widest > widest:  # a longer line came on screen: widen the sideways range
             QTimer.singleShot(0, view, view.update_scroll_ranges)
 
-    def _paint_row(self, painter: QPainter, row: ViewRow, y: int,
-                   spans: list[tuple[int, int]]) -> None:
+    def _paint_text(self, painter: QPainter, row: ViewRow, y: int,
+                    spans: Sequence[tuple[int, int]],
+                    where: tuple[float, int, int, int, TracebackBlock | None]) -> None:
         view, palette = self.view, self.view.palette_
-        line_height, char_width = view.line_height, view.char_width
-        width = view.viewport().width()
-        gutter = view.gutter_width()
-        left = view.text_left() - view.hscroll
-        block = _block_of(self.blocks, row.line)
-        level = Level.ERROR if block is not None else row.level
-        text_area = QRect(gutter, y, width - gutter, line_height)
-        if row.row == view.current_row:
-            painter.fillRect(text_area, palette.current_line)
-        elif level in palette.level_tint:
-            painter.fillRect(text_area, palette.level_tint[level])
-        self._paint_gutter(painter, row, y, level, block)
-        painter.setClipRect(QRect(gutter, 0, width - gutter, view.viewport().height()))
-        for start, stop in spans:
+        left, first_column, columns, level, block = where
+        char_width, line_height = view.char_width, view.line_height
+        if spans:
             color = palette.current_match if row.line == view.current_match else palette.match
-            painter.fillRect(QRectF(left + start * char_width, y, max(stop - start, 1)
-                                    * char_width, line_height), color)
+            for start, stop in spans:
+                painter.fillRect(QRectF(left + start * char_width, y,
+                                        max(stop - start, 1) * char_width, line_height), color)
         text = row.rendered.text
-        self._paint_selection(painter, row, y, len(text))
-        first_column = max(0, int(view.hscroll / char_width) - 1)
-        columns = int(width / char_width) + 3
-        baseline = y + view.ascent
+        if self.view.anchor is not None:
+            self._paint_selection(painter, row, y, len(text))
         painter.setPen(palette.levels.get(level, palette.text))
-        painter.drawText(QPointF(left + first_column * char_width, baseline),
-                         text[first_column:first_column + columns])
-        note = self._note(row, block)
+        self.draw(painter, left + first_column * char_width, y,
+                  text[first_column:first_column + columns])
+        note = self._note(row, block) if row.rendered.truncated or row.rendered.refreshes or \
+            row.folded else ""
         if note:
             painter.setPen(palette.marker)
-            painter.drawText(QPointF(left + (len(text) + 2) * char_width, baseline), note)
+            painter.drawText(QPointF(left + (len(text) + 2) * char_width, y + view.ascent), note)
         self._widest = max(self._widest, len(text) + len(note) + 4)
-        painter.setClipRect(QRect(0, 0, width, view.viewport().height()))
 
     def _paint_gutter(self, painter: QPainter, row: ViewRow, y: int, level: int,
                       block: TracebackBlock | None) -> None:
@@ -132,8 +167,7 @@ class RowPainter:
             painter.fillRect(QRect(gutter - 4, y, 3, line_height), palette.levels[level])
         number = str(row.line + 1)
         painter.setPen(palette.gutter_text)
-        painter.drawText(QPointF(view.numbers_right() - len(number) * view.char_width,
-                                 y + view.ascent), number)
+        self.draw(painter, view.numbers_right() - len(number) * view.char_width, y, number)
         if block is not None:
             fold_left = view.fold_left()
             if row.line == block.first:

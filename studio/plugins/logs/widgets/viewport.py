@@ -84,6 +84,9 @@ class LogViewport(QAbstractScrollArea):
         self.palette_ = LogPalette.from_theme()
         self._cache: dict[int, tuple[RenderedLine, int]] = {}
         self._cache_generation = doc.generation
+        self._partial: int | None = None  # a cached line without its newline yet
+        self._gutter_key: tuple[int, float] | None = None
+        self._gutter_cache = (0, 0, 0)
         self._spans: dict[int, list[tuple[int, int]]] = {}
         self._blocks: list[TracebackBlock] = []
         self._wheel_rest = 0.0
@@ -104,6 +107,7 @@ class LogViewport(QAbstractScrollArea):
         self.line_height = max(1, math.ceil(metrics.height()))
         self.char_width = max(1.0, metrics.horizontalAdvance("M"))
         self.ascent = metrics.ascent()
+        self.text_top = (self.line_height - metrics.height()) / 2  # a row's text, from its top
         self.painter_ = RowPainter(self)
         self.refresh()
 
@@ -140,16 +144,25 @@ class LogViewport(QAbstractScrollArea):
 
     BOOKMARK_WIDTH = 14
 
-    def numbers_right(self) -> int:
-        """Where line numbers end: [bookmark][numbers][fold ▾][traceback bracket][level]."""
+    def _gutter(self) -> tuple[int, int, int]:
+        """(numbers_right, fold_left, gutter_width) for the current line count (cached):
+        [bookmark][line numbers][fold ▾][traceback bracket][level bar]."""
         digits = len(str(max(self.doc.line_count, 1)))
-        return self.BOOKMARK_WIDTH + int(self.char_width * digits) + 2
+        if self._gutter_key != (digits, self.char_width):
+            numbers_right = self.BOOKMARK_WIDTH + int(self.char_width * digits) + 2
+            fold_left = numbers_right + 3
+            self._gutter_cache = (numbers_right, fold_left, fold_left + int(self.char_width) + 14)
+            self._gutter_key = (digits, self.char_width)
+        return self._gutter_cache
+
+    def numbers_right(self) -> int:
+        return self._gutter()[0]
 
     def fold_left(self) -> int:
-        return self.numbers_right() + 3
+        return self._gutter()[1]
 
     def gutter_width(self) -> int:
-        return self.fold_left() + int(self.char_width) + 14
+        return self._gutter()[2]
 
     def text_left(self) -> int:
         return self.gutter_width() + 6
@@ -160,6 +173,7 @@ class LogViewport(QAbstractScrollArea):
         was_bottom = keep_bottom and self.at_bottom()
         if self.doc.generation != self._cache_generation:
             self._cache.clear()
+            self._partial = None
             self._spans.clear()
             self._cache_generation = self.doc.generation
             self.top = 0
@@ -174,11 +188,11 @@ class LogViewport(QAbstractScrollArea):
         self.viewport().update()
 
     def _drop_unterminated(self) -> None:
-        # The last line may have grown since it was cached.
-        terminated = self.doc.current.terminated_lines
-        for line in [line for line in self._cache if line >= terminated]:
-            del self._cache[line]
-            self._spans.pop(line, None)
+        # The last line may have grown since it was cached (only it can be unterminated).
+        if self._partial is not None:
+            self._cache.pop(self._partial, None)
+            self._spans.pop(self._partial, None)
+            self._partial = None
 
     def update_scroll_ranges(self) -> None:
         bar = self.verticalScrollBar()
@@ -266,6 +280,7 @@ class LogViewport(QAbstractScrollArea):
             return
         if len(self._cache) > _CACHE_LIMIT:
             self._cache.clear()
+            self._partial = None
             self._spans.clear()
         gen = self.doc.current
         start = 0
@@ -275,9 +290,12 @@ class LogViewport(QAbstractScrollArea):
                 end += 1
             first, count = missing[start], end - start
             rendered, levels = self.doc.screen(first, count, gen)
+            terminated = gen.terminated_lines
             for offset, line_render in enumerate(rendered):
                 level = int(levels[offset]) if offset < len(levels) else 0
                 self._cache[first + offset] = (line_render, level)
+                if first + offset >= terminated:
+                    self._partial = first + offset
             start = end
 
     def spans_for(self, rows: list[ViewRow]) -> dict[int, list[tuple[int, int]]]:
