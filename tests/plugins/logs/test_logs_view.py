@@ -186,7 +186,7 @@ def test_rotation_truncation_and_recreation_are_marked(qtbot, make_tab, tmp_path
         words = "created again"
     qtbot.waitUntil(lambda: words in tab.info.text() and tab.doc.line_count == 1,
                     timeout=10_000)
-    assert tab.info_row.isVisible() and "300 lines before" in tab.info.text()
+    assert tab.info.isVisible() and "300 lines before" in tab.info.text()
     assert visible_texts(tab.view) == ["rotated line"]
     append(path, "and more\n")
     qtbot.waitUntil(lambda: visible_texts(tab.view) == ["rotated line", "and more"],

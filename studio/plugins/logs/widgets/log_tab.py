@@ -25,13 +25,12 @@ from PySide6.QtWidgets import (
 
 from studio.core.jobs import NULL_CONTEXT, Job
 from studio.plugins.logs.document import DocumentChanged, LogDocument
-from studio.plugins.logs.follow import ChangeKind
 from studio.plugins.logs.query import SearchError, SearchQuery
 from studio.plugins.logs.search import SearchResult, search_document
 from studio.plugins.logs.service import BookmarksChanged, LogsService
 from studio.plugins.logs.structure import LineRows, MatchRows
 from studio.plugins.logs.widgets import dialogs
-from studio.plugins.logs.widgets.rows_painter import format_bytes
+from studio.plugins.logs.widgets.info_bar import InfoBar, status_text
 from studio.plugins.logs.widgets.search_bar import SearchBar
 from studio.plugins.logs.widgets.viewport import LogViewport
 from studio.shell.icons import icon
@@ -58,12 +57,7 @@ class LogTab(QWidget):
         self.load_job: Job | None = None
         self._watch: Any = None
         self.search = SearchBar()
-        self.info = QLabel()
-        self.info.setWordWrap(True)
-        self.info.setProperty("role", "warning")
-        self.info_close = QToolButton()
-        self.info_close.setIcon(icon("mdi6.close"))
-        self.info_close.setToolTip("Dismiss")
+        self.info = InfoBar()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setMaximumHeight(14)
@@ -106,13 +100,6 @@ class LogTab(QWidget):
 
     # -- layout --------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        info_row = QWidget()
-        info_layout = QHBoxLayout(info_row)
-        info_layout.setContentsMargins(6, 2, 6, 2)
-        info_layout.addWidget(self.info, 1)
-        info_layout.addWidget(self.info_close)
-        self.info_row = info_row
-        info_row.hide()
         progress_row = QWidget()
         progress_layout = QHBoxLayout(progress_row)
         progress_layout.setContentsMargins(6, 0, 6, 0)
@@ -142,7 +129,7 @@ class LogTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        for widget in (self.search, info_row, progress_row):
+        for widget in (self.search, self.info, progress_row):
             layout.addWidget(widget)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(status_row)
@@ -154,7 +141,6 @@ class LogTab(QWidget):
         self.search.filter_toggled.connect(self.show_filter)
         self.follow_button.toggled.connect(self.set_follow)
         self.cancel.clicked.connect(self.cancel_jobs)
-        self.info_close.clicked.connect(self.info_row.hide)
         self.filter_view.line_activated.connect(self.view.go_to_line)
         self.view.bookmark_clicked.connect(self.toggle_bookmark)
         self.filter_view.bookmark_clicked.connect(self.toggle_bookmark)
@@ -239,7 +225,7 @@ class LogTab(QWidget):
             self.show_info(str(exc), error=True)
             self._show_result()
             return
-        self.info_row.hide()
+        self.info.hide()
         self.view.set_search(searcher)
         self.filter_view.set_search(searcher)
         result = SearchResult(query, self.doc.generation)
@@ -378,28 +364,11 @@ class LogTab(QWidget):
 
     # -- status --------------------------------------------------------------------------
     def show_info(self, text: str, *, error: bool = False) -> None:
-        self.info.setText(text)
-        self.info.setProperty("role", "error" if error else "warning")
-        self.info.style().unpolish(self.info)
-        self.info.style().polish(self.info)
-        self.info_row.show()
+        self.info.show_message(text, error=error)
 
     def update_status(self) -> None:
-        doc = self.doc
-        gen = doc.current
-        parts = [f"{doc.line_count:,} lines", format_bytes(doc.size), doc.encoding.upper(),
-                 doc.format.title]
-        if not gen.complete:
-            parts.append(f"indexing {doc.progress():.0%}")
-        if self.follow:
-            parts.append("following" if self.view.at_bottom() else "following (scrolled up)")
-        if self.tracker_deleted():
-            parts.append("deleted")
-        self.status.setText(" · ".join(parts))
-
-    def tracker_deleted(self) -> bool:
-        return bool(self.doc.events) and self.doc.events[-1].kind is ChangeKind.DELETED \
-            and self.doc.tracker.deleted
+        self.status.setText(status_text(self.doc, following=self.follow,
+                                        at_bottom=self.view.at_bottom()))
 
     def close_document(self) -> None:
         self.search.stop()

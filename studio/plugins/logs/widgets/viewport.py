@@ -30,16 +30,14 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from studio.plugins.logs.document import LogDocument
-from studio.plugins.logs.render import RenderedLine
-from studio.plugins.logs.structure import LineRows, MatchRows, TracebackBlock, traceback_blocks
+from studio.plugins.logs.structure import LineRows, MatchRows, TracebackBlock
 from studio.plugins.logs.widgets.palette import LogPalette
+from studio.plugins.logs.widgets.row_cache import RowCache
 from studio.plugins.logs.widgets.rows_painter import RowPainter, ViewRow
 
 __all__ = ["SCROLL_RANGE", "LogViewport", "scroll_value", "top_for_value"]
 
 SCROLL_RANGE = 1 << 24  # the scroll bar's maximum once a log has more rows than this
-_CACHE_LIMIT = 20_000
-_TRACEBACK_LOOKBACK = 200
 
 
 def scroll_value(top: int, max_top: int) -> int:
@@ -82,13 +80,9 @@ class LogViewport(QAbstractScrollArea):
         self.searcher: Any = None  # native.LineSearch for highlights
         self.current_match: int | None = None
         self.palette_ = LogPalette.from_theme()
-        self._cache: dict[int, tuple[RenderedLine, int]] = {}
-        self._cache_generation = doc.generation
-        self._partial: int | None = None  # a cached line without its newline yet
+        self.cache = RowCache(doc)
         self._gutter_key: tuple[int, float] | None = None
         self._gutter_cache = (0, 0, 0)
-        self._spans: dict[int, list[tuple[int, int]]] = {}
-        self._blocks: list[TracebackBlock] = []
         self._wheel_rest = 0.0
         self._painted = False
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -118,7 +112,7 @@ class LogViewport(QAbstractScrollArea):
 
     def set_search(self, searcher: Any) -> None:
         self.searcher = searcher
-        self._spans.clear()
+        self.cache.forget_spans()
         self.viewport().update()
 
     def set_bookmarks(self, lines: set[int]) -> None:
@@ -171,28 +165,16 @@ class LogViewport(QAbstractScrollArea):
     def refresh(self, *, keep_bottom: bool = False) -> None:
         """Re-read the row count (lines appended, the file restarted, a filter grew)."""
         was_bottom = keep_bottom and self.at_bottom()
-        if self.doc.generation != self._cache_generation:
-            self._cache.clear()
-            self._partial = None
-            self._spans.clear()
-            self._cache_generation = self.doc.generation
+        if self.cache.sync():  # the file restarted (truncated, rotated …): start at the top
             self.top = 0
             self.current_row = 0
             self.anchor = self.caret = None
         if isinstance(self.rows, LineRows):
             self.rows.set_line_count(self.doc.line_count)
-        self._drop_unterminated()
         self.update_scroll_ranges()
         if was_bottom:
             self.set_top(self.max_top())
         self.viewport().update()
-
-    def _drop_unterminated(self) -> None:
-        # The last line may have grown since it was cached (only it can be unterminated).
-        if self._partial is not None:
-            self._cache.pop(self._partial, None)
-            self._spans.pop(self._partial, None)
-            self._partial = None
 
     def update_scroll_ranges(self) -> None:
         bar = self.verticalScrollBar()
@@ -270,59 +252,19 @@ class LogViewport(QAbstractScrollArea):
         """The rows ``first_row`` … as drawn: line number, rendering, level, folding."""
         count = max(0, min(count, self.row_count() - first_row))
         lines = [self.rows.line_of(row) for row in range(first_row, first_row + count)]
-        self._ensure_cached(lines)
-        return [ViewRow(first_row + i, line, *self._cache[line], self.rows.folded(line))
-                for i, line in enumerate(lines) if line in self._cache]
-
-    def _ensure_cached(self, lines: list[int]) -> None:
-        missing = [line for line in lines if line not in self._cache]
-        if not missing:
-            return
-        if len(self._cache) > _CACHE_LIMIT:
-            self._cache.clear()
-            self._partial = None
-            self._spans.clear()
-        gen = self.doc.current
-        start = 0
-        while start < len(missing):  # consecutive runs: one batch each
-            end = start + 1
-            while end < len(missing) and missing[end] == missing[end - 1] + 1:
-                end += 1
-            first, count = missing[start], end - start
-            rendered, levels = self.doc.screen(first, count, gen)
-            terminated = gen.terminated_lines
-            for offset, line_render in enumerate(rendered):
-                level = int(levels[offset]) if offset < len(levels) else 0
-                self._cache[first + offset] = (line_render, level)
-                if first + offset >= terminated:
-                    self._partial = first + offset
-            start = end
+        return [ViewRow(first_row + i, line, *entry, self.rows.folded(line))
+                for i, (line, entry) in enumerate(zip(lines, self.cache.lines(lines),
+                                                      strict=True)) if entry is not None]
 
     def spans_for(self, rows: list[ViewRow]) -> dict[int, list[tuple[int, int]]]:
-        if self.searcher is None:
-            return {}
-        missing = [(row.line, row.rendered) for row in rows if row.line not in self._spans]
-        if missing:
-            from studio.plugins.logs.search import visible_spans
-
-            found = visible_spans(self.doc, self.searcher, missing)
-            for line, _ in missing:
-                self._spans[line] = found.get(line, [])
-        return {row.line: self._spans.get(row.line, []) for row in rows}
+        """Match columns in the given rows (none without a search)."""
+        return self.cache.spans(rows, self.searcher)
 
     def traceback_blocks(self, rows: list[ViewRow]) -> list[TracebackBlock]:
         """Traceback groups around the visible lines (main view only)."""
         if not isinstance(self.rows, LineRows) or not rows:
             return []
-        if not any("Traceback" in row.rendered.text or row.rendered.text[:1] in " \t"
-                   for row in rows):
-            return []
-        first = max(0, rows[0].line - _TRACEBACK_LOOKBACK)
-        last = min(self.doc.line_count, rows[-1].line + 64)
-        lines = list(range(first, last))
-        self._ensure_cached(lines)
-        texts = [self._cache[line][0].text if line in self._cache else "" for line in lines]
-        return traceback_blocks(first, texts)
+        return self.cache.traceback_blocks(rows)
 
     # -- painting ------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -376,7 +318,7 @@ class LogViewport(QAbstractScrollArea):
         row, _ = self.position_at(event.position().toPoint())
         if self.row_count():
             line = self.rows.line_of(row)
-            cached = self._cache.get(line)
+            cached = self.cache.get(line)
             if cached is not None and cached[0].truncated:
                 self.expand_requested.emit(line)
 
