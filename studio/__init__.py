@@ -1,9 +1,14 @@
 """HAFS Studio: a desktop IDE for fine-tuning, registering and serving small language models.
 
-Plugin authors import :data:`hookimpl` from here and the contribution types from :mod:`studio.api`.
+Plugin authors import :data:`hookimpl` from here (or :mod:`studio.api`) and the contribution
+types from :mod:`studio.api`.
 """
 
 from __future__ import annotations
+
+TYPE_CHECKING = False  # not `typing`: `hafs-studio logs grep` starts without importing it
+if TYPE_CHECKING:
+    from studio.core.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
@@ -11,8 +16,9 @@ __all__ = ["__version__", "hookimpl"]
 
 
 def __getattr__(name: str) -> object:
-    # hookimpl imports pluggy (and typing): only code that defines hooks pays for it, not every
-    # entry point (`hafs-studio logs grep` starts in a few ms).
+    # hookimpl comes with pluggy: imported when a plugin asks for it, not by every
+    # `import studio` (the window paints before any plugin is imported, and `logs grep`
+    # searches without pluggy).
     if name == "hookimpl":
         from studio.core.hookspecs import hookimpl
 

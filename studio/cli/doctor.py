@@ -13,6 +13,7 @@ from rich.table import Table
 
 from studio import __version__
 from studio.core.app import Studio
+from studio.core.context import ContextRoot, hafs_path
 from studio.core.tools import ToolsManifestError, load_manifest, locate
 
 __all__ = ["collect", "doctor_command"]
@@ -78,6 +79,23 @@ def _gpu() -> dict[str, Any]:
     }
 
 
+def _context(context: ContextRoot) -> dict[str, Any]:
+    """Where the hafs data is; when hafs's config moved the root, both folders and why."""
+    detail = context.describe() + ("" if context.exists else "; it does not exist")
+    problems = list(context.problems)
+    if problems:
+        detail += "; " + "; ".join(problems)
+    return {
+        "ok": context.exists and not problems,
+        "detail": detail,
+        "path": str(context.path),
+        "source": context.source,
+        "hafs_hard_coded_root": str(context.hard_coded) if context.split else None,
+        "registry": str(hafs_path(context, "models/registry.json")),
+        "problems": problems,
+    }
+
+
 def collect(studio: Studio) -> dict[str, Any]:
     """Every check as data (the ``--json`` output and the table's source)."""
     context = studio.context
@@ -87,11 +105,7 @@ def collect(studio: Studio) -> dict[str, Any]:
             "detail": f"hafs-studio {__version__}, Python {platform.python_version()} "
             f"on {platform.platform()}",
         },
-        "context": {
-            "ok": context.exists,
-            "detail": f"{context.path} (from {context.source})"
-            + ("" if context.exists else " does not exist"),
-        },
+        "context": _context(context),
         "qt": _qt(),
         "native": _native(),
         "gpu": _gpu(),

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_writer", "backup_file"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_writer",
+    "backup_bytes",
+    "backup_file",
+]
 
 
 @contextlib.contextmanager
@@ -67,12 +73,28 @@ def backup_file(path: str | os.PathLike[str]) -> Path | None:
     source = Path(path)
     if not source.exists():
         return None
+    candidate = _free_backup_name(source)
+    shutil.copy2(source, candidate)
+    return candidate
+
+
+def backup_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Keep ``data`` (bytes read from ``path``) as ``path.bak`` (``.bak.1`` … if taken).
+
+    For a file another program may be rewriting at this moment: the copy is exactly the bytes
+    the caller judged, never whatever the file holds by the time it is copied.
+    """
+    candidate = _free_backup_name(Path(path))
+    atomic_write_bytes(candidate, data)
+    return candidate
+
+
+def _free_backup_name(source: Path) -> Path:
     candidate = source.with_name(source.name + ".bak")
     counter = 1
     while candidate.exists():
         candidate = source.with_name(f"{source.name}.bak.{counter}")
         counter += 1
-    shutil.copy2(source, candidate)
     return candidate
 
 

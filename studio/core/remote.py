@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext
+from studio.core.sync_mounts import remote_path_below
 
 __all__ = [
     "HostConfig",
@@ -89,15 +90,21 @@ class MountConfig:
     description: str = ""
 
     def map(self, remote: str) -> Path | None:
-        """The local path of ``remote`` through this mount (hafs' prefix rule), else None.
+        """The local path of ``remote`` through this mount, else None.
 
-        Like hafs: a plain string prefix match, case- and slash-sensitive.
+        hafs's prefix rule plus a path-boundary check and Windows spellings (``D:\\x``,
+        ``d:/x``); see :mod:`studio.core.sync_mounts`.
         """
-        if not self.remote_path or not remote.startswith(self.remote_path):
+        rest = remote_path_below(self.remote_path, remote)
+        if rest is None:
             return None
-        rest = remote[len(self.remote_path):].lstrip("/\\")
         local = Path(self.local_path).expanduser()
         return local / rest if rest else local
+
+    @property
+    def accessible(self) -> bool:
+        """hafs uses a mount only while its local folder exists (e.g. the share is mounted)."""
+        return Path(self.local_path).expanduser().is_dir()
 
 
 @dataclass
@@ -119,9 +126,9 @@ class SyncConfig:
                               f"(hostname, username, platform, ssh_key) to {where}") from None
 
     def map_to_local(self, remote: str) -> Path | None:
-        """``remote`` as seen through the first mount whose ``remote_path`` prefixes it."""
+        """``remote`` through the first accessible mount, in file order, that holds it."""
         for mount in self.mounts.values():
-            local = mount.map(remote)
+            local = mount.map(remote) if mount.accessible else None
             if local is not None:
                 return local
         return None
@@ -340,9 +347,10 @@ class RemoteHost:
     def sha256_by_reading(self, path: str, ctx: JobContext = NULL_CONTEXT) -> str:
         """Hash a remote file by streaming it back (for hosts without a hashing tool)."""
         digest = hashlib.sha256()
+        sftp = self._sftp_client()  # outside the coroutine: starting it runs the loop
 
         async def read() -> None:
-            async with self._sftp_client().open(sftp_path(path), "rb") as handle:
+            async with sftp.open(sftp_path(path), "rb") as handle:
                 while chunk := await handle.read(CHUNK):
                     ctx.raise_if_cancelled()
                     digest.update(chunk)

@@ -61,7 +61,7 @@ def _studio(ctx: typer.Context) -> Any:
 
 
 def _service(ctx: typer.Context) -> ModelsService:
-    return ModelsService(_studio(ctx).context.path)
+    return ModelsService(_studio(ctx).context)
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -75,6 +75,16 @@ def _registry_failure(exc: Exception) -> typer.Exit:
     if isinstance(exc, RegistryCorruptError | RegistryReadOnlyError):
         return _fail(str(exc), EXIT_REGISTRY)
     return _fail(str(exc))
+
+
+def _warn_damaged(registry: Any) -> None:
+    """Entries hafs cannot load, on stderr (stdout stays what hafs prints)."""
+    from studio.plugins.models.registry import DAMAGED_ENTRY_POLICY
+
+    for damage in registry.damaged.values():
+        err.print(f"[yellow]warning:[/] {damage}", soft_wrap=True)
+    if registry.damaged:
+        err.print(f"[yellow]warning:[/] {DAMAGED_ENTRY_POLICY}", soft_wrap=True)
 
 
 def _print_json(data: Any) -> None:
@@ -99,13 +109,14 @@ def list_models(  # noqa: PLR0917 - Typer maps each option to a parameter
     """List registered models (like `hafs models list`)."""
     service = _service(ctx)
     try:
-        if as_json:
-            _print_json(service.list_json(text=text, role=role, location=location,
-                                          backend=backend))
-            return
-        models = service.list_models(text=text, role=role, location=location, backend=backend)
+        registry = service.load()
     except RegistryError as exc:
         raise _registry_failure(exc) from None
+    _warn_damaged(registry)
+    models = registry.filter(text=text, role=role, location=location, backend=backend)
+    if as_json:
+        _print_json({"models": models, "total": len(models)})
+        return
     if not models:
         err.print(f"No models in {service.registry.path}"
                   + (" match the filters" if (role or location or backend or text) else ""))
@@ -184,7 +195,7 @@ def register(  # noqa: PLR0917 - Typer maps each option to a parameter
 
 
 def _run(ctx: typer.Context, title: str, fn: Any, *args: Any) -> Any:
-    from studio.cli.progress import run_job
+    from studio.api import run_job
 
     code, job = run_job(_studio(ctx), title, fn, *args, console=err)
     if code:
@@ -200,7 +211,7 @@ def pull(ctx: typer.Context, model_id: Annotated[str, typer.Argument(metavar="ID
                                                    "(default ~/Code/hafs/models/ID).")] = None,
          ) -> None:
     """Copy a model here from another location (mount or SSH), resumable and verified."""
-    from studio.core.remote import RemoteError, load_sync_config
+    from studio.api import RemoteError, load_sync_config
     from studio.plugins.models.pull import PullError, plan_pull, pull_model
 
     service = _service(ctx)
@@ -388,17 +399,20 @@ def remove(ctx: typer.Context, model_id: Annotated[str, typer.Argument(metavar="
     """Remove a model from the registry (its files are never deleted)."""
     service = _service(ctx)
     try:
-        entry = service.info(model_id)
+        registry = service.load()
+        damage = registry.damaged.get(model_id)
+        entry = None if damage is not None else registry.get(model_id)
     except RegistryError as exc:
         raise _registry_failure(exc) from None
     if not yes:
         if not sys.stdin.isatty():
             raise _fail("refusing to remove without confirmation: pass --yes", 1)
-        typer.confirm(f"Remove {model_id} ({entry['display_name']}) from the registry? "
-                      "Its files stay on disk", abort=True)
+        what = f"the damaged entry {model_id}" if entry is None else \
+            f"{model_id} ({entry['display_name']})"
+        typer.confirm(f"Remove {what} from the registry? Its files stay on disk", abort=True)
     try:
         service.remove(model_id)
     except RegistryError as exc:
         raise _registry_failure(exc) from None
-    out.print(f"Removed {model_id} from the registry (files untouched: "
-              f"{locations_text(entry, with_paths=True)})")
+    where = "" if entry is None else f": {locations_text(entry, with_paths=True)}"
+    out.print(f"Removed {model_id} from the registry (files untouched{where})")

@@ -25,8 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext
-from studio.core.tools import ToolsManifestError, load_manifest, locate
+from studio.api import (
+    NULL_CONTEXT,
+    JobCancelled,
+    JobContext,
+    ToolsManifestError,
+    load_manifest,
+    locate_tool,
+)
 
 __all__ = [
     "LLAMA_CPP_OUTTYPES",
@@ -80,7 +86,7 @@ def find_llama_cpp_converter(checkout: str | os.PathLike[str] | None = None,
         spec = None
     if spec is None:
         return None
-    status = locate(spec, str(checkout) if checkout else None, read_version=False)
+    status = locate_tool(spec, str(checkout) if checkout else None, read_version=False)
     if status.path is None:
         return None
     interpreter = _checkout_python(status.path.parent)

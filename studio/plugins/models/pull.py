@@ -1,8 +1,9 @@
 """Copy a registered model from another machine to this one (``hafs models pull``, done safely).
 
 Transport, as hafs chooses it (hafs-formats §1.5): the model's remote path is first mapped through
-sync.toml ``[mounts]`` (hafs' prefix rule, e.g. ``D:/hafs_training`` → ``~/Mounts/mm-d/…``);
-when that local path exists the files are copied from the mount. Otherwise they come over
+sync.toml ``[mounts]`` (the first mounted one that holds it, e.g. ``D:/hafs_training`` →
+``~/Mounts/mm-d/…``; see :mod:`studio.core.sync_mounts`, which also understands ``D:\\…``
+paths); when that local path exists the files are copied from the mount. Otherwise they come over
 SFTP from the host serving the location (hafs' fixed map: ``windows`` → ``medical-mechanica``,
 ``cloud`` → ``cloud-gpu``; a host table may also say ``location = "…"``).
 
@@ -22,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
-from studio.core.remote import (
+from studio.api import (
+    NULL_CONTEXT,
     HostConfig,
+    JobContext,
     RemoteEntry,
     RemoteError,
     RemoteHost,
@@ -33,6 +35,7 @@ from studio.core.remote import (
     load_sync_config,
 )
 from studio.plugins.models.api import ModelsService
+from studio.plugins.models.ids import id_path_part
 from studio.plugins.models.schema import ModelEntry, now_iso
 
 __all__ = [
@@ -115,7 +118,9 @@ def plan_pull(entry: ModelEntry, sync: SyncConfig, *, source: str | None = None,
     location = _pick_source(entry, source)
     remote_path = str(entry["locations"][location])
     folder = Path(models_dir or sync.deployment.get("local_models_dir") or DEFAULT_MODELS_DIR)
-    target = Path(dest).expanduser() if dest else folder.expanduser() / entry["model_id"]
+    # hafs's ~/Code/hafs/models/<id>; the id may be any text, so its folder name is made safe.
+    target = Path(dest).expanduser() if dest else folder.expanduser() / id_path_part(
+        entry["model_id"])
     plan = PullPlan(entry["model_id"], location, remote_path, target, "ssh")
     mapped = sync.map_to_local(remote_path)
     if mapped is not None and mapped.exists():

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext
+from studio.api import NULL_CONTEXT, JobCancelled, JobContext
 from studio.plugins.models.gguf_info import read_gguf_info
 from studio.plugins.models.quant_types import QUANT_TYPES, QuantType
 

@@ -3,7 +3,8 @@
 Keys are generated in pure Python (asyncssh); sshd runs in the foreground as the current user
 with its config, host key and authorized_keys in a temp folder, so nothing on the machine is
 touched. ``scripts/system-deps.sh test`` installs openssh-server in CI; without it the tests
-that need the server are skipped with the reason.
+that need the server are skipped with the reason on a developer's machine and fail under
+``make test`` (``HAFS_STUDIO_REQUIRE_REAL_PARTS=1``, see studio/testing/real_parts.py).
 """
 
 from __future__ import annotations

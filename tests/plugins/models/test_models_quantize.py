@@ -18,8 +18,9 @@ from studio.plugins.models.quantize import (
     estimate_quantized_size,
     quantize_gguf,
 )
+from studio.testing.real_parts import import_real_part
 
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is in the test extra")
+import_real_part("llama_cpp", "llama-cpp-python (the test extra) is not installed")
 
 COSINE_FLOOR = {"Q8_0": 0.99, "Q6_K": 0.97, "Q4_K_M": 0.8, "IQ4_NL": 0.8}
 

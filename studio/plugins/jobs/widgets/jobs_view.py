@@ -40,13 +40,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.jobs import JobState, JobUpdated
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
-from studio.shell.theming import current_theme
+from studio.api import JobState, JobUpdated
+from studio.shell.api import current_theme, icon, setup_record_table, subscribe_widget
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = ["JobErrorDialog", "JobRow", "JobsModel", "JobsView", "format_elapsed"]
 
@@ -251,7 +249,6 @@ class JobsView(QWidget):
     """The Jobs dock's widget. ``details_requested(job_id)`` is emitted before the error popup."""
 
     details_requested = Signal(int)
-    _job_events = Signal(object)
 
     def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -313,11 +310,8 @@ class JobsView(QWidget):
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._tick)
 
-        self._job_events.connect(self._apply_events)
-        subscription = studio.bus.subscribe(
-            JobUpdated.topic, self._job_events.emit, owner="jobs", batch=True
-        )
-        self.destroyed.connect(lambda *_: subscription.unsubscribe())
+        subscribe_widget(self, studio.bus, JobUpdated.topic, self._apply_events, owner="jobs",
+                         batch=True)
         self._refresh_chrome()
 
     def _tool(self, icon_name: str, text: str, slot: Any) -> QToolButton:

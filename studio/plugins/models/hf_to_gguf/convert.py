@@ -29,7 +29,7 @@ from gguf import (
 )
 from gguf import quants as gguf_quants
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 from studio.plugins.models.hf_to_gguf.arch import (
     ConversionError,
     ModelParams,
@@ -115,7 +115,7 @@ def convert_hf_to_gguf(
     except CheckpointError as exc:
         raise ConversionError(str(exc)) from exc
     adapter = LoraAdapter(adapter_dir) if adapter_dir else None
-    warnings = list(vocab.warnings)
+    warnings = [*params.warnings, *vocab.warnings]
     plan = _plan(params, checkpoint, adapter, OUTTYPES[outtype][0], warnings)
     if len(vocab.tokens) != params.vocab_size:
         embd = checkpoint.tensors["model.embed_tokens.weight"].shape[0]
@@ -144,7 +144,10 @@ def convert_hf_to_gguf(
         raise
     finally:
         checkpoint.close()
-    ctx.report(1.0, f"Wrote {out.name}")
+    # The job's last message is what the Jobs view keeps showing: warnings must be in it.
+    note = f" · {len(warnings)} warning{'s' * (len(warnings) > 1)}: {warnings[0]}" \
+        if warnings else ""
+    ctx.report(1.0, f"Wrote {out.name}{note}")
     return ConversionResult(out, outtype, params.arch, len(plan), out.stat().st_size, warnings)
 
 
@@ -209,27 +212,22 @@ def _write_metadata(writer: GGUFWriter, params: ModelParams, vocab: Vocabulary, 
         writer.add_key_length(params.head_dim)
         writer.add_value_length(params.head_dim)
     writer.add_vocab_size(len(vocab.tokens))
-    _write_rope_scaling(writer, params, warnings)
+    _write_rope_scaling(writer, params)
     vocab.write(writer)
 
 
-def _write_rope_scaling(writer: GGUFWriter, params: ModelParams, warnings: list[str]) -> None:
-    scaling = params.rope_scaling
-    if not scaling:
-        return
-    kind = str(scaling.get("rope_type", scaling.get("type", ""))).lower()
-    factor = float(scaling.get("factor", 1.0))
-    if kind == "linear":
+def _write_rope_scaling(writer: GGUFWriter, params: ModelParams) -> None:
+    """linear and yarn as GGUF keys; llama3 is the rope_freqs tensor (see _plan); what the
+    converter cannot express was refused or warned about when config.json was read."""
+    rope = params.rope
+    if rope.kind == "linear":
         writer.add_rope_scaling_type(RopeScalingType.LINEAR)
-        writer.add_rope_scaling_factor(factor)
-    elif kind == "yarn":
+        writer.add_rope_scaling_factor(rope.factor)
+    elif rope.kind == "yarn":
         writer.add_rope_scaling_type(RopeScalingType.YARN)
-        writer.add_rope_scaling_factor(factor)
-        original = scaling.get("original_max_position_embeddings")
-        if original:
-            writer.add_rope_scaling_orig_ctx_len(int(original))
-    elif kind not in ("llama3", "default"):  # llama3 becomes the rope_freqs tensor
-        warnings.append(f"rope scaling {kind!r} is not converted; long contexts may degrade")
+        writer.add_rope_scaling_factor(rope.factor)
+        if rope.original_context:
+            writer.add_rope_scaling_orig_ctx_len(rope.original_context)
 
 
 def _write_data(writer: GGUFWriter, plan: list[_PlannedTensor], checkpoint: Checkpoint,

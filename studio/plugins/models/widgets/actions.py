@@ -20,8 +20,7 @@ from studio.plugins.models.state import ModelsState, models_state
 from studio.shell.api import current_shell
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
-    from studio.core.jobs import Job
+    from studio.api import Job, Studio
     from studio.plugins.models.llama_cpp_convert import LlamaCppConverter
 
 __all__ = [
@@ -161,7 +160,7 @@ def quantize_model(studio: Studio, model_id: str | None = None) -> Any:
 
 def pull_model(studio: Studio, model_id: str | None = None) -> Any:
     """Plan the pull off the GUI thread (reads sync.toml, probes the mount), then confirm."""
-    from studio.core.remote import load_sync_config
+    from studio.api import load_sync_config
     from studio.plugins.models.pull import plan_pull
     from studio.plugins.models.widgets.common import Background
     from studio.plugins.models.widgets.dialogs import PullDialog

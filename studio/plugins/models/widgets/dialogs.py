@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from studio.plugins.models.detect import Detection
 from studio.plugins.models.gguf_info import format_bytes
-from studio.plugins.models.ids import InvalidModelIdError, suggest_model_id, validate_model_id
+from studio.plugins.models.ids import InvalidModelIdError, validate_model_id
 from studio.plugins.models.quant_types import QUANT_TYPES
 from studio.plugins.models.schema import LOCATIONS, ModelEntry
 from studio.plugins.models.widgets.common import Background, muted_label
@@ -144,8 +144,9 @@ class RegisterDialog(QDialog):
             found.append(f"final loss {fields['final_loss']:.4f}")
         sources = ", ".join(Path(s).name for s in detection.sources)
         self.detected.setText(" · ".join(p for p in found if p) + f"\nfrom {sources}")
-        name = detection.path.stem if detection.kind == "gguf" else detection.path.name
-        self.id_edit.setText(suggest_model_id(name))
+        # hafs's register default: the folder's name as it is (spaces are fine in an id).
+        self.id_edit.setText(detection.path.stem if detection.kind == "gguf"
+                             else detection.path.name)
         self.name_edit.setText(fields.get("display_name") or "")
         self.base_edit.setText(fields.get("base_model") or "")
         if fields.get("role"):
