@@ -60,9 +60,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return grep_main(argv[2:])
     if argv[:2] == ["logs", "view"]:  # the GUI at a file, without starting the CLI first
-        from studio.plugins.logs.view_command import view_main
+        from studio.plugins.logs.view_command import view_options
 
-        return view_main(argv[2:])
+        prepared = view_options(argv[2:])
+        if isinstance(prepared, int):
+            return prepared
+        from studio.shell.launch import run_gui
+
+        return run_gui(prepared)
     try:
         options, rest = parse_common(argv)
     except SystemExit as exc:  # argparse already printed the problem

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from studio.plugins.logs.formats import Level, LogFormat, iso_timestamp, matching_fraction
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
     from studio.plugins.logs.service import LogsService
 
 __all__ = [

@@ -31,10 +31,10 @@ def view(
                                          help="Stay at the end while the file grows.")] = False,
 ) -> None:
     """Open the studio's Logs workspace at FILE."""
-    from studio.plugins.logs.view_command import view_main
+    from studio.__main__ import main
 
     argv = [file, *(["--line", str(line)] if line else []), *(["--follow"] if follow else [])]
-    raise typer.Exit(view_main(argv))
+    raise typer.Exit(main(["logs", "view", *argv]))
 
 
 @app.command("grep")

@@ -29,8 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio import native
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext, native
 from studio.plugins.logs.encoding import Utf16Transcoder, detect_encoding
 from studio.plugins.logs.follow import ChangeKind, FileChange, FollowTracker
 from studio.plugins.logs.formats import PLAIN_FORMAT, FormatRegistry, LogFormat

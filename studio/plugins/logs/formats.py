@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from studio.native import DEFAULT_LEVEL_TOKENS, LogLevel
+from studio.api import native
 
 __all__ = [
     "DEFAULT_LEVEL_TOKENS",
@@ -35,7 +35,8 @@ __all__ = [
 
 
 # The level codes and default words are the native classifier's (one definition).
-Level = LogLevel
+Level = native.LogLevel
+DEFAULT_LEVEL_TOKENS = native.DEFAULT_LEVEL_TOKENS
 LEVEL_NAMES: Mapping[int, str] = {Level.UNKNOWN: "other", Level.TRACE: "trace",
                                   Level.DEBUG: "debug", Level.INFO: "info",
                                   Level.WARNING: "warning", Level.ERROR: "error"}

@@ -155,7 +155,7 @@ def _search_and_print(query: SearchQuery, path: str, data: Any, *, count: bool,
                       line_numbers: bool, out: Any) -> int:
     import numpy as np
 
-    from studio import native
+    from studio.api import native
 
     if not len(data):
         return 0
@@ -192,7 +192,7 @@ def _search_and_print(query: SearchQuery, path: str, data: Any, *, count: bool,
 
 
 def _line_levels(path: str, data: Any) -> Any:
-    from studio import native
+    from studio.api import native
     from studio.plugins.logs.builtin_formats import register_builtin_formats
     from studio.plugins.logs.formats import FormatRegistry
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from studio.core.hookspecs import hookspec
+from studio.api import hookspec
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
     from studio.plugins.logs.formats import LogFormat
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from studio import native
+from studio.api import native
 
 __all__ = ["INDEX_THREADS", "LineIndex"]
 

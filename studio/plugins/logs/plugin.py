@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     CliCommandSpec,
     CommandSpec,
     SettingField,
@@ -19,7 +19,7 @@ from studio.core.contributions import (
 )
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 SERVICE = "logs"  # the name of the plugin's service (api.SERVICE); importing api here
 # would load NumPy with every studio start, CLI included
@@ -101,7 +101,7 @@ def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
 def studio_startup(studio: Studio) -> None:
     from studio.plugins.logs.service import LogsService
 
-    service = LogsService(studio)
+    service = LogsService(studio)  # closed by the studio when the plugin is torn down
     studio.services.provide(SERVICE, service, owner="logs")
     service.subscriptions.append(
         studio.bus.subscribe("logs.open", _show_logs, owner="logs", thread="main"))
@@ -117,9 +117,3 @@ def _show_logs(event: Any) -> None:
         return
     window.switch_workspace("logs")
     window.show_view(VIEWER)
-
-
-@hookimpl
-def studio_shutdown(studio: Studio) -> None:
-    for service in studio.services.withdraw_owned("logs"):
-        service.close()

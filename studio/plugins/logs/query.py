@@ -10,7 +10,7 @@ import re
 
 TYPE_CHECKING = False  # typing and dataclasses cost more to import than a 1 GB count takes
 if TYPE_CHECKING:
-    from studio import native
+    from studio.api import native
 
 __all__ = ["SearchError", "SearchQuery"]
 
@@ -80,7 +80,7 @@ class SearchQuery:
         if not self.pattern:
             return None
         pattern, regex = self.kernel_pattern()
-        from studio import native
+        from studio.api import native
 
         try:
             return native.LineSearch(pattern, regex=regex, ignore_case=self.ignore_case)

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from studio import native
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext, native
 from studio.plugins.logs.document import Generation, LogDocument
 from studio.plugins.logs.query import SearchError, SearchQuery
 from studio.plugins.logs.render import DISPLAY_CAP_BYTES, RenderedLine, display_width

@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.core.events import Event
-from studio.core.filewatch import FileWatcher, WatchHandle
+from studio.api import Event, FileWatcher
 from studio.plugins.logs.stores import BookmarkStore, RecentFiles
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
-    from studio.core.jobs import Job
+    from studio.api import Job, Studio, WatchHandle
     from studio.plugins.logs.document import LogDocument
     from studio.plugins.logs.formats import FormatRegistry
 

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from studio.core.atomic import atomic_write_text, backup_file
+from studio.api import atomic_write_text, backup_file
 
 __all__ = ["BookmarkStore", "RecentFiles"]
 
@@ -70,6 +70,7 @@ class _JsonStore:
             pending.result()
 
     def close(self) -> None:
+        """Finish pending writes and stop the writer (idempotent)."""
         self.flush()
         self._writer.shutdown(wait=True)
 

@@ -1,8 +1,9 @@
 """``hafs-studio logs view FILE``: the studio window, on the Logs workspace, showing FILE.
 
-Glue between the command line and the GUI (it starts the shell), so it is not one of the
-plugin's Qt-free domain modules. The file is checked before any window appears: a missing or
-unreadable log is an error on the terminal (exit 2), not an empty window.
+The file is checked before any window appears: a missing or unreadable log is an error on the
+terminal (exit 2), not an empty window. This module only prepares the window's options (the
+workspace and an action that opens the log once the studio runs); ``studio.__main__`` starts
+the window with them, so the plugin needs nothing of the shell but its public API.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["view_main"]
+__all__ = ["view_options"]
 
 
-def view_main(argv: Sequence[str]) -> int:
+def view_options(argv: Sequence[str]) -> argparse.Namespace | int:
+    """The GUI options for ``logs view`` (after ``logs view``), or an exit status on a problem."""
     from studio.__main__ import parse_common
     from studio.plugins.logs.source import LogFile, LogOpenError
 
@@ -38,13 +41,11 @@ def view_main(argv: Sequence[str]) -> int:
         print(f"hafs-studio logs view: {exc.strerror}", file=sys.stderr)
         return 2
 
-    def open_it(studio: object) -> None:
+    def open_it(studio: Any) -> None:
         from studio.plugins.logs.api import open_log
 
-        open_log(studio, args.file, args.line, follow=args.follow)  # type: ignore[arg-type]
+        open_log(studio, args.file, args.line, follow=args.follow)
 
     options.workspace = options.workspace or "logs"
     options.after_start = [open_it]
-    from studio.shell.launch import run_gui
-
-    return run_gui(options)
+    return options

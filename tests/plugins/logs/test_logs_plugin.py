@@ -67,3 +67,34 @@ def test_logs_view_opens_the_gui_at_the_file(tmp_path) -> None:
     home = Path(os.environ["HAFS_STUDIO_HOME"])
     recent = json.loads((home / "state" / "logs" / "recent.json").read_text())
     assert str(log) in recent["files"]
+
+
+def test_logs_view_opens_the_log_once_plugins_start_after_the_first_frame(tmp_path) -> None:
+    """With a plugin index the window paints before the plugins start: the log is opened when
+    they have (a --screenshot start does everything first and would not show this)."""
+    from studio.core.app import Studio
+    from studio.core.context import ContextRoot
+    from studio.plugins.logs.view_command import view_options
+    from studio.shell.launch import _after_start
+    from studio.testing import BUILTIN_PLUGINS
+
+    env = {"HAFS_STUDIO_HOME": str(tmp_path), "HOME": str(tmp_path)}
+
+    def studio() -> Studio:
+        return Studio(context=ContextRoot(tmp_path / "context", "test"),
+                      builtins=BUILTIN_PLUGINS, load_entry_points=False, environ=env,
+                      job_workers=1)
+
+    studio().start().shutdown()  # a complete start writes the plugin index
+    log = tmp_path / "run.log"
+    write_lines(log, python_log_lines(50))
+    options = view_options([str(log), "--line", "7"])
+    painted = studio()
+    try:
+        assert painted.start_first_frame() and not painted.started
+        _after_start(painted, options.after_start)  # nothing to open the log with yet
+        painted.finish_start()  # the plugins start; the request goes to the Logs service
+        pending = logs_service(painted).take_pending()
+        assert [(p.path, p.line) for p in pending] == [(str(log), 6)]
+    finally:
+        painted.shutdown()

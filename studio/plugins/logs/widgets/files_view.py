@@ -9,8 +9,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 
 from studio.plugins.logs.api import logs_service
 from studio.plugins.logs.service import BookmarksChanged, LogFocused
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
+from studio.shell.api import ViewContext, icon
 
 __all__ = ["LogFilesView"]
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.jobs import NULL_CONTEXT, Job
+from studio.api import NULL_CONTEXT, Job
 from studio.plugins.logs.document import DocumentChanged, LogDocument
 from studio.plugins.logs.query import SearchError, SearchQuery
 from studio.plugins.logs.search import SearchResult, search_document
@@ -33,7 +33,7 @@ from studio.plugins.logs.widgets import dialogs
 from studio.plugins.logs.widgets.info_bar import InfoBar, status_text
 from studio.plugins.logs.widgets.search_bar import SearchBar
 from studio.plugins.logs.widgets.viewport import LogViewport
-from studio.shell.icons import icon
+from studio.shell.api import icon
 
 __all__ = ["LogTab"]
 

@@ -30,8 +30,7 @@ from studio.plugins.logs.api import logs_service
 from studio.plugins.logs.service import LogFocused, LogOpenRequested
 from studio.plugins.logs.source import LogOpenError
 from studio.plugins.logs.widgets.log_tab import LogTab
-from studio.shell.api import ViewContext, current_shell
-from studio.shell.icons import icon
+from studio.shell.api import ViewContext, current_shell, icon
 
 __all__ = ["LogsView", "run_on_active_view"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor
 
 from studio.plugins.logs.formats import Level
-from studio.shell.theming import current_theme
+from studio.shell.api import current_theme
 
 __all__ = ["LogPalette", "level_color_token"]
 

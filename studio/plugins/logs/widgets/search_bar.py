@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMenu, QToolButton
 
 from studio.plugins.logs.formats import LEVEL_NAMES, Level
 from studio.plugins.logs.query import SearchQuery
-from studio.shell.icons import icon
+from studio.shell.api import icon
 
 __all__ = ["SearchBar"]
 
