@@ -44,20 +44,16 @@ class LogFilesView(QWidget):
         layout.addWidget(self.bookmarks, 1)
         layout.addWidget(_heading("Formats"))
         layout.addWidget(self.formats)
-        bus = self.studio.bus
-        subscriptions = [
-            bus.subscribe("logs.focused", self._on_focused, owner="logs"),
-            bus.subscribe("logs.bookmarks", self._on_bookmarks, owner="logs"),
-            bus.subscribe("logs.open", lambda _e: self._fill_recent(), owner="logs"),
-        ]
-        self.destroyed.connect(lambda *_: [s.unsubscribe() for s in subscriptions])
+        context.subscribe("logs.focused", self._on_focused)
+        context.subscribe("logs.bookmarks", self._on_bookmarks)
+        context.subscribe("logs.open", self._fill_recent)
         self._fill_recent()
         self._fill_bookmarks()
         self.formats.setText("<br>".join(
             f"<b>{fmt.title}</b> ({fmt.id}): {fmt.description}"
             for fmt in self.service.formats.items()))
 
-    def _fill_recent(self) -> None:
+    def _fill_recent(self, _event: object = None) -> None:
         self.recent.clear()
         for path in self.service.recent.items():
             item = QListWidgetItem(icon("mdi6.file-document-outline"), path.rsplit("/", 1)[-1])

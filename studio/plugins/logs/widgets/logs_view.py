@@ -80,11 +80,9 @@ class LogsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
-        bus = self.studio.bus
-        subscriptions = [bus.subscribe("logs.open", self._on_request, owner="logs"),
-                         bus.subscribe("theme.changed", lambda _e: self._apply_theme(),
-                                       owner="logs")]
-        self.destroyed.connect(lambda *_: [s.unsubscribe() for s in subscriptions])
+        # Ended by the view's destruction or the plugin's teardown (ViewContext.subscribe).
+        context.subscribe("logs.open", self._on_request)
+        context.subscribe("theme.changed", self._apply_theme)
         for request in self.service.take_pending():
             self._on_request(request)
 
@@ -192,7 +190,7 @@ class LogsView(QWidget):
         tab = self.current_tab()
         self.studio.bus.publish(LogFocused(path=str(tab.doc.path) if tab else ""))
 
-    def _apply_theme(self) -> None:
+    def _apply_theme(self, _event: object = None) -> None:
         for index in range(self.tabs.count()):
             tab = self.tabs.widget(index)
             if isinstance(tab, LogTab):
