@@ -97,6 +97,27 @@ def test_scaled_scroll_bar_reaches_every_line(qtbot, make_tab, tmp_path, monkeyp
     assert tab.view.top == before + 6  # two notches, three lines each
 
 
+def test_resizing_keeps_the_end_or_the_current_line_in_view(qtbot, make_tab, tmp_path) -> None:
+    write_lines(tmp_path / "resize.log", [f"line {i}" for i in range(5_000)])
+    tab = make_tab(tmp_path / "resize.log")
+    qtbot.waitUntil(lambda: loaded(tab), timeout=60_000)
+    tab.view.set_top(tab.view.max_top())  # at the end: a taller or shorter window stays there
+    tab.resize(1000, 300)
+    qtbot.waitUntil(lambda: tab.view.at_bottom() and visible_lines(tab.view)[-1] == 4_999)
+    tab.resize(1000, 700)
+    qtbot.waitUntil(lambda: tab.view.at_bottom() and visible_lines(tab.view)[-1] == 4_999)
+    tab.view.go_to_line(2_000)
+    tab.view.set_top(2_000 - tab.view.visible_rows() + 1)
+    assert visible_lines(tab.view)[-1] == 2_000  # the current line at the bottom edge
+    tab.resize(1000, 200)  # shrinking would hide it: the view moves to keep it
+    qtbot.waitUntil(lambda: tab.view.visible_rows() < 20)
+    assert 2_000 in visible_lines(tab.view)
+    tab.view.set_top(100)  # scrolled away from the current line by the user: left alone
+    tab.resize(1000, 400)
+    qtbot.waitUntil(lambda: tab.view.visible_rows() > 20)
+    assert tab.view.top == 100
+
+
 def test_search_highlights_counts_and_steps(qtbot, make_tab, tmp_path) -> None:
     lines = python_log_lines(20_000)
     write_lines(tmp_path / "s.log", lines)

@@ -278,8 +278,17 @@ class LogViewport(QAbstractScrollArea):
             self.first_painted.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        old_rows = max(1, event.oldSize().height() // self.line_height)
+        was_bottom = self.top > 0 and self.top >= max(0, self.row_count() - old_rows)
+        current_was_shown = self.top <= self.current_row < self.top + old_rows
         super().resizeEvent(event)
         self.update_scroll_ranges()
+        if was_bottom:  # following the end: stay there
+            self.set_top(self.max_top())
+        elif current_was_shown and not (
+                self.top <= self.current_row < self.top + self.visible_rows()):
+            # a shrinking window (or the first layout after "go to line") keeps the line in view
+            self.scroll_to_row(self.current_row, center=True)
 
     # -- input ---------------------------------------------------------------------------
     def position_at(self, point: QPoint) -> tuple[int, int]:
