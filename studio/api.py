@@ -16,11 +16,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from studio.core.atomic import (
+    NoOutputError,
+    OutputBusyError,
+    OutputExistsError,
     atomic_write_bytes,
     atomic_write_text,
     atomic_writer,
     backup_bytes,
     backup_file,
+    partial_output,
 )
 from studio.core.commands import CommandContext, CommandError, CommandExecuted, KeybindingsChanged
 from studio.core.contributions import (
@@ -54,21 +58,33 @@ if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
     from studio.cli.progress import run_job
     from studio.core.app import Studio
     from studio.core.context import HAFS_SKELETON, ContextRoot, create_skeleton, hafs_path
-    from studio.core.filewatch import FileWatcher, WatchHandle
+    from studio.core.filewatch import FileWatcher, FileWatchError, FolderChange, WatchHandle
+    from studio.core.managed_process import (
+        ManagedProcess,
+        ProcessChanged,
+        ProcessFailed,
+        ProcessResult,
+    )
+    from studio.core.process import ProcessManager
+    from studio.core.process_orphans import OrphanProcess
     from studio.core.remote import (
         HostConfig,
         HostKeyError,
         MountConfig,
         RemoteEntry,
         RemoteError,
-        RemoteHost,
         SyncConfig,
         format_rate,
         load_sync_config,
         sync_config_path,
     )
+    from studio.core.remote_host import RemoteHost
+    from studio.core.remote_manager import RemoteManager
+    from studio.core.remote_state import ConnectionState, RemoteConnectionChanged
+    from studio.core.remote_transfer import RemoteRead, sha256_file
     from studio.core.themes import ThemeChanged
     from studio.core.tools import (
+        ToolRegistry,
         ToolsManifestError,
         ToolSpec,
         ToolStatus,
@@ -87,13 +103,16 @@ __all__ = [
     "CommandError",
     "CommandExecuted",
     "CommandSpec",
+    "ConnectionState",
     "ContextRoot",
     "ContributionTable",
     "ContributionsChanged",
     "DashboardCardSpec",
     "Event",
     "EventBus",
+    "FileWatchError",
     "FileWatcher",
+    "FolderChange",
     "HostConfig",
     "HostKeyError",
     "Job",
@@ -102,14 +121,26 @@ __all__ = [
     "JobState",
     "JobUpdated",
     "KeybindingsChanged",
+    "ManagedProcess",
     "Message",
     "MountConfig",
+    "NoOutputError",
+    "OrphanProcess",
+    "OutputBusyError",
+    "OutputExistsError",
     "PluginChanged",
     "PluginRecord",
     "PluginState",
+    "ProcessChanged",
+    "ProcessFailed",
+    "ProcessManager",
+    "ProcessResult",
+    "RemoteConnectionChanged",
     "RemoteEntry",
     "RemoteError",
     "RemoteHost",
+    "RemoteManager",
+    "RemoteRead",
     "Selection",
     "SelectionChanged",
     "ServiceUnavailableError",
@@ -123,6 +154,7 @@ __all__ = [
     "SyncConfig",
     "ThemeChanged",
     "ThemeSpec",
+    "ToolRegistry",
     "ToolSpec",
     "ToolStatus",
     "ToolsManifestError",
@@ -143,7 +175,9 @@ __all__ = [
     "load_sync_config",
     "locate_tool",
     "native",
+    "partial_output",
     "run_job",
+    "sha256_file",
     "sync_config_path",
     "validate_identifier",
 ]
@@ -163,7 +197,8 @@ _LAZY = {
     "HostConfig": ("studio.core.remote", "HostConfig"),
     "MountConfig": ("studio.core.remote", "MountConfig"),
     "RemoteEntry": ("studio.core.remote", "RemoteEntry"),
-    "RemoteHost": ("studio.core.remote", "RemoteHost"),
+    "RemoteHost": ("studio.core.remote_host", "RemoteHost"),
+    "sha256_file": ("studio.core.remote_transfer", "sha256_file"),
     "SyncConfig": ("studio.core.remote", "SyncConfig"),
     "format_rate": ("studio.core.remote", "format_rate"),
     "load_sync_config": ("studio.core.remote", "load_sync_config"),
@@ -173,6 +208,19 @@ _LAZY = {
     "ToolsManifestError": ("studio.core.tools", "ToolsManifestError"),
     "load_manifest": ("studio.core.tools", "load_manifest"),
     "locate_tool": ("studio.core.tools", "locate"),
+    "ProcessManager": ("studio.core.process", "ProcessManager"),
+    "ManagedProcess": ("studio.core.managed_process", "ManagedProcess"),
+    "ProcessFailed": ("studio.core.managed_process", "ProcessFailed"),
+    "ProcessResult": ("studio.core.managed_process", "ProcessResult"),
+    "ProcessChanged": ("studio.core.managed_process", "ProcessChanged"),
+    "OrphanProcess": ("studio.core.process_orphans", "OrphanProcess"),
+    "RemoteManager": ("studio.core.remote_manager", "RemoteManager"),
+    "ConnectionState": ("studio.core.remote_state", "ConnectionState"),
+    "RemoteConnectionChanged": ("studio.core.remote_state", "RemoteConnectionChanged"),
+    "RemoteRead": ("studio.core.remote_transfer", "RemoteRead"),
+    "ToolRegistry": ("studio.core.tools", "ToolRegistry"),
+    "FileWatchError": ("studio.core.filewatch", "FileWatchError"),
+    "FolderChange": ("studio.core.filewatch", "FolderChange"),
     "run_job": ("studio.cli.progress", "run_job"),
     "native": ("studio.native", ""),  # the module: the native kernels' typed facade
 }

@@ -14,7 +14,6 @@ from rich.table import Table
 from studio import __version__
 from studio.core.app import Studio
 from studio.core.context import ContextRoot, hafs_path
-from studio.core.tools import ToolsManifestError, load_manifest, locate
 
 __all__ = ["collect", "doctor_command"]
 
@@ -111,20 +110,11 @@ def collect(studio: Studio) -> dict[str, Any]:
         "gpu": _gpu(),
     }
     tools = []
-    try:
-        specs = load_manifest()
-    except ToolsManifestError as exc:
-        checks["tools"] = {"ok": False, "detail": str(exc)}
-        specs = []
-    for spec in specs:
-        override = None
-        if spec.setting:
-            section, _, key = spec.setting.partition(".")
-            try:
-                override = studio.settings.get(section, key) or None
-            except Exception:
-                override = None
-        status = locate(spec, override)
+    registry = studio.services.tools  # bundled manifest, the user's overrides, plugins' tools
+    if registry.problems:
+        checks["tools"] = {"ok": False, "detail": "; ".join(registry.problems)}
+    for spec in registry.specs():
+        status = registry.locate(spec.name)
         tools.append(
             {
                 "name": spec.name,
@@ -134,6 +124,7 @@ def collect(studio: Studio) -> dict[str, Any]:
                 "version": status.version,
                 "description": spec.description,
                 "without": spec.without,
+                "plugin": spec.plugin or None,  # None: the bundled manifest or user overrides
                 "problems": status.problems,
             }
         )

@@ -44,10 +44,13 @@ from studio.core.plugin_index import (
 )
 from studio.core.plugin_records import ContributionsChanged, PluginState
 from studio.core.plugins import BUILTIN_PLUGINS, PluginManager, UserPluginChoices
+from studio.core.process import ProcessManager
+from studio.core.remote_manager import RemoteManager
 from studio.core.selection import Selection
 from studio.core.services import Services
 from studio.core.settings import SettingsStore
 from studio.core.shell_settings import appearance_section, general_section
+from studio.core.tools import ToolRegistry, ToolSpec
 
 __all__ = ["LIVE_HOOKS", "Contributions", "PluginToggle", "Studio"]
 
@@ -139,8 +142,15 @@ class Studio:
         self.commands = CommandRegistry(self.bus, self.selection)
         self.commands.studio = self
         self.jobs = JobRunner(self.bus, max_workers=job_workers or min(4, os.cpu_count() or 2))
-        self.watcher = FileWatcher()
+        self.watcher = FileWatcher(bus=self.bus, owner_of=self._acting_plugin)
         self.services = Services()
+        self.services.process = ProcessManager(
+            self.paths.state, bus=self.bus, owner_of=self._acting_plugin
+        )
+        self.services.remote = RemoteManager(self.bus, environ=env)
+        self.services.tools = ToolRegistry(
+            overrides=self.paths.config / "tools.toml", setting_value=self.settings.get
+        )
         self.contributions = Contributions()
         self.live_hooks: set[str] = set(LIVE_HOOKS)
         self.plugins = PluginManager(
@@ -156,11 +166,17 @@ class Studio:
         self.plugins.studio = self
         self.plugins.on_teardown(self._release)
         self.settings.register_section(general_section())
+        self.jobs.attribute_to_plugins(self.plugins.owner_of, self.plugins.acting_as)
         self.started = False
         self.first_frame = False  # painted from the plugin index; plugins not imported yet
         # The plugin index describes built-ins and installed plugins only, never test plugins.
         self._indexable = not extra_plugins
         self._index_key = (tuple(builtins), load_entry_points)
+
+    def _acting_plugin(self) -> str:
+        """The plugin whose code runs on this thread now ("studio" when none)."""
+        plugins = getattr(self, "plugins", None)
+        return plugins.owner_of(None) if plugins is not None else "studio"
 
     # -- start-up ------------------------------------------------------------------------------
     def start(self) -> Studio:
@@ -246,6 +262,8 @@ class Studio:
              lambda p, s: table.add(table.views, "view", ViewSpec, p, s)),
             ("studio_register_dashboard_cards",
              lambda p, s: table.add(table.cards, "dashboard card", DashboardCardSpec, p, s)),
+            ("studio_register_tools",
+             lambda p, s: self.services.tools.register(_stamp(s, ToolSpec, p))),
         ]
         for hook_name, sink in sinks:
             plugins.call_register(hook_name, sink, only=names)
@@ -333,11 +351,17 @@ class Studio:
         self.bus.unsubscribe_owner(name)
         for service in self.services.withdraw_owned(name):
             _close(service, name)
+        self.services.tools.remove_plugin(name)
+        # What runs on the plugin's behalf stops with it: its jobs, processes and watches.
+        self.jobs.cancel_owned(name)
+        self.services.process.terminate_owned(name)
+        self.watcher.cancel_owned(name)
         if self.started:
             self.bus.publish(ContributionsChanged(plugin=name, added=False))
 
     def shutdown(self) -> None:
-        """Run ``studio_shutdown`` (dependents first), close services, stop jobs and watching."""
+        """Run ``studio_shutdown`` (dependents first), close services; stop jobs, managed
+        processes, SSH connections and the watcher: nothing the studio started keeps running."""
         if self.started:
             self.plugins.stop()
             self.started = False
@@ -345,6 +369,8 @@ class Studio:
             for service in self.services.withdraw_owned(record.name):
                 _close(service, record.name)
         self.jobs.shutdown(wait=False)
+        self.services.process.shutdown()
+        self.services.remote.shutdown()
         self.watcher.stop()
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         ThemeSpec,
         ViewSpec,
     )
+    from studio.core.tools import ToolSpec
 
 PROJECT = "hafs_studio"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -83,6 +84,17 @@ def studio_register_dashboard_cards(
 @hookspec
 def studio_register_cli(register: Callable[[CliCommandSpec], None], studio: Studio) -> None:
     """Register ``hafs-studio <name>`` subcommand groups (Typer apps), when the CLI starts."""
+
+
+@hookspec
+def studio_register_tools(register: Callable[[ToolSpec], None], studio: Studio) -> None:
+    """Register external programs the plugin drives (once per start, before ``studio_startup``).
+
+    Each :class:`~studio.core.tools.ToolSpec` joins the bundled ``third_party/tools.toml``
+    entries in ``studio.services.tools``: located the same way (the user's path setting, the
+    spec's search folders, PATH), listed by ``hafs-studio doctor``, its ``without`` text shown
+    when it is missing. Tool ids are unique across the manifest and every plugin.
+    """
 
 
 @hookspec

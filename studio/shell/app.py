@@ -77,6 +77,7 @@ class StudioShell(QObject):
         self._quitting = False
         self._interactive = interactive  # False for --screenshot: never wait on a question
         self.crash_prompt: QMessageBox | None = None
+        self.orphan_prompt: QObject | None = None  # studio.shell.orphans.OrphanPrompt
         self._dialogs: dict[str, QWidget] = {}
         self.dispatcher = QtDispatcher(parent=self)
         studio.bus.set_dispatcher(self.dispatcher)
@@ -116,6 +117,11 @@ class StudioShell(QObject):
         for problem in self.layouts.problems + self.studio.settings.warnings:
             self.post_message(problem)
         QTimer.singleShot(0, self._report_startup_problems)
+        if self._interactive:  # processes a crashed session left running: offer to stop them
+            from studio.shell.orphans import OrphanPrompt
+
+            self.orphan_prompt = OrphanPrompt(self)
+            self.orphan_prompt.check()
         return self.windows[0]
 
     def _apply_initial_theme(self) -> None:

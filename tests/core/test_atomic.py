@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from studio.core.atomic import atomic_write_text, atomic_writer, backup_file
+from studio.core.atomic import (
+    NoOutputError,
+    OutputBusyError,
+    OutputExistsError,
+    atomic_write_text,
+    atomic_writer,
+    backup_file,
+    partial_output,
+)
+from studio.core.jobs import JobCancelled
 
 
 def test_replaces_content_and_keeps_mode(tmp_path):
@@ -121,3 +132,78 @@ def test_data_is_fsynced_before_the_rename_and_the_folder_after(tmp_path, monkey
     assert Path(temp).parent == tmp_path and Path(temp).name != target.name
     assert events[1][1] == f"{temp} -> {target}"
     assert events[2][1] == str(tmp_path)  # the directory entry is made durable too
+
+
+# -- partial_output: big outputs written by path (often by a child process) -----------------
+def test_partial_output_renames_on_success_only(tmp_path):
+    target = tmp_path / "model.gguf"
+    with partial_output(target) as partial:
+        assert partial == tmp_path / "model.gguf.partial"
+        # The writer is another program, as llama.cpp's quantizer is.
+        subprocess.run([sys.executable, "-c", "import sys; open(sys.argv[1], 'wb')"
+                        ".write(b'GGUF' * 1000)", str(partial)], check=True)
+        assert not target.exists()  # nothing under the real name while writing
+    assert target.read_bytes() == b"GGUF" * 1000
+    assert [p.name for p in tmp_path.iterdir()] == ["model.gguf"]
+
+
+@pytest.mark.parametrize("error", [RuntimeError("writer crashed"), JobCancelled(),
+                                   KeyboardInterrupt()])
+def test_partial_output_is_deleted_on_failure_and_cancel(tmp_path, error):
+    target = tmp_path / "model.gguf"
+    with pytest.raises(type(error)), partial_output(target) as partial:
+        partial.write_bytes(b"half a model")
+        raise error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_partial_output_never_overwrites_without_permission(tmp_path):
+    target = tmp_path / "model.gguf"
+    target.write_bytes(b"the user's model")
+    entered = []
+    with pytest.raises(OutputExistsError, match="exists already") as refused, \
+            partial_output(target) as partial:
+        entered.append(partial)  # pragma: no cover - must not run
+    assert entered == [] and refused.value.filename == str(target)
+    assert target.read_bytes() == b"the user's model"
+    with partial_output(target, overwrite=True) as partial:
+        partial.write_bytes(b"new model")
+    assert target.read_bytes() == b"new model"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.gguf"]
+
+
+def test_an_output_appearing_meanwhile_is_not_replaced(tmp_path):
+    target = tmp_path / "model.gguf"
+    with pytest.raises(OutputExistsError, match="appeared while"), \
+            partial_output(target) as partial:
+        partial.write_bytes(b"ours")
+        target.write_bytes(b"someone else's")
+    assert target.read_bytes() == b"someone else's"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.gguf"]
+
+
+def test_a_writer_that_writes_nothing_fails(tmp_path):
+    target = tmp_path / "model.gguf"
+    with pytest.raises(NoOutputError), partial_output(target):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="advisory locks are POSIX-only")
+def test_two_writers_of_one_output_do_not_mix(tmp_path):
+    target = tmp_path / "model.gguf"
+    with partial_output(target) as partial:
+        second = partial_output(target)
+        with pytest.raises(OutputBusyError, match="another job"):
+            second.__enter__()
+        assert partial.exists()  # the second writer did not delete the first one's file
+        partial.write_bytes(b"first")
+    assert target.read_bytes() == b"first"
+
+
+def test_a_partial_left_by_a_crash_is_replaced(tmp_path):
+    target = tmp_path / "model.gguf"
+    (tmp_path / "model.gguf.partial").write_bytes(b"stale bytes from a crash" * 100)
+    with partial_output(target) as partial:
+        partial.write_bytes(b"fresh")  # writers truncate, as GGUFWriter does
+    assert target.read_bytes() == b"fresh"

@@ -26,7 +26,7 @@ from studio.plugins.models.sidecar import SidecarStore
 # are imported by the methods that need them, so listing models (dashboard cards, the panel,
 # `models list`) stays cheap.
 if TYPE_CHECKING:
-    from studio.api import Studio
+    from studio.api import ProcessManager, Studio
     from studio.plugins.models.detect import Detection
     from studio.plugins.models.gguf_info import GGUFInfo
     from studio.plugins.models.hf_to_gguf import ConversionResult
@@ -96,11 +96,12 @@ class ModelsService:
     """
 
     def __init__(self, context: ContextRoot | str | os.PathLike[str],
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, processes: ProcessManager | None = None) -> None:
         if not isinstance(context, ContextRoot):
             context = ContextRoot(Path(context), "path")
         self.context = context
         self.context_root = context.path
+        self.processes = processes  # the studio's: quantize/convert children logged, owned
         self.registry = RegistryStore(hafs_path(context, "models/registry.json"),
                                       read_only=read_only)
         self.sidecar = SidecarStore(self.registry.path)
@@ -179,7 +180,7 @@ class ModelsService:
                 out: str | os.PathLike[str] | None = None,
                 base_dir: str | os.PathLike[str] | None = None,
                 converter: str = "builtin", llama_cpp: LlamaCppConverter | None = None,
-                ctx: JobContext = NULL_CONTEXT) -> ConversionResult:
+                ctx: JobContext = NULL_CONTEXT, overwrite: bool = False) -> ConversionResult:
         """Convert a registered model (by id) or a folder to GGUF.
 
         For a LoRA adapter the base model folder comes from ``base_dir`` or, when it is a local
@@ -187,7 +188,7 @@ class ModelsService:
         A registered model gets ``"gguf"`` in its formats and the file in the sidecar.
         ``converter="llama.cpp"`` runs llama.cpp's script instead (``llama_cpp``: the one found
         with the user's settings, see :func:`~.llama_cpp_convert.find_from_settings`; else the
-        default search).
+        default search). An existing output file is replaced only with ``overwrite``.
         """
         from studio.plugins.models.hf_to_gguf import (
             ConversionError,
@@ -216,10 +217,12 @@ class ModelsService:
                 raise ConversionError(f"{folder} is a LoRA adapter: llama.cpp's "
                                       "convert_hf_to_gguf.py converts full checkpoints; use the "
                                       "built-in converter, which merges the adapter first")
-            result = _convert_with_llama_cpp(llama_cpp, model_dir, target, outtype, ctx)
+            result = _convert_with_llama_cpp(llama_cpp, model_dir, target, outtype, ctx=ctx,
+                                             overwrite=overwrite, processes=self.processes)
         elif converter == "builtin":
             result = convert_hf_to_gguf(model_dir, target, outtype, adapter_dir=adapter_dir,
-                                        name=model_id or folder.name, ctx=ctx)
+                                        name=model_id or folder.name, ctx=ctx,
+                                        overwrite=overwrite)
         else:
             raise ConversionError(f"unknown converter {converter!r} (builtin or llama.cpp)")
         if model_id is not None:
@@ -228,7 +231,7 @@ class ModelsService:
 
     def quantize(self, source: str | os.PathLike[str], type_name: str = "Q4_K_M", *,
                  out: str | os.PathLike[str] | None = None, model_id: str | None = None,
-                 ctx: JobContext = NULL_CONTEXT) -> QuantizeResult:
+                 ctx: JobContext = NULL_CONTEXT, overwrite: bool = False) -> QuantizeResult:
         """Quantize a GGUF; with ``model_id`` the result is recorded for that model and, unless
         ``out`` says otherwise, written inside the model's local folder as ``<id>-<TYPE>.gguf``
         (next to ``source`` when the model has no local copy)."""
@@ -238,7 +241,8 @@ class ModelsService:
             local = self.local_path(self.info(model_id))
             if local is not None:
                 out = model_gguf_path(local, model_id, type_name)
-        result = quantize_gguf(source, out, type_name, ctx=ctx)
+        result = quantize_gguf(source, out, type_name, ctx=ctx, overwrite=overwrite,
+                               processes=self.processes)
         if model_id is not None:
             self._record_gguf(model_id, result.path, result.type)
         return result
@@ -278,7 +282,8 @@ class ModelsService:
 
 
 def _convert_with_llama_cpp(converter: LlamaCppConverter | None, model_dir: Path, target: Path,
-                            outtype: str, ctx: JobContext) -> ConversionResult:
+                            outtype: str, *, ctx: JobContext, overwrite: bool,
+                            processes: ProcessManager | None) -> ConversionResult:
     from studio.plugins.models.gguf_info import read_gguf_info
     from studio.plugins.models.hf_to_gguf import ConversionError, ConversionResult
     from studio.plugins.models.llama_cpp_convert import (
@@ -291,7 +296,8 @@ def _convert_with_llama_cpp(converter: LlamaCppConverter | None, model_dir: Path
         raise ConversionError("llama.cpp's convert_hf_to_gguf.py was not found (setting "
                               "tools.llama_cpp_dir, ~/Code/llama.cpp, PATH); use the built-in "
                               "converter")
-    path = convert_with_llama_cpp(converter, model_dir, target, outtype, ctx=ctx)
+    path = convert_with_llama_cpp(converter, model_dir, target, outtype, ctx=ctx,
+                                  overwrite=overwrite, processes=processes)
     info = read_gguf_info(path)
     return ConversionResult(path, outtype.lower(), info.architecture, len(info.tensors),
                             path.stat().st_size)

@@ -61,7 +61,8 @@ def _studio(ctx: typer.Context) -> Any:
 
 
 def _service(ctx: typer.Context) -> ModelsService:
-    return ModelsService(_studio(ctx).context)
+    studio = _studio(ctx)
+    return ModelsService(studio.context, processes=studio.services.process)
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -198,6 +199,8 @@ def _run(ctx: typer.Context, title: str, fn: Any, *args: Any) -> Any:
     from studio.api import run_job
 
     code, job = run_job(_studio(ctx), title, fn, *args, console=err)
+    if code and (job.error or "").startswith("OutputExistsError"):
+        err.print("Pass --overwrite to replace it, or choose another file with --out.")
     if code:
         raise typer.Exit(code)
     return job.result
@@ -226,7 +229,8 @@ def pull(ctx: typer.Context, model_id: Annotated[str, typer.Argument(metavar="ID
               f"{via} → {plan.dest}")
     result = _run(ctx, f"Pull {model_id}",
                   lambda job_ctx: pull_model(service, model_id, source=source, dest=dest,
-                                             sync=sync, ctx=job_ctx))
+                                             sync=sync, ctx=job_ctx,
+                                             remote=_studio(ctx).services.remote))
     resumed = f", resumed {len(result.resumed)}" if result.resumed else ""
     out.print(f"Pulled {result.files} files ({result.bytes_total:,} bytes{resumed}), verified "
               f"by size and sha256; locations[mac] = {result.path}")
@@ -245,6 +249,8 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     converter: Annotated[str, typer.Option(
         "--converter", help="builtin, or llama.cpp (its convert_hf_to_gguf.py from the "
         "tools.llama_cpp_dir setting or ~/Code/llama.cpp; needs torch).")] = "builtin",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if "
+                                            "it exists.")] = False,
 ) -> None:
     """Convert a Hugging Face checkpoint (or LoRA adapter + base) to GGUF."""
     if to.lower() != "gguf":
@@ -257,7 +263,8 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     if converter == "llama.cpp":
         from studio.plugins.models.llama_cpp_convert import find_from_settings
 
-        llama_cpp = find_from_settings(getattr(_studio(ctx), "settings", None))
+        llama_cpp = find_from_settings(getattr(_studio(ctx), "settings", None),
+                                       _studio(ctx).services.tools)
         if llama_cpp is None:
             raise _fail("llama.cpp's convert_hf_to_gguf.py was not found: set "
                         "tools.llama_cpp_dir to your llama.cpp checkout (hafs default "
@@ -272,14 +279,15 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     result = _run(ctx, f"Convert {Path(target).name} to GGUF {outtype.upper()}",
                   lambda job_ctx: service.convert(target, outtype=outtype, out=out_file,
                                                   base_dir=base_dir, converter=converter,
-                                                  llama_cpp=llama_cpp, ctx=job_ctx))
+                                                  llama_cpp=llama_cpp, ctx=job_ctx,
+                                                  overwrite=overwrite))
     for warning in getattr(result, "warnings", []) or []:
         err.print(f"[yellow]warning:[/] {warning}")
     out.print(f"Wrote {result.path}")
 
 
 @app.command("quantize")
-def quantize(
+def quantize(  # noqa: PLR0917 - Typer maps each option to a parameter
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(metavar="FILE", help="F32/F16/BF16 GGUF file.")],
     type_name: Annotated[str, typer.Option("--type", "-t", help="Q4_K_M, Q5_K_M, Q8_0, …")
@@ -287,6 +295,8 @@ def quantize(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
     model_id: Annotated[str | None, typer.Option("--model", help="Record the file for this "
                                                  "registered model.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if "
+                                            "it exists.")] = False,
 ) -> None:
     """Quantize a GGUF with llama.cpp (needs llama-cpp-python)."""
     from studio.plugins.models.gguf_info import format_bytes
@@ -308,7 +318,8 @@ def quantize(
               f"{format_bytes(estimate)}; {quant.quality}")
     result = _run(ctx, f"Quantize {source.name} to {quant.name}",
                   lambda job_ctx: service.quantize(source, quant.name, out=out_file,
-                                                   model_id=model_id, ctx=job_ctx))
+                                                   model_id=model_id, ctx=job_ctx,
+                                                   overwrite=overwrite))
     out.print(f"Wrote {result.path} ({format_bytes(result.size)})")
     for line in result.fallbacks[:5]:
         err.print(f"[dim]{line}[/]")

@@ -91,7 +91,8 @@ class ModelsState:
         if self._service is None:
             from studio.plugins.models.api import ModelsService
 
-            self._service = ModelsService(self.studio.context, read_only=self._read_only)
+            self._service = ModelsService(self.studio.context, read_only=self._read_only,
+                                          processes=self.studio.services.process)
             if not self.snapshot.path:
                 self.snapshot = RegistrySnapshot(path=str(self._service.registry.path))
         return self._service

@@ -151,7 +151,8 @@ def test_an_id_with_spaces_is_viewed_edited_converted_where_hafs_deploys(
     assert entry["formats"] == [*before, "gguf"] and entry["notes"] == "spaces are fine"
     assert hafs_deploy_finds(entry) == result.path
     load_llama(result.path)  # a real, loadable GGUF
-    service.convert("My Rauru Model", outtype="f16")  # again: gguf is still listed once
+    # Again, replacing the file (never silently): gguf is still listed once.
+    service.convert("My Rauru Model", outtype="f16", overwrite=True)
     assert service.info("My Rauru Model")["formats"].count("gguf") == 1
 
 

@@ -39,6 +39,7 @@ def cli(tmp_path: Path):
                               input=input_text, timeout=120)
 
     run.context = context
+    run.state = home / "studio" / "state"
     return run
 
 
@@ -82,6 +83,15 @@ def test_register_convert_inspect_quantize_compare_remove(cli, tmp_path):
     info = json.loads(cli("info", "tiny-cli", "--json").stdout)
     assert "gguf" in info["formats"] and info["_studio"]["artifacts"][0]["type"] == "F16"
 
+    before = gguf.stat()
+    again = cli("convert", "tiny-cli", "--to", "gguf", "--outtype", "f16")
+    assert again.returncode == 1 and "exists already" in again.stderr
+    assert "--overwrite" in again.stderr
+    assert gguf.stat().st_mtime_ns == before.st_mtime_ns  # never replaced silently
+    replaced = cli("convert", "tiny-cli", "--to", "gguf", "--outtype", "f16", "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert gguf.is_file() and not list(folder.glob("*.partial"))
+
     inspected = json.loads(cli("inspect", str(gguf), "--json").stdout)
     assert inspected["architecture"] == "qwen2" and inspected["parameter_count"] > 0
     assert inspected["metadata"]["tokenizer.ggml.tokens"]["count"] > 256
@@ -91,6 +101,9 @@ def test_register_convert_inspect_quantize_compare_remove(cli, tmp_path):
     assert quantized.returncode == 0, quantized.stderr
     assert (folder / "tiny-cli-Q8_0.gguf").is_file()
     assert "8.5 bits/weight" in quantized.stderr
+    # The quantizer ran as a managed process of the models plugin, with a log to open.
+    (log,) = (cli.state / "logs" / "models").glob("llama-quantize-*.log")
+    assert "exited with status 0" in log.read_text() and "blk.0." in log.read_text()
 
     compared = cli("compare", "tiny-cli", "oracle-debugger", "--json")
     rows = json.loads(compared.stdout)

@@ -151,7 +151,7 @@ def test_convert_job_shows_progress_and_cancels(qtbot, studio, tmp_path, monkeyp
     gate.set()
     qtbot.waitUntil(lambda: bool(finished), timeout=10000)
     assert finished[0].state is JobState.CANCELLED
-    assert not list(folder.rglob("*.gguf")), "a cancelled conversion leaves no file"
+    assert not list(folder.rglob("*.gguf*")), "a cancelled conversion leaves no file"
     qtbot.waitUntil(view.jobs.isHidden, timeout=5000)
 
     monkeypatch.setattr(convert_module, "_converted_chunks", original)
@@ -342,7 +342,10 @@ def test_convert_dialog_offers_llama_cpp_only_when_found(qtbot, tmp_path):
     assert offered.converter is not None and offered.converter.count() == 2
     assert offered.choices()["converter"] == "builtin"  # the built-in one stays the default
     offered.converter.setCurrentIndex(1)
-    assert offered.choices() == {"outtype": "f16", "out": None, "converter": "llama.cpp"}
+    assert offered.choices() == {"outtype": "f16", "out": None, "converter": "llama.cpp",
+                                 "overwrite": False}  # an existing file is kept by default
+    offered.overwrite.setChecked(True)
+    assert offered.choices()["overwrite"] is True
 
 
 def test_a_registry_hafs_wrote_shows_every_model_and_its_damage(qtbot, studio):

@@ -8,21 +8,20 @@ from pathlib import Path
 
 import pytest
 from entries import REQUIRED_DEFAULTS
-from sshd import SshServer, start_sshd
 
 from studio.core.jobs import JobCancelled, JobContext
 from studio.core.remote import (
     HostConfig,
     HostKeyError,
     MountConfig,
-    RemoteHost,
     load_sync_config,
     sftp_path,
 )
+from studio.core.remote_host import RemoteHost
 from studio.plugins.models.api import ModelsService
 from studio.plugins.models.pull import PullError, _staging, plan_pull, pull_model
 from studio.plugins.models.schema import new_entry
-from studio.testing.real_parts import missing_real_part
+from studio.testing.sshd import SshServer
 
 MODEL_ID = "oracle-test-asm-tiny-20250101"
 
@@ -31,14 +30,10 @@ def _required() -> dict:
     return {k: v for k, v in REQUIRED_DEFAULTS.items() if k not in ("role", "base_model")}
 
 
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> SshServer:
-    try:
-        server = start_sshd(tmp_path_factory.mktemp("sshd"))
-    except RuntimeError as exc:
-        missing_real_part(f"cannot run a local sshd (openssh-server): {exc}")
-    yield server
-    server.stop()
+@pytest.fixture
+def sshd(sshd_server: SshServer) -> SshServer:
+    """The session's real OpenSSH server (studio.testing's fixture)."""
+    return sshd_server
 
 
 def _remote_model(root: Path) -> dict[str, bytes]:

@@ -4,9 +4,10 @@ The GGUF header (metadata + tensor table) is written first from shapes alone, th
 is appended: copied by the kernel straight from the safetensors file when its bytes need no
 change, else read from the memory-mapped checkpoint and transformed (LoRA merge, rotary
 permutation, output type) in row chunks (see :mod:`.output`). Peak memory is about one chunk,
-or one Q/K matrix when it has to be permuted, instead of the whole model. Output goes to a
-hidden temp file next to the target, is fsynced and renamed into place only when complete, so
-a failure, a cancel or a crash leaves nothing.
+or one Q/K matrix when it has to be permuted, instead of the whole model. Output goes through
+:func:`studio.core.atomic.partial_output`: ``<out>.partial``, fsynced and renamed into place
+only when complete, so a failure, a cancel or a crash leaves nothing under the real name, and
+an existing file is replaced only when the caller allows it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from gguf import (
 )
 from gguf import quants as gguf_quants
 
-from studio.api import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext, partial_output
 from studio.plugins.models.hf_to_gguf.arch import (
     ConversionError,
     ModelParams,
@@ -96,11 +97,13 @@ def convert_hf_to_gguf(
     adapter_dir: str | os.PathLike[str] | None = None,
     name: str | None = None,
     ctx: JobContext = NULL_CONTEXT,
+    overwrite: bool = False,
 ) -> ConversionResult:
     """Convert ``model_dir`` (config.json, tokenizer.json, safetensors) to a GGUF file.
 
     ``adapter_dir``: a PEFT LoRA adapter merged into the weights first. ``outtype``: one of
-    :data:`OUTTYPES`. Cancellable through ``ctx`` (raises ``JobCancelled``, no file left).
+    :data:`OUTTYPES`. Cancellable through ``ctx`` (raises ``JobCancelled``, no file left). An
+    existing output is an ``OutputExistsError`` unless ``overwrite``.
     """
     outtype = outtype.lower()
     if outtype not in OUTTYPES:
@@ -122,26 +125,21 @@ def convert_hf_to_gguf(
         if len(vocab.tokens) != embd:
             raise ConversionError(f"{model_dir}: tokenizer has {len(vocab.tokens)} tokens but the "
                                   f"embedding has {embd} rows")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    writer = FastGGUFWriter(tmp, params.arch)
     try:
-        _write_metadata(writer, params, vocab, outtype, name=name or model_dir.name,
-                        warnings=warnings)
-        for tensor in plan:
-            writer.add_tensor_info(tensor.gguf_name, tensor.shape, np.dtype(np.float32),
-                                   tensor.n_bytes, raw_dtype=tensor.qtype)
-        writer.write_header_to_file(tmp)
-        writer.write_kv_data_to_file()
-        writer.write_ti_data_to_file()
-        _write_data(writer, plan, checkpoint, adapter, ctx)  # durable when it returns
-        writer.close()
-        os.replace(tmp, out)
-    except BaseException:
-        writer.close()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+        with partial_output(out, overwrite=overwrite) as tmp:
+            writer = FastGGUFWriter(tmp, params.arch)
+            try:
+                _write_metadata(writer, params, vocab, outtype, name=name or model_dir.name,
+                                warnings=warnings)
+                for tensor in plan:
+                    writer.add_tensor_info(tensor.gguf_name, tensor.shape, np.dtype(np.float32),
+                                           tensor.n_bytes, raw_dtype=tensor.qtype)
+                writer.write_header_to_file(tmp)
+                writer.write_kv_data_to_file()
+                writer.write_ti_data_to_file()
+                _write_data(writer, plan, checkpoint, adapter, ctx)  # durable when it returns
+            finally:
+                writer.close()
     finally:
         checkpoint.close()
     # The job's last message is what the Jobs view keeps showing: warnings must be in it.
