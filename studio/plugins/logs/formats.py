@@ -1,7 +1,7 @@
 """Log formats: how to recognise a kind of log and find its levels and timestamps.
 
 A :class:`LogFormat` is plain data plus two small functions, so a plugin can add one in a few
-lines (phase 2 exposes the ``studio_register_log_formats`` hook, see ``hookspecs.py``). Each
+lines (through the ``studio_register_log_formats`` hook, see ``hookspecs.py``). Each
 studio owns one :class:`FormatRegistry` (no module-level registry: two studios in one process
 share nothing); the built-in formats are in :mod:`studio.plugins.logs.builtin_formats`.
 

@@ -98,6 +98,25 @@ def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
 
 
 @hookimpl
+def studio_add_hookspecs(add: Callable[[Any], None]) -> None:
+    from studio.plugins.logs import hookspecs
+
+    add(hookspecs)
+
+
+@hookimpl
+def studio_register_log_formats(register: Callable[[Any], None]) -> None:
+    """The built-in formats, contributed like any plugin's (called on the Logs service's first
+    use of formats, not at start-up: building them loads the native kernels)."""
+    import dataclasses
+
+    from studio.plugins.logs.builtin_formats import BUILTIN_FORMATS
+
+    for fmt in BUILTIN_FORMATS:
+        register(dataclasses.replace(fmt))  # a copy: the table stamps it with the plugin
+
+
+@hookimpl
 def studio_startup(studio: Studio) -> None:
     from studio.plugins.logs.service import LogsService
 

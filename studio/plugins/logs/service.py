@@ -9,6 +9,7 @@ documents, loads them as studio jobs (progress and cancel in the Jobs view), wat
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Callable
@@ -20,12 +21,13 @@ from studio.api import Event, FileWatcher
 from studio.plugins.logs.stores import BookmarkStore, RecentFiles
 
 if TYPE_CHECKING:
-    from studio.api import Job, Studio, WatchHandle
+    from studio.api import ContributionTable, Job, Studio, WatchHandle
     from studio.plugins.logs.document import LogDocument
     from studio.plugins.logs.formats import FormatRegistry
 
 __all__ = [
     "FOLLOW_INTERVAL_S",
+    "FORMATS_HOOK",
     "WATCH_INTERVAL_S",
     "BookmarksChanged",
     "LogFocused",
@@ -33,6 +35,9 @@ __all__ = [
     "LogsService",
 ]
 
+log = logging.getLogger(__name__)
+
+FORMATS_HOOK = "studio_register_log_formats"
 FOLLOW_INTERVAL_S = 0.025  # followed files: appended lines on screen well within 100 ms
 WATCH_INTERVAL_S = 0.5  # other open files: noticed, not raced
 
@@ -67,6 +72,8 @@ class LogsService:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         self._formats: FormatRegistry | None = None
+        self._formats_lock = threading.Lock()
+        self._format_table: ContributionTable[Any] | None = None
         state = studio.paths.state / "logs"
         self.bookmarks = BookmarkStore(state / "bookmarks.json")
         self.recent = RecentFiles(state / "recent.json")
@@ -81,14 +88,33 @@ class LogsService:
 
     @property
     def formats(self) -> FormatRegistry:
-        """The studio's log formats (built on first use: it loads the native kernels, which
-        a studio start, the CLI's included, should not pay for)."""
-        if self._formats is None:
-            from studio.plugins.logs.builtin_formats import register_builtin_formats
-            from studio.plugins.logs.formats import FormatRegistry
+        """The studio's log formats: every plugin's ``studio_register_log_formats``, the Logs
+        plugin's built-in ones included. Collected on first use (building formats loads the
+        native kernels, which a studio start, the CLI's included, should not pay for) and
+        rebuilt when a contributing plugin is enabled or torn down."""
+        with self._formats_lock:
+            if self._formats is None:
+                self._formats = self._build_formats()
+            return self._formats
 
-            self._formats = register_builtin_formats(FormatRegistry())
-        return self._formats
+    def _build_formats(self) -> FormatRegistry:
+        from studio.plugins.logs.formats import PLAIN_FORMAT, FormatRegistry, LogFormat
+
+        if self._format_table is None:
+            with self.studio.plugins.acting_as("logs"):  # the table is the Logs plugin's
+                self._format_table = self.studio.plugins.collect(FORMATS_HOOK, LogFormat)
+            self._format_table.subscribe(self._formats_changed)
+        registry = FormatRegistry()
+        for fmt in self._format_table.items():
+            if fmt.id == PLAIN_FORMAT.id:  # the fallback every registry has
+                log.warning("log format id 'plain' (plugin %s) is reserved: ignored", fmt.plugin)
+                continue
+            registry.register(fmt)
+        return registry
+
+    def _formats_changed(self) -> None:
+        with self._formats_lock:
+            self._formats = None  # rebuilt on next use; open documents keep their format
 
     # -- documents -----------------------------------------------------------------------
     def open_document(self, path: str | Path, format_id: str | None = None) -> LogDocument:
