@@ -3,6 +3,7 @@
 >>> from studio.plugins.logs.api import open_log
 >>> open_log(studio, run.log_file, follow=True)        # a training run's live log
 >>> open_log(studio, "/var/log/llama-server.log", line=120)
+>>> open_remote_log(studio, "medical-mechanica", "/home/me/train/run.log")   # over SSH
 
 Declare ``OPTIONAL = ("logs",)`` (or ``REQUIRES``) in your plugin. Everything here is Qt-free.
 """
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from studio.plugins.logs.formats import Level, LogFormat, iso_timestamp, matching_fraction
 
 if TYPE_CHECKING:
-    from studio.api import Studio
+    from studio.api import Job, RemoteHost, Studio
     from studio.plugins.logs.service import LogsService
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "logs_service",
     "matching_fraction",
     "open_log",
+    "open_remote_log",
 ]
 
 SERVICE = "logs"
@@ -50,3 +52,17 @@ def open_log(studio: Studio, path: str | os.PathLike[str], line: int | None = No
     if line is not None and line < 1:
         raise ValueError(f"line numbers start at 1, got {line}")
     logs_service(studio).request_open(path, None if line is None else line - 1, follow)
+
+
+def open_remote_log(studio: Studio, host: str | RemoteHost, remote_path: str, *,
+                    follow: bool = True) -> Job | None:
+    """Show a log that lives on an SSH host (a training node, a deployment's server).
+
+    ``host`` is a host name from sync.toml / nodes.toml (or a ``RemoteHost`` from
+    ``studio.services.remote``). The file is mirrored into the studio's cache over the host's
+    one shared connection (host keys verified, never auto-accepted) and followed over one
+    long-lived channel while its tab is open. Returns the job copying what the file holds now
+    (progress, cancel; it fails with a message naming host and path), or None when that log is
+    already open and followed. Never blocks on the network: call it from any thread.
+    """
+    return logs_service(studio).open_remote(host, remote_path, follow=follow)

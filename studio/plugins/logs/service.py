@@ -10,6 +10,7 @@ documents, loads them as studio jobs (progress and cancel in the Jobs view), wat
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -21,9 +22,10 @@ from studio.api import Event, FileWatcher
 from studio.plugins.logs.stores import BookmarkStore, RecentFiles
 
 if TYPE_CHECKING:
-    from studio.api import ContributionTable, Job, Studio, WatchHandle
+    from studio.api import ContributionTable, Job, JobContext, RemoteHost, Studio, WatchHandle
     from studio.plugins.logs.document import LogDocument
     from studio.plugins.logs.formats import FormatRegistry
+    from studio.plugins.logs.remote import RemoteLogMirror
 
 __all__ = [
     "FOLLOW_INTERVAL_S",
@@ -85,6 +87,7 @@ class LogsService:
         self.view_active = False  # a Logs view takes requests directly
         self.subscriptions: list[Any] = []  # bus subscriptions of the plugin, ended on close
         self.views: weakref.WeakSet[Any] = weakref.WeakSet()  # Logs views of this studio
+        self._mirrors: dict[str, RemoteLogMirror] = {}  # remote logs by their local mirror
 
     @property
     def formats(self) -> FormatRegistry:
@@ -143,6 +146,60 @@ class LogsService:
 
         return watcher.watch(doc.path, changed)
 
+    # -- remote logs (over SSH) ----------------------------------------------------------
+    def open_remote(self, host: str | RemoteHost, remote_path: str, *,
+                    follow: bool = True) -> Job | None:
+        """Mirror ``host:remote_path`` into the cache and open the mirror (see ``remote.py``).
+
+        ``host``: a name from sync.toml / nodes.toml, or a :class:`RemoteHost`. Returns the
+        catch-up job (progress, cancel; it fails with a RemoteError naming host and path), or
+        None when that log is already mirrored and followed (its tab is brought forward).
+        """
+        from studio.plugins.logs.remote import RemoteLogMirror, mirror_path
+
+        name = host if isinstance(host, str) else host.name
+        local = mirror_path(self.cache_dir, name, remote_path)  # ValueError on a bad name
+        with self._lock:
+            current = self._mirrors.get(_key(local))
+        if current is not None and current.following:
+            self.request_open(local, follow=follow)
+            return None
+
+        def mirror_job(ctx: JobContext) -> Path:
+            remote_host = self.studio.services.remote.host(host) if isinstance(host, str) \
+                else host
+            mirror = RemoteLogMirror(remote_host, remote_path, local)
+            with self._lock:
+                previous = self._mirrors.pop(_key(local), None)
+                self._mirrors[_key(local)] = mirror
+            if previous is not None:
+                previous.stop()
+            try:
+                mirror.catch_up(ctx, on_first=lambda: self.request_open(local, follow=follow))
+            except BaseException:
+                self.document_closed(local)
+                raise
+            if follow:
+                mirror.start_following()
+            else:
+                mirror.stop()
+            return local
+
+        return self.studio.jobs.submit(f"Opening {name}:{remote_path}", mirror_job, owner="logs")
+
+    def remote_label(self, path: str | Path) -> str | None:
+        """``host:/remote/path`` when ``path`` is the mirror of a remote log."""
+        with self._lock:
+            mirror = self._mirrors.get(_key(path))
+        return None if mirror is None else mirror.label
+
+    def document_closed(self, path: str | Path) -> None:
+        """A tab showing ``path`` closed: stop mirroring it if it is a remote log's mirror."""
+        with self._lock:
+            mirror = self._mirrors.pop(_key(path), None)
+        if mirror is not None:
+            mirror.stop()
+
     # -- requests from other plugins -----------------------------------------------------
     def request_open(self, path: str | Path, line: int | None = None,
                      follow: bool = False) -> LogOpenRequested:
@@ -164,7 +221,16 @@ class LogsService:
         for subscription in self.subscriptions:
             subscription.unsubscribe()
         self.subscriptions.clear()
+        with self._lock:
+            mirrors, self._mirrors = list(self._mirrors.values()), {}
+        for mirror in mirrors:
+            mirror.stop()
         self._followers.stop()
         self._watchers.stop()
         self.bookmarks.close()
         self.recent.close()
+
+
+def _key(path: str | Path) -> str:
+    """One spelling per file (the cache folder may be reached through a symlink)."""
+    return os.path.realpath(path)

@@ -381,3 +381,4 @@ class LogTab(QWidget):
             self._watch = None
         self._unsubscribe()
         self.doc.close()
+        self.service.document_closed(self.doc.path)  # a remote log's mirror stops

@@ -1,0 +1,122 @@
+"""Remote logs over a real OpenSSH server on 127.0.0.1: mirrored byte for byte, followed over
+one long-lived ``tail -F`` channel, truncation and replacement noticed, stopped with the tab."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psutil
+import pytest
+
+from studio.api import JobState
+from studio.plugins.logs.api import logs_service, open_remote_log
+from studio.plugins.logs.remote import mirror_path
+from studio.plugins.logs.service import LogOpenRequested
+
+
+def wait_for(condition, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def remote_tails(path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "tail" in (process.info["name"] or "") and str(path) in cmdline:
+            found.append(process)
+    return found
+
+
+@pytest.fixture
+def host(studio, ssh_host):
+    return studio.services.remote.host_for(ssh_host.config)
+
+
+def test_a_remote_log_is_mirrored_followed_and_stopped_with_its_tab(studio, host, tmp_path
+                                                                    ) -> None:
+    remote = tmp_path / "node" / "train.log"
+    remote.parent.mkdir()
+    first = b"2025-01-01 00:00:00,000 - trainer - INFO - start\n 10%|# | 1/10\r 20%|## | 2/10\r"
+    remote.write_bytes(first + b"bad \xff byte\n")
+    job = open_remote_log(studio, host, str(remote))
+    local = job.future.result(timeout=60)
+    service = logs_service(studio)
+    assert local == mirror_path(service.cache_dir, host.name, str(remote))
+    assert local.read_bytes() == remote.read_bytes()  # \r and invalid bytes as written
+    assert [(p.path, p.follow) for p in service.take_pending()] == [(str(local), True)]
+    assert service.remote_label(local) == f"{host.name}:{remote}"
+    wait_for(lambda: remote_tails(remote), what="the remote tail -F")
+
+    with remote.open("ab") as handle:  # appended lines arrive
+        handle.write(b"2025-01-01 00:00:01,000 - trainer - WARNING - loss spike\n")
+    wait_for(lambda: local.read_bytes() == remote.read_bytes(), what="the append")
+
+    inode = local.stat().st_ino
+    remote.write_bytes(b"after copytruncate\n")  # shorter: truncated
+    wait_for(lambda: local.read_bytes() == b"after copytruncate\n", what="the truncation")
+    assert local.stat().st_ino != inode  # a new mirror file: the viewer marks it
+
+    inode = local.stat().st_ino
+    rotated = b"x" * 200 + b" a new file, longer than the old one\n"
+    os.rename(remote, remote.with_suffix(".log.1"))  # rotation: rename + a new file
+    remote.write_bytes(rotated)
+    wait_for(lambda: local.read_bytes() == rotated, what="the rotation")
+    assert local.stat().st_ino != inode
+
+    service.document_closed(local)  # the tab closed: the remote tail is hung up
+    wait_for(lambda: not remote_tails(remote), what="the remote tail to stop")
+    assert service.remote_label(local) is None
+
+
+def test_opening_it_again_brings_the_tab_forward(studio, bus_spy, host, tmp_path) -> None:
+    remote = tmp_path / "serve.log"
+    remote.write_text("INFO: started\n")
+    local = open_remote_log(studio, host, str(remote)).future.result(timeout=60)
+    assert open_remote_log(studio, host, str(remote)) is None  # no second mirror
+    assert [e.path for e in bus_spy.of_type(LogOpenRequested)] == [str(local)] * 2
+
+
+def test_a_missing_remote_file_fails_the_job_naming_host_and_path(studio, host, tmp_path
+                                                                  ) -> None:
+    missing = tmp_path / "nope.log"
+    job = open_remote_log(studio, host, str(missing))
+    job.future.result(timeout=60)
+    assert job.state is JobState.FAILED and f"{host.name}:{missing}" in job.error
+    assert logs_service(studio).remote_label(
+        mirror_path(logs_service(studio).cache_dir, host.name, str(missing))) is None
+
+
+def test_a_host_by_name_from_sync_toml(studio, ssh_host, tmp_path) -> None:
+    studio.services.remote.sync_path.parent.mkdir(parents=True, exist_ok=True)
+    studio.services.remote.sync_path.write_text(ssh_host.sync_path.read_text())
+    remote = tmp_path / "named.log"
+    remote.write_text("INFO: hello\n")
+    job = open_remote_log(studio, ssh_host.name, str(remote), follow=False)
+    assert job.future.result(timeout=60).read_text() == "INFO: hello\n"
+
+
+def test_an_unknown_host_key_is_refused(studio, ssh_host, tmp_path) -> None:
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    stranger = studio.services.remote.host_for(ssh_host.config, known_hosts=empty)
+    remote = tmp_path / "secret.log"
+    remote.write_text("INFO: nothing to see\n")
+    job = open_remote_log(studio, stranger, str(remote))
+    job.future.result(timeout=60)
+    assert job.state is JobState.FAILED and "host key" in job.error.lower(), job.error
+
+
+def test_mirror_paths_stay_in_the_cache(tmp_path) -> None:
+    inside = mirror_path(tmp_path, "node-1", "../../../etc/passwd")
+    assert inside.is_relative_to(tmp_path / "remote" / "node-1") and inside.name == "passwd"
+    assert mirror_path(tmp_path, "n", "/a/b/run.log") != mirror_path(tmp_path, "n", "/c/run.log")
+    for bad_host in ("../x", "a/b", "", "-x"):
+        with pytest.raises(ValueError, match="invalid host name"):
+            mirror_path(tmp_path, bad_host, "/var/log/x.log")
+    with pytest.raises(ValueError, match="invalid remote path"):
+        mirror_path(tmp_path, "node", "  ")
