@@ -67,6 +67,8 @@ def studio_register_commands(register: Callable[[CommandSpec], None], studio: St
 
     add("open", "Open Log…", "open_file_dialog", "mdi6.folder-open-outline", "Ctrl+Shift+L",
         "Open a log file in the Logs workspace")
+    add("open-remote", "Open Remote Log…", "open_remote_dialog", "mdi6.server-network",
+        description="Open and follow a log on an SSH host (sync.toml / nodes.toml)")
     add("find", "Find in Log", "focus_search", "mdi6.magnify",
         description="Search the current log (Ctrl+F in the log)")
     add("go-to-line", "Go to Line…", "go_to_line_dialog", "mdi6.format-list-numbered",

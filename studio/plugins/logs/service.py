@@ -125,7 +125,8 @@ class LogsService:
         from studio.plugins.logs.document import LogDocument
 
         doc = LogDocument(path, self.formats, cache_dir=self.cache_dir, format_id=format_id)
-        self.recent.add(str(doc.path))
+        if not doc.path.is_relative_to(self.cache_dir / "remote"):  # mirrors are not recent
+            self.recent.add(str(doc.path))
         return doc
 
     def load(self, doc: LogDocument) -> Job | None:

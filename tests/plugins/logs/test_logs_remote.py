@@ -120,3 +120,40 @@ def test_mirror_paths_stay_in_the_cache(tmp_path) -> None:
             mirror_path(tmp_path, bad_host, "/var/log/x.log")
     with pytest.raises(ValueError, match="invalid remote path"):
         mirror_path(tmp_path, "node", "  ")
+
+
+def test_the_logs_view_opens_follows_and_closes_a_remote_log(qtbot, studio, ssh_host,
+                                                            tmp_path) -> None:
+    from studio.plugins.logs.widgets.logs_view import LogsView
+    from studio.shell.api import ViewContext
+
+    studio.services.remote.sync_path.parent.mkdir(parents=True, exist_ok=True)
+    studio.services.remote.sync_path.write_text(ssh_host.sync_path.read_text())
+    remote = tmp_path / "node" / "serve.log"
+    remote.parent.mkdir()
+    remote.write_text("INFO:     Started server process\n")
+    view = LogsView(ViewContext(studio, None, None, "logs.viewer"))
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+
+    dialog = view.open_remote_dialog()
+    assert dialog.host.currentText() == ssh_host.name
+    dialog.path.setText(str(tmp_path / "node" / "missing.log"))
+    dialog.accept()
+    qtbot.waitUntil(view.banner.isVisible, timeout=30_000)
+    assert f"{ssh_host.name}:{tmp_path}/node/missing.log" in view.banner.text()
+
+    dialog = view.open_remote_dialog()
+    dialog.path.setText(str(remote))
+    dialog.accept()
+    qtbot.waitUntil(lambda: view.tabs.count() == 1, timeout=30_000)
+    tab = view.current_tab()
+    assert view.tabs.tabToolTip(0) == f"{ssh_host.name}:{remote}"
+    assert tab.follow
+    wait_for(lambda: remote_tails(remote), what="the remote tail -F")
+    with remote.open("a") as handle:
+        handle.write('INFO:     127.0.0.1:5000 - "POST /v1/completions HTTP/1.1" 200 OK\n')
+    qtbot.waitUntil(lambda: tab.doc.line_count == 2 and tab.view.at_bottom(), timeout=30_000)
+    view.close_tab(0)
+    wait_for(lambda: not remote_tails(remote), what="the remote tail to stop")

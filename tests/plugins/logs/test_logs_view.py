@@ -97,7 +97,8 @@ def test_scaled_scroll_bar_reaches_every_line(qtbot, make_tab, tmp_path, monkeyp
     assert tab.view.top == before + 6  # two notches, three lines each
 
 
-def test_resizing_keeps_the_end_or_the_current_line_in_view(qtbot, make_tab, tmp_path) -> None:
+def test_resizing_keeps_the_end_or_the_current_line_in_view(qtbot, make_tab, studio,
+                                                            tmp_path) -> None:
     write_lines(tmp_path / "resize.log", [f"line {i}" for i in range(5_000)])
     tab = make_tab(tmp_path / "resize.log")
     qtbot.waitUntil(lambda: loaded(tab), timeout=60_000)
@@ -116,6 +117,17 @@ def test_resizing_keeps_the_end_or_the_current_line_in_view(qtbot, make_tab, tmp
     tab.resize(1000, 400)
     qtbot.waitUntil(lambda: tab.view.visible_rows() > 20)
     assert tab.view.top == 100
+    service = logs_service(studio)  # opened at its end while hidden, then shown smaller
+    followed = LogTab(service, service.open_document(tmp_path / "resize.log"), follow=True)
+    qtbot.addWidget(followed)
+    followed.resize(1000, 200)
+    followed.show()
+    qtbot.waitExposed(followed)
+    qtbot.waitUntil(lambda: loaded(followed), timeout=60_000)
+    try:
+        assert followed.view.at_bottom() and visible_lines(followed.view)[-1] == 4_999
+    finally:
+        followed.close_document()
 
 
 def test_search_highlights_counts_and_steps(qtbot, make_tab, tmp_path) -> None:

@@ -1,16 +1,22 @@
-"""Small dialogs of a log tab: go to line, go to time, show a whole (very long) line."""
+"""Small dialogs of the Logs view: go to line, go to time, show a whole (very long) line, open
+a remote log."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
+    QWidget,
 )
 
 from studio.plugins.logs.formats import parse_user_timestamp
@@ -20,7 +26,7 @@ from studio.plugins.logs.render import render_bytes
 if TYPE_CHECKING:
     from studio.plugins.logs.widgets.log_tab import LogTab
 
-__all__ = ["WHOLE_LINE_CHUNK", "go_to_line", "go_to_time", "show_whole_line"]
+__all__ = ["WHOLE_LINE_CHUNK", "RemoteLogDialog", "go_to_line", "go_to_time", "show_whole_line"]
 
 WHOLE_LINE_CHUNK = 1000  # characters per row when a very long line is shown whole
 WHOLE_LINE_LIMIT = 64 << 20
@@ -83,3 +89,51 @@ def show_whole_line(tab: LogTab, line: int) -> QDialog:
     dialog.setObjectName("logs-whole-line")
     dialog.show()
     return dialog
+
+
+class RemoteLogDialog(QDialog):
+    """Host (from sync.toml / nodes.toml) and path of a log to open over SSH."""
+
+    def __init__(self, parent: QWidget | None, hosts: list[str], problems: list[str]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Open Remote Log")
+        self.setObjectName("logs-remote-dialog")
+        self.host = QComboBox()
+        self.host.addItems(hosts)
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("/home/me/runs/qwen-lora/train.log")
+        self.follow = QCheckBox("Follow while the file grows (tail -F)")
+        self.follow.setChecked(True)
+        note = QLabel("Hosts come from sync.toml and nodes.toml; host keys must already be in "
+                      "known_hosts (they are never accepted automatically)."
+                      if hosts else "No SSH hosts are configured: add [hosts.NAME] to sync.toml "
+                      "or ssh fields to nodes.toml.")
+        note.setWordWrap(True)
+        note.setProperty("role", "muted" if hosts else "error")
+        form = QFormLayout()
+        form.addRow("Host", self.host)
+        form.addRow("File", self.path)
+        form.addRow("", self.follow)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        for problem in problems:
+            shown = QLabel(problem)
+            shown.setWordWrap(True)
+            shown.setProperty("role", "error")
+            layout.addWidget(shown)
+        layout.addWidget(self.buttons)
+        self.path.textChanged.connect(self._update)
+        self._update()
+        self.resize(560, self.sizeHint().height())
+
+    def _update(self) -> None:
+        ready = bool(self.host.currentText() and self.path.text().strip())
+        self.buttons.button(QDialogButtonBox.StandardButton.Open).setEnabled(ready)
+
+    def choice(self) -> tuple[str, str, bool]:
+        return self.host.currentText(), self.path.text().strip(), self.follow.isChecked()

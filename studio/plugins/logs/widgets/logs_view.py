@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.api import JobState, JobUpdated
 from studio.plugins.logs.api import logs_service
 from studio.plugins.logs.service import LogFocused, LogOpenRequested
 from studio.plugins.logs.source import LogOpenError
@@ -83,6 +85,8 @@ class LogsView(QWidget):
         # Ended by the view's destruction or the plugin's teardown (ViewContext.subscribe).
         context.subscribe("logs.open", self._on_request)
         context.subscribe("theme.changed", self._apply_theme)
+        self._remote_jobs: set[int] = set()  # remote logs being opened from this view
+        context.subscribe("jobs.updated", self._on_job)
         for request in self.service.take_pending():
             self._on_request(request)
 
@@ -146,8 +150,10 @@ class LogsView(QWidget):
                 follow = bool(self.studio.settings.get("logs", "follow_new"))
             font_size = int(self.studio.settings.get("logs", "font_size") or 10)
             tab = LogTab(self.service, doc, follow=follow, font_size=font_size)
-            self.tabs.addTab(tab, icon("mdi6.text-box-outline"), tab.title())
-            self.tabs.setTabToolTip(self.tabs.indexOf(tab), str(doc.path))
+            remote = self.service.remote_label(doc.path)
+            self.tabs.addTab(tab, icon("mdi6.server-network" if remote else
+                                       "mdi6.text-box-outline"), tab.title())
+            self.tabs.setTabToolTip(self.tabs.indexOf(tab), remote or str(doc.path))
             self.opened.emit(tab)
         elif follow:
             tab.set_follow(True)
@@ -167,6 +173,35 @@ class LogsView(QWidget):
                                                 "Logs (*.log *.txt *.out *.err);;All files (*)")
         for path in paths:
             self.open_path(path)
+
+    def open_remote_dialog(self) -> QDialog:
+        """Ask for a host and a path, then mirror and follow that log (a job; its failure is
+        shown in the banner, naming host and path)."""
+        from studio.plugins.logs.widgets.dialogs import RemoteLogDialog
+
+        remote = self.studio.services.remote
+        dialog = RemoteLogDialog(self, sorted(remote.hosts()), [str(p) for p in remote.problems])
+
+        def accepted() -> None:
+            host, path, follow = dialog.choice()
+            try:
+                job = self.service.open_remote(host, path, follow=follow)
+            except ValueError as exc:
+                self.show_problem(str(exc))
+                return
+            if job is not None:
+                self._remote_jobs.add(job.id)
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        return dialog
+
+    def _on_job(self, event: JobUpdated) -> None:
+        if event.job_id not in self._remote_jobs or not event.state.finished:
+            return
+        self._remote_jobs.discard(event.job_id)
+        if event.state is JobState.FAILED:
+            self.show_problem(f"{event.title} failed: {event.error}")
 
     def show_problem(self, text: str) -> None:
         self.banner.setText(text)

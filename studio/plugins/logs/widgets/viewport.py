@@ -72,6 +72,8 @@ class LogViewport(QAbstractScrollArea):
         if isinstance(self.rows, LineRows):
             self.rows.set_line_count(doc.line_count)
         self.top = 0
+        self._bottom_pinned = False  # the view showed the end when last moved or resized
+        self._rows_shown = 0  # rows it showed then (0: not laid out yet)
         self.hscroll = 0
         self.current_row = 0
         self.anchor: tuple[int, int] | None = None  # selection start (row, column)
@@ -174,6 +176,7 @@ class LogViewport(QAbstractScrollArea):
         self.update_scroll_ranges()
         if was_bottom:
             self.set_top(self.max_top())
+        self._note_position()
         self.viewport().update()
 
     def update_scroll_ranges(self) -> None:
@@ -196,8 +199,10 @@ class LogViewport(QAbstractScrollArea):
     # -- moving --------------------------------------------------------------------------
     def set_top(self, row: int) -> None:
         row = max(0, min(int(row), self.max_top()))
-        if row != self.top:
-            self.top = row
+        changed = row != self.top
+        self.top = row
+        self._note_position()
+        if changed:
             bar = self.verticalScrollBar()
             bar.blockSignals(True)
             bar.setValue(scroll_value(row, self.max_top()))
@@ -240,6 +245,7 @@ class LogViewport(QAbstractScrollArea):
         top = top_for_value(value, self.max_top())
         if top != self.top:
             self.top = top
+            self._note_position()
             self.viewport().update()
             self.scrolled.emit()
 
@@ -278,17 +284,25 @@ class LogViewport(QAbstractScrollArea):
             self.first_painted.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        old_rows = max(1, event.oldSize().height() // self.line_height)
-        was_bottom = self.top > 0 and self.top >= max(0, self.row_count() - old_rows)
+        # Where the view stood is judged by the geometry it had: the first resize of a widget
+        # laid out while hidden has no old size (a log opened at its end, then shown).
+        was_bottom = self._bottom_pinned
+        old_rows = self._rows_shown or max(1, event.oldSize().height() // self.line_height)
         current_was_shown = self.top <= self.current_row < self.top + old_rows
         super().resizeEvent(event)
         self.update_scroll_ranges()
-        if was_bottom:  # following the end: stay there
+        if was_bottom:  # at the end (following): stay there
             self.set_top(self.max_top())
         elif current_was_shown and not (
                 self.top <= self.current_row < self.top + self.visible_rows()):
             # a shrinking window (or the first layout after "go to line") keeps the line in view
             self.scroll_to_row(self.current_row, center=True)
+        self._note_position()
+
+    def _note_position(self) -> None:
+        """Remember, for the next resize, whether the view shows the end (of a longer log)."""
+        self._rows_shown = self.visible_rows()
+        self._bottom_pinned = self.top > 0 and self.top >= self.max_top()
 
     # -- input ---------------------------------------------------------------------------
     def position_at(self, point: QPoint) -> tuple[int, int]:
