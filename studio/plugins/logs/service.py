@@ -80,6 +80,9 @@ class LogsService:
         self.bookmarks = BookmarkStore(state / "bookmarks.json")
         self.recent = RecentFiles(state / "recent.json")
         self.cache_dir = studio.paths.cache / "logs"
+        # Two watchers of the Logs service's own, not the studio's shared one: their callback
+        # indexes appended bytes (a whole re-created file after a rotation), which on the
+        # shared thread would delay every other plugin's watches. Stopped in close().
         self._followers = FileWatcher(interval=FOLLOW_INTERVAL_S)
         self._watchers = FileWatcher(interval=WATCH_INTERVAL_S)
         self._pending: list[LogOpenRequested] = []
