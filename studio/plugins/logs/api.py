@@ -55,7 +55,7 @@ def open_log(studio: Studio, path: str | os.PathLike[str], line: int | None = No
 
 
 def open_remote_log(studio: Studio, host: str | RemoteHost, remote_path: str, *,
-                    follow: bool = True) -> Job | None:
+                    line: int | None = None, follow: bool = True) -> Job | None:
     """Show a log that lives on an SSH host (a training node, a deployment's server).
 
     ``host`` is a host name from sync.toml / nodes.toml (or a ``RemoteHost`` from
@@ -63,6 +63,10 @@ def open_remote_log(studio: Studio, host: str | RemoteHost, remote_path: str, *,
     one shared connection (host keys verified, never auto-accepted) and followed over one
     long-lived channel while its tab is open. Returns the job copying what the file holds now
     (progress, cancel; it fails with a message naming host and path), or None when that log is
-    already open and followed. Never blocks on the network: call it from any thread.
+    already open and followed. ``line`` is 1-based, as in :func:`open_log`. Never blocks on
+    the network: call it from any thread.
     """
-    return logs_service(studio).open_remote(host, remote_path, follow=follow)
+    if line is not None and line < 1:
+        raise ValueError(f"line numbers start at 1, got {line}")
+    return logs_service(studio).open_remote(host, remote_path, follow=follow,
+                                            line=None if line is None else line - 1)

@@ -29,11 +29,15 @@ def view(
                                              help="Show this line (1-based).")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f",
                                          help="Stay at the end while the file grows.")] = False,
+    host: Annotated[str | None, typer.Option(
+        "--host", metavar="HOST", help="An SSH host from sync.toml / nodes.toml: FILE is a "
+        "path there (mirrored and followed over SSH).")] = None,
 ) -> None:
     """Open the studio's Logs workspace at FILE."""
     from studio.__main__ import main
 
-    argv = [file, *(["--line", str(line)] if line else []), *(["--follow"] if follow else [])]
+    argv = [file, *(["--line", str(line)] if line else []), *(["--follow"] if follow else []),
+            *(["--host", host] if host else [])]
     raise typer.Exit(main(["logs", "view", *argv]))
 
 

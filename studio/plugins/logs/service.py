@@ -152,12 +152,14 @@ class LogsService:
 
     # -- remote logs (over SSH) ----------------------------------------------------------
     def open_remote(self, host: str | RemoteHost, remote_path: str, *,
-                    follow: bool = True) -> Job | None:
+                    follow: bool = True, line: int | None = None) -> Job | None:
         """Mirror ``host:remote_path`` into the cache and open the mirror (see ``remote.py``).
 
-        ``host``: a name from sync.toml / nodes.toml, or a :class:`RemoteHost`. Returns the
-        catch-up job (progress, cancel; it fails with a RemoteError naming host and path), or
-        None when that log is already mirrored and followed (its tab is brought forward).
+        ``host``: a name from sync.toml / nodes.toml, or a :class:`RemoteHost`; ``line``:
+        0-based (the tab opens when the file is mirrored; without a line, after the first
+        8 MiB). Returns the catch-up job (progress, cancel; it fails with a RemoteError naming
+        host and path), or None when that log is already mirrored and followed (its tab is
+        brought forward).
         """
         from studio.plugins.logs.remote import RemoteLogMirror, mirror_path
 
@@ -166,7 +168,7 @@ class LogsService:
         with self._lock:
             current = self._mirrors.get(_key(local))
         if current is not None and current.following:
-            self.request_open(local, follow=follow)
+            self.request_open(local, line, follow)
             return None
 
         def mirror_job(ctx: JobContext) -> Path:
@@ -178,11 +180,16 @@ class LogsService:
                 self._mirrors[_key(local)] = mirror
             if previous is not None:
                 previous.stop()
-            try:
-                mirror.catch_up(ctx, on_first=lambda: self.request_open(local, follow=follow))
+            def show() -> None:
+                self.request_open(local, line, follow)
+
+            try:  # at a line: once all is there (the line exists); else after the first step
+                mirror.catch_up(ctx, on_first=show if line is None else None)
             except BaseException:
                 self.document_closed(local)
                 raise
+            if line is not None:
+                show()
             if follow:
                 mirror.start_following()
             else:

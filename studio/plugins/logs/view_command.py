@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = ["view_options"]
@@ -27,6 +28,8 @@ def view_options(argv: Sequence[str]) -> argparse.Namespace | int:
     parser.add_argument("--line", "-l", type=int, default=None, help="line to show (1-based)")
     parser.add_argument("--follow", "-f", action="store_true",
                         help="stay at the end while the file grows")
+    parser.add_argument("--host", metavar="HOST", default=None,
+                        help="an SSH host from sync.toml / nodes.toml: FILE is a path there")
     try:
         options, rest = parse_common(list(argv))
         args = parser.parse_args(rest)
@@ -35,16 +38,28 @@ def view_options(argv: Sequence[str]) -> argparse.Namespace | int:
     if args.line is not None and args.line < 1:
         print("hafs-studio logs view: --line starts at 1", file=sys.stderr)
         return 2
-    try:
-        LogFile(args.file).close()
-    except LogOpenError as exc:
-        print(f"hafs-studio logs view: {exc.strerror}", file=sys.stderr)
-        return 2
+    if args.host is not None:
+        from studio.plugins.logs.remote import mirror_path
+
+        try:  # the host and path are checked when the window runs (a job: it needs the network)
+            mirror_path(Path("/"), args.host, args.file)
+        except ValueError as exc:
+            print(f"hafs-studio logs view: {exc}", file=sys.stderr)
+            return 2
+    else:
+        try:
+            LogFile(args.file).close()
+        except LogOpenError as exc:
+            print(f"hafs-studio logs view: {exc.strerror}", file=sys.stderr)
+            return 2
 
     def open_it(studio: Any) -> None:
-        from studio.plugins.logs.api import open_log
+        from studio.plugins.logs.api import open_log, open_remote_log
 
-        open_log(studio, args.file, args.line, follow=args.follow)
+        if args.host is not None:
+            open_remote_log(studio, args.host, args.file, line=args.line, follow=args.follow)
+        else:
+            open_log(studio, args.file, args.line, follow=args.follow)
 
     options.workspace = options.workspace or "logs"
     options.after_start = [open_it]

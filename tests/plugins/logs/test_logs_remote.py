@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -157,3 +158,28 @@ def test_the_logs_view_opens_follows_and_closes_a_remote_log(qtbot, studio, ssh_
     qtbot.waitUntil(lambda: tab.doc.line_count == 2 and tab.view.at_bottom(), timeout=30_000)
     view.close_tab(0)
     wait_for(lambda: not remote_tails(remote), what="the remote tail to stop")
+
+
+def test_logs_view_with_a_host_opens_the_remote_log_at_a_line(studio, ssh_host, bus_spy,
+                                                              tmp_path) -> None:
+    from studio.plugins.logs.view_command import view_options
+
+    studio.services.remote.sync_path.parent.mkdir(parents=True, exist_ok=True)
+    studio.services.remote.sync_path.write_text(ssh_host.sync_path.read_text())
+    remote = tmp_path / "node.log"
+    remote.write_text("".join(f"INFO: line {i}\n" for i in range(1, 101)))
+    options = view_options([str(remote), "--host", ssh_host.name, "--line", "40"])
+    assert options.workspace == "logs"
+    for action in options.after_start:
+        action(studio)
+    wait_for(lambda: bus_spy.of_type(LogOpenRequested), what="the mirror to open")
+    request = bus_spy.of_type(LogOpenRequested)[0]
+    assert request.line == 39 and request.path.endswith("/node.log")
+    assert Path(request.path).read_bytes() == remote.read_bytes()  # whole before the tab opens
+
+
+def test_logs_view_refuses_a_bad_host_name_before_any_window(capsys) -> None:
+    from studio.plugins.logs.view_command import view_options
+
+    assert view_options(["/var/log/x.log", "--host", "../etc"]) == 2
+    assert "invalid host name '../etc'" in capsys.readouterr().err
