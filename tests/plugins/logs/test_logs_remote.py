@@ -4,33 +4,19 @@ one long-lived ``tail -F`` channel, truncation and replacement noticed, stopped 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from studio.api import JobState
 from studio.plugins.logs.api import logs_service, open_remote_log
 from studio.plugins.logs.remote import mirror_path
 from studio.plugins.logs.service import LogOpenRequested
+from studio.testing.sshd import commands_running, wait_for
 
 
-def wait_for(condition, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def remote_tails(path) -> list[psutil.Process]:
-    found = []
-    for process in psutil.process_iter(["name", "cmdline"]):
-        cmdline = process.info["cmdline"] or []
-        if "tail" in (process.info["name"] or "") and str(path) in cmdline:
-            found.append(process)
-    return found
+def remote_tails(path) -> list:
+    return commands_running("tail", path)
 
 
 @pytest.fixture
