@@ -180,13 +180,17 @@ class LogsService:
                 self._mirrors[_key(local)] = mirror
             if previous is not None:
                 previous.stop()
+
             def show() -> None:
                 self.request_open(local, line, follow)
 
             try:  # at a line: once all is there (the line exists); else after the first step
                 mirror.catch_up(ctx, on_first=show if line is None else None)
-            except BaseException:
-                self.document_closed(local)
+            except BaseException:  # failed, cancelled, or replaced by a newer open of it
+                with self._lock:
+                    if self._mirrors.get(_key(local)) is mirror:
+                        del self._mirrors[_key(local)]
+                mirror.stop()
                 raise
             if line is not None:
                 show()
