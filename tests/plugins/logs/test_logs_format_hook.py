@@ -57,3 +57,18 @@ def test_a_broken_contributor_is_errored_alone(studio_factory) -> None:
 def test_the_hook_is_declared_by_the_logs_plugin(studio) -> None:
     assert "studio_register_log_formats" in studio.plugins.records["logs"].hookspecs
     assert studio.plugins.hook_owners()["studio_register_log_formats"] == "logs"
+
+
+def test_the_log_files_view_lists_contributed_formats_live(qtbot, studio_factory) -> None:
+    from studio.plugins.logs.widgets.files_view import LogFilesView
+    from studio.shell.api import ViewContext
+
+    contributor = make_contributor("vllm_logs", "studio_register_log_formats", VLLM,
+                                   optional=("logs",))
+    studio = studio_factory([("vllm_logs", contributor)], builtins=BUILTIN_PLUGINS)
+    view = LogFilesView(ViewContext(studio, None, None, "logs.files"))
+    qtbot.addWidget(view)
+    assert "vLLM server</b> (vllm, from plugin vllm_logs)" in view.formats.text()
+    assert studio.disable_plugin("vllm_logs").applied
+    qtbot.waitUntil(lambda: "vLLM" not in view.formats.text())
+    assert "hafs campaign" in view.formats.text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -47,10 +48,16 @@ class LogFilesView(QWidget):
         context.subscribe("logs.focused", self._on_focused)
         context.subscribe("logs.bookmarks", self._on_bookmarks)
         context.subscribe("logs.open", self._fill_recent)
+        context.subscribe("plugins.contributions", self._fill_formats)  # a plugin came or went
         self._fill_recent()
         self._fill_bookmarks()
+        self._fill_formats()
+
+    def _fill_formats(self, _event: object = None) -> None:
         self.formats.setText("<br>".join(
-            f"<b>{fmt.title}</b> ({fmt.id}): {fmt.description}"
+            f"<b>{html.escape(fmt.title)}</b> ({html.escape(fmt.id)}"
+            + (f", from plugin {html.escape(fmt.plugin)}" if fmt.plugin not in ("", "logs")
+               else "") + f"): {html.escape(fmt.description)}"
             for fmt in self.service.formats.items()))
 
     def _fill_recent(self, _event: object = None) -> None:
