@@ -6,8 +6,7 @@ types from :mod:`studio.api`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not `typing`: `hafs-studio logs grep` starts without importing it
 if TYPE_CHECKING:
     from studio.core.hookspecs import hookimpl
 
@@ -16,9 +15,10 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "hookimpl"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # hookimpl comes with pluggy: imported when a plugin asks for it, not by every
-    # `import studio` (the window paints before any plugin is imported).
+    # `import studio` (the window paints before any plugin is imported, and `logs grep`
+    # searches without pluggy).
     if name == "hookimpl":
         from studio.core.hookspecs import hookimpl
 

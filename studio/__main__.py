@@ -2,18 +2,24 @@
 
 With no subcommand it starts the GUI; the GUI path parses its few options with argparse and
 never imports the CLI framework, because start-up time is a feature. Anything else (a
-subcommand, ``--help``) goes to the Typer CLI in :mod:`studio.cli`.
+subcommand, ``--help``) goes to the Typer CLI in :mod:`studio.cli`, except ``logs grep`` (and
+``logs view``), which take their own short path: see :func:`main`.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
+
+TYPE_CHECKING = False  # `logs grep` starts faster without typing and argparse
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["main", "parse_common"]
 
 
 def _size(text: str) -> tuple[int, int]:
+    import argparse
+
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
@@ -25,6 +31,8 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="hafs-studio", add_help=False)
     parser.add_argument("--version", action="store_true")
     parser.add_argument("--context", default=None)
@@ -44,6 +52,22 @@ def parse_common(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["logs", "grep"]:
+        # Fast path: a search over a big log is over in ~0.1 s, so start-up decides how it
+        # compares with grep and ripgrep; the Logs engine runs without the CLI framework, the
+        # plugin manager or the core (see studio/plugins/logs/grep.py).
+        from studio.plugins.logs.grep import grep_main
+
+        return grep_main(argv[2:])
+    if argv[:2] == ["logs", "view"]:  # the GUI at a file, without starting the CLI first
+        from studio.plugins.logs.view_command import view_options
+
+        prepared = view_options(argv[2:])
+        if isinstance(prepared, int):
+            return prepared
+        from studio.shell.launch import run_gui
+
+        return run_gui(prepared)
     try:
         options, rest = parse_common(argv)
     except SystemExit as exc:  # argparse already printed the problem

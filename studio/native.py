@@ -277,11 +277,21 @@ class LineIndex:
         if first >= stop:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty.copy()
+        return self.bounds_of(np.arange(first, stop, dtype=np.int64), data)
+
+    def bounds_of(self, lines: np.ndarray, data: BytesLike | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`line_bounds` for any line numbers (e.g. search hits), in their order."""
+        lines = np.asarray(lines, dtype=np.int64)
+        if lines.size and (int(lines.min()) < 0 or int(lines.max()) >= self.line_count):
+            raise ValueError(f"line numbers must be in [0, {self.line_count}), got "
+                             f"{int(lines.min())}..{int(lines.max())}")
         nl = self._newlines[: self._count]
-        lines = np.arange(first, stop)
-        begins = np.where(lines == 0, 0, nl[np.maximum(lines - 1, 0)] + 1)
+        begins = np.where(lines == 0, 0, nl[np.maximum(lines - 1, 0)] + 1) if nl.size \
+            else np.zeros(lines.size, dtype=np.int64)
         last = max(self._count - 1, 0)
-        ends = np.where(lines < self._count, nl[np.minimum(lines, last)], self._size)
+        ends = (np.where(lines < self._count, nl[np.minimum(lines, last)], self._size)
+                if nl.size else np.full(lines.size, self._size, dtype=np.int64))
         if data is not None:
             arr = _as_bytes(data)
             has_cr = (ends > begins) & (arr[np.maximum(ends - 1, 0)] == 13)
@@ -327,6 +337,12 @@ class LineSearch:
         """Ascending int64 numbers (0-based) of the lines of ``data`` that match."""
         _check_int("threads", threads, minimum=0)
         return self._searcher.matching_lines(_as_bytes(data), threads)
+
+    def count_matching_lines(self, data: BytesLike, *, threads: int = 0) -> int:
+        """How many lines of ``data`` match (``grep -c``); faster than counting the result of
+        :meth:`matching_lines`, since no line numbers are computed."""
+        _check_int("threads", threads, minimum=0)
+        return int(self._searcher.count_matching_lines(_as_bytes(data), threads))
 
     def spans(self, data: BytesLike, begins: np.ndarray, ends: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -74,6 +74,13 @@ void bind_text(nb::module_& m) {
           },
           nb::arg("data"), nb::arg("threads") = 0)
       .def(
+          "count_matching_lines",
+          [](const LineSearcher& self, Bytes data, int threads) {
+            nb::gil_scoped_release release;
+            return self.count_matching_lines(data.data(), data.shape(0), threads);
+          },
+          nb::arg("data"), nb::arg("threads") = 0)
+      .def(
           "spans",
           [](const LineSearcher& self, Bytes data, Vec<std::int64_t> begins, Vec<std::int64_t> ends) {
             if (begins.shape(0) != ends.shape(0))

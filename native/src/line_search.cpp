@@ -86,8 +86,12 @@ const char* LineSearcher::strategy() const {
 }
 
 LineSearcher::PartResult LineSearcher::scan_part(const std::uint8_t* data, std::size_t begin,
-                                                 std::size_t end) const {
+                                                 std::size_t end, bool count_only) const {
   PartResult result;
+  auto record = [&](std::int64_t line) {
+    ++result.matches;
+    if (!count_only) result.lines.push_back(line);
+  };
   std::unique_ptr<Regex::Matcher> matcher;
   if (regex_) matcher = std::make_unique<Regex::Matcher>(*regex_);
   auto line_matches = [&](std::size_t ls, std::size_t le) {
@@ -117,7 +121,7 @@ LineSearcher::PartResult LineSearcher::scan_part(const std::uint8_t* data, std::
     if (mode_ == Mode::all_lines || mode_ == Mode::per_line) {
       while (pos < chunk_end) {
         std::size_t le = line_end(data, pos, end);
-        if (mode_ == Mode::all_lines || line_matches(pos, le)) result.lines.push_back(line);
+        if (mode_ == Mode::all_lines || line_matches(pos, le)) record(line);
         next_line(le);
       }
       continue;
@@ -127,16 +131,16 @@ LineSearcher::PartResult LineSearcher::scan_part(const std::uint8_t* data, std::
       std::size_t hit = candidate(pos, chunk_end, &hit_length);
       if (hit == simd::kNotFound) break;
       std::size_t ls = line_start(data, hit, pos);
-      line += static_cast<std::int64_t>(count_byte(data + pos, ls - pos, '\n'));
+      if (!count_only) line += static_cast<std::int64_t>(count_byte(data + pos, ls - pos, '\n'));
       std::size_t le = line_end(data, hit, end);
       // A literal hit must end before a trailing '\r', which is not part of the line.
       bool match = mode_ == Mode::literals ? hit + hit_length <= ls + content_length(data, ls, le)
                                            : line_matches(ls, le);
-      if (match) result.lines.push_back(line);
+      if (match) record(line);
       next_line(le);
     }
     if (pos < chunk_end) {
-      line += static_cast<std::int64_t>(count_byte(data + pos, chunk_end - pos, '\n'));
+      if (!count_only) line += static_cast<std::int64_t>(count_byte(data + pos, chunk_end - pos, '\n'));
       pos = chunk_end;
     }
   }
@@ -144,16 +148,30 @@ LineSearcher::PartResult LineSearcher::scan_part(const std::uint8_t* data, std::
   return result;
 }
 
-PodBuffer<std::int64_t> LineSearcher::matching_lines(const std::uint8_t* data, std::size_t n,
-                                                     int threads) const {
-  if (n == 0 || mode_ == Mode::no_lines) return {};
+std::vector<LineSearcher::PartResult> LineSearcher::scan_parts(const std::uint8_t* data, std::size_t n,
+                                                               int threads, bool count_only) const {
   std::size_t parts = std::clamp<std::size_t>(n / kMinPart, 1, static_cast<std::size_t>(resolve_threads(threads)));
   std::vector<std::size_t> bounds(parts + 1, n);
   bounds[0] = 0;
   for (std::size_t k = 1; k < parts; ++k)
     bounds[k] = std::max(bounds[k - 1], std::min(line_end(data, n * k / parts, n) + 1, n));
   std::vector<PartResult> results(parts);
-  parallel_for(parts, threads, [&](std::size_t p) { results[p] = scan_part(data, bounds[p], bounds[p + 1]); });
+  parallel_for(parts, threads,
+               [&](std::size_t p) { results[p] = scan_part(data, bounds[p], bounds[p + 1], count_only); });
+  return results;
+}
+
+std::int64_t LineSearcher::count_matching_lines(const std::uint8_t* data, std::size_t n, int threads) const {
+  if (n == 0 || mode_ == Mode::no_lines) return 0;
+  std::int64_t total = 0;
+  for (const auto& r : scan_parts(data, n, threads, true)) total += r.matches;
+  return total;
+}
+
+PodBuffer<std::int64_t> LineSearcher::matching_lines(const std::uint8_t* data, std::size_t n,
+                                                     int threads) const {
+  if (n == 0 || mode_ == Mode::no_lines) return {};
+  std::vector<PartResult> results = scan_parts(data, n, threads, false);
   PodBuffer<std::int64_t> out;
   std::size_t total = 0;
   for (const auto& r : results) total += r.lines.size();

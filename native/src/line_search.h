@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "literal_finder.h"
 #include "pod_buffer.h"
@@ -23,6 +24,10 @@ class LineSearcher {
   // Ascending numbers of the lines of data[0, n) that match. Threads split the region at line
   // boundaries; the result does not depend on their number.
   PodBuffer<std::int64_t> matching_lines(const std::uint8_t* data, std::size_t n, int threads) const;
+
+  // How many lines match (grep -c). Faster than matching_lines: no line numbers are needed, so
+  // the bytes between hits are skipped instead of having their newlines counted.
+  std::int64_t count_matching_lines(const std::uint8_t* data, std::size_t n, int threads) const;
 
   // Non-overlapping match spans in the given lines (for highlighting the visible ones).
   // Line i is data[begins[i], ends[i]), without its '\n'. Output spans are absolute byte offsets,
@@ -42,9 +47,13 @@ class LineSearcher {
   enum class Mode { no_lines, all_lines, literals, prefiltered, scan, per_line };
   struct PartResult {
     PodBuffer<std::int64_t> lines;
-    std::int64_t newlines = 0;
+    std::int64_t newlines = 0;  // not counted when count_only
+    std::int64_t matches = 0;
   };
-  PartResult scan_part(const std::uint8_t* data, std::size_t begin, std::size_t end) const;
+  PartResult scan_part(const std::uint8_t* data, std::size_t begin, std::size_t end,
+                       bool count_only = false) const;
+  std::vector<PartResult> scan_parts(const std::uint8_t* data, std::size_t n, int threads,
+                                     bool count_only) const;
 
   Mode mode_ = Mode::no_lines;
   PatternAnalysis analysis_;

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["prepare_qt_environment", "run_gui"]
 
@@ -80,6 +81,7 @@ def run_gui(options: argparse.Namespace) -> int:
         shell.themes.apply(options.theme)
     if options.workspace:
         window.switch_workspace(options.workspace)
+    _after_start(studio, list(getattr(options, "after_start", ())))  # `logs view FILE`
     try:
         if options.screenshot:
             path = shell.screenshot(Path(options.screenshot), size=options.size or (1600, 1000))
@@ -94,6 +96,27 @@ def run_gui(options: argparse.Namespace) -> int:
             shell.save_session()
         shell.shutdown()
         studio.shutdown()
+
+
+def _after_start(studio: Any, actions: list[Any]) -> None:
+    """Run ``action(studio)`` for each action once the plugins have started: at once, or (when
+    the window was painted from the plugin index first) when they have."""
+    if not actions:
+        return
+    if studio.started:
+        for action in actions:
+            action(studio)
+        return
+
+    def started(_event: Any) -> None:
+        if studio.started and actions:
+            subscription.unsubscribe()
+            pending = list(actions)
+            actions.clear()
+            for action in pending:
+                action(studio)
+
+    subscription = studio.bus.subscribe("plugins.contributions", started, thread="main")
 
 
 def prepare_qt_environment() -> None:

@@ -168,3 +168,25 @@ def start_sshd(folder: Path, port: int | None = None) -> SshServer:
         process.kill()
         time.sleep(0.1)
     raise RuntimeError(f"sshd did not start: {last_error.strip() or 'no answer on the port'}")
+
+
+def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> None:
+    """Poll ``condition()`` until true (remote effects have no signal to wait on)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def commands_running(executable: str, argument: str | os.PathLike[str]) -> list[Any]:
+    """Processes of ``executable`` with ``argument`` on their command line: what the test sshd
+    runs for a remote command (``tail -F <log>``), to check it started or was hung up."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if executable in (process.info["name"] or "") and str(argument) in cmdline:
+            found.append(process)
+    return found

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from pathlib import Path
 
 import asyncssh
@@ -23,17 +22,15 @@ from studio.core.remote_host import Backoff, RemoteConnectionChanged
 from studio.core.remote_manager import RemoteManager
 from studio.testing import BusSpy
 from studio.testing.real_parts import missing_real_part
-from studio.testing.sshd import SshServer, configure_host, start_sshd
+from studio.testing.sshd import (
+    SshServer,
+    commands_running,
+    configure_host,
+    start_sshd,
+    wait_for,
+)
 
 FAST = Backoff(first_s=0.05, factor=2.0, max_s=0.2, attempts=4)
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -249,12 +246,7 @@ def test_read_from_follows_a_growing_file_and_sees_truncation(manager, tmp_path)
 
 # -- streams --------------------------------------------------------------------------------------
 def tail_processes(path: Path) -> list[psutil.Process]:
-    found = []
-    for process in psutil.process_iter(["name", "cmdline"]):
-        cmdline = process.info["cmdline"] or []
-        if "tail" in (process.info["name"] or "") and str(path) in cmdline:
-            found.append(process)
-    return found
+    return commands_running("tail", path)
 
 
 def follow(host, log: Path, **options):

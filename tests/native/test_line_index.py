@@ -124,3 +124,13 @@ def test_update_from_file_reads_only_appended_bytes(tmp_path) -> None:
 def test_bad_input_raises(bad: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         native.newline_offsets(bad)
+
+
+def test_bounds_of_any_lines_in_any_order() -> None:
+    data = b"one\r\ntwo\n\nthree"
+    index = native.LineIndex()
+    index.update(data)
+    begins, ends = index.bounds_of(np.array([3, 0, 2]), data)
+    assert [data[b:e] for b, e in zip(begins, ends, strict=True)] == [b"three", b"one", b""]
+    with pytest.raises(ValueError, match=r"line numbers must be in \[0, 4\)"):
+        index.bounds_of(np.array([4]))

@@ -54,6 +54,7 @@ def test_matches_python_re(pattern: str, regex: bool, ignore_case: bool, strateg
     if pattern == "café":  # Python's re folds É/é like PCRE2 does: check explicitly
         expected = [7]
     assert search.matching_lines(LOG).tolist() == expected
+    assert search.count_matching_lines(LOG) == len(expected)
 
 
 def test_every_simd_level_and_thread_count_agree(simd: str, threads: int) -> None:
@@ -67,6 +68,8 @@ def test_every_simd_level_and_thread_count_agree(simd: str, threads: int) -> Non
         got = native.search_lines(data, pattern, regex=regex, ignore_case=ignore_case,
                                   threads=threads)
         assert got.tolist() == expected, pattern
+        search = native.LineSearch(pattern, regex=regex, ignore_case=ignore_case)
+        assert search.count_matching_lines(data, threads=threads) == len(expected), pattern
 
 
 ascii_lines = st.lists(st.text(alphabet="abcAB \r\t-:", max_size=30), max_size=30).map(
@@ -79,6 +82,8 @@ needles = st.text(alphabet="abcAB -", min_size=1, max_size=4)
 def test_literal_property(data: bytes, needle: str, ignore_case: bool) -> None:
     got = native.search_lines(data, needle, ignore_case=ignore_case).tolist()
     assert got == matching_lines(data, needle.encode(), regex=False, ignore_case=ignore_case)
+    search = native.LineSearch(needle, ignore_case=ignore_case)
+    assert search.count_matching_lines(data) == len(got)
 
 
 regexes = st.sampled_from(["a|b", "ab?c", "(?:ab|ba)+", "^a", "b$", "[ab]c", "a.c", r"\w+:",

@@ -1,0 +1,112 @@
+"""``tail -F`` semantics: tell an append from a truncation, a rotation or a delete/recreate.
+
+:class:`FollowTracker` is a small state machine over what can be observed cheaply: the path's
+``stat`` (which file the name points to now), the opened file's size, and a hash of the head of
+the file. It never reads more than :data:`~studio.plugins.logs.source.HEAD_DIGEST_BYTES` per
+check and only checks when the file watcher saw the path change, so following a quiet file
+costs one ``stat`` per poll.
+
+| observation | change |
+|---|---|
+| the path is gone | ``deleted`` (reported once; the last content stays on screen) |
+| the path names another file (device, inode) | ``rotated``; ``recreated`` after ``deleted`` |
+| same file, smaller than what was read | ``truncated`` (``copytruncate``) |
+| same file, its head hash changed | ``rewritten`` (replaced in place) |
+| same file, larger | ``appended`` |
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.plugins.logs.source import HEAD_DIGEST_BYTES, FileIdentity, LogFile
+
+__all__ = ["ChangeKind", "FileChange", "FollowTracker"]
+
+
+class ChangeKind(enum.StrEnum):
+    NONE = "none"
+    APPENDED = "appended"
+    TRUNCATED = "truncated"
+    ROTATED = "rotated"
+    RECREATED = "recreated"
+    REWRITTEN = "rewritten"
+    DELETED = "deleted"
+
+    @property
+    def restarts(self) -> bool:
+        """The content read so far is no longer the file's: start over from byte 0."""
+        return self in (ChangeKind.TRUNCATED, ChangeKind.ROTATED, ChangeKind.RECREATED,
+                        ChangeKind.REWRITTEN)
+
+
+_DESCRIPTIONS = {
+    ChangeKind.TRUNCATED: "the file was truncated (copytruncate?); showing it from the start",
+    ChangeKind.ROTATED: "the file was rotated; showing the new file",
+    ChangeKind.RECREATED: "the file was created again; showing the new file",
+    ChangeKind.REWRITTEN: "the file was rewritten; showing the new content",
+    ChangeKind.DELETED: "the file was deleted; waiting for it to appear again",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    kind: ChangeKind
+    size: int = 0  # size of the file now followed (0 when deleted)
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS.get(self.kind, self.kind.value)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class FollowTracker:
+    """Compares the followed path with the file that was opened and read up to ``seen`` bytes."""
+
+    def __init__(self, path: str | os.PathLike[str], opened: LogFile, seen: int = 0) -> None:
+        self.path = Path(path)
+        self.identity: FileIdentity = opened.identity
+        self.deleted = False
+        self.seen = 0
+        self._head = b""
+        self.acknowledge(opened, seen)
+
+    def acknowledge(self, opened: LogFile, seen: int) -> None:
+        """Record that ``opened`` was read up to ``seen`` bytes (its head hashed)."""
+        self.identity = opened.identity
+        self.seen = seen
+        self._head = opened.read(0, min(seen, HEAD_DIGEST_BYTES))
+        self._head_digest = _digest(self._head)
+
+    def check(self, opened: LogFile) -> FileChange:
+        """What happened to the path since :meth:`acknowledge`; does not acknowledge it."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            if self.deleted:
+                return FileChange(ChangeKind.NONE)
+            self.deleted = True
+            return FileChange(ChangeKind.DELETED)
+        if FileIdentity.of(st) != self.identity:
+            kind = ChangeKind.RECREATED if self.deleted else ChangeKind.ROTATED
+            self.deleted = False
+            return FileChange(kind, st.st_size)
+        self.deleted = False
+        try:
+            size = opened.size()
+        except OSError:
+            return FileChange(ChangeKind.NONE)
+        if size < self.seen:
+            return FileChange(ChangeKind.TRUNCATED, size)
+        if self._head and _digest(opened.read(0, len(self._head))) != self._head_digest:
+            return FileChange(ChangeKind.REWRITTEN, size)
+        if size > self.seen:
+            return FileChange(ChangeKind.APPENDED, size)
+        return FileChange(ChangeKind.NONE, size)

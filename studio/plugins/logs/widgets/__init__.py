@@ -1,0 +1,1 @@
+"""Qt views of the Logs plugin (imported only when a Logs view is shown)."""
