@@ -8,11 +8,15 @@ and ``studio.cli``; at the merge only this file changes. ``native`` (NumPy) and 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.atomic import atomic_write_bytes, atomic_write_text, backup_file
 from studio.core.events import Event
 from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext, JobState, JobUpdated
+
+if TYPE_CHECKING:
+    from studio import native
+    from studio.cli.progress import run_job
 
 __all__ = [
     "NULL_CONTEXT",

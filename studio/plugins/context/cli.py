@@ -111,7 +111,7 @@ def qa_list(ctx: typer.Context,
         return
     out.print(f"[bold]Question batch {batch.batch_id}[/] · {len(batch.questions)} questions")
     for number, question in enumerate(batch.questions, 1):
-        mark = {"answered": "✓", "skipped": "–"}.get(snapshot.status(question.id), "○")
+        mark = {"answered": "✓", "skipped": "-"}.get(snapshot.status(question.id), "○")
         out.print(f"\n{mark} [bold]{number}. {question.id}[/]  {question.data['question_type']}"
                   f" · {question.difficulty} · priority {question.priority:.2f}")
         out.print(question.text or "[dim](no question text)[/]")
@@ -160,7 +160,8 @@ def qa_scan(ctx: typer.Context, path: Path,
         raise _fail(f"{path}: no such file or folder")
     globs = tuple(p.strip() for p in patterns.split(",")) if patterns else DEFAULT_GLOBS
     studio = ctx.obj
-    code, job = run_job(studio, f"Scanning {path}", scan_tree, path, globs, limit, console=err)
+    code, job = run_job(studio, f"Scanning {path}",
+                        lambda ctx: scan_tree(path, globs, limit, ctx=ctx), console=err)
     if code:
         raise typer.Exit(code)
     result = job.result

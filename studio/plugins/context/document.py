@@ -129,7 +129,7 @@ def merge_texts(base: str, mine: str, theirs: str, *, mine_label: str = "editor"
 class TextDocument:
     """One file opened for editing; ``text`` uses ``\\n`` whatever the file's line endings."""
 
-    def __init__(self, path: str | os.PathLike[str], text: str, encoding: str = "utf-8",
+    def __init__(self, path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8",
                  newline: str = "\n", signature: Signature | None = None,
                  digest: str = "") -> None:
         self.path = Path(path)
@@ -154,8 +154,8 @@ class TextDocument:
         except OSError as exc:
             raise DocumentError(f"{path}: {exc.strerror or exc}") from exc
         decoded = _decode(data, path)
-        return cls(path, decoded.text, decoded.encoding, decoded.newline, signature,
-                   hashlib.sha256(data).hexdigest())
+        return cls(path, decoded.text, encoding=decoded.encoding, newline=decoded.newline,
+                   signature=signature, digest=hashlib.sha256(data).hexdigest())
 
     @classmethod
     def new(cls, path: str | os.PathLike[str]) -> TextDocument:

@@ -17,7 +17,7 @@ import numpy as np
 
 from studio.plugins.context._platform import NULL_CONTEXT, JobContext, native
 
-__all__ = ["PAGE_LINES", "Page", "PagedText", "PageHit"]
+__all__ = ["PAGE_LINES", "Page", "PageHit", "PagedText"]
 
 PAGE_LINES = 2000
 MAX_LINE_CHARS = 20_000  # longer lines are clipped in the pager (the file is untouched)

@@ -71,14 +71,15 @@ def _has_gui() -> bool:
 
 @hookimpl
 def studio_register_commands(register: Callable[[CommandSpec], None], studio: Studio) -> None:
-    def add(command_id: str, title: str, handler: str, icon: str, shortcut: str | None = None,
-            description: str = "") -> None:
+    def add(command_id: str, title: str, handler: str, icon: str, *,
+            shortcut: str | None = None, description: str = "") -> None:
         register(CommandSpec(f"context.{command_id}", title, _gui_action(handler, studio),
                              shortcut, "Context", icon, "Context", enabled_when=_has_gui,
                              description=description))
 
-    add("open-file", "Open File…", "open_file", "mdi6.file-document-edit-outline", "Ctrl+Alt+O",
-        "Open a file in the editor (text) or the hex view (binary)")
+    add("open-file", "Open File…", "open_file", "mdi6.file-document-edit-outline",
+        shortcut="Ctrl+Alt+O",
+        description="Open a file in the editor (text) or the hex view (binary)")
     add("open-hex", "Open in Hex View…", "open_hex", "mdi6.hexadecimal",
         description="Open any file in the hex and structure viewer")
     add("add-root", "Add Folder to Browser…", "add_root", "mdi6.folder-plus-outline",

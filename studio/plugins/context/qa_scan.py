@@ -4,7 +4,7 @@ The rules, scores and order are those of hafs's ``PatternAnalyzerAgent``: each l
 matched by the default globs (asm, c, cpp, cs) is tested against every regex of every rule
 (case-insensitive); complexity is the rule's weight; pedagogical value is 0.5, +0.2 when the
 line has a comment (``;`` or ``//``) or the ±5-line context has ``/*``, +0.1 per indicator word
-in the context, capped at 1. The top ``limit`` by pedagogical×complexity are the ones hafs
+in the context, capped at 1. The top ``limit`` by pedagogical * complexity are the ones hafs
 sends to an LLM for question text. Without a model the studio records the patterns and says
 so: question text is never invented.
 """

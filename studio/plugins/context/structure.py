@@ -13,6 +13,7 @@ import json
 import mmap
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,7 @@ class _Reader:
     def value(self, offset: int, value_type: int, what: str) -> tuple[str, int]:
         """A short rendering of the value and the offset after it (arrays are skipped over)."""
         if value_type in _GGUF_TYPES:
-            name, code, size = _GGUF_TYPES[value_type]
+            _, code, size = _GGUF_TYPES[value_type]
             return repr(self.unpack("<" + code, offset, what)[0]), offset + size
         if value_type == _STRING:
             text, end = self.string(offset, what)
@@ -117,11 +118,11 @@ class _Reader:
             if item_type in _GGUF_TYPES:
                 size = _GGUF_TYPES[item_type][2]
                 self.need(offset, size * count, what)
-                return f"[{count} × {_GGUF_TYPES[item_type][0]}]", offset + size * count
+                return f"[{count} x {_GGUF_TYPES[item_type][0]}]", offset + size * count
             for _ in range(count):
                 _, offset = self.value(offset, item_type, what)
             type_name = {_STRING: "string", _ARRAY: "array"}.get(item_type, str(item_type))
-            return f"[{count} × {type_name}]", offset
+            return f"[{count} x {type_name}]", offset
         raise LayoutError(f"{self.path}: {what}: unknown value type {value_type} at byte "
                           f"{offset}")
 
@@ -263,7 +264,7 @@ def _json_entry_spans(text: str) -> dict[str, tuple[int, int]]:
     return spans
 
 
-def _byte_offsets(text: str) -> callable:
+def _byte_offsets(text: str) -> Callable[[int], int]:
     if text.isascii():
         return lambda i: i
     return lambda i: len(text[:i].encode("utf-8"))

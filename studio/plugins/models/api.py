@@ -37,10 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FieldComparison",
-    "RegistryTextCheck",
-    "check_registry_text",
     "ModelAction",
     "ModelsService",
+    "RegistryTextCheck",
+    "check_registry_text",
     "model_actions",
     "register_model_action",
     "unregister_model_action",
