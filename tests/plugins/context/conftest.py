@@ -10,7 +10,7 @@ import pytest
 # context_tree.py sits next to the tests; make it importable whatever pytest's import mode.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from context_tree import ContextTree, make_context_tree  # noqa: E402
+from context_tree import ContextTree, make_context_tree
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import struct
@@ -295,8 +296,7 @@ def test_gguf_layout_agrees_with_the_models_inspector_and_the_gguf_reader(tmp_pa
         info.data_offset
     # regions tile the header without gaps
     header_regions = [r for r in layout.regions if r.kind != "tensor_data"]
-    assert all(a.end == b.start for a, b in zip(header_regions, header_regions[1:],
-                                                strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(header_regions))
     assert layout.at(tensors[1].start + 3).name == tensors[1].name
     assert layout.at(3).name == "magic" and layout.at(path.stat().st_size + 5) is None
 

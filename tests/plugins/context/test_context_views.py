@@ -89,7 +89,7 @@ def test_editor_validates_saves_and_offers_reload_and_merge(shell, qtbot, tree):
         tab.save()
     tab.editor.setPlainText(saved.replace('"a": 2', '"a": 3'))
     tree.json.write_text(saved.replace('"c": 0', '"c": 4'))
-    qtbot.waitUntil(lambda: tab.banner.isVisible(), timeout=5000)
+    qtbot.waitUntil(tab.banner.isVisible, timeout=5000)
     assert "changed on disk" in tab.banner.label.text()
     tab.merge()
     qtbot.waitUntil(lambda: '"c": 4' in tab.text())
@@ -105,7 +105,7 @@ def test_editor_refuses_a_registry_save_that_hafs_would_drop(shell, qtbot, tree)
     tab.editor.setPlainText(before.replace('"notes": ""', '"notes": "", "rating": 5'))
     qtbot.waitUntil(lambda: any(p.severity == "refuse" for p in tab.problems))
     tab.save()
-    qtbot.waitUntil(lambda: tab.banner.isVisible())
+    qtbot.waitUntil(tab.banner.isVisible)
     assert "hafs would drop data" in tab.banner.label.text()
     assert tree.registry.read_text() == before
 
