@@ -105,10 +105,21 @@ class Workers(QObject):
         self._callbacks: dict[int, Callable[[Any, Exception | None], None]] = {}
         self._by_key: dict[str, int] = {}
         self._done.connect(self._deliver)
-        parent.destroyed.connect(lambda *_: self._pool.shutdown(wait=False, cancel_futures=True))
+        self._closed = False
+        parent.destroyed.connect(lambda *_: self.shutdown())
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any, Exception | None], None],
             key: str | None = None) -> int:
+        """Run ``fn`` on the pool; ``on_done(result, error)`` follows on the GUI thread.
+
+        After the owner is gone (its widget destroyed) nothing runs and 0 is returned.
+        """
+        if self._closed:
+            return 0
         with self._lock:
             self._next += 1
             token = self._next
@@ -126,7 +137,10 @@ class Workers(QObject):
                 result, error = None, exc
             self._done.emit(token, result, error)
 
-        self._pool.submit(work)
+        try:
+            self._pool.submit(work)
+        except RuntimeError:  # the interpreter is exiting: nothing more will run
+            return 0
         return token
 
     def emit_partial(self, token: int, result: Any) -> None:

@@ -48,7 +48,7 @@ class _JobRelay(QObject):
 
 class HexTab(QWidget):
     layout_ready = Signal(object)  # Layout | None
-    search_done = Signal(int)  # offset or -1
+    search_done = Signal(object)  # offset or -1 (offsets may exceed int32)
 
     def __init__(self, studio: Any, path: str | Path, parent: QWidget | None = None, *,
                  writable: bool = False, original: Path | None = None) -> None:

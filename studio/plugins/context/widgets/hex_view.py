@@ -33,8 +33,8 @@ def region_colour(region: Region, index: int = 0) -> QColor:
 
 
 class HexView(QAbstractScrollArea):
-    selection_changed = Signal(int, int)  # start, end (exclusive)
-    edited = Signal(int)  # offset of a byte changed (edit copies only)
+    selection_changed = Signal(object, object)  # start, end (exclusive); may exceed int32
+    edited = Signal(object)  # offset of a byte changed (edit copies only)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
