@@ -68,22 +68,26 @@ def folder_signature(path: str | os.PathLike[str]) -> FolderSignature:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _sort_key(item: tuple[str, bool]) -> tuple[bool, str, str]:
-    name, is_dir = item
-    return (not is_dir, name.casefold(), name)
-
-
 def _names(path: str) -> list[tuple[str, bool]]:
-    names: list[tuple[str, bool]] = []
+    """(name, is_dir), folders first, then by case-folded name.
+
+    Folders and files are sorted apart with a C-level key (``str.casefold``): building a
+    tuple key per entry made sorting 100k names several times slower than listing them.
+    """
+    folders: list[str] = []
+    files: list[str] = []
     with os.scandir(path) as scan:
         for dir_entry in scan:
             try:
                 is_dir = dir_entry.is_dir()  # d_type: no stat unless the type is unknown
             except OSError:
                 is_dir = False
-            names.append((dir_entry.name, is_dir))
-    names.sort(key=_sort_key)
-    return names
+            (folders if is_dir else files).append(dir_entry.name)
+    folders.sort()
+    folders.sort(key=str.casefold)  # stable: equal case-folded names keep code-point order
+    files.sort()
+    files.sort(key=str.casefold)
+    return [(name, True) for name in folders] + [(name, False) for name in files]
 
 
 def _entry(folder: str, name: str, is_dir: bool, root: Path | None, parent_name: str) -> Entry:
