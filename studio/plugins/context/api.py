@@ -18,7 +18,7 @@ from studio.plugins.context.kinds import FileKind, KindInfo, classify, kind_info
 from studio.plugins.context.service import SERVICE, ContextService
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = [
     "ContextService",

@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.plugins.context._platform import NULL_CONTEXT, JobCancelled, JobContext
+from studio.api import NULL_CONTEXT, JobCancelled, JobContext
 
 __all__ = [
     "BinaryFile",

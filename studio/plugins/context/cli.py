@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from studio.plugins.context.api import context_service
 from studio.plugins.context.qa import QAError, QAStore
 
 __all__ = ["context_app", "qa_app"]
@@ -50,7 +51,7 @@ def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
 
 
 def _store(ctx: typer.Context) -> QAStore:
-    return QAStore(ctx.obj.context.path / "training")
+    return context_service(ctx.obj).qa_store()
 
 
 def _print_json(data: Any) -> None:
@@ -153,7 +154,7 @@ def qa_scan(ctx: typer.Context, path: Path,
             limit: Annotated[int, typer.Option("--limit", "-l", min=0)] = 10,
             as_json: JsonFlag = False) -> None:
     """Find code patterns with hafs's rules; the top ``limit`` would become questions."""
-    from studio.plugins.context._platform import run_job
+    from studio.api import run_job
     from studio.plugins.context.qa_scan import DEFAULT_GLOBS, scan_tree
 
     if not path.exists():
@@ -299,6 +300,4 @@ def pins_export(ctx: typer.Context,
 
 
 def _pins(ctx: typer.Context) -> Any:
-    from studio.plugins.context.pins import PinStore
-
-    return PinStore(ctx.obj.paths.config / "context" / "selected_context.json")
+    return context_service(ctx.obj).pins

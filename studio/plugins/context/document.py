@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.plugins.context._platform import atomic_write_bytes
+from studio.api import atomic_write_bytes
 from studio.plugins.context.validate import Problem, refusals, validate_text
 
 __all__ = [

@@ -1,13 +1,17 @@
-"""Folder listings for the browser: sorted, classified, in batches (Qt-free, off the UI thread).
+"""Folder listings for the browser: classified entries in batches (Qt-free, off the UI thread).
 
-A folder of 100k files must show its first rows at once. ``scandir`` names and types come
-without a ``stat`` per entry (``d_type``), so the whole folder is named and sorted first
-(tens of ms), then entries are stat'ed and handed out in batches, the first one small. The
-tree model inserts batches as the view asks for them (``canFetchMore``/``fetchMore``).
+A folder of 100k files must show its first rows at once, and sorting 100k names takes longer
+than that on a busy machine. So :func:`stream_folder` hands out entries in the order the
+directory yields them: the first batch after :data:`FIRST_BATCH` names (each ``stat``-ed and
+classified), later ones bigger, each batch sorted within itself. The browser keeps its rows
+sorted while they arrive (:mod:`~studio.plugins.context.folder_rows`). :func:`list_folder`
+returns a whole folder sorted (the CLI, tests). Order everywhere: folders first, then by
+case-folded name, then by code points (:func:`sort_key`).
 """
 
 from __future__ import annotations
 
+import operator
 import os
 import stat as stat_module
 from collections.abc import Callable, Iterator
@@ -26,11 +30,13 @@ __all__ = [
     "FIRST_BATCH",
     "Entry",
     "FolderSignature",
+    "entries_named",
     "folder_signature",
     "format_size",
-    "iter_folder",
     "list_folder",
     "matches_filter",
+    "sort_key",
+    "stream_folder",
 ]
 
 FIRST_BATCH = 200
@@ -38,6 +44,7 @@ BATCH = 2000
 _MAGIC_PEEK = 16  # bytes read from files whose name gives no kind
 
 FolderSignature = tuple[int, int, int] | None
+_KEY = operator.attrgetter("key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,7 @@ class Entry:
     name: str
     path: str
     is_dir: bool
+    key: str  # sort_key(name, is_dir)
     size: int  # bytes; -1 for folders
     mtime_ns: int
     kind: FileKind
@@ -68,26 +76,11 @@ def folder_signature(path: str | os.PathLike[str]) -> FolderSignature:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _names(path: str) -> list[tuple[str, bool]]:
-    """(name, is_dir), folders first, then by case-folded name.
-
-    Folders and files are sorted apart with a C-level key (``str.casefold``): building a
-    tuple key per entry made sorting 100k names several times slower than listing them.
-    """
-    folders: list[str] = []
-    files: list[str] = []
-    with os.scandir(path) as scan:
-        for dir_entry in scan:
-            try:
-                is_dir = dir_entry.is_dir()  # d_type: no stat unless the type is unknown
-            except OSError:
-                is_dir = False
-            (folders if is_dir else files).append(dir_entry.name)
-    folders.sort()
-    folders.sort(key=str.casefold)  # stable: equal case-folded names keep code-point order
-    files.sort()
-    files.sort(key=str.casefold)
-    return [(name, True) for name in folders] + [(name, False) for name in files]
+def sort_key(name: str, is_dir: bool) -> str:
+    """The browser's order as one string (compared in C, unlike a tuple key): folders first,
+    then the case-folded name, then the name itself (``\\0`` sorts below every character a
+    file name can hold, so ``"a"`` comes before ``"ab"``)."""
+    return ("0" if is_dir else "1") + name.casefold() + "\0" + name
 
 
 def _entry(folder: str, name: str, is_dir: bool, root: Path | None, parent_name: str) -> Entry:
@@ -96,7 +89,8 @@ def _entry(folder: str, name: str, is_dir: bool, root: Path | None, parent_name:
         st = os.stat(full)
     except OSError as exc:
         kind = classify(name, is_dir=is_dir, parent=parent_name)
-        return Entry(name, full, is_dir, -1, 0, kind, error=exc.strerror or str(exc))
+        return Entry(name, full, is_dir, sort_key(name, is_dir), -1, 0, kind,
+                     error=exc.strerror or str(exc))
     is_dir = stat_module.S_ISDIR(st.st_mode)
     kind = classify(name, is_dir=is_dir, parent=parent_name)
     if is_dir:
@@ -104,10 +98,11 @@ def _entry(folder: str, name: str, is_dir: bool, root: Path | None, parent_name:
                                       "metadata.json", "val.jsonl")
                           if os.path.lexists(os.path.join(full, n)))
         mark, reason = folder_mark(Path(full), root, probe)
-        return Entry(name, full, True, -1, st.st_mtime_ns, kind, mark, reason)
+        return Entry(name, full, True, sort_key(name, True), -1, st.st_mtime_ns, kind, mark,
+                     reason)
     if kind in (FileKind.BINARY, FileKind.TEXT) and st.st_size:
         kind = _peek_kind(full, kind)
-    return Entry(name, full, False, st.st_size, st.st_mtime_ns, kind)
+    return Entry(name, full, False, sort_key(name, False), st.st_size, st.st_mtime_ns, kind)
 
 
 def _peek_kind(path: str, fallback: FileKind) -> FileKind:
@@ -118,30 +113,65 @@ def _peek_kind(path: str, fallback: FileKind) -> FileKind:
         return fallback
 
 
-def iter_folder(path: str | os.PathLike[str], root: Path | None = None, *,
-                first_batch: int = FIRST_BATCH, batch: int = BATCH,
-                cancelled: Callable[[], bool] = lambda: False) -> Iterator[list[Entry]]:
-    """Yield the folder's entries (folders first, then by name) in batches.
+def stream_folder(path: str | os.PathLike[str], root: Path | None = None, *,
+                  first_batch: int = FIRST_BATCH, batch: int = BATCH,
+                  cancelled: Callable[[], bool] = lambda: False) -> Iterator[list[Entry]]:
+    """Yield the folder's entries in batches, in directory order between batches and sorted
+    (:func:`sort_key`) within each; the first after ``first_batch`` names.
 
-    Raises OSError when the folder itself cannot be listed; entries that cannot be stat'ed
-    come back with ``error`` set rather than stopping the listing.
+    ``root``: the hafs root the folder lies in (its hafs folders are marked), or None. Raises
+    OSError when the folder itself cannot be listed; entries that cannot be ``stat``-ed come
+    back with ``error`` set rather than stopping the listing.
     """
     folder = os.fspath(path)
     parent_name = os.path.basename(folder.rstrip(os.sep))
-    names = _names(folder)
-    start, size = 0, first_batch
-    while start < len(names):
-        if cancelled():
-            return
-        chunk = names[start:start + size]
-        yield [_entry(folder, name, is_dir, root, parent_name) for name, is_dir in chunk]
-        start += len(chunk)
-        size = batch
+    names: list[tuple[str, bool]] = []
+    size = first_batch
+
+    def entries() -> list[Entry]:
+        chunk = [_entry(folder, name, is_dir, root, parent_name) for name, is_dir in names]
+        chunk.sort(key=_KEY)
+        names.clear()
+        return chunk
+
+    with os.scandir(folder) as scan:
+        for dir_entry in scan:
+            try:
+                is_dir = dir_entry.is_dir()  # d_type: no stat unless the type is unknown
+            except OSError:
+                is_dir = False
+            names.append((dir_entry.name, is_dir))
+            if len(names) >= size:
+                if cancelled():
+                    return
+                yield entries()
+                size = batch
+    if names and not cancelled():
+        yield entries()
+
+
+def entries_named(folder: str | os.PathLike[str], names: list[str], root: Path | None = None
+                  ) -> tuple[list[Entry], list[str]]:
+    """Fresh entries for ``names`` in ``folder`` (after a watch reported them), sorted, and
+    the names that are gone meanwhile."""
+    folder = os.fspath(folder)
+    parent_name = os.path.basename(folder.rstrip(os.sep))
+    found, gone = [], []
+    for name in names:
+        full = os.path.join(folder, name)
+        if not os.path.lexists(full):
+            gone.append(name)
+            continue
+        found.append(_entry(folder, name, os.path.isdir(full), root, parent_name))
+    found.sort(key=_KEY)
+    return found, gone
 
 
 def list_folder(path: str | os.PathLike[str], root: Path | None = None) -> list[Entry]:
-    """Every entry of a folder at once (the CLI, polling and tests)."""
-    return [entry for chunk in iter_folder(path, root) for entry in chunk]
+    """Every entry of a folder at once, sorted (the CLI and tests)."""
+    entries = [entry for chunk in stream_folder(path, root) for entry in chunk]
+    entries.sort(key=_KEY)
+    return entries
 
 
 def matches_filter(name: str, text: str) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.plugins.context._platform import NULL_CONTEXT, JobContext, native
+from studio.api import NULL_CONTEXT, JobContext, native
 
 __all__ = ["PAGE_LINES", "Page", "PageHit", "PagedText"]
 

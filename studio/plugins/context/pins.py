@@ -13,7 +13,7 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from studio.plugins.context._platform import atomic_write_text, backup_file
+from studio.api import atomic_write_text, backup_file
 
 __all__ = ["Pin", "PinStore", "PinStoreError"]
 

@@ -10,12 +10,18 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from studio import hookimpl
-from studio.api import CliCommandSpec, CommandSpec, SettingField, SettingsSectionSpec, ViewSpec
+from studio.api import (
+    CliCommandSpec,
+    CommandSpec,
+    SettingField,
+    SettingsSectionSpec,
+    ViewSpec,
+    hookimpl,
+)
 from studio.plugins.context.service import SERVICE, SETTINGS, ContextService
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 # registry.json is validated with the Models plugin's public api (studio.plugins.models.api).
 OPTIONAL = ("models",)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.plugins.context._platform import atomic_write_text
+from studio.api import atomic_write_text
 
 __all__ = [
     "BATCH_SIZE",

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.plugins.context._platform import NULL_CONTEXT, JobContext, atomic_write_text
+from studio.api import NULL_CONTEXT, JobContext, atomic_write_text
 from studio.plugins.context.qa import Question
 
 __all__ = [

@@ -1,9 +1,10 @@
 """The Context plugin's per-studio service: roots, pins, folder watching, Q&A store.
 
-One :class:`ContextService` per studio, published as ``studio.services.get("context")`` by
-``studio_startup``. Everything is created on first use (the CLI pays for nothing it does not
-touch). The GUI installs a *presenter* (``plugin.py``) so that :func:`api.reveal` and
-:func:`api.open_path` can show things without this module importing Qt.
+One :class:`ContextService` per studio, provided as the studio service ``"context"`` by
+``studio_startup`` (withdrawn and closed when the plugin is torn down). Everything is created
+on first use (the CLI pays for nothing it does not touch). The GUI installs a *presenter*
+(``plugin.py``) so that :func:`api.reveal` and :func:`api.open_path` can show things without
+this module importing Qt.
 """
 
 from __future__ import annotations
@@ -14,19 +15,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from studio.plugins.context.folderwatch import FolderChange, FolderPoller, FolderWatch, watch_folder
+from studio.api import FolderChange, hafs_path
 from studio.plugins.context.pins import PinStore
 from studio.plugins.context.qa import QAStore
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
-__all__ = ["SETTINGS", "ContextService", "Root", "parse_roots"]
+__all__ = ["SETTINGS", "ContextService", "FolderWatch", "Root", "parse_roots"]
 
 SETTINGS = "context"
 SERVICE = "context"
+PLUGIN = "context"
+# Folders with more entries are watched for names only: tracking modifications stats a slice
+# of every watched folder per poll, and sizes in a 100k-file folder are not worth that.
+TRACK_MODIFIED_MAX = 5000
+
+class FolderWatch(Protocol):
+    """The platform's folder watch, as this plugin uses it."""
+
+    def cancel(self) -> None: ...
+
 
 # (action, path) -> shown?  action: "reveal", "open", "edit", "hex"
 Presenter = Callable[[str, str], bool]
@@ -37,6 +48,7 @@ class Root:
     path: Path
     label: str
     is_context_root: bool = False
+    is_hafs: bool = False  # hafs writes here: its own folders below are marked
 
     @property
     def exists(self) -> bool:
@@ -76,22 +88,25 @@ class ContextService:
     def pins(self) -> PinStore:
         return PinStore(self.config_dir / "selected_context.json")
 
-    @cached_property
-    def poller(self) -> FolderPoller:
-        return FolderPoller(interval=1.0)
-
     def qa_store(self) -> QAStore:
-        return QAStore(self.studio.context.path / "training")
+        """hafs's expert Q&A files, in the training folder where hafs really keeps them
+        (``~/.context/training`` whatever hafs's config says, hafs-formats §0)."""
+        return QAStore(hafs_path(self.studio.context, "training"))
 
     def setting(self, key: str, default: Any) -> Any:
         return _setting(self.studio, key, default)
 
     # -- roots -------------------------------------------------------------------------------
     def roots(self) -> list[Root]:
-        """The context root first, then the user's extra roots (setting ``context.roots``)."""
-        context = Path(self.studio.context.path)
-        roots = [Root(context, f"Context ({context})", True)]
-        seen = {os.path.normpath(context)}
+        """The context root first, then ``~/.context`` when hafs's config moved the root (hafs
+        still writes its registry and training files there), then the user's extra roots
+        (setting ``context.roots``)."""
+        context = self.studio.context
+        roots = [Root(Path(context.path), f"Context ({context.path})", True, True)]
+        if context.split:
+            roots.append(Root(Path(context.hard_coded), f"hafs files ({context.hard_coded})",
+                              False, True))
+        seen = {os.path.normpath(root.path) for root in roots}
         for path in parse_roots(str(self.setting("roots", ""))):
             key = os.path.normpath(path)
             if key not in seen:
@@ -117,8 +132,16 @@ class ContextService:
 
     # -- watching ----------------------------------------------------------------------------
     def watch_folder(self, path: str | os.PathLike[str],
-                     callback: Callable[[FolderChange], None]) -> FolderWatch:
-        return watch_folder(self.studio.watcher, self.poller, path, callback)
+                     callback: Callable[[FolderChange], None], entries: int = 0
+                     ) -> FolderWatch:
+        """Watch one folder's entries (the platform's folder watch, owned by this plugin).
+
+        The watch lists the folder (and, tracking modifications, stats its entries) on the
+        calling thread: call it off the GUI thread. ``entries``: how many the folder has, when
+        known; big folders are watched for names only (:data:`TRACK_MODIFIED_MAX`).
+        """
+        return self.studio.watcher.watch_folder(
+            path, callback, track_modified=entries <= TRACK_MODIFIED_MAX, owner=PLUGIN)
 
     # -- presenting --------------------------------------------------------------------------
     def present(self, action: str, path: str | os.PathLike[str]) -> bool:
@@ -126,9 +149,11 @@ class ContextService:
         return bool(presenter and presenter(action, os.fspath(path)))
 
     def close(self) -> None:
+        """The plugin is torn down: its watches end (the studio cancels what it owns)."""
         with self._lock:
-            if self._closed:
-                return
             self._closed = True
-        if "poller" in self.__dict__:
-            self.poller.stop()
+        self.studio.watcher.cancel_owned(PLUGIN)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed

@@ -1,4 +1,4 @@
-"""Kinds, listings, folder polling, pins and validation, on a generated context tree."""
+"""Kinds, listings, the browser's folder rows, pins and validation, on a generated context tree."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from pathlib import Path
 import pytest
 from context_tree import REQUIRED
 
-from studio.plugins.context.folderwatch import FolderPoller
+from studio.plugins.context.folder_rows import Changes, FolderRows
 from studio.plugins.context.kinds import FileKind, FolderMark, classify
-from studio.plugins.context.listing import iter_folder, list_folder
+from studio.plugins.context.listing import (
+    Entry,
+    entries_named,
+    list_folder,
+    sort_key,
+    stream_folder,
+)
 from studio.plugins.context.pins import PinStore, PinStoreError
 from studio.plugins.context.validate import check_syntax, hafs_problems, validate_text
 from studio.plugins.models.schema import new_entry
@@ -65,18 +71,101 @@ def test_folders_are_marked(tree):
     assert nested["oracle"].mark == FolderMark.NONE
 
 
-def test_listing_comes_in_sorted_batches_first_one_small(tmp_path):
+def test_listing_streams_batches_first_one_small_each_sorted(tmp_path):
     for i in range(450):
         (tmp_path / f"f{i:04d}.txt").write_text("x")
     (tmp_path / "zdir").mkdir()
     (tmp_path / "Adir").mkdir()
-    batches = list(iter_folder(tmp_path, first_batch=50, batch=200))
+    batches = list(stream_folder(tmp_path, first_batch=50, batch=200))
     assert [len(b) for b in batches] == [50, 200, 200, 2]
-    names = [e.name for b in batches for e in b]
+    for batch in batches:
+        assert [e.key for e in batch] == sorted(e.key for e in batch)
+    names = [e.name for e in list_folder(tmp_path)]
     assert names[:2] == ["Adir", "zdir"]  # folders first, then by name
     assert names[2:] == sorted(names[2:], key=str.casefold)
+    assert sorted(n for b in batches for n in (e.name for e in b)) == sorted(names)
     with pytest.raises(OSError):
-        list(iter_folder(tmp_path / "missing"))
+        list(stream_folder(tmp_path / "missing"))
+
+
+def test_sort_key_orders_folders_first_then_case_folded_then_code_points():
+    names = [("b", False), ("B", False), ("a", False), ("ab", False), ("Z", True),
+             ("a", True), ("Ä", False), ("ä", False)]
+    by_key = sorted(names, key=lambda n: sort_key(*n))
+    by_tuple = sorted(names, key=lambda n: (not n[1], n[0].casefold(), n[0]))
+    assert by_key == by_tuple
+
+
+def _entry(name: str, is_dir: bool = False, size: int = 0) -> Entry:
+    return Entry(name, f"/f/{name}", is_dir, sort_key(name, is_dir), size, 0, FileKind.TEXT)
+
+
+def _apply(rows: list[Entry], changes: Changes) -> None:
+    """What the tree model does with a Changes, on a plain list."""
+    for row in changes.removed:
+        del rows[row]
+    for update in changes.updates:
+        rows[update.row] = update.entry
+    for insert in changes.inserts:
+        rows[insert.row:insert.row] = insert.entries
+    if changes.trim_from is not None:
+        del rows[changes.trim_from:]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_folder_rows_always_show_the_first_rows_of_the_sorted_folder(seed):
+    """Random batches, removals, type changes and scrolls: the shown rows are always the
+    first rows of an independent sort of everything known, and nothing is lost."""
+    import random
+
+    rng = random.Random(seed)
+    names = list(dict.fromkeys(f"n{rng.randrange(10**6)}" for _ in range(rng.randrange(1, 300))))
+    rows, view, live = FolderRows(limit=rng.choice([1, 5, 20, 50])), [], {}
+    while names or rng.random() < 0.3:
+        roll = rng.random()
+        if roll < 0.6 and names:
+            batch = [_entry(n, rng.random() < 0.1) for n in names[:rng.randrange(1, 30)]]
+            del names[:len(batch)]
+            live.update((e.name, e) for e in batch)
+            _apply(view, rows.add(batch))
+        elif roll < 0.75 and live:
+            gone = rng.sample(sorted(live), min(len(live), rng.randrange(1, 5)))
+            for name in gone:
+                del live[name]
+            _apply(view, rows.remove(gone))
+        elif roll < 0.85 and live:
+            name = rng.choice(sorted(live))
+            changed = _entry(name, live[name].is_dir ^ (rng.random() < 0.3), rng.randrange(99))
+            live[name] = changed
+            _apply(view, rows.add([changed]))
+        else:
+            view.extend(rows.take(rng.randrange(0, 30)))
+        truth = sorted(live.values(), key=lambda e: (not e.is_dir, e.name.casefold(), e.name))
+        assert view == rows.shown == truth[:len(view)]
+        assert rows.waiting == len(truth) - len(view) and len(rows) == len(truth)
+    view.extend(rows.take(len(live)))
+    assert view == sorted(live.values(), key=lambda e: e.key)
+
+
+def test_folder_rows_show_the_first_batch_then_keep_their_window():
+    rows = FolderRows(limit=3)
+    changes = rows.add([_entry(n) for n in ("m", "c", "x")])
+    assert [(i.row, [e.name for e in i.entries]) for i in changes.inserts] == \
+        [(0, ["c", "m", "x"])]
+    changes = rows.add([_entry("a"), _entry("z")])  # "a" enters the window, "x" leaves it
+    assert [e.name for e in rows.shown] == ["a", "c", "m"]
+    assert changes.trim_from == 3 and rows.waiting == 2
+    assert rows.add([_entry("a")]) == Changes()  # reported twice (listing and watch)
+    assert [e.name for e in rows.take(5)] == ["x", "z"]
+
+
+def test_entries_named_reads_reported_names_and_says_which_are_gone(tmp_path):
+    (tmp_path / "new.json").write_text("{}")
+    (tmp_path / "sub").mkdir()
+    fresh, gone = entries_named(tmp_path, ["new.json", "sub", "vanished.txt"])
+    assert [(e.name, e.is_dir, e.kind) for e in fresh] == [
+        ("sub", True, FileKind.FOLDER), ("new.json", False, FileKind.JSON)]
+    assert gone == ["vanished.txt"]
 
 
 def test_unreadable_entry_is_reported_not_fatal(tmp_path):
@@ -84,27 +173,6 @@ def test_unreadable_entry_is_reported_not_fatal(tmp_path):
     os.symlink(tmp_path / "nowhere", tmp_path / "dangling.json")
     entries = {e.name: e for e in list_folder(tmp_path)}
     assert entries["dangling.json"].error and entries["ok.txt"].error == ""
-
-
-def test_folder_poller_reports_added_removed_modified(tmp_path):
-    poller = FolderPoller(interval=60)
-    seen = []
-    (tmp_path / "a.log").write_text("1")
-    (tmp_path / "gone.txt").write_text("x")
-    watch = poller.watch(tmp_path, seen.append)
-    assert poller.poll() == 0
-    (tmp_path / "new.txt").write_text("x")
-    (tmp_path / "gone.txt").unlink()
-    with open(tmp_path / "a.log", "a") as handle:
-        handle.write("more")
-    assert poller.poll() == 1
-    change = seen[-1]
-    assert (change.added, change.removed, change.modified) == (("new.txt",), ("gone.txt",),
-                                                               ("a.log",))
-    watch.cancel()
-    (tmp_path / "later.txt").write_text("x")
-    assert poller.poll() == 0
-    poller.stop()
 
 
 def test_pins_saved_toggled_exported_and_damage_kept(tmp_path, tree):

@@ -18,7 +18,7 @@ from studio.plugins.context.pins import PinStoreError
 from studio.plugins.context.widgets.common import current_shell, post_message
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = [
     "add_root",

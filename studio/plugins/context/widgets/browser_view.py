@@ -116,9 +116,7 @@ class BrowserView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.status)
-        self._subscription = self.studio.bus.subscribe("settings.changed", self._on_setting,
-                                                       owner="context")
-        self.destroyed.connect(lambda *_: self._subscription.unsubscribe())
+        context.subscribe("settings.changed", self._on_setting)
         self.destroyed.connect(lambda *_: self.model.close())
         self.tree.expand(self.proxy.index(0, 0))
 
@@ -131,7 +129,7 @@ class BrowserView(QWidget):
     def _on_setting(self, event: object) -> None:
         if getattr(event, "section", "") == "context" and getattr(event, "key", "") in (
                 "roots", "show_hidden"):
-            QTimer.singleShot(0, self.reload_roots)
+            self.reload_roots()
 
     # -- filter, loading ---------------------------------------------------------------------
     def _apply_filter(self) -> None:

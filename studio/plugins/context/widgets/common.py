@@ -1,9 +1,4 @@
-"""What every Context view uses: shell services in one place, worker threads, theme colours.
-
-The shell names (``current_theme``, ``icon``, ``current_shell``, ``setup_record_table``) come
-from ``studio.shell`` until issue 8a's ``studio.shell.api`` re-exports them; only this module
-changes then.
-"""
+"""What every Context view uses: worker threads, theme colours, the editor font, messages."""
 
 from __future__ import annotations
 
@@ -16,14 +11,20 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QLabel, QWidget
 
-from studio.core.themes import ThemeChanged, parse_color
-from studio.shell.api import ViewContext, current_shell
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
-from studio.shell.theming import current_theme
+from studio.api import ThemeChanged
+from studio.shell.api import (
+    ViewContext,
+    current_shell,
+    current_theme,
+    icon,
+    setup_record_table,
+    subscribe_widget,
+)
+
+PLUGIN = "context"  # owner of the subscriptions made by widgets that are not views
 
 __all__ = [
-    "ThemeChanged",
+    "PLUGIN",
     "ViewContext",
     "Workers",
     "colour",
@@ -39,9 +40,15 @@ __all__ = [
 
 
 def colour(token: str, alpha: int | None = None) -> QColor:
-    """A theme token as a QColor (``#rrggbbaa`` tokens keep their alpha)."""
-    rgba = parse_color(current_theme()[token])
-    return QColor(rgba.r, rgba.g, rgba.b, rgba.a if alpha is None else alpha)
+    """A theme token as a QColor (``#rrggbbaa`` tokens keep their alpha; Qt would read the
+    eight digits as ``#aarrggbb``)."""
+    value = current_theme()[token]
+    result = QColor(value[:7])
+    if len(value) == 9:
+        result.setAlpha(int(value[7:], 16))
+    if alpha is not None:
+        result.setAlpha(alpha)
+    return result
 
 
 def editor_font(studio: Any) -> QFont:
@@ -76,15 +83,8 @@ def post_message(text: str) -> None:
 
 def subscribe_theme(studio: Any, widget: QWidget, slot: Callable[[], None]) -> None:
     """Call ``slot()`` on the GUI thread after every theme change, until ``widget`` is gone."""
-    relay = _Relay(widget)
-    relay.fired.connect(slot)
-    subscription = studio.bus.subscribe(ThemeChanged.topic, lambda _e: relay.fired.emit(None),
-                                        owner="context")
-    widget.destroyed.connect(lambda *_: subscription.unsubscribe())
-
-
-class _Relay(QObject):
-    fired = Signal(object)
+    subscribe_widget(widget, studio.bus, ThemeChanged.topic, lambda _event: slot(),
+                     owner=PLUGIN)
 
 
 class Workers(QObject):

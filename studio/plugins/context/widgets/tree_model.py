@@ -1,15 +1,22 @@
 """The browser's tree: roots, lazily listed folders, live updates of the expanded ones.
 
 A folder is listed only when the view first asks (``fetchMore`` on expand), on a worker thread,
-in batches (:func:`~studio.plugins.context.listing.iter_folder`): the first batch is inserted
-at once, later ones wait in ``pending`` until the view scrolls near them (``canFetchMore`` /
-``fetchMore`` again) or a filter needs every name. Expanded folders are watched
-(:meth:`ContextService.watch_folder`); a change re-lists that folder off the UI thread and the
-difference is applied row by row, so selection and expansion survive.
+in batches as the directory yields them (:func:`~studio.plugins.context.listing.stream_folder`).
+Each folder's rows are a :class:`~studio.plugins.context.folder_rows.FolderRows`: a sorted
+window that shows the first batch at once, takes later entries in at their rows, and grows as
+the view scrolls (``canFetchMore`` / ``fetchMore``) or a filter needs every name.
+
+Expanded folders are watched with the platform's folder watch, created by the listing worker
+after the listing (the watch lists the folder itself, which must not happen on the GUI
+thread). Names that changed between the listing and the watch's own listing are reconciled
+(only when the folder's mtime moved meanwhile); then each reported change is applied row by
+row, so selection and expansion survive. A folder collapsed stops being watched; expanded
+again, it is listed again in the background while its rows stay, and the difference applied.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +35,18 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from studio.plugins.context.folderwatch import FolderWatch
+from studio.api import FolderChange
+from studio.plugins.context.folder_rows import Changes, FolderRows
 from studio.plugins.context.kinds import FileKind, FolderMark, kind_info
-from studio.plugins.context.listing import Entry, format_size, iter_folder
-from studio.plugins.context.service import ContextService, Root
+from studio.plugins.context.listing import (
+    FIRST_BATCH,
+    Entry,
+    entries_named,
+    folder_signature,
+    format_size,
+    stream_folder,
+)
+from studio.plugins.context.service import ContextService, FolderWatch, Root
 from studio.plugins.context.widgets.common import colour, icon
 
 __all__ = ["ENTRY_ROLE", "PATH_ROLE", "BrowserModel", "Node"]
@@ -62,10 +77,12 @@ class Node:
     entry: Entry | None  # None for a root
     parent: Node | None
     label: str = ""
+    hafs_root: Path | None = None  # for a root node: itself when hafs writes there
     children: list[Node] = field(default_factory=list)
-    pending: list[Entry] = field(default_factory=list)
+    rows: FolderRows = field(default_factory=lambda: FolderRows(FIRST_BATCH))
     state: LoadState = LoadState.NOT_LOADED
     error: str = ""
+    expanded: bool = False  # read by the listing worker: watch the folder afterwards?
     watch: FolderWatch | None = None
     generation: int = 0  # listing requests: an older answer is dropped
 
@@ -83,11 +100,14 @@ class Node:
 
 
 class _Bridge(QObject):
-    # (node id, generation, entries, final, error)
-    batch = Signal(object, int, object, bool, object)
-    # (node id, generation, entries or None, error)
-    relisted = Signal(object, int, object, object)
-    changed = Signal(str)
+    # (node, generation, entries)
+    batch = Signal(object, int, object)
+    # (node, generation, every name listed or None, error)
+    listed = Signal(object, int, object, str)
+    # (node, generation, entries fresh, names gone)
+    changed = Signal(object, int, object, object)
+    # (node, generation, the folder's watch or None)
+    watched = Signal(object, int, object)
 
 
 class BrowserModel(QAbstractItemModel):
@@ -103,8 +123,12 @@ class BrowserModel(QAbstractItemModel):
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="context-listing")
         self._bridge = _Bridge(self)
         self._bridge.batch.connect(self._on_batch)
-        self._bridge.relisted.connect(self._on_relisted)
-        self._bridge.changed.connect(self._on_folder_changed)
+        self._bridge.listed.connect(self._on_listed)
+        self._bridge.changed.connect(self._on_changed)
+        self._bridge.watched.connect(self._on_watched)
+        # Watches are made, and what they report is read, on one thread, in order: a change
+        # is never applied before the reconciliation that precedes it.
+        self._changes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="context-changes")
         self._nodes_by_path: dict[str, Node] = {}
         self._loading = 0
         self._closed = False
@@ -113,11 +137,13 @@ class BrowserModel(QAbstractItemModel):
     # -- roots -------------------------------------------------------------------------------
     def set_roots(self, roots: list[Root]) -> None:
         self.beginResetModel()
-        self._unwatch_all(self._root)
+        for node in self._root.children:
+            self._forget(node)
         self._nodes_by_path.clear()
         self._root.children = []
         for root in roots:
-            node = Node(os.path.normpath(root.path), None, self._root, label=root.label)
+            node = Node(os.path.normpath(root.path), None, self._root, label=root.label,
+                        hafs_root=Path(root.path) if root.is_hafs else None)
             if not root.exists:
                 node.state, node.error = LoadState.ERROR, "folder does not exist"
             self._root.children.append(node)
@@ -161,21 +187,21 @@ class BrowserModel(QAbstractItemModel):
         if not node.is_dir:
             return False
         if node.state is LoadState.LOADED:
-            return bool(node.children or node.pending)
+            return bool(node.children or node.rows.waiting)
         return True
 
     def canFetchMore(self, parent: Index) -> bool:
         node = self.node(parent)
         if not node.is_dir or node is self._root:
             return False
-        return node.state is LoadState.NOT_LOADED or bool(node.pending)
+        return node.state is LoadState.NOT_LOADED or bool(node.rows.waiting)
 
     def fetchMore(self, parent: Index) -> None:
         node = self.node(parent)
         if node.state is LoadState.NOT_LOADED:
             self._list(node)
-        elif node.pending:
-            self._insert_pending(node, FETCH_STEP)
+        elif node.rows.waiting:
+            self._take(node, FETCH_STEP)
 
     def mimeTypes(self) -> list[str]:
         return ["text/uri-list"]
@@ -245,8 +271,8 @@ class BrowserModel(QAbstractItemModel):
                 text += " (loading…)"
             elif node.state is LoadState.ERROR:
                 text = f"cannot be listed: {node.error}"
-            elif node.pending:
-                text += f" ({len(node.pending)} more…)"
+            elif node.rows.waiting:
+                text += f" ({node.rows.waiting:,} more…)"
             return text
         return kind_info(entry.kind).label
 
@@ -258,75 +284,167 @@ class BrowserModel(QAbstractItemModel):
             return _MARK_ICONS.get(entry.mark, "mdi6.folder-outline")
         return kind_info(entry.kind).icon
 
-    # -- listing -----------------------------------------------------------------------------
+    # -- listing ---------------------------------------------------------------------------
     def _visible(self, entry: Entry) -> bool:
         return self.show_hidden or not entry.name.startswith(".")
 
     def _list(self, node: Node) -> None:
+        """List ``node``'s folder in the background (again, when it has rows: they stay and
+        the difference is applied), then watch it if it is expanded."""
+        if node.state is not LoadState.LOADING:
+            self._set_loading(+1)
         node.state = LoadState.LOADING
         node.generation += 1
         generation = node.generation
-        self._set_loading(+1)
-        root = self._root_path(node)
-        bridge = self._bridge
+        path, root, bridge = node.path, self._hafs_root(node), self._bridge
 
         def work() -> None:
+            before = folder_signature(path)
+            names: set[str] = set()
             try:
-                for chunk in iter_folder(node.path, root, cancelled=lambda: self._closed):
-                    bridge.batch.emit(node, generation, chunk, False, None)
-                bridge.batch.emit(node, generation, [], True, None)
+                for chunk in stream_folder(path, root, cancelled=lambda: self._closed):
+                    names.update(e.name for e in chunk)
+                    bridge.batch.emit(node, generation, chunk)
             except OSError as exc:
-                bridge.batch.emit(node, generation, [], True, exc.strerror or str(exc))
+                bridge.listed.emit(node, generation, None, exc.strerror or str(exc))
+                return
+            bridge.listed.emit(node, generation, names, "")
+            self._submit_change(self._watch, node, generation, names, before)
 
         self._pool.submit(work)
         self._emit_row_changed(node)
 
-    def _root_path(self, node: Node) -> Path:
-        # hafs's own folders are marked only directly under the context root
-        return Path(self.service.studio.context.path)
+    def _watch(self, node: Node, generation: int, names: set[str], before: Any) -> None:
+        """(changes thread) Watch the listed folder if it is still expanded; names that
+        changed between the listing and the watch's own listing are reported first."""
+        watch = None
+        if node.expanded and not self._closed and not self.service.closed:
+            watch = self.service.watch_folder(node.path, self._change_reporter(node, generation),
+                                              entries=len(names))
+            if folder_signature(node.path) != before:  # names changed while listing
+                now = {p.name for p in watch.entries()}
+                fresh, _gone = entries_named(node.path, sorted(now - names),
+                                             self._hafs_root(node))
+                self._bridge.changed.emit(node, generation, fresh, sorted(names - now))
+        self._bridge.watched.emit(node, generation, watch)
 
-    def _on_batch(self, node: Node, generation: int, entries: list[Entry], final: bool,
-                  error: str | None) -> None:
+    def _submit_change(self, fn: Any, *args: Any) -> None:
+        if not self._closed:
+            with contextlib.suppress(RuntimeError):  # shut down meanwhile
+                self._changes.submit(fn, *args)
+
+    def _change_reporter(self, node: Node, generation: int) -> Any:
+        """The watch callback (watcher thread): the entries are read on the changes thread."""
+        bridge, root = self._bridge, self._hafs_root(node)
+
+        def read(change: FolderChange) -> None:
+            names = sorted({p.name for p in (*change.added, *change.modified)})
+            fresh, vanished = entries_named(node.path, names, root)
+            bridge.changed.emit(node, generation, fresh,
+                                [p.name for p in change.removed] + vanished)
+
+        return lambda change: self._submit_change(read, change)
+
+    def _hafs_root(self, node: Node) -> Path | None:
+        """The hafs root above ``node`` (its hafs folders are marked), None in other roots."""
+        while node.parent is not None and node.parent is not self._root:
+            node = node.parent
+        return node.hafs_root
+
+    def _on_batch(self, node: Node, generation: int, entries: list[Entry]) -> None:
         if generation != node.generation or self._closed:
             return
-        visible = [e for e in entries if self._visible(e)]
-        node.pending.extend(visible)
-        if not node.children and node.pending:
-            self._insert_pending(node, len(node.pending))  # the first rows, at once
-        if final:
-            self._set_loading(-1)
-            node.state = LoadState.ERROR if error else LoadState.LOADED
-            node.error = error or ""
-            self._emit_row_changed(node)
+        self._apply(node, node.rows.add(e for e in entries if self._visible(e)))
 
-    def _insert_pending(self, node: Node, count: int) -> None:
-        take, node.pending = node.pending[:count], node.pending[count:]
-        if not take:
+    def _on_listed(self, node: Node, generation: int, names: set[str] | None,
+                   error: str) -> None:
+        if generation != node.generation or self._closed:
+            return
+        self._set_loading(-1)
+        if names is None:
+            node.state, node.error = LoadState.ERROR, error
+        else:
+            self._apply(node, node.rows.keep_only(names))  # a listing again: gone ones go
+            node.state, node.error = LoadState.LOADED, ""
+        self._emit_row_changed(node)
+
+    def _on_watched(self, node: Node, generation: int, watch: FolderWatch | None) -> None:
+        if generation != node.generation or self._closed or not node.expanded:
+            if watch is not None:
+                watch.cancel()
+            return
+        if watch is None:
+            if not self.service.closed:
+                self._list(node)  # expanded again after the worker looked: list and watch
+            return
+        if node.watch is not None:
+            node.watch.cancel()
+        node.watch = watch
+
+    def _on_changed(self, node: Node, generation: int, fresh: list[Entry],
+                    gone: list[str]) -> None:
+        if generation != node.generation or self._closed:
+            return
+        if gone:
+            self._apply(node, node.rows.remove(gone))
+        if fresh:
+            self._apply(node, node.rows.add(e for e in fresh if self._visible(e)))
+
+    def _apply(self, node: Node, changes: Changes) -> None:
+        """Mirror one :class:`Changes` of ``node.rows`` in the Qt model, in its order."""
+        if not changes:
             return
         parent = self.index_of(node)
-        first = len(node.children)
-        self.beginInsertRows(parent, first, first + len(take) - 1)
-        for entry in take:
-            child = Node(entry.path, entry, node)
-            node.children.append(child)
-            if entry.is_dir:
-                self._nodes_by_path[entry.path] = child
+        for row in changes.removed:
+            self.beginRemoveRows(parent, row, row)
+            self._forget(node.children.pop(row))
+            self.endRemoveRows()
+        for update in changes.updates:
+            child = node.children[update.row]
+            child.entry = update.entry
+            self.dataChanged.emit(self.index(update.row, 0, parent),
+                                  self.index(update.row, len(COLUMNS) - 1, parent))
+        for insert in changes.inserts:
+            self._insert_nodes(node, insert.row, insert.entries)
+        if changes.trim_from is not None and changes.trim_from < len(node.children):
+            start, end = changes.trim_from, len(node.children) - 1
+            self.beginRemoveRows(parent, start, end)
+            for child in node.children[start:]:
+                self._forget(child)
+            del node.children[start:]
+            self.endRemoveRows()
+        self._emit_row_changed(node)
+
+    def _insert_nodes(self, node: Node, row: int, entries: tuple[Entry, ...] | list[Entry]
+                      ) -> None:
+        if not entries:
+            return
+        self.beginInsertRows(self.index_of(node), row, row + len(entries) - 1)
+        children = [Node(entry.path, entry, node) for entry in entries]
+        node.children[row:row] = children
+        for child in children:
+            if child.is_dir:
+                self._nodes_by_path[child.path] = child
         self.endInsertRows()
+
+    def _take(self, node: Node, count: int) -> None:
+        self._insert_nodes(node, len(node.children), node.rows.take(count))
         self._emit_row_changed(node)
 
     def flush_pending(self, node: Node | None = None) -> None:
-        """Insert every listed row (a filter must see all names)."""
+        """Show every listed row (a filter must see all names)."""
         nodes = [node] if node else list(self._nodes_by_path.values())
         for item in nodes:
-            if item.pending:
-                self._insert_pending(item, len(item.pending))
+            if item.rows.waiting:
+                self._take(item, item.rows.waiting)
 
     def pending_nodes(self) -> list[Node]:
-        return [n for n in self._nodes_by_path.values() if n.pending]
+        return [n for n in self._nodes_by_path.values() if n.rows.waiting]
 
     def _set_loading(self, delta: int) -> None:
         self._loading += delta
-        self.loading_changed.emit(self._loading)
+        if not self._closed:  # closing: the view may be half destroyed
+            self.loading_changed.emit(self._loading)
 
     @property
     def loading(self) -> int:
@@ -343,11 +461,11 @@ class BrowserModel(QAbstractItemModel):
         return self._nodes_by_path.get(os.path.normpath(path))
 
     def child_named(self, node: Node, name: str) -> Node | None:
-        found = next((c for c in node.children if c.entry and c.entry.name == name), None)
-        if found is None and any(e.name == name for e in node.pending):
+        row = node.rows.row_of(name)
+        if row is None and node.rows.get(name) is not None:
             self.flush_pending(node)
-            found = next((c for c in node.children if c.entry and c.entry.name == name), None)
-        return found
+            row = node.rows.row_of(name)
+        return node.children[row] if row is not None else None
 
     def root_for(self, path: str) -> Node | None:
         norm = os.path.normpath(path)
@@ -360,107 +478,40 @@ class BrowserModel(QAbstractItemModel):
 
     # -- live updates ------------------------------------------------------------------------
     def set_expanded(self, index: Index, expanded: bool) -> None:
+        """Expanded folders are watched (from the end of their listing); collapsed ones not."""
         node = self.node(index)
         if not node.is_dir or node is self._root:
             return
-        if expanded and node.watch is None:
-            bridge = self._bridge
-            node.watch = self.service.watch_folder(
-                node.path, lambda _change, path=node.path: bridge.changed.emit(path))
-        elif not expanded and node.watch is not None:
+        node.expanded = expanded
+        if not expanded and node.watch is not None:
             node.watch.cancel()
             node.watch = None
+        elif expanded and node.watch is None and node.state in (LoadState.LOADED,
+                                                                LoadState.ERROR):
+            self._list(node)  # changes while it was collapsed were not watched
 
     def watched_paths(self) -> list[str]:
         return [n.path for n in self._nodes_by_path.values() if n.watch is not None]
 
-    def _on_folder_changed(self, path: str) -> None:
-        node = self._nodes_by_path.get(path)
-        if node is None or self._closed:
-            return
-        node.generation += 1
-        generation = node.generation
-        root = self._root_path(node)
-        bridge = self._bridge
-
-        def work() -> None:
-            try:
-                entries = [e for chunk in iter_folder(path, root) for e in chunk]
-                bridge.relisted.emit(node, generation, entries, None)
-            except OSError as exc:
-                bridge.relisted.emit(node, generation, None, exc.strerror or str(exc))
-
-        self._pool.submit(work)
-
-    def _on_relisted(self, node: Node, generation: int, entries: list[Entry] | None,
-                     error: str | None) -> None:
-        if generation != node.generation or self._closed:
-            return
-        if entries is None:
-            node.state, node.error = LoadState.ERROR, error or "cannot be listed"
-            self._emit_row_changed(node)
-            return
-        node.state, node.error = LoadState.LOADED, ""
-        fresh = {e.name: e for e in entries if self._visible(e)}
-        parent = self.index_of(node)
-        # removed rows, from the bottom so row numbers stay valid
-        for row in range(len(node.children) - 1, -1, -1):
-            child = node.children[row]
-            if child.entry is not None and child.entry.name not in fresh:
-                self.beginRemoveRows(parent, row, row)
-                removed = node.children.pop(row)
-                self._forget(removed)
-                self.endRemoveRows()
-        node.pending = [e for e in node.pending if e.name in fresh]
-        known = {c.entry.name for c in node.children if c.entry} | {e.name for e in node.pending}
-        # changed rows
-        for row, child in enumerate(node.children):
-            new = fresh.get(child.entry.name) if child.entry else None
-            if new is not None and new != child.entry:
-                child.entry = new
-                self.dataChanged.emit(self.index(row, 0, parent),
-                                      self.index(row, len(COLUMNS) - 1, parent))
-        # added rows, each at its sorted place among the inserted rows
-        for entry in entries:
-            if entry.name in known or not self._visible(entry):
-                continue
-            row = self._sorted_row(node, entry)
-            self.beginInsertRows(parent, row, row)
-            child = Node(entry.path, entry, node)
-            node.children.insert(row, child)
-            if entry.is_dir:
-                self._nodes_by_path[entry.path] = child
-            self.endInsertRows()
-        self._emit_row_changed(node)
-
-    @staticmethod
-    def _sorted_row(node: Node, entry: Entry) -> int:
-        key = (not entry.is_dir, entry.name.casefold(), entry.name)
-        for row, child in enumerate(node.children):
-            other = child.entry
-            if other is not None and (not other.is_dir, other.name.casefold(), other.name) > key:
-                return row
-        return len(node.children)
-
     def _forget(self, node: Node) -> None:
+        """``node`` left the tree: its watch ends and answers on their way are dropped."""
         if node.watch is not None:
             node.watch.cancel()
             node.watch = None
+        if node.state is LoadState.LOADING:
+            node.state = LoadState.NOT_LOADED
+            self._set_loading(-1)
+        node.generation += 1
         self._nodes_by_path.pop(node.path, None)
         for child in node.children:
             self._forget(child)
 
-    def _unwatch_all(self, node: Node) -> None:
-        for child in node.children:
-            if child.watch is not None:
-                child.watch.cancel()
-                child.watch = None
-            self._unwatch_all(child)
-
     def close(self) -> None:
         self._closed = True
-        self._unwatch_all(self._root)
+        for node in self._root.children:
+            self._forget(node)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._changes.shutdown(wait=False, cancel_futures=True)
 
 
 def kind_of(index: Index) -> FileKind | None:
