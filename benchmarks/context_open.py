@@ -227,14 +227,39 @@ def _run(case: str, path: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def make_data(folder: Path) -> dict[str, str]:
+def _previous_rows() -> dict:
+    """The figures of the last full run, so running one pair again keeps the others."""
+    path = REPO / "benchmarks" / "results" / "context_open.json"
+    try:
+        return dict(json.loads(path.read_text())["results"])
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def make_data(folder: Path, wanted: set[str]) -> dict[str, str]:
     sparse = folder / "sparse-10GB.bin"
+    jsonl = folder / "data-100MB.jsonl"
+    files = folder / "100k"
+    if "hex" in wanted:
+        _make_sparse(sparse)
+    if "jsonl" in wanted:
+        _make_jsonl(jsonl)
+    if "browser" in wanted:
+        files.mkdir()
+        for i in range(100_000):
+            (files / f"sample_{i:06d}.json").touch()
+    return {"sparse": str(sparse), "jsonl": str(jsonl), "files": str(files)}
+
+
+def _make_sparse(sparse: Path) -> None:
     with open(sparse, "wb") as handle:
         handle.truncate(10 * 10**9)
         for offset in range(0, 10 * 10**9, 10**9):
             handle.seek(offset)
             handle.write(b"GGUF block %d " % offset * 4)
-    jsonl = folder / "data-100MB.jsonl"
+
+
+def _make_jsonl(jsonl: Path) -> None:
     line = {"instruction": "Explain the routine", "output": "x" * 300,
             "_metadata": {"sample_id": "", "domain": "asm", "quality_score": 0.8}}
     with open(jsonl, "w") as handle:
@@ -243,17 +268,18 @@ def make_data(folder: Path) -> dict[str, str]:
             line["_metadata"]["sample_id"] = f"s-{i}"
             handle.write(json.dumps(line) + "\n")
             i += 1
-    files = folder / "100k"
-    files.mkdir()
-    for i in range(100_000):
-        (files / f"sample_{i:06d}.json").touch()
-    return {"sparse": str(sparse), "jsonl": str(jsonl), "files": str(files)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--measure", nargs=2)
+    parser.add_argument("--cases", default="hex,jsonl,browser",
+                        help="which pairs to run (hex, jsonl, browser); the results file "
+                             "keeps the figures of pairs not run")
+    parser.add_argument("--confirm", action="store_true",
+                        help="a second run: its medians are added to the kept figures as "
+                             "confirm_* instead of replacing them")
     args = parser.parse_args()
     if args.measure:
         case, path = args.measure
@@ -261,12 +287,14 @@ def main() -> None:
         return
     if shutil.which("xxd") is None:
         sys.exit("xxd (the anchor) is not installed")
+    wanted = set(args.cases.split(","))
     folder = Path(tempfile.mkdtemp(prefix="context-bench-"))
     try:
-        data = make_data(folder)
+        data = make_data(folder, wanted)
         pairs = [("hex", "xxd", data["sparse"]), ("jsonl-pager", "jsonl-naive", data["jsonl"]),
                  ("browser", "qfilesystemmodel", data["files"])]
-        rows = {}
+        pairs = [p for p in pairs if p[0].split("-")[0] in wanted]
+        rows = _previous_rows()
         for ours, anchor, path in pairs:
             samples: dict[str, list[dict]] = {ours: [], anchor: []}
             for _ in range(args.repeats):
@@ -278,7 +306,11 @@ def main() -> None:
                 for key in runs[0]:
                     if key != "seconds" and isinstance(runs[0][key], int | float):
                         summary[f"median_{key}"] = median([r[key] for r in runs])
-                rows[case] = summary
+                summary["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                if args.confirm and case in rows:
+                    rows[case].update({f"confirm_{k}": v for k, v in summary.items()})
+                else:
+                    rows[case] = summary
                 print(f"{case:<18} median {summary['median_ms']:9.1f} ms  "
                       f"runs {summary['runs_ms']}")
         write_results("context_open", {

@@ -146,6 +146,14 @@ class FolderRows:
     def _insert(self, entries: list[Entry]) -> list[Insert]:
         entries.sort(key=_KEY)
         keys = self._shown_keys
+        if keys and (len(keys) >= self.limit or self._waiting_count):
+            # Entries after the last shown row wait, as a block: most of a big batch does.
+            cut = bisect.bisect_right([e.key for e in entries], keys[-1])
+            for entry in entries[cut:]:
+                self._by_name[entry.name] = entry
+            self._waiting.extend(entries[cut:])
+            self._waiting_count += len(entries) - cut
+            del entries[cut:]
         runs: list[tuple[int, list[Entry]]] = []  # (row in the final order, entries)
         placed = 0
         for entry in entries:

@@ -23,8 +23,9 @@ from studio.plugins.context.service import SERVICE, SETTINGS, ContextService
 if TYPE_CHECKING:
     from studio.api import Studio
 
-# registry.json is validated with the Models plugin's public api (studio.plugins.models.api).
-OPTIONAL = ("models",)
+# Models: registry.json is validated with its public api, and a model's files open here from
+# its list (model actions). Logs: a log opens there when it publishes ``open_log``.
+OPTIONAL = ("models", "logs")
 
 BROWSER_VIEW = "context.browser"
 PINS_VIEW = "context.pins"
@@ -94,6 +95,38 @@ def studio_register_commands(register: Callable[[CommandSpec], None], studio: St
         description="Write the enabled pinned paths to a text file, one per line")
     add("qa", "Expert Q&A", "show_qa", "mdi6.comment-question-outline",
         description="Today's batch of hafs expert questions")
+    for command_id, title, handler, icon, description in _MODEL_COMMANDS:
+        register(CommandSpec(f"context.{command_id}", title, _model_action(handler, studio),
+                             None, "Context", icon, "Context", description=description,
+                             selection="model"))
+
+
+# Actions on a model, offered in the Models list (studio_register_model_actions).
+_MODEL_COMMANDS = (
+    ("reveal-model", "Show Files in Context Browser", "reveal_model",
+     "mdi6.folder-search-outline", "The model's folder in the context browser"),
+    ("open-model-gguf", "Open GGUF in Hex View", "open_model_gguf", "mdi6.hexadecimal",
+     "The model's GGUF (F16 first) in the hex and structure viewer"),
+)
+
+
+def _model_action(name: str, studio: Studio) -> Callable[[Any], Any]:
+    def handler(context: Any) -> Any:
+        if not _has_gui():
+            return None
+        from studio.plugins.context.widgets import actions
+
+        return getattr(actions, name)(studio, context.first)
+
+    return handler
+
+
+@hookimpl
+def studio_register_model_actions(register: Callable[[Any], None]) -> None:
+    from studio.plugins.models.api import ModelActionSpec
+
+    for order, (command_id, *_rest) in enumerate(_MODEL_COMMANDS):
+        register(ModelActionSpec(f"context.{command_id}", "files", 55 + order))
 
 
 def _validate_roots(value: str) -> None:

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from studio.plugins.context.api import context_service
+from studio.plugins.context.elsewhere import ModelFiles, log_opener, model_files
 from studio.plugins.context.kinds import FileKind, classify, classify_by_magic, kind_info
 from studio.plugins.context.pins import PinStoreError
-from studio.plugins.context.widgets.common import current_shell, post_message
+from studio.plugins.context.widgets.common import Background, current_shell, post_message
 
 if TYPE_CHECKING:
     from studio.api import Studio
@@ -27,8 +28,10 @@ __all__ = [
     "open_file",
     "open_hex",
     "open_in_editor",
+    "open_model_gguf",
     "pin_paths",
     "present",
+    "reveal_model",
     "show_qa",
     "show_view",
 ]
@@ -76,11 +79,17 @@ def _kind(path: str) -> FileKind:
 def open_entry(studio: Studio, path: str, kind: FileKind) -> bool:
     """Open a file where it belongs.
 
-    Phase 1: the Q&A files open the Q&A view, GGUF/safetensors and other binaries the hex
-    view, everything else the editor (big files read-only, by page). Datasets, logs, runs and
-    GGUF inspection move to their workspaces once those plugins publish an ``open`` api.
+    The Q&A files open the Q&A view; a log the Logs workspace when a Logs plugin publishes
+    ``open_log`` (else the editor); GGUF/safetensors and other binaries the hex and structure
+    view; everything else the editor (big files read-only, by page). Datasets and runs stay in
+    the editor until the Data and Training plugins publish an ``open`` api.
     """
     opener = kind_info(kind).opener
+    if opener == "logs":
+        open_log = log_opener(studio)
+        if open_log is not None:
+            open_log(studio, path)
+            return True
     if opener == "qa" and kind is FileKind.QA and path.endswith(".json"):
         return show_qa(studio) is not None
     if opener == "browser":
@@ -165,3 +174,44 @@ def export_pins(studio: Studio) -> Any:
 
 def show_qa(studio: Studio) -> Any:
     return show_view("context.qa")
+
+
+# -- a model's files (the Models list's actions; Models is optional) -----------------------
+
+def _with_model_files(studio: Studio, model_id: str | None,
+                      then: Any) -> Background | None:
+    """Find ``model_id``'s files off the GUI thread, then call ``then(files)`` on it."""
+    window = _window()
+    if model_id is None or window is None:
+        return None
+    background = Background(window)
+
+    def done(files: ModelFiles | None, error: Exception | None) -> None:
+        background.deleteLater()
+        if error is not None:
+            post_message(str(error))
+        elif files is not None:
+            then(files)
+
+    background.run(lambda: model_files(studio, model_id), done)
+    return background
+
+
+def reveal_model(studio: Studio, model_id: str | None) -> Background | None:
+    """Show a registered model's folder (or file) in the context browser."""
+    def show(files: ModelFiles) -> None:
+        present(studio, "reveal", str(files.location))
+
+    return _with_model_files(studio, model_id, show)
+
+
+def open_model_gguf(studio: Studio, model_id: str | None) -> Background | None:
+    """Open a registered model's GGUF (the F16 first) in the hex and structure view."""
+    def show(files: ModelFiles) -> None:
+        if not files.ggufs:
+            post_message(f"Model {files.model_id!r} has no GGUF in {files.folder}: convert it "
+                         "first (Models → Convert)")
+            return
+        open_in_editor(studio, str(files.ggufs[0]), "hex")
+
+    return _with_model_files(studio, model_id, show)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from studio.api import ThemeChanged
 from studio.shell.api import (
+    Background,
     ViewContext,
     current_shell,
     current_theme,
@@ -25,6 +26,7 @@ PLUGIN = "context"  # owner of the subscriptions made by widgets that are not vi
 
 __all__ = [
     "PLUGIN",
+    "Background",
     "ViewContext",
     "Workers",
     "colour",

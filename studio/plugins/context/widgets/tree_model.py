@@ -71,7 +71,7 @@ class LoadState(enum.Enum):
     ERROR = 3
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: a 100k-file folder makes 100k of them
 class Node:
     path: str
     entry: Entry | None  # None for a root
@@ -79,12 +79,19 @@ class Node:
     label: str = ""
     hafs_root: Path | None = None  # for a root node: itself when hafs writes there
     children: list[Node] = field(default_factory=list)
-    rows: FolderRows = field(default_factory=lambda: FolderRows(FIRST_BATCH))
+    _rows: FolderRows | None = field(default=None, repr=False)
     state: LoadState = LoadState.NOT_LOADED
     error: str = ""
     expanded: bool = False  # read by the listing worker: watch the folder afterwards?
     watch: FolderWatch | None = None
     generation: int = 0  # listing requests: an older answer is dropped
+
+    @property
+    def rows(self) -> FolderRows:
+        """The folder's rows, made on first use (the files of a 100k-file folder need none)."""
+        if self._rows is None:
+            self._rows = FolderRows(FIRST_BATCH)
+        return self._rows
 
     @property
     def is_dir(self) -> bool:
