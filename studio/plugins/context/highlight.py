@@ -43,11 +43,12 @@ CATEGORY_COLOURS: dict[str, tuple[str, bool, bool]] = {
 }
 
 # Pygments lexer names by suffix / file name: explicit, so .s is assembly (not R) and hafs's
-# files get the lexer a user expects.
+# files get the lexer a user expects. hafs's .asm/.inc are 65816 (SNES) sources: ca65 reads
+# their ``$420C`` numbers whole, where nasm took ``#$80 : STA $2100`` for a comment.
 _BY_SUFFIX = {
     ".toml": "toml", ".json": "json", ".jsonl": "json", ".yaml": "yaml", ".yml": "yaml",
     ".py": "python", ".pyi": "python", ".md": "markdown", ".markdown": "markdown",
-    ".asm": "nasm", ".s": "gas", ".inc": "nasm", ".c": "c", ".h": "cpp", ".cc": "cpp",
+    ".asm": "ca65", ".s": "gas", ".inc": "ca65", ".c": "c", ".h": "cpp", ".cc": "cpp",
     ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".cs": "csharp",
     ".sh": "bash", ".bash": "bash", ".cmake": "cmake", ".log": "text", ".ini": "ini",
     ".cfg": "ini", ".xml": "xml", ".html": "html", ".js": "javascript", ".ts": "typescript",

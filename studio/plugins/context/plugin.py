@@ -50,7 +50,8 @@ def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
     register(ViewSpec(EDITOR_VIEW, "Editor", _view("editor_view", "EditorView"),
                       "mdi6.file-edit-outline", "left", ("context",),
                       "Text editor, pager for big files, hex and structure viewer"))
-    register(ViewSpec(QA_VIEW, "Expert Q&A", _view("qa_view", "QAView"),
+    # Not "Q&A": tab bars and menus read "&" as a mnemonic and showed "Expert QA".
+    register(ViewSpec(QA_VIEW, "Expert Questions", _view("qa_view", "QAView"),
                       "mdi6.comment-question-outline", "left", ("context",),
                       "hafs's expert questions: today's batch, answer, skip, statistics"))
     register(ViewSpec(BROWSER_VIEW, "Context Browser", _view("browser_view", "BrowserView"),
@@ -93,7 +94,7 @@ def studio_register_commands(register: Callable[[CommandSpec], None], studio: St
         description="Browse another folder next to the context root")
     add("export-pins", "Export Selected Context…", "export_pins", "mdi6.export",
         description="Write the enabled pinned paths to a text file, one per line")
-    add("qa", "Expert Q&A", "show_qa", "mdi6.comment-question-outline",
+    add("qa", "Expert Questions", "show_qa", "mdi6.comment-question-outline",
         description="Today's batch of hafs expert questions")
     for command_id, title, handler, icon, description in _MODEL_COMMANDS:
         register(CommandSpec(f"context.{command_id}", title, _model_action(handler, studio),

@@ -258,3 +258,22 @@ def test_scheduled_tasks_rules_follow_training_task(tree):
     warnings = validate_text(path, json.dumps(data))
     assert {p.severity for p in warnings} == {"warning"} and len(warnings) == 2
     assert validate_text(path, '{"tasks": {}}')[0].severity == "refuse"
+
+
+def test_hafs_assembly_is_highlighted_as_65816_source():
+    """Numbers are read whole and no instruction is taken for a comment (nasm did both)."""
+    from studio.plugins.context.highlight import lex_lines, lexer_for
+
+    source = "    LDA #$80 : STA $2100   ; force blank\n    STZ $420C\norg $1BB8C6\n"
+    name = lexer_for("patch.asm")
+    assert name is not None
+    lines = lex_lines(source, name)
+
+    def text_of(line: int, category: str) -> list[str]:
+        row = source.split("\n")[line]
+        return [row[start:start + length] for start, length, cat in lines[line]
+                if cat == category]
+
+    assert text_of(0, "comment") == ["; force blank"]
+    assert "$2100" in text_of(0, "number") and text_of(1, "number") == ["$420C"]
+    assert text_of(2, "number") == ["$1BB8C6"]

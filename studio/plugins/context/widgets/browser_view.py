@@ -105,7 +105,7 @@ class BrowserView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(1, 170)
+        header.resizeSection(1, 230)  # "hafs: daemon and training logs" whole
         self.status = muted_label("")
         self.model.loading_changed.connect(self._loading)
         QShortcut(QKeySequence("Ctrl+F"), self, self.filter.setFocus,

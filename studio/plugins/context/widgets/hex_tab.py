@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -128,9 +129,15 @@ class HexTab(QWidget):
         self.region_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.values = QTableWidget(0, 3)
         self.values.setObjectName("decodedValues")
-        self.values.setHorizontalHeaderLabels(["Type", "Little endian", "Big endian"])
         self.values.verticalHeader().hide()
-        self.values.horizontalHeader().setStretchLastSection(True)
+        # The side panel is narrow beside the hex columns: every column as wide as its values
+        # (never "1,751,…"), short headers explained by their tooltips, scrolled when needed.
+        self.values.setHorizontalHeaderLabels(["Type", "LE", "BE"])
+        for column, tip in ((1, "Little endian (GGUF and safetensors are little endian)"),
+                            (2, "Big endian")):
+            self.values.horizontalHeaderItem(column).setToolTip(tip)
+        self.values.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
@@ -206,7 +213,11 @@ class HexTab(QWidget):
             group.setText(2, f"{group.childCount()} items")
         if "Header" in groups:
             groups["Header"].setExpanded(True)
-        self.structure.resizeColumnToContents(0)
+        # Long tensor names must not push the offset and size out of the narrow panel; the
+        # full name is in the tooltip and under the panel when a region is clicked.
+        for column in (0, 1, 2):
+            self.structure.resizeColumnToContents(column)
+        self.structure.setColumnWidth(0, min(self.structure.columnWidth(0), 150))
 
     def _region_clicked(self, item: QTreeWidgetItem) -> None:
         region = item.data(0, Qt.ItemDataRole.UserRole)

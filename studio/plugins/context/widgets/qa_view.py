@@ -208,7 +208,7 @@ class QAView(QWidget):
         self.code.first_line_number = first
         self.code.setPlainText(context)
         self.code_highlighter = PygmentsHighlighter(self.code, lexer_for(
-            Path(str(pattern["file_path"]))) or "nasm")
+            Path(str(pattern["file_path"]))) or "ca65")
         self.code.go_to(int(pattern["line_number"]))
         answered = status == "answered"
         self.save_button.setEnabled(not answered)
