@@ -44,7 +44,7 @@ def validate_identifier(kind: str, value: str) -> str:
 
 @dataclass(frozen=True)
 class WorkspaceSpec:
-    """One of the eight workspaces (Ctrl+1..8), each a saved dock layout."""
+    """One of the nine workspaces (Ctrl+1..9), each a saved dock layout."""
 
     id: str
     title: str
@@ -61,6 +61,9 @@ WORKSPACES: tuple[WorkspaceSpec, ...] = (
     WorkspaceSpec("agents", "Agents", "mdi6.robot-outline", "Ctrl+6"),
     WorkspaceSpec("logs", "Logs", "mdi6.text-box-search-outline", "Ctrl+7"),
     WorkspaceSpec("analysis", "Analysis", "mdi6.chart-scatter-plot", "Ctrl+8"),
+    # hafs's studio has a Context workspace of its own: a file tree, an editor and a hex view
+    # need the whole window, and mixing them into Analysis would crowd its charts.
+    WorkspaceSpec("context", "Context", "mdi6.folder-search-outline", "Ctrl+9"),
 )
 WORKSPACE_IDS = tuple(w.id for w in WORKSPACES)
 

@@ -88,6 +88,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("agents", "studio.plugins.agents.plugin"),
     ("deploy", "studio.plugins.deploy.plugin"),
     ("data", "studio.plugins.data.plugin"),
+    ("context", "studio.plugins.context.plugin"),
 )
 
 # The workbench owns the shell's own settings (appearance, general, tools) and the window's

@@ -27,7 +27,13 @@ from studio.plugins.models.registry import (
     RegistryStore,
     UnknownModelError,
 )
-from studio.plugins.models.schema import FIELDS, ModelEntry
+from studio.plugins.models.schema import (
+    FIELD_SET,
+    FIELDS,
+    REQUIRED_FIELDS,
+    ModelEntry,
+    entry_problems,
+)
 from studio.plugins.models.sidecar import SidecarStore
 
 # Detection, conversion, quantization and the inspector pull in numpy and gguf (~0.3 s): they
@@ -56,7 +62,9 @@ __all__ = [
     "QuantType",
     "RegistryError",
     "RegistryReadOnlyError",
+    "RegistryTextCheck",
     "UnknownModelError",
+    "check_registry_text",
     "gguf_file_name",
     "model_actions",
     "model_gguf_path",
@@ -388,3 +396,87 @@ def _local_base(adapter_dir: Path) -> Path | None:
     if base and (Path(base).expanduser() / "config.json").is_file():
         return Path(base).expanduser()
     return None
+
+
+@dataclass(frozen=True)
+class RegistryTextCheck:
+    """What hafs would do with a registry.json holding some text (for editors, before a save).
+
+    ``errors``: hafs would treat the whole registry as empty and overwrite it on its next save,
+    losing every entry (hafs-formats §1.4). ``warnings``: hafs reads the file but drops or
+    tolerates something. Each item is ``(line, column, message)``; line/column are 1-based or
+    None when the problem has no place.
+    """
+
+    errors: tuple[tuple[int | None, int | None, str], ...] = ()
+    warnings: tuple[tuple[int | None, int | None, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_registry_text(text: str) -> RegistryTextCheck:
+    """Check registry.json text against hafs's loader (``json.load`` + ``ModelMetadata(**e)``).
+
+    hafs accepts entries with the 25 required keys plus any of the 11 defaulted ones, and
+    ``NaN``/``Infinity``; an unknown key, a missing required key, an entry that is not an
+    object or a document that is not JSON makes it discard the registry.
+    """
+    import json
+    import math
+
+    def place(needle: str) -> tuple[int | None, int | None]:
+        index = text.find(needle)
+        if index < 0:
+            return None, None
+        return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+    if not text.strip():
+        return RegistryTextCheck(errors=((1, 1, "the file is empty: hafs reads that as a broken "
+                                          "registry and its next save writes an empty one"),))
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return RegistryTextCheck(errors=((exc.lineno, exc.colno, f"not JSON: {exc.msg}"),))
+    if not isinstance(document, dict):
+        return RegistryTextCheck(errors=((1, 1, "the top level must be an object with "
+                                          '"models"; hafs would discard the registry'),))
+    models = document.get("models", {})
+    if not isinstance(models, dict):
+        return RegistryTextCheck(errors=((*place('"models"'), '"models" must be an object of '
+                                          "entries; hafs would discard the registry"),))
+    errors: list[tuple[int | None, int | None, str]] = []
+    warnings: list[tuple[int | None, int | None, str]] = []
+    for key in document:
+        if key not in ("version", "updated_at", "models"):
+            warnings.append((*place(json.dumps(key)), f"top-level key {key!r}: hafs drops it "
+                             "on its next save"))
+    for model_id, entry in models.items():
+        where = place(json.dumps(model_id) + ":")
+        if where == (None, None):
+            where = place(json.dumps(model_id))
+        if not isinstance(entry, dict):
+            errors.append((*where, f"model {model_id!r} is not an object; hafs would discard "
+                           "the registry"))
+            continue
+        missing = [k for k in REQUIRED_FIELDS if k not in entry]
+        unknown = [k for k in entry if k not in FIELD_SET]
+        if missing:
+            errors.append((*where, f"model {model_id!r} lacks {', '.join(missing)}; hafs would "
+                           "discard the registry"))
+        if unknown:
+            errors.append((*where, f"model {model_id!r} has unknown key(s) {', '.join(unknown)}; "
+                           "hafs would discard the registry"))
+        if missing or unknown:
+            continue
+        if entry.get("model_id") != model_id:
+            warnings.append((*where, f"model {model_id!r} has model_id "
+                             f"{entry.get('model_id')!r}; hafs keys it by {model_id!r}"))
+        floats = [k for k, v in entry.items() if isinstance(v, float) and not math.isfinite(v)]
+        if floats:
+            warnings.append((*where, f"model {model_id!r}: {', '.join(floats)} is NaN or "
+                             "infinite (hafs reads it; other JSON readers do not)"))
+        warnings += [(*where, f"model {model_id!r}: {problem}") for problem in
+                     entry_problems({**dict.fromkeys(FIELDS), **entry})]
+    return RegistryTextCheck(tuple(errors), tuple(warnings))

@@ -78,4 +78,4 @@ class StartCard(QWidget):
                 spec = commands.get(command_id)
                 key = commands.shortcut(command_id) or "—"
                 form.addRow(_muted(key), QLabel(spec.title.rstrip("…")))
-        form.addRow(_muted("Ctrl+1…8"), QLabel("Switch workspace"))
+        form.addRow(_muted("Ctrl+1…9"), QLabel("Switch workspace"))
