@@ -61,6 +61,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("dashboard", "studio.plugins.dashboard.plugin"),
     ("jobs", "studio.plugins.jobs.plugin"),
     ("models", "studio.plugins.models.plugin"),
+    ("training", "studio.plugins.training.plugin"),
 )
 
 

@@ -1,0 +1,233 @@
+"""The studio's training monitor: discovery, refreshing, summaries and alerts on the bus.
+
+One :class:`TrainingMonitor` per studio (``training_monitor(studio)`` in ``api.py``). In the
+GUI it runs a daemon thread: every ``refresh_s`` (0.5 s) each run reads what is new, and every
+``rescan_s`` (3 s) discovery looks for new runs; when anything changed it publishes a
+:class:`RunsUpdated` snapshot on ``training.runs`` (views subscribe with ``latest=True``), and
+new alerts on ``training.alerts``. The CLI calls :meth:`refresh_now` instead (no thread).
+Nothing here touches Qt: the bus hands events to the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.core.events import Event, EventBus
+from studio.core.remote import RemoteError, load_sync_config, sync_config_path
+from studio.plugins.training.alerts import AlertTracker, TrainingAlert
+from studio.plugins.training.discovery import RunSource, TrainingRoot, discover_runs
+from studio.plugins.training.locations import (
+    HafsTrainingPaths,
+    hafs_training_paths,
+    hafs_windows_mount,
+)
+from studio.plugins.training.readers import MetricReaderRegistry, builtin_registry
+from studio.plugins.training.runs import RunSummary, TrainingRun
+
+__all__ = ["MonitorSettings", "RunsUpdated", "TrainingMonitor", "parse_folder_list"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunsUpdated(Event):
+    """Every run's summary after a refresh; ``changed`` names the runs whose data moved."""
+
+    topic = "training.runs"
+    runs: tuple[RunSummary, ...] = ()
+    changed: frozenset[str] = frozenset()
+    scanned: bool = False  # discovery has run at least once
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    stall_minutes: float = 30.0
+    run_folders: tuple[Path, ...] = ()
+    windows_training_root: str = "D:/hafs_training"
+    refresh_s: float = 0.5
+    rescan_s: float = 3.0
+
+    @property
+    def stall_after_s(self) -> float:
+        return self.stall_minutes * 60.0
+
+
+def parse_folder_list(text: str) -> tuple[Path, ...]:
+    """The "run folders" setting: folders separated by ``;`` or new lines."""
+    parts = [p.strip() for chunk in text.splitlines() for p in chunk.split(";")]
+    return tuple(Path(os.path.expanduser(p)) for p in parts if p)
+
+
+class TrainingMonitor:
+    def __init__(self, context_root: Path, bus: EventBus | None = None, *,
+                 settings: MonitorSettings | None = None,
+                 registry: MetricReaderRegistry | None = None,
+                 environ: dict[str, str] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.paths: HafsTrainingPaths = hafs_training_paths(context_root)
+        self.bus = bus
+        self.settings = settings or MonitorSettings()
+        self.registry = registry or builtin_registry()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.clock = clock
+        self._runs: dict[str, TrainingRun] = {}
+        self._summaries: tuple[RunSummary, ...] = ()
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_scan = 0.0
+        self._scanned = False
+        self.alerts = AlertTracker()
+        self.scan_errors: list[str] = []
+
+    # -- configuration ---------------------------------------------------------------------
+    def configure(self, settings: MonitorSettings) -> None:
+        with self._lock:
+            self.settings = settings
+            self._last_scan = 0.0
+        self._wake.set()
+
+    def training_roots(self) -> list[TrainingRoot]:
+        """hafs training roots: local ``<context>/training``, the Windows root via sync.toml
+        mounts (only mounts whose local folder exists count, as in hafs), hafs's default mount.
+        """
+        roots = [TrainingRoot(self.paths.training, "local")]
+        try:
+            config = load_sync_config(sync_config_path(self.environ))
+        except RemoteError as exc:
+            self.scan_errors.append(str(exc))
+            config = None
+        seen = {self.paths.training.resolve()}
+        if config is not None:
+            for mount in config.mounts.values():
+                local = mount.map(self.settings.windows_training_root)
+                if local is not None and Path(mount.local_path).expanduser().is_dir() \
+                        and local.is_dir() and local.resolve() not in seen:
+                    seen.add(local.resolve())
+                    roots.append(TrainingRoot(local, f"mount:{mount.name}"))
+        default = hafs_windows_mount(self.environ)
+        if default.is_dir() and default.resolve() not in seen:
+            roots.append(TrainingRoot(default, "mount:mm-d"))
+        return roots
+
+    # -- refreshing ------------------------------------------------------------------------
+    def scan(self) -> list[RunSource]:
+        self.scan_errors = []
+        sources = discover_runs(paths=self.paths, roots=self.training_roots(),
+                                run_folders=self.settings.run_folders, registry=self.registry,
+                                on_error=self.scan_errors.append)
+        with self._lock:
+            current = {source.id for source in sources}
+            for run_id in [r for r in self._runs if r not in current]:
+                del self._runs[run_id]
+            for source in sources:
+                run = self._runs.get(source.id)
+                if run is None or run.source != source:
+                    self._runs[source.id] = TrainingRun(source, self.registry, self.clock)
+            self._last_scan = self.clock()
+            self._scanned = True
+        return sources
+
+    def refresh_now(self, *, rescan: bool | None = None) -> RunsUpdated:
+        """Discover (when due or asked), read every run, publish and return the snapshot."""
+        due = self.clock() - self._last_scan >= self.settings.rescan_s
+        before = {run.id: run.version for run in self._summaries}
+        if rescan or (rescan is None and due):
+            self.scan()
+        with self._lock:
+            runs = list(self._runs.values())
+        changed = set()
+        for run in runs:
+            if run.refresh():
+                changed.add(run.source.id)
+        stall = self.settings.stall_after_s
+        summaries = tuple(run.summary(stall) for run in runs)
+        statuses_changed = {s.id for s in summaries if before.get(s.id) is None} | {
+            s.id for s, old in zip(summaries, self._summaries_by(summaries), strict=True)
+            if old is not None and old.status != s.status}
+        changed |= statuses_changed
+        removed = set(before) - {s.id for s in summaries}
+        with self._lock:
+            self._summaries = summaries
+        event = RunsUpdated(summaries, frozenset(changed | removed), self._scanned)
+        if self.bus is not None and (changed or removed or not before):
+            self.bus.publish(event)
+            for alert in self.alerts.check_runs(summaries):
+                self.bus.publish(alert)
+        return event
+
+    def _summaries_by(self, summaries: Iterable[RunSummary]) -> list[RunSummary | None]:
+        old = {summary.id: summary for summary in self._summaries}
+        return [old.get(summary.id) for summary in summaries]
+
+    # -- access ----------------------------------------------------------------------------
+    def summaries(self) -> tuple[RunSummary, ...]:
+        with self._lock:
+            return self._summaries
+
+    def run(self, run_id: str) -> TrainingRun | None:
+        with self._lock:
+            return self._runs.get(run_id)
+
+    def find(self, text: str) -> TrainingRun:
+        """A run by id, exact name, or unique name prefix; KeyError naming the choices."""
+        with self._lock:
+            runs = list(self._runs.values())
+        for run in runs:
+            if text in (run.source.id, run.source.name):
+                return run
+        matches = [run for run in runs if run.source.name.startswith(text)]
+        if len(matches) == 1:
+            return matches[0]
+        names = ", ".join(sorted(r.source.name for r in (matches or runs))) or "none"
+        reason = "is ambiguous" if matches else "matches no run"
+        raise KeyError(f"{text!r} {reason} (runs: {names})")
+
+    # -- background thread -----------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="training-monitor", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Refresh now (a file watcher saw a change, the user pressed Refresh)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.refresh_now()
+            except Exception:  # keep monitoring; the error is logged with its traceback
+                log.exception("training monitor refresh failed")
+            self._wake.wait(self.settings.refresh_s)
+            self._wake.clear()
+
+    def publish_alert(self, alert: TrainingAlert) -> None:
+        if self.bus is not None:
+            self.bus.publish(alert)
+
+
+def settings_from(values: dict[str, Any]) -> MonitorSettings:
+    """MonitorSettings from the ``training`` settings section's values."""
+    return MonitorSettings(
+        stall_minutes=float(values.get("stall_minutes", 30)),
+        run_folders=parse_folder_list(str(values.get("run_folders", "") or "")),
+        windows_training_root=str(values.get("windows_training_root") or "D:/hafs_training"),
+    )

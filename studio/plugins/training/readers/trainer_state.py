@@ -1,0 +1,270 @@
+"""Hugging Face ``trainer_state.json``: every numeric ``log_history`` key, read incrementally.
+
+The Trainer writes a new ``checkpoint-N/trainer_state.json`` at every save (and a top-level one
+at the end); each holds the whole ``log_history`` so far. Re-parsing a 100k-entry history at
+every checkpoint would cost seconds, so the reader keeps the raw bytes of the last entry it
+parsed and where that entry ended relative to the ``"log_history": [`` marker. In the next file
+the shared history is byte-identical (HF writes ``json.dumps(indent=2, sort_keys=True)``), so
+it checks those anchor bytes at the same place and parses only:
+
+* the head up to the marker (``{"best_metric": …, "global_step": …, "log_history": []}``),
+* ``{"log_history": [<anchor entry><everything after it>`` (new entries plus trailing keys).
+
+Anything unexpected (another layout, a shorter history after a resume) falls back to a full
+parse. A file caught mid-write (truncated JSON) keeps the last good data and is retried at the
+next refresh. ``NaN``/``Infinity`` tokens (Python's ``json`` writes them for a NaN grad norm)
+are accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from studio.plugins.training.readers.base import Progress, ReadResult, as_float
+from studio.plugins.training.series import ColumnBuilder
+
+__all__ = ["TrainerStateReader", "checkpoint_dirs", "locate_trainer_state", "parse_json_lenient",
+           "trainer_state_file"]
+
+NAN = float("nan")
+FILE = "trainer_state.json"
+MARKER = b'"log_history": ['
+HEAD_LIMIT = 1 << 20  # the keys before log_history are short scalars
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+_NOT_METRICS = frozenset({"step", "epoch"})
+
+
+def parse_json_lenient(data: bytes) -> Any:
+    """orjson (fast), falling back to ``json`` for NaN/Infinity tokens."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
+def checkpoint_dirs(folder: Path) -> list[tuple[int, Path]]:
+    """``checkpoint-N`` subfolders as (N, path), ascending N."""
+    found = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        match = _CHECKPOINT.match(entry.name)
+        if match and entry.is_dir():
+            found.append((int(match.group(1)), Path(entry.path)))
+    return sorted(found)
+
+
+def trainer_state_file(folder: Path) -> Path | None:
+    """The file hafs would read: the highest ``checkpoint-N``'s, or the top-level one if newer."""
+    top = folder / FILE
+    best: Path | None = None
+    for _, checkpoint in reversed(checkpoint_dirs(folder)):
+        if (checkpoint / FILE).is_file():
+            best = checkpoint / FILE
+            break
+    if best is None:
+        return top if top.is_file() else None
+    try:
+        if top.is_file() and top.stat().st_mtime_ns >= best.stat().st_mtime_ns:
+            return top
+    except OSError:
+        pass
+    return best
+
+
+def locate_trainer_state(folder: Path) -> list[Path]:
+    return [folder] if trainer_state_file(folder) is not None else []
+
+
+@dataclass
+class _Anchor:
+    entry: bytes  # raw bytes of the last parsed log_history entry
+    end: int  # where it ends, relative to the start of MARKER
+    count: int  # entries parsed so far
+
+
+class TrainerStateReader:
+    """Follows the newest trainer_state.json of an HF output folder (or one given file)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._signature: tuple[str, int, int, int] | None = None
+        self._anchor: _Anchor | None = None
+        self._progress = Progress()
+        self.bytes_read = 0
+        self.full_parses = 0
+
+    def _file(self) -> Path | None:
+        return self.path if self.path.is_file() else trainer_state_file(self.path)
+
+    def read(self) -> ReadResult:
+        file = self._file()
+        if file is None:
+            return ReadResult()
+        try:
+            st = file.stat()
+        except OSError:
+            return ReadResult()
+        signature = (str(file), st.st_mtime_ns, st.st_size, st.st_ino)
+        if signature == self._signature:
+            return ReadResult(last_update=st.st_mtime)
+        before = self.bytes_read
+        try:
+            result = self._read_incremental(file) if self._anchor else None
+            if result is None:
+                result = self._read_full(file)
+        except (ValueError, OSError) as exc:
+            # Caught mid-write (or unreadable): keep the last good data, retry next refresh.
+            return ReadResult(partial=True, last_update=st.st_mtime,
+                              error=f"{file}: {_short(exc)}",
+                              bytes_read=self.bytes_read - before)
+        self._signature = signature
+        result.last_update = st.st_mtime
+        result.bytes_read = self.bytes_read - before
+        return result
+
+    # -- parsing ---------------------------------------------------------------------------
+    def _read_full(self, file: Path) -> ReadResult:
+        data = file.read_bytes()
+        self.bytes_read += len(data)
+        document = parse_json_lenient(data)
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
+        history = document.get("log_history") or []
+        if not isinstance(history, list):
+            raise ValueError("log_history is not a list")
+        self.full_parses += 1
+        self._anchor = _find_anchor(data, len(history))
+        columns = ColumnBuilder()
+        _columnize(history, columns)
+        self._progress = _progress_of(document, history)
+        return ReadResult(columns=columns.build(), reset=True, progress=self._progress)
+
+    def _read_incremental(self, file: Path) -> ReadResult | None:
+        anchor = self._anchor
+        assert anchor is not None
+        with open(file, "rb") as handle:
+            head = b""
+            while True:  # the marker is usually within the first few hundred bytes
+                chunk = handle.read(8192)
+                head += chunk
+                marker = head.find(MARKER)
+                if marker >= 0 or not chunk or len(head) >= HEAD_LIMIT:
+                    break
+            if marker < 0:
+                return None
+            start = marker + anchor.end - len(anchor.entry)
+            handle.seek(start)
+            if handle.read(len(anchor.entry)) != anchor.entry:
+                return None  # another history (resumed from an earlier checkpoint, edited)
+            rest = handle.read()
+        self.bytes_read += len(head) + len(anchor.entry) + len(rest)
+        head_doc = parse_json_lenient(head[:marker] + b'"log_history": []}')
+        tail_doc = parse_json_lenient(b'{"log_history": [' + anchor.entry + rest)
+        if not isinstance(head_doc, dict) or not isinstance(tail_doc, dict):
+            return None
+        new_entries = tail_doc.get("log_history")
+        if not isinstance(new_entries, list) or not new_entries:
+            return None
+        new_entries = new_entries[1:]
+        columns = ColumnBuilder()
+        _columnize(new_entries, columns)
+        if new_entries:
+            last_entry_end = _last_entry_end(rest)
+            if last_entry_end is None:
+                return None
+            entry_start = rest.rfind(b"{", 0, last_entry_end)
+            relative = marker + anchor.end + last_entry_end
+            self._anchor = _Anchor(rest[entry_start:last_entry_end], relative - marker,
+                                   anchor.count + len(new_entries))
+        document = {**head_doc, **{k: v for k, v in tail_doc.items() if k != "log_history"}}
+        self._progress = _progress_of(document, new_entries, previous=self._progress)
+        return ReadResult(columns=columns.build(), progress=self._progress)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "…"
+
+
+def _last_entry_end(data: bytes) -> int | None:
+    """Offset just past the ``}`` closing the last log_history entry in ``data``."""
+    close = data.find(b"]")
+    while close >= 0:
+        # The array closes with "]" after a newline and spaces (indent=2) or directly.
+        before = data[:close].rstrip()
+        if before.endswith(b"}"):
+            return len(before)
+        close = data.find(b"]", close + 1)
+    return None
+
+
+def _find_anchor(data: bytes, count: int) -> _Anchor | None:
+    if count == 0:
+        return None
+    marker = data.find(MARKER)
+    if marker < 0:
+        return None
+    end = _last_entry_end(data[marker + len(MARKER):])
+    if end is None:
+        return None
+    absolute_end = marker + len(MARKER) + end
+    start = data.rfind(b"{", marker, absolute_end)
+    if start < 0:
+        return None
+    return _Anchor(data[start:absolute_end], absolute_end - marker, count)
+
+
+def _columnize(entries: list[Any], columns: ColumnBuilder) -> None:
+    add = columns.add
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        step = as_float(entry.get("step"))
+        epoch = as_float(entry.get("epoch"))
+        step = NAN if step is None else step
+        epoch = NAN if epoch is None else epoch
+        for key, value in entry.items():
+            if key in _NOT_METRICS:
+                continue
+            kind = type(value)
+            if kind is float or kind is int:
+                add(key, step, float(value), NAN, epoch)
+            else:
+                number = as_float(value)
+                if number is not None:
+                    add(key, step, number, NAN, epoch)
+
+
+def _int_or_none(value: Any) -> int | None:
+    number = as_float(value)
+    return int(number) if number is not None and number == number and abs(number) < 2**62 \
+        else None
+
+
+def _progress_of(document: dict[str, Any], entries: list[Any],
+                 previous: Progress | None = None) -> Progress:
+    best_checkpoint = document.get("best_model_checkpoint")
+    progress = Progress(
+        global_step=_int_or_none(document.get("global_step")),
+        max_steps=_int_or_none(document.get("max_steps")) or None,
+        epoch=as_float(document.get("epoch")),
+        num_train_epochs=as_float(document.get("num_train_epochs")),
+        best_metric=as_float(document.get("best_metric")),
+        best_model_checkpoint=best_checkpoint if isinstance(best_checkpoint, str) else None,
+    )
+    if progress.global_step is None:
+        steps = [as_float(e.get("step")) for e in entries if isinstance(e, dict)]
+        steps = [s for s in steps if s is not None]
+        if steps:
+            progress = Progress(global_step=int(max(steps)))
+    return progress if previous is None else previous.merged(progress)

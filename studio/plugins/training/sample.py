@@ -1,0 +1,28 @@
+"""The sample workspace's finished training run: the demo trainer, run to completion.
+
+It is a real run (NumPy, ~1 s), so the Training workspace of a new user shows a loss curve
+that really falls, checkpoints, an eval loss and a log, in the same layout as a live run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from studio.plugins.training.demo.trainer import DemoConfig, train_demo
+from studio.plugins.training.locations import hafs_training_paths
+
+__all__ = ["SAMPLE_RUN", "populate_sample_training"]
+
+SAMPLE_RUN = "demo-charlm-sample"
+
+
+def populate_sample_training(root: Path, report: Callable[[str], None]) -> Path:
+    out = hafs_training_paths(root).runs / SAMPLE_RUN
+    if (out / "trainer_state.json").exists():
+        report(f"Training: sample run already present in {out}")
+        return out
+    result = train_demo(DemoConfig(out, max_steps=200, seed=1))
+    report(f"Training: a finished demo run ({result.steps} steps, loss "
+           f"{result.first_loss:.2f} → {result.final_loss:.2f}) in {out}")
+    return out
