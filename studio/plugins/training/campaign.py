@@ -52,27 +52,33 @@ def _iso_seconds(value: Any) -> float | None:
 
 
 class CampaignStatusReader:
-    """``campaign_monitor_status.json`` + ``campaign_status.json`` as progress and hints."""
+    """``campaign_monitor_status.json`` + ``campaign_status.json`` as progress and hints.
+
+    Each file is followed on its own: one caught mid-write is retried next time while the
+    other's news is still used.
+    """
 
     def __init__(self, paths: HafsTrainingPaths) -> None:
         self.paths = paths
         self.path = paths.training
-        self._signature: tuple[Any, ...] | None = None
+        self._signatures: dict[Path, tuple[int, int] | None] = {}
+
+    def _changed(self, path: Path) -> tuple[bool, dict[str, Any] | None, float | None]:
+        """(changed and readable, content, mtime) of one status file."""
+        signature = _stat(path)
+        if signature == self._signatures.get(path, ()) or signature is None:
+            return False, None, None
+        content = read_json_object(path)
+        if content is None:
+            return False, None, None  # half-written: keep the old signature, retry
+        self._signatures[path] = signature
+        return True, content, signature[0] / 1e9
 
     def read(self) -> ReadResult:
-        files = (self.paths.campaign_monitor_status, self.paths.campaign_status)
-        signature = tuple(_stat(path) for path in files)
-        if signature == self._signature:
-            return ReadResult()
-        monitor = read_json_object(files[0])
-        status = read_json_object(files[1])
-        if (files[0].exists() and monitor is None) or (files[1].exists() and status is None):
-            return ReadResult(partial=True)  # mid-write: retry next time
-        self._signature = signature
         result = ReadResult()
-        mtimes = [s[0] / 1e9 for s in signature if s]
-        result.last_update = max(mtimes) if mtimes else None
-        if monitor:
+        changed, monitor, mtime = self._changed(self.paths.campaign_monitor_status)
+        if changed and monitor is not None:
+            result.last_update = mtime
             progress = as_float(monitor.get("progress"))
             total = as_float(monitor.get("total"))
             observed = _iso_seconds(monitor.get("last_update"))
@@ -84,9 +90,15 @@ class CampaignStatusReader:
                     and progress >= total:
                 result.hints.append(StatusHint("completed", "campaign reached its target",
                                                observed))
-        if status and status.get("launched") is False and status.get("error"):
-            result.hints.append(StatusHint("failed", f"launch failed: {status['error']}",
-                                           _iso_seconds(status.get("launch_time"))))
+        changed, status, mtime = self._changed(self.paths.campaign_status)
+        if changed and status is not None:
+            result.last_update = max(result.last_update or 0.0, mtime or 0.0)
+            if status.get("launched") is False and status.get("error"):
+                result.hints.append(StatusHint("failed", f"launch failed: {status['error']}",
+                                               _iso_seconds(status.get("launch_time"))))
+        elif self.paths.campaign_status.exists() and \
+                read_json_object(self.paths.campaign_status) is None:
+            result.partial = True
         return result
 
 

@@ -376,11 +376,11 @@ def demo_train(ctx: typer.Context,
                delay: Annotated[float, typer.Option("--delay", min=0.0, help="Seconds to "
                                 "sleep per step (to watch it live).")] = 0.0,
                seed: Annotated[int, typer.Option("--seed")] = 0) -> None:
-    """Train a small character-level language model in NumPy, writing HF-style checkpoints,
-    the live metrics stream and a tqdm log, so the Training workspace has a real run."""
+    """Train a small character-level language model in NumPy (its own process), writing
+    HF-style checkpoints, the live metrics stream and a tqdm log: a real run to watch."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from studio.plugins.training.demo.trainer import DemoConfig, train_demo
+    from studio.plugins.training.demo.launch import run_demo_process
     from studio.plugins.training.locations import hafs_training_paths
 
     folder = out_dir or hafs_training_paths(ctx.obj.context.path).runs / \
@@ -390,13 +390,17 @@ def demo_train(ctx: typer.Context,
                    "{task.total}"), TextColumn("loss {task.fields[loss]}"),
                    TimeRemainingColumn(), console=err)
     task = bar.add_task("train", total=steps, loss="—")
-    with bar:
-        result = train_demo(DemoConfig(folder, max_steps=steps, step_delay=delay, seed=seed),
-                            progress=lambda step, total, loss: bar.update(
-                                task, completed=step, loss=f"{loss:.3f}"))
-    err.print(f"{result.status}: {result.steps} steps, loss {result.first_loss:.3f} → "
-              f"{result.final_loss:.3f}"
-              + ("" if result.eval_loss is None else f", eval loss {result.eval_loss:.3f}"))
+    try:
+        with bar:
+            result = run_demo_process(folder, steps, delay, seed, on_step=lambda step, total,
+                                      loss: bar.update(task, completed=step, loss="—"
+                                                       if loss is None else f"{loss:.3f}"))
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if result.first_loss is not None and result.final_loss is not None:
+        err.print(f"{result.status}: {result.steps} steps, loss {result.first_loss:.3f} → "
+                  f"{result.final_loss:.3f}" + ("" if result.eval_loss is None
+                                                else f", eval loss {result.eval_loss:.3f}"))
     out.print(str(result.out))
     if result.status != "completed":
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(EXIT_INTERRUPTED if result.status == "stopped" else EXIT_FAILED)

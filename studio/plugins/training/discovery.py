@@ -193,5 +193,6 @@ def discover_runs(
         for folder in run_folders_under(parent, registry):
             kind = "hf" if (folder / "trainer_state.json").exists() or any(
                 folder.glob("checkpoint-*")) else "folder"
-            add(RunSource(run_id(kind, folder), folder.name, kind, "local", folder))
+            # The id must not depend on the kind: a fresh run becomes "hf" at its first save.
+            add(RunSource(run_id("run", folder), folder.name, kind, "local", folder))
     return sorted(found.values(), key=lambda source: (source.kind, source.name))

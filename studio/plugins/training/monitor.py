@@ -78,6 +78,7 @@ class TrainingMonitor:
         self.environ = dict(os.environ if environ is None else environ)
         self.clock = clock
         self._runs: dict[str, TrainingRun] = {}
+        self._pinned: set[str] = set()  # runs added by hand: discovery never drops them
         self._summaries: tuple[RunSummary, ...] = ()
         self._lock = threading.RLock()
         self._wake = threading.Event()
@@ -126,7 +127,7 @@ class TrainingMonitor:
                                 on_error=self.scan_errors.append)
         with self._lock:
             current = {source.id for source in sources}
-            for run_id in [r for r in self._runs if r not in current]:
+            for run_id in [r for r in self._runs if r not in current | self._pinned]:
                 del self._runs[run_id]
             for source in sources:
                 run = self._runs.get(source.id)
@@ -167,6 +168,13 @@ class TrainingMonitor:
     def _summaries_by(self, summaries: Iterable[RunSummary]) -> list[RunSummary | None]:
         old = {summary.id: summary for summary in self._summaries}
         return [old.get(summary.id) for summary in summaries]
+
+    def add_run(self, run: TrainingRun) -> None:
+        """Follow a run that discovery does not find (opened by hand, another source)."""
+        with self._lock:
+            self._runs[run.source.id] = run
+            self._pinned.add(run.source.id)
+        self._wake.set()
 
     # -- access ----------------------------------------------------------------------------
     def summaries(self) -> tuple[RunSummary, ...]:

@@ -1,6 +1,6 @@
 """The sample workspace's finished training run: the demo trainer, run to completion.
 
-It is a real run (NumPy, ~1 s), so the Training workspace of a new user shows a loss curve
+It is a real run (NumPy, its own process, a second or two), so the Training workspace of a new user shows a loss curve
 that really falls, checkpoints, an eval loss and a log, in the same layout as a live run.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from studio.plugins.training.demo.trainer import DemoConfig, train_demo
+from studio.plugins.training.demo.launch import run_demo_process
 from studio.plugins.training.locations import hafs_training_paths
 
 __all__ = ["SAMPLE_RUN", "populate_sample_training"]
@@ -22,7 +22,10 @@ def populate_sample_training(root: Path, report: Callable[[str], None]) -> Path:
     if (out / "trainer_state.json").exists():
         report(f"Training: sample run already present in {out}")
         return out
-    result = train_demo(DemoConfig(out, max_steps=200, seed=1))
+    result = run_demo_process(out, 200, seed=1)
+    if result.status != "completed":
+        raise RuntimeError(f"the demo trainer ended {result.status} (exit {result.returncode});"
+                           f" see {out / 'process.log'}")
     report(f"Training: a finished demo run ({result.steps} steps, loss "
            f"{result.first_loss:.2f} → {result.final_loss:.2f}) in {out}")
     return out

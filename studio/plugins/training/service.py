@@ -9,7 +9,6 @@ view or card appears, the CLI calls :meth:`TrainingMonitor.refresh_now` itself.
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -82,13 +81,10 @@ class TrainingService:
 
     def start_demo_run(self, steps: int = 600, step_delay: float = 0.1) -> Path:
         """Start the demo trainer as its own process (watchable and stoppable like any run)."""
+        from studio.plugins.training.demo.launch import start_demo
+
         out = self.monitor.paths.runs / f"demo-charlm-{time.strftime('%Y%m%d-%H%M%S')}"
-        out.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "studio.plugins.training.demo", str(out), str(steps),
-                str(step_delay)]
-        with open(out / "process.log", "wb") as output:
-            process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
+        process = start_demo(out, steps, step_delay)
         self.demo_processes.append(process)
         threading.Thread(target=process.wait, name="demo-trainer-reaper", daemon=True).start()
         self.monitor.poke()

@@ -18,7 +18,9 @@ sends SIGTERM, waits ``grace_s``, then SIGKILL. Never a process group or a shell
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -156,20 +158,36 @@ def stop_process(target: RunProcess, *, grace_s: float = 10.0,
     say(f"Sending SIGTERM to pid {target.pid}")
     try:
         process.terminate()
-        process.wait(timeout=grace_s)
-        return "terminated"
     except psutil.NoSuchProcess:
         return "gone"
     except psutil.AccessDenied as exc:
         raise StopError(f"pid {target.pid}: permission denied ({exc})") from None
-    except psutil.TimeoutExpired:
-        pass
+    if _wait_gone(process, grace_s):
+        return "terminated"
     say(f"pid {target.pid} still running after {grace_s:g} s: SIGKILL")
     try:
         process.kill()
-        process.wait(timeout=5)
     except psutil.NoSuchProcess:
         return "killed"
-    except (psutil.TimeoutExpired, psutil.AccessDenied) as exc:
-        raise StopError(f"pid {target.pid} did not die: {exc}") from None
+    except psutil.AccessDenied as exc:
+        raise StopError(f"pid {target.pid}: permission denied ({exc})") from None
+    if not _wait_gone(process, 5.0):
+        raise StopError(f"pid {target.pid} did not die within 5 s of SIGKILL")
     return "killed"
+
+
+def _wait_gone(process: psutil.Process, timeout: float) -> bool:
+    """True once the process exited. A zombie counts as gone: it has exited, and when its
+    parent is not us we cannot reap it (psutil's wait() would wait for the parent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                with contextlib.suppress(psutil.Error, ChildProcessError):
+                    process.wait(timeout=0)  # reap it if it is ours
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)

@@ -40,7 +40,7 @@ def test_demo_trainer_really_learns_and_writes_hf_layout(tmp_path):
     assert state["best_model_checkpoint"].endswith("checkpoint-120")
     read = TrainerStateReader(out).read()
     assert {"loss", "eval_loss", "grad_norm", "learning_rate"} <= set(read.columns)
-    log = (out / "train.log").read_text()
+    log = (out / "train.log").read_bytes().decode()
     assert "\r" in log and "120/120" in log and "'train_runtime'" in log
     events = [json.loads(x)["event"] for x in (out / "studio_metrics.jsonl").read_text().split(
         "\n") if x]

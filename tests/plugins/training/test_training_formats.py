@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
 import pytest
 
 from studio.plugins.training.readers.lightning import LightningCsvReader, locate_lightning_csv
@@ -38,33 +39,78 @@ def test_lightning_csv_appends_and_header_rewrite(tmp_path):
     assert result.progress.global_step == 199
 
 
+class EventWriter:
+    """tensorboardX's synchronous event writer (what its SummaryWriter's background thread
+    calls), so a test knows when the bytes are on disk."""
+
+    def __init__(self, folder):
+        from tensorboardX.event_file_writer import EventsWriter
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.writer = EventsWriter(str(folder / "events"))
+
+    def scalar(self, tag, value, step, walltime=None):
+        from tensorboardX.summary import scalar
+
+        self.summary(scalar(tag, value), step, walltime)
+
+    def summary(self, summary, step, walltime=None):
+        from tensorboardX.proto import event_pb2
+
+        self.writer.write_event(event_pb2.Event(wall_time=walltime or 1.0, step=step,
+                                                summary=summary))
+        self.writer.flush()
+
+    def close(self):
+        self.writer.close()
+
+
 @pytest.fixture
 def writer_factory():
-    tensorboardx = pytest.importorskip("tensorboardX")
+    pytest.importorskip("tensorboardX")
     writers = []
 
     def make(folder):
-        writer = tensorboardx.SummaryWriter(str(folder), flush_secs=3600)
-        writers.append(writer)
-        return writer
+        writers.append(EventWriter(folder))
+        return writers[-1]
 
     yield make
     for writer in writers:
         writer.close()
 
 
+def _tensor_scalar(writer, tag: str, value: float, step: int, *, first: bool,
+                   as_content: bool = False) -> None:
+    """A TF2-style scalar (``tf.summary.scalar``): a 0-d tensor, plugin metadata only on the
+    tag's first event."""
+    from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+    from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
+    tensor = TensorProto(dtype=2, tensor_shape=TensorShapeProto(),
+                         tensor_content=struct.pack("<d", value)) if as_content else \
+        TensorProto(dtype=1, tensor_shape=TensorShapeProto(), float_val=[value])
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+    item = Summary.Value(tag=tag, tensor=tensor, metadata=metadata) if first else \
+        Summary.Value(tag=tag, tensor=tensor)
+    writer.summary(Summary(value=[item]), step)
+
+
 def test_tensorboard_scalars_simple_and_tensor_style(tmp_path, writer_factory):
+    from tensorboardX.summary import histogram, text
+
     writer = writer_factory(tmp_path / "runs" / "Jan01_host")
     for step in range(1, 6):
-        writer.add_scalar("train/loss", 3.0 / step, step, walltime=1000.0 + step)
-        writer.add_scalar("eval/loss", 2.0 / step, step, new_style=True)  # TF2-style tensor
-    writer.add_histogram("weights", [1.0, 2.0, 3.0], 5)  # not a scalar: ignored
-    writer.add_text("notes", "hello", 5)
-    writer.flush()
+        writer.scalar("train/loss", 3.0 / step, step, walltime=1000.0 + step)
+        _tensor_scalar(writer, "eval/loss", 2.0 / step, step, first=step == 1)
+        _tensor_scalar(writer, "eval/acc", step / 10, step, first=step == 1, as_content=True)
+    writer.summary(histogram("weights", np.array([1.0, 2.0, 3.0]), "auto"), 5)  # not scalars
+    writer.summary(text("notes", "hello"), 5)
     assert len(locate_event_files(tmp_path)) == 1
     reader = TensorBoardReader(tmp_path)
     result = reader.read()
-    assert set(result.columns) == {"train/loss", "eval/loss"}
+    assert set(result.columns) == {"train/loss", "eval/loss", "eval/acc"}
+    assert result.columns["eval/acc"].value.tolist() == [0.1, 0.2, 0.3, 0.4, 0.5]
     loss = result.columns["train/loss"]
     assert loss.step.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert loss.value.tolist() == pytest.approx([3.0 / s for s in range(1, 6)], rel=1e-6)
@@ -73,19 +119,22 @@ def test_tensorboard_scalars_simple_and_tensor_style(tmp_path, writer_factory):
         [2.0 / s for s in range(1, 6)], rel=1e-6)
     assert result.progress.global_step == 5
     # Incremental: only the new records are returned.
-    writer.add_scalar("train/loss", 0.1, 6)
-    writer.flush()
+    writer.scalar("train/loss", 0.1, 6)
     more = reader.read()
     assert more.columns["train/loss"].step.tolist() == [6.0] and not more.reset
     assert reader.read().columns == {}
+    # A restarted run writes a second file beside the first: both are followed.
+    second = EventWriter(tmp_path / "runs" / "Jan02_host")
+    second.scalar("train/loss", 0.05, 7)
+    second.close()
+    assert reader.read().columns["train/loss"].step.tolist() == [7.0]
 
 
 def test_tensorboard_partial_and_damaged_records(tmp_path, writer_factory):
     source = tmp_path / "source"
     writer = writer_factory(source)
     for step in range(3):
-        writer.add_scalar("loss", float(step), step)
-    writer.flush()
+        writer.scalar("loss", float(step), step)
     data = locate_event_files(source)[0].read_bytes()
     target = tmp_path / "copy" / "events.out.tfevents.1.host"
     target.parent.mkdir()

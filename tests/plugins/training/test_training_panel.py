@@ -104,7 +104,7 @@ def test_million_points_are_downsampled_per_pixel(studio_shell, qtbot):
     run = TrainingRun(RunSource("big-1", "big", "folder", "local"), service.registry)
     run.add_reader("arrays", 1, ArrayReader({"loss": (steps, loss)}))
     run.refresh()
-    service.monitor._runs[run.source.id] = run
+    service.monitor.add_run(run)
     chart.show_runs((run.source.id,))
     (curve,) = chart.curves.values()
     assert len(curve.data) == n
@@ -136,14 +136,10 @@ def test_chartdata_alignment_smoothing_and_csv():
 
 def test_dashboard_cards(studio_shell, qtbot):
     from studio.plugins.training.widgets.cards import ActiveRunsCard, GpuCard
+    from studio.shell.api import ViewContext
 
-    context = studio_shell.main_window.view_context("training.active") \
-        if hasattr(studio_shell.main_window, "view_context") else None
-    if context is None:
-        from studio.shell.api import ViewContext
-
-        context = ViewContext(studio_shell.studio, studio_shell, studio_shell.main_window,
-                              "training.active")
+    context = ViewContext(studio_shell.studio, studio_shell, studio_shell.main_window,
+                          "training.active")
     card = ActiveRunsCard(context)
     gpu = GpuCard(context)
     qtbot.addWidget(card)

@@ -295,14 +295,15 @@ def _restore_sigterm(previous: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m studio.plugins.training.demo OUT [STEPS] [STEP_DELAY]`` (the GUI's way)."""
+    """``python -m studio.plugins.training.demo OUT [STEPS] [STEP_DELAY] [SEED]``."""
     args = sys.argv[1:] if argv is None else argv
     if not args:
-        print("usage: python -m studio.plugins.training.demo OUT [STEPS] [STEP_DELAY]",
+        print("usage: python -m studio.plugins.training.demo OUT [STEPS] [STEP_DELAY] [SEED]",
               file=sys.stderr)
         return 2
     config = DemoConfig(Path(args[0]), max_steps=int(args[1]) if len(args) > 1 else 300,
-                        step_delay=float(args[2]) if len(args) > 2 else 0.0)
+                        step_delay=float(args[2]) if len(args) > 2 else 0.0,
+                        seed=int(args[3]) if len(args) > 3 else 0)
     result = train_demo(config)
     print(f"{result.status}: {result.steps} steps, loss {result.first_loss:.3f} → "
           f"{result.final_loss:.3f}, written to {result.out}", file=sys.stderr)

@@ -173,12 +173,13 @@ class LogParser:
 
 
 def locate_logs(folder: Path) -> list[Path]:
-    """Log files directly in a run folder (``train.log``, ``*.log``; not ``.err.log``)."""
+    """Log files directly in a run folder, ``train*.log`` first (not ``.err.log``)."""
     try:
-        return sorted(path for path in folder.glob("*.log")
-                      if path.is_file() and not path.name.endswith(".err.log"))
+        found = [path for path in folder.glob("*.log")
+                 if path.is_file() and not path.name.endswith(".err.log")]
     except OSError:
         return []
+    return sorted(found, key=lambda path: (not path.name.startswith("train"), path.name))
 
 
 class LogReader:

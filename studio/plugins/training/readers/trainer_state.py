@@ -155,7 +155,7 @@ class TrainerStateReader:
         with open(file, "rb") as handle:
             head = b""
             while True:  # the marker is usually within the first few hundred bytes
-                chunk = handle.read(8192)
+                chunk = handle.read(1024)
                 head += chunk
                 marker = head.find(MARKER)
                 if marker >= 0 or not chunk or len(head) >= HEAD_LIMIT:

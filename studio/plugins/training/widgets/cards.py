@@ -89,7 +89,8 @@ class GpuCard(QWidget):
             lines.append(f"<b>{gpu.label}</b><br><span style='font-size:18pt'>{util}</span> "
                          f"utilization · memory {memory}{temperature}")
         if not lines:
-            lines.append(f"{sample.gpu_state.capitalize()} on this machine.")
+            state = sample.gpu_state
+            lines.append(f"{state[:1].upper()}{state[1:]} on this machine.")
         if sample.system is not None:
             lines.append(f"CPU {sample.system.cpu_percent:.0f} % · memory "
                          f"{sample.system.memory_percent:.0f} %")

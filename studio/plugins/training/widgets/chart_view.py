@@ -9,6 +9,7 @@ smoothly; new data is drawn when the monitor publishes it (every 0.5 s at most).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ class ChartView(QWidget):
         self.run_ids: tuple[str, ...] = self.service.selected
         self.curves: dict[str, _Curve] = {}
         self.redraws = 0
+        self._layout: tuple[Any, ...] = ()
 
         self.metric = QComboBox()
         self.metric.setMinimumContentsLength(14)
@@ -217,7 +219,10 @@ class ChartView(QWidget):
         self.empty.setText("Select one or more runs in Training Runs to chart them."
                            if not self.run_ids else f"No '{metric}' data in the selected runs"
                            if metric else "The selected runs have no metrics yet.")
-        self.plot.enableAutoRange()
+        layout = (metric, x_axis, self.align.isChecked(), tuple(self.curves))
+        if layout != self._layout:
+            self._layout = layout
+            self.plot.enableAutoRange()  # a new chart; new data keeps the user's zoom
         self._update_visible()
 
     def _set_axis(self, x_axis: str) -> None:
@@ -242,7 +247,7 @@ class ChartView(QWidget):
         if self.plot.getPlotItem().ctrl.logXCheck.isChecked():
             x_min, x_max = 10**x_min, 10**x_max
         smoothing = self.smoothing_weight > 0
-        autoranging = any(view_box.autoRangeEnabled())
+        autoranging = bool(view_box.autoRangeEnabled()[0])
         for curve in self.curves.values():
             data = curve.data
             if data is None or not len(data):
@@ -273,21 +278,24 @@ class ChartView(QWidget):
         self.readout.setText(self.values_at(x))
 
     def values_at(self, x: float) -> str:
-        """The crosshair's text: each run's nearest point (x, raw, smoothed)."""
+        """The crosshair's text: the metric, then each run's point nearest ``x``."""
         parts = []
-        for run_id, curve in self.curves.items():
-            if curve.data is None:
-                continue
-            found = curve.data.value_at(x)
+        nearest_x = None
+        for curve in self.curves.values():
+            found = curve.data.value_at(x) if curve.data is not None else None
             if found is None:
                 continue
-            px, raw, smooth = found
+            nearest_x, raw, smooth = found
             text = f"{curve.data.label}: {format_loss(raw)}"
             if smooth is not None and self.smoothing_weight > 0:
                 text += f" (smoothed {format_loss(smooth)})"
-            parts.append(f"{text} @ {px:g}")
-            del run_id
-        return "   ".join(parts) or " "
+            parts.append(text)
+        if not parts:
+            return " "
+        axis = X_AXES[self.x_axis.currentData() or "step"].split(" (")[0].lower()
+        where = f"{nearest_x:g}" if axis != "wall time" else \
+            datetime.fromtimestamp(nearest_x).strftime("%H:%M:%S")
+        return f"{self.metric.currentText()} @ {axis} {where} — " + " · ".join(parts)
 
     def _update_smoothing_label(self) -> None:
         weight = self.smoothing_weight
@@ -312,11 +320,28 @@ class ChartView(QWidget):
             series = [c.data for c in self.curves.values() if c.data is not None]
             atomic_write_text(path, series_csv(series, self.x_axis.currentData() or "step"))
             return path
-        from pyqtgraph import exporters
-
-        exporter = (exporters.ImageExporter if kind == "png" else exporters.SVGExporter)(
-            self.plot.getPlotItem())
         temporary = path.with_name(f".{path.name}.partial{path.suffix}")
-        exporter.export(str(temporary))
-        temporary.replace(path)
+        try:
+            if kind == "png":
+                from pyqtgraph import exporters
+
+                exporters.ImageExporter(self.plot.getPlotItem()).export(str(temporary))
+            else:
+                # Qt's own SVG generator: pyqtgraph's SVGExporter fails on the paths Qt 6
+                # writes ("M x y" without commas).
+                from PySide6.QtCore import QRect
+                from PySide6.QtGui import QPainter
+                from PySide6.QtSvg import QSvgGenerator
+
+                generator = QSvgGenerator()
+                generator.setFileName(str(temporary))
+                generator.setSize(self.plot.size())
+                generator.setViewBox(QRect(0, 0, self.plot.width(), self.plot.height()))
+                generator.setTitle(self.metric.currentText())
+                painter = QPainter(generator)
+                self.plot.render(painter)
+                painter.end()
+            temporary.replace(path)
+        finally:
+            temporary.unlink(missing_ok=True)
         return path
