@@ -1,6 +1,6 @@
 """Training chart: redraw a 1M-point loss curve while panning and zooming.
 
-Three ways, each in its own fresh process (offscreen Qt, a 1200×600 plot), interleaved
+Three ways, each in its own fresh process (offscreen Qt, a 1200x600 plot), interleaved
 A B C A B C …, ``--repeats`` times; per process, 40 view changes (pans and zooms across the
 series), each followed by a full repaint (``grab()``):
 

@@ -7,7 +7,7 @@
    only the new bytes) against ``json.load`` of that new file.
 2. Append → chart latency for the JSONL stream: a writer process appends one ``log`` line
    every 20 ms; a studio monitor (0.5 s refresh, the GUI's setting) plus a bus subscriber stand
-   for the chart; latency = time the point reached the subscriber − time the line was written
+   for the chart; latency = time the point reached the subscriber minus time the line was written
    (both on this machine's clock). p50/p95 over ``--points`` lines.
 
 Usage: python benchmarks/training_readers.py [--repeats 7] [--points 300]
@@ -113,7 +113,8 @@ def bench_trainer_state(repeats: int, folder: Path) -> dict:
            "ours_incremental_ms": median(ours_inc) * 1e3,
            "json_load_next_file_ms": median(anchor_inc) * 1e3,
            "speedup_incremental": median(anchor_inc) / median(ours_inc),
-           "ours_full_all_ms": [t * 1e3 for t in ours], "json_load_all_ms": [t * 1e3 for t in anchor]}
+           "ours_full_all_ms": [t * 1e3 for t in ours],
+           "json_load_all_ms": [t * 1e3 for t in anchor]}
     print(f"trainer_state.json {ENTRIES:,} entries ({size / 2**20:.1f} MiB): ours "
           f"{row['ours_full_ms']:.0f} ms (→ {points:,} points) vs json.load "
           f"{row['json_load_ms']:.0f} ms ({row['speedup_full']:.2f}x)")

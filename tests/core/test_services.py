@@ -1,6 +1,6 @@
 import pytest
 
-from studio.core.services import ServiceUnavailableError, Services
+from studio.core.services import Services, ServiceUnavailableError
 
 
 def test_provided_service_is_found_and_withdrawn_with_its_owner():

@@ -6,6 +6,8 @@ can see an empty or half-written file; that is "no new data", never an error sho
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,7 +85,7 @@ class CampaignStatusReader:
             total = as_float(monitor.get("total"))
             observed = _iso_seconds(monitor.get("last_update"))
             result.progress = Progress(
-                global_step=int(progress) if progress is not None and progress == progress
+                global_step=int(progress) if progress is not None and not math.isnan(progress)
                 else None,
                 max_steps=int(total) if total else DEFAULT_TARGET, observed_at=observed)
             if monitor.get("is_running") is False and progress is not None and total \
@@ -149,7 +151,7 @@ class DatasetRun:
 
 def _int(value: Any) -> int | None:
     number = as_float(value)
-    return int(number) if number is not None and number == number else None
+    return int(number) if number is not None and not math.isnan(number) else None
 
 
 def _dataset(folder: Path) -> DatasetRun:
@@ -198,16 +200,14 @@ def newest_campaign_log(paths: HafsTrainingPaths) -> Path | None:
     if status and isinstance(status.get("log_path"), str):
         candidates.append(Path(os.path.expanduser(status["log_path"])))
     for pattern in CAMPAIGN_LOG_GLOBS:
-        try:
+        with contextlib.suppress(OSError):
             candidates.extend(paths.logs.glob(pattern))
-        except OSError:
-            pass
     return newest(candidates)
 
 
 def format_duration(seconds: float | None) -> str:
     """hafs's history column: hours above an hour, minutes above a minute, else seconds."""
-    if seconds is None or seconds != seconds:
+    if seconds is None or math.isnan(seconds):
         return "—"
     if seconds > 3600:
         return f"{seconds / 3600:.1f}h"

@@ -15,12 +15,14 @@ Exit codes: 0 success · 1 failure, unknown run or nothing to stop · 130 interr
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console, Group
 from rich.live import Live
@@ -246,14 +248,13 @@ def show(ctx: typer.Context, run_id: Annotated[str, typer.Argument(metavar="RUN"
     for name in summary.metrics:
         view = run.series(name)
         if view is not None and len(view):
-            finite = view.value[view.value == view.value]
+            finite = view.value[np.isfinite(view.value)]
             metrics[name] = {"points": len(view), "last": float(view.value[-1]),
                              "min": float(finite.min()) if finite.size else None,
                              "max": float(finite.max()) if finite.size else None}
     if as_json:
         def clean(v: Any) -> Any:
-            return None if isinstance(v, float) and v != v or v in (float("inf"),
-                                                                      float("-inf")) else v
+            return None if isinstance(v, float) and not math.isfinite(v) else v
 
         _print_json(summary.as_json() | {"metric_summary": {
             k: {kk: clean(vv) for kk, vv in v.items()} for k, v in metrics.items()}})

@@ -12,6 +12,7 @@ GPU box, seen here through a sync.toml mount, or ``<context>/training`` for loca
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -29,8 +30,8 @@ __all__ = [
     "find_campaign",
     "hafs_finetunes",
     "newest",
-    "run_id",
     "run_folders_under",
+    "run_id",
 ]
 
 _FINETUNE_LOG = re.compile(r"^training_(.+?)_(\d{8})_(\d{6})\.log$")
@@ -141,10 +142,8 @@ def find_campaign(paths: HafsTrainingPaths) -> RunSource | None:
     """The current/last hafs generation campaign, if any trace of one exists (§2.B-2.D)."""
     logs: list[Path] = [p for p in paths.campaign_logs if p.is_file()]
     for pattern in CAMPAIGN_LOG_GLOBS:
-        try:
+        with contextlib.suppress(OSError):
             logs.extend(p for p in paths.logs.glob(pattern) if not p.name.endswith(".err.log"))
-        except OSError:
-            pass
     status_log = _campaign_status_log(paths)
     if status_log is not None and status_log.is_file():
         logs.append(status_log)
@@ -188,9 +187,8 @@ def discover_runs(
     campaign = find_campaign(paths)
     if campaign is not None:
         add(campaign)
-    for parent in (paths.runs, *run_folders):
-        parent = Path(os.path.expanduser(str(parent)))
-        for folder in run_folders_under(parent, registry):
+    for given in (paths.runs, *run_folders):
+        for folder in run_folders_under(Path(os.path.expanduser(str(given))), registry):
             kind = "hf" if (folder / "trainer_state.json").exists() or any(
                 folder.glob("checkpoint-*")) else "folder"
             # The id must not depend on the kind: a fresh run becomes "hf" at its first save.

@@ -77,7 +77,8 @@ def _has_selection(studio: Studio) -> bool:
 
 @hookimpl
 def studio_register_commands(register: Callable[[CommandSpec], None], studio: Studio) -> None:
-    def add(command_id: str, title: str, handler: str, icon: str,
+    def add(  # noqa: PLR0917 - a compact table of commands reads best positionally
+            command_id: str, title: str, handler: str, icon: str,
             enabled: Callable[[Studio], bool], description: str = "") -> None:
         register(CommandSpec(f"training.{command_id}", title, _action(handler, studio), None,
                              "Training", icon, "Training", enabled_when=lambda: enabled(studio),

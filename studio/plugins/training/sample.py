@@ -1,7 +1,8 @@
 """The sample workspace's finished training run: the demo trainer, run to completion.
 
-It is a real run (NumPy, its own process, a second or two), so the Training workspace of a new user shows a loss curve
-that really falls, checkpoints, an eval loss and a log, in the same layout as a live run.
+It is a real run (NumPy, its own process, a few seconds), so the Training workspace of a new
+user shows a loss curve that really falls, checkpoints, an eval loss and a log, in the same
+layout as a live run.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ import pytest
 from studio.plugins.training.api import RunStatus, training
 from studio.plugins.training.chartdata import prepare_series, series_csv, visible_indices
 from studio.plugins.training.discovery import RunSource
+from studio.plugins.training.readers.base import ReadResult
 from studio.plugins.training.runs import TrainingRun
 from studio.plugins.training.sample import populate_sample_training
-from studio.plugins.training.readers.base import ReadResult
 from studio.plugins.training.series import ColumnBatch, MetricSeries
 
 
@@ -94,7 +94,7 @@ def test_sample_workspace_run_and_exports(studio_shell, qtbot, tmp_path):
 
 
 def test_million_points_are_downsampled_per_pixel(studio_shell, qtbot):
-    runs_view, chart, _ = _views(studio_shell)
+    _, chart, _ = _views(studio_shell)
     service = training(studio_shell.studio)
     n = 1_000_000
     steps = np.arange(n, dtype=np.float64)

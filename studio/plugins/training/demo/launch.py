@@ -2,7 +2,7 @@
 
 Its own process because that is what a real run is: the monitor discovers it, reads its files
 and can stop it. BLAS is limited to one thread there: for a model this small, OpenBLAS's
-threads cost more than they give (10× slower per step on a busy 2-core machine).
+threads cost more than they give (10x slower per step on a busy 2-core machine).
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ def _bar(step: int, total: int, started: float, now: float) -> str:
             f"[{_interval(elapsed)}<{remaining}, {rate_text}]")
 
 
-def _trainer_state(config: DemoConfig, step: int, epoch: float, epochs: int,
+def _trainer_state(config: DemoConfig, step: int, epoch: float, epochs: int, *,
                    history: list[dict[str, Any]], best: tuple[float, str] | None) -> str:
     state = {
         "best_global_step": None, "best_metric": best[0] if best else None,
@@ -228,7 +228,7 @@ def train_demo(config: DemoConfig, *, progress: Callable[[int, int, float], None
                     best = (eval_loss, str(out / name))
             if step % config.save_steps == 0 or step == config.max_steps:
                 _save(out / f"checkpoint-{step}", model, _trainer_state(
-                    config, step, epoch, epochs, history, best))
+                    config, step, epoch, epochs, history=history, best=best))
                 writer.save(step, f"checkpoint-{step}")
             log.flush()
             if progress is not None:
@@ -237,7 +237,8 @@ def train_demo(config: DemoConfig, *, progress: Callable[[int, int, float], None
                 time.sleep(config.step_delay)
         runtime = time.time() - started
         atomic_write_text(out / "trainer_state.json", _trainer_state(
-            config, step, round(step / steps_per_epoch, 4), epochs, history, best))
+            config, step, round(step / steps_per_epoch, 4), epochs, history=history,
+            best=best))
         log.write("\n" + repr({"train_runtime": round(runtime, 3),
                                "train_steps_per_second": round(step / runtime, 3),
                                "train_loss": round(final_loss, 4),

@@ -7,6 +7,7 @@ and counted, never fatal: one corrupt line must not hide the rest of a run.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -72,13 +73,13 @@ class MetricsStreamReader:
         wall = NAN if wall is None else wall
         step = as_float(record.get("step"))
         update: dict[str, Any] = {}
-        if step is not None and step == step:
+        if step is not None and not math.isnan(step):
             update["global_step"] = int(step)
         for key in ("max_steps", "num_train_epochs", "epoch"):
             value = as_float(record.get(key))
-            if value is not None and value == value:
+            if value is not None and not math.isnan(value):
                 update[key] = int(value) if key == "max_steps" else value
-        if wall == wall:
+        if not math.isnan(wall):
             update["observed_at"] = wall
         if event == "start":
             pid = record.get("pid")
@@ -86,7 +87,7 @@ class MetricsStreamReader:
             self.host = record.get("host") if isinstance(record.get("host"), str) else None
             argv = record.get("argv")
             self.argv = [str(a) for a in argv] if isinstance(argv, list) else None
-            self.started_at = wall if wall == wall else None
+            self.started_at = None if math.isnan(wall) else wall
             result.hints.append(StatusHint("running", "started", wall))
         elif event == "log":
             metrics = record.get("metrics")

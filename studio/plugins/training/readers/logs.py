@@ -16,6 +16,7 @@ A log is split on ``\\n`` *and* ``\\r``: tqdm redraws its bar with carriage retu
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from datetime import datetime
@@ -144,7 +145,7 @@ class LogParser:
             step = float(self.step) if self.step is not None else float(self._dict_lines)
         for name, value in items.items():
             columns.add(name, step, value, self.last_stamp if self.last_stamp else NAN, epoch)
-        if epoch == epoch:
+        if not math.isnan(epoch):
             self.progress = self.progress.merged(Progress(epoch=epoch))
         if "train_runtime" in items:
             self.hints.append(StatusHint("completed", "training finished", self.last_stamp))

@@ -18,6 +18,7 @@ part we need is small and stable: TFRecord framing and four protobuf messages.
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from pathlib import Path
@@ -121,8 +122,7 @@ def _tensor_scalar(tensor: bytes) -> float | None:
         elif number == 4 and wire == 2:
             content = value  # type: ignore[assignment]
         elif number == 5:  # float_val: packed (2) or not (5)
-            raw = value if wire == 2 else value
-            values.extend(struct.unpack(f"<{len(raw) // 4}f", raw))  # type: ignore[arg-type]
+            values.extend(struct.unpack(f"<{len(value) // 4}f", value))  # type: ignore[arg-type]
         elif number == 6:
             values.extend(struct.unpack(f"<{len(value) // 8}d", value))  # type: ignore[arg-type]
         elif number in (7, 10, 13) and wire in (0, 2):
@@ -283,5 +283,5 @@ class TensorBoardReader:
             if scalars:
                 self._progress = self._progress.merged(
                     Progress(global_step=max(step, self._progress.global_step or 0),
-                             observed_at=wall if wall == wall else None))
+                             observed_at=None if math.isnan(wall) else wall))
         state.pending = buffer[pos:]

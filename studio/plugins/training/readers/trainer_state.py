@@ -19,6 +19,7 @@ are accepted.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -247,8 +248,8 @@ def _columnize(entries: list[Any], columns: ColumnBuilder) -> None:
 
 def _int_or_none(value: Any) -> int | None:
     number = as_float(value)
-    return int(number) if number is not None and number == number and abs(number) < 2**62 \
-        else None
+    return int(number) if number is not None and math.isfinite(number) and \
+        abs(number) < 2**62 else None
 
 
 def _progress_of(document: dict[str, Any], entries: list[Any],

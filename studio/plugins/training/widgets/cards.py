@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from studio.plugins.training.api import RunsUpdated, RunStatus, TelemetrySample
+from studio.plugins.training.api import RunStatus, RunsUpdated, TelemetrySample
 from studio.plugins.training.present import format_eta, format_loss, format_step
 from studio.plugins.training.widgets.bridge import TrainingBridge
 from studio.shell.icons import icon

@@ -97,9 +97,9 @@ class ChartView(QWidget):
         export.setToolTip("Export the chart (PNG, SVG) or its data (CSV)")
         export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(export)
-        for kind in ("PNG", "SVG", "CSV"):
-            menu.addAction(f"Export {kind}…").triggered.connect(
-                lambda _=False, k=kind.lower(): self._export_dialog(k))
+        for kind in ("png", "svg", "csv"):
+            menu.addAction(f"Export {kind.upper()}…").triggered.connect(
+                lambda _=False, k=kind: self._export_dialog(k))
         export.setMenu(menu)
 
         controls = QHBoxLayout()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.plugins.training.api import RunsUpdated, RunSummary
+from studio.plugins.training.api import RunSummary, RunsUpdated
 from studio.plugins.training.present import (
     STATUS_COLORS,
     format_eta,
@@ -128,7 +129,7 @@ class RunsTableModel(QAbstractTableModel):
                    "Best loss": run.best_loss}
         if name in numbers:
             value = numbers[name]
-            return -1e300 if value is None or value != value else float(value)
+            return -1e300 if value is None or math.isnan(value) else float(value)
         return self._text(run, column).lower()
 
 
