@@ -48,7 +48,7 @@ def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
     register(ViewSpec(CHARTS_VIEW, "Training Charts", _widget("chart_view", "ChartView"),
                       "mdi6.chart-line", "right", ("training",),
                       "Any metric of the selected runs: smoothing, log scale, export"))
-    register(ViewSpec(TELEMETRY_VIEW, "GPU & System", _widget("telemetry_view",
+    register(ViewSpec(TELEMETRY_VIEW, "GPU and System", _widget("telemetry_view",
                                                               "TelemetryView"),
                       "mdi6.expansion-card-variant", "bottom", ("training",),
                       "GPU utilization, memory, temperature, power; CPU and memory"))

@@ -177,7 +177,8 @@ class ChartView(QWidget):
         for run in self._runs():
             names.update(run.metric_names())
         current = self.metric.currentText()
-        ordered = sorted(names, key=lambda n: (n not in LOSS_NAMES, n))
+        ordered = sorted(names, key=lambda n: (
+            LOSS_NAMES.index(n) if n in LOSS_NAMES else len(LOSS_NAMES), n))
         if ordered == [self.metric.itemText(i) for i in range(self.metric.count())]:
             return
         self.metric.blockSignals(True)
@@ -212,7 +213,6 @@ class ChartView(QWidget):
             curve.data = None if view is None else prepare_series(
                 view, label=run.source.name, x_axis=x_axis, align_start=self.align.isChecked(),
                 smoothing=self.smoothing_weight)
-        self.plot.setLabel("left", metric or "")
         self.plot.setLabel("bottom", X_AXES[x_axis])
         has_data = any(c.data is not None and len(c.data) for c in self.curves.values())
         self.empty.setVisible(not has_data)

@@ -204,11 +204,14 @@ class RunsView(QWidget):
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         self.table.setItemDelegateForColumn(PROGRESS, ProgressDelegate(self.table))
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        header.resizeSection(0, 200)
-        header.resizeSection(PROGRESS, 110)
+        for column, width in zip(COLUMNS, (170, 60, 78, 96, 100, 52, 78, 78, 66, 70),
+                                 strict=True):
+            header.resizeSection(COLUMNS.index(column), width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
