@@ -151,8 +151,10 @@ def test_a_reused_pid_is_never_signalled(tmp_path):
     out.mkdir(parents=True)
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
+        # Same pid and even the same command line, but the process is younger than the run's
+        # start event: the pid was reused.
         record = {"time": time.time() - 3600, "event": "start", "pid": stranger.pid,
-                  "argv": ["train.py", "--output_dir", str(out)]}
+                  "argv": ["-c", "import time; time.sleep(60)"]}
         (out / "studio_metrics.jsonl").write_text(json.dumps(record) + "\n")
         monitor = TrainingMonitor(tmp_path / "context", environ=_env(tmp_path))
         (summary,) = monitor.refresh_now(rescan=True).runs

@@ -171,3 +171,32 @@ def test_user_folders_setting_and_find(tmp_path):
         monitor.find("gamma")
     single = _monitor(context, run_folders=(outside / "beta",))
     assert [r.name for r in single.refresh_now(rescan=True).runs] == ["beta"]
+
+
+def test_clock_skew_on_a_mount_reads_as_just_updated(tmp_path):
+    context = tmp_path / "context"
+    run = context / "training" / "runs" / "skewed"
+    run.mkdir(parents=True)
+    state = write_checkpoint(run, 10, loss_entries(1, 10, 1), max_steps=100)
+    set_mtime(state, time.time() + 7200)  # the file server's clock is two hours ahead
+    monitor = _monitor(context)
+    (summary,) = monitor.refresh_now(rescan=True).runs
+    assert summary.status is RunStatus.RUNNING and summary.status_reason == "updated 0 s ago"
+    from studio.plugins.training.present import time_ago
+
+    assert time_ago(summary.last_update) == "just now"
+
+
+def test_settings_reconfigure_the_studio_monitor(studio, tmp_path):
+    from studio.plugins.training.api import training
+
+    folder = tmp_path / "elsewhere" / "exp"
+    folder.mkdir(parents=True)
+    (folder / "trainer_state.json").write_text(hf_state(loss_entries(10, 30)))
+    service = training(studio)
+    assert not service.live  # the CLI and core tests start no thread
+    assert service.monitor.refresh_now(rescan=True).runs == ()
+    studio.settings.set("training", "run_folders", f"{tmp_path / 'nowhere'}; {folder.parent}")
+    studio.settings.set("training", "stall_minutes", 5)
+    assert service.monitor.settings.stall_after_s == 300
+    assert [r.name for r in service.monitor.refresh_now(rescan=True).runs] == ["exp"]
