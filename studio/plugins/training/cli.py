@@ -76,14 +76,16 @@ def _print_json(data: Any) -> None:
 def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
     table = Table(title=f"{len(runs)} training run{'s' * (len(runs) != 1)}",
                   title_justify="left")
-    for column in ("Run", "Source", "Status", "Progress", "Step", "Epoch", "ETA", "Updated",
-                   "Loss (now/best)"):
-        table.add_column(column, overflow="fold")
+    table.add_column("Run", no_wrap=True, overflow="ellipsis", min_width=12, max_width=32,
+                     ratio=1)
+    for column in ("Source", "Status", "Progress", "Step", "Epoch", "ETA", "Updated",
+                   "Loss now / best"):
+        table.add_column(column, no_wrap=True)
     now = time.time()
     for run in runs:
         table.add_row(run.name, run.origin, f"[{status_style(run.status)}]{run.status.value}[/]",
-                      progress_bar_text(run.fraction), format_step(run.global_step,
-                                                                   run.max_steps),
+                      progress_bar_text(run.fraction, width=8),
+                      format_step(run.global_step, run.max_steps),
                       "—" if run.epoch is None else f"{run.epoch:.2f}",
                       format_eta(run.eta_seconds), time_ago(run.last_update, now),
                       f"{format_loss(run.loss)} / {format_loss(run.best_loss)}")

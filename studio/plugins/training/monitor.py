@@ -1,7 +1,7 @@
 """The studio's training monitor: discovery, refreshing, summaries and alerts on the bus.
 
 One :class:`TrainingMonitor` per studio (``training_monitor(studio)`` in ``api.py``). In the
-GUI it runs a daemon thread: every ``refresh_s`` (0.5 s) each run reads what is new, and every
+GUI it runs a daemon thread: every ``refresh_s`` (0.25 s) each run reads what is new, and every
 ``rescan_s`` (3 s) discovery looks for new runs; when anything changed it publishes a
 :class:`RunsUpdated` snapshot on ``training.runs`` (views subscribe with ``latest=True``), and
 new alerts on ``training.alerts``. The CLI calls :meth:`refresh_now` instead (no thread).
@@ -51,7 +51,7 @@ class MonitorSettings:
     stall_minutes: float = 30.0
     run_folders: tuple[Path, ...] = ()
     windows_training_root: str = "D:/hafs_training"
-    refresh_s: float = 0.5
+    refresh_s: float = 0.25
     rescan_s: float = 3.0
 
     @property
@@ -141,13 +141,14 @@ class TrainingMonitor:
         """Discover (when due or asked), read every run, publish and return the snapshot."""
         due = self.clock() - self._last_scan >= self.settings.rescan_s
         before = {run.id: run.version for run in self._summaries}
-        if rescan or (rescan is None and due):
+        scanned = bool(rescan or (rescan is None and due))
+        if scanned:
             self.scan()
         with self._lock:
             runs = list(self._runs.values())
         changed = set()
         for run in runs:
-            if run.refresh():
+            if run.refresh(attach=scanned):
                 changed.add(run.source.id)
         stall = self.settings.stall_after_s
         summaries = tuple(run.summary(stall) for run in runs)

@@ -50,6 +50,7 @@ __all__ = ["LOSS_NAMES", "RunSummary", "TrainingRun", "iso_time"]
 LOSS_NAMES = ("loss", "train/loss", "train_loss", "train_loss_step", "train_loss_epoch",
               "eval_loss", "eval/loss", "val_loss")
 CAMPAIGN_PRIORITY = 15
+ATTACH_EVERY_S = 2.0  # how often a run looks for new source files (reads happen every refresh)
 
 
 def iso_time(seconds: float | None) -> str | None:
@@ -139,6 +140,7 @@ class TrainingRun:
         self.rate = RateEstimator()
         self._rate_clock: str | None = None
         self.version = 0
+        self._attached_at = -1e18
         self._attach()
 
     # -- readers ---------------------------------------------------------------------------
@@ -169,12 +171,17 @@ class TrainingRun:
         with self._lock:
             self._sources[key] = _Source(key.split(":", 1)[0], priority, reader)
 
-    def refresh(self) -> bool:
-        """Read what is new from every source; return True if anything changed."""
+    def refresh(self, *, attach: bool = False) -> bool:
+        """Read what is new from every source; return True if anything changed.
+
+        New source files are looked for every ``ATTACH_EVERY_S`` (or now with ``attach``).
+        """
         with self._lock:
-            self._attach()  # files that appeared since (a new stream, a first checkpoint)
-            changed = False
             now = self.clock()
+            if attach or now - self._attached_at >= ATTACH_EVERY_S:
+                self._attach()  # files that appeared since (a new stream, a first checkpoint)
+                self._attached_at = now
+            changed = False
             for source in sorted(self._sources.values(), key=lambda s: s.priority):
                 try:
                     result = source.reader.read()

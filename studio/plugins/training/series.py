@@ -65,16 +65,19 @@ class ColumnBatch:
 
 
 class ColumnBuilder:
-    """Collects points per metric name in plain lists, then builds :class:`ColumnBatch` es.
+    """Collects points per metric name, then builds :class:`ColumnBatch` es.
 
-    Lists first because readers parse point by point; one ``np.array`` per column at the end
-    is far cheaper than growing arrays per point.
+    Readers that parse point by point use :meth:`add` (plain lists: one ``np.array`` per
+    column at the end is far cheaper than growing arrays per point). Readers that already have
+    columns use :meth:`add_arrays`; with ``order`` (the source position of each point) chunks
+    of one metric that arrive out of order are merged back into source order.
     """
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_chunks", "_columns")
 
     def __init__(self) -> None:
         self._columns: dict[str, tuple[list[float], list[float], list[float], list[float]]] = {}
+        self._chunks: dict[str, list[tuple[np.ndarray, ...]]] = {}
 
     def add(self, name: str, step: float, value: float, wall: float = NAN,
             epoch: float = NAN) -> None:
@@ -86,15 +89,44 @@ class ColumnBuilder:
         column[2].append(wall)
         column[3].append(epoch)
 
+    def add_arrays(self, name: str, step: np.ndarray, value: np.ndarray, *,
+                   wall: np.ndarray | None = None, epoch: np.ndarray | None = None,
+                   order: np.ndarray | None = None) -> None:
+        count = len(step)
+        if not count:
+            return
+        nan = np.full(count, np.nan)
+        self._chunks.setdefault(name, []).append((
+            np.asarray(step, dtype=np.float64), np.asarray(value, dtype=np.float64),
+            nan if wall is None else np.asarray(wall, dtype=np.float64),
+            nan if epoch is None else np.asarray(epoch, dtype=np.float64),
+            np.arange(count) if order is None else np.asarray(order)))
+
     def __len__(self) -> int:
-        return sum(len(column[0]) for column in self._columns.values())
+        return sum(len(column[0]) for column in self._columns.values()) + sum(
+            len(chunk[0]) for chunks in self._chunks.values() for chunk in chunks)
 
     def __bool__(self) -> bool:
-        return bool(self._columns)
+        return bool(self._columns) or bool(self._chunks)
 
     def build(self) -> dict[str, ColumnBatch]:
-        return {name: ColumnBatch(*(np.array(part, dtype=np.float64) for part in column))
-                for name, column in self._columns.items()}
+        built = {name: ColumnBatch(*(np.array(part, dtype=np.float64) for part in column))
+                 for name, column in self._columns.items()}
+        for name, chunks in self._chunks.items():
+            if len(chunks) == 1:
+                parts = chunks[0][:4]
+            else:
+                merged = [np.concatenate([chunk[i] for chunk in chunks]) for i in range(5)]
+                order = np.argsort(merged[4], kind="stable")
+                parts = tuple(part[order] for part in merged[:4])
+            batch = ColumnBatch(*parts)
+            if name in built:  # both kinds for one name: lists first, then the arrays
+                old = built[name]
+                batch = ColumnBatch(*(np.concatenate([a, b]) for a, b in zip(
+                    (old.step, old.value, old.wall, old.epoch),
+                    (batch.step, batch.value, batch.wall, batch.epoch), strict=True)))
+            built[name] = batch
+        return built
 
 
 class MetricSeries:

@@ -77,7 +77,7 @@ def test_hf_run_folder_live_through_the_monitor(tmp_path):
     with MetricsWriter(run, max_steps=300) as writer:
         for step in range(110, 160, 10):
             writer.log(step, {"loss": 2.0 - step / 1000})
-    snapshot = monitor.refresh_now()
+    snapshot = monitor.refresh_now(rescan=True)
     (summary,) = snapshot.runs
     assert summary.global_step == 150 and summary.loss == pytest.approx(1.85)
     assert summary.status is RunStatus.COMPLETED  # the stream's end event says completed
