@@ -1,7 +1,7 @@
 """Training chart: redraw a 1M-point loss curve while panning and zooming.
 
 Three ways, each in its own fresh process (offscreen Qt, a 1200x600 plot), interleaved
-A B C A B C …, ``--repeats`` times; per process, 40 view changes (pans and zooms across the
+A B C A B C …, ``--repeats`` times; per process, 20 view changes (pans and zooms across the
 series), each followed by a full repaint (``grab()``):
 
 * ``ours``: the Training chart's path: visible range → native per-pixel min/max
@@ -45,7 +45,7 @@ CHILD = textwrap.dedent("""
     curve = plot.plot([], [])
     box = plot.getViewBox()
     views = []
-    for i in range(40):
+    for i in range(20):
         width = n / (1 + (i % 8) * 3)
         start = (i * 37_000) % max(1, int(n - width))
         views.append((start, start + width))
@@ -113,7 +113,7 @@ def main() -> None:
               f"({row['speedup_vs_setdata_all']:.1f}x vs setData of all points)")
     write_results("training_chart", {
         "repeats": args.repeats, "points": 1_000_000, "plot": "1200x600 offscreen",
-        "method": "each mode in its own fresh process, interleaved; 40 pans/zooms per "
+        "method": "each mode in its own fresh process, interleaved; 20 pans/zooms per "
                   "process, each with a full repaint (grab); medians",
         "modes": summary})
 

@@ -40,7 +40,8 @@ class MetricPoint:
 
 @dataclass(frozen=True, slots=True)
 class SeriesView:
-    """Read-only column views of a series at one moment (they stay valid after appends)."""
+    """Columns of one metric: a stored series' read-only views at one moment (they stay valid
+    after appends), or a batch of new points from a reader (``ColumnBatch``)."""
 
     step: np.ndarray
     value: np.ndarray
@@ -51,17 +52,9 @@ class SeriesView:
         return int(self.step.shape[0])
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnBatch:
-    """New points of one metric as columns (what readers hand to the store)."""
-
-    step: np.ndarray
-    value: np.ndarray
-    wall: np.ndarray
-    epoch: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.step.shape[0])
+# New points of one metric as columns (what readers hand to the store): the same four
+# columns as a view of a stored series.
+ColumnBatch = SeriesView
 
 
 class ColumnBuilder:

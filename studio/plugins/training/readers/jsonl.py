@@ -14,7 +14,7 @@ from typing import Any
 
 from studio.callbacks import METRICS_FILE
 from studio.plugins.training.readers.base import Progress, ReadResult, StatusHint, as_float
-from studio.plugins.training.readers.tail import FileTail, split_records
+from studio.plugins.training.readers.tail import RecordReader
 from studio.plugins.training.readers.trainer_state import parse_json_lenient
 from studio.plugins.training.series import ColumnBuilder
 
@@ -28,11 +28,9 @@ def locate_metrics_stream(folder: Path) -> list[Path]:
     return [path] if path.is_file() else []
 
 
-class MetricsStreamReader:
+class MetricsStreamReader(RecordReader):
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._tail = FileTail(self.path)
-        self._pending = b""
+        super().__init__(path)
         self._progress = Progress()
         self.bad_lines = 0
         self.pid: int | None = None
@@ -40,20 +38,11 @@ class MetricsStreamReader:
         self.argv: list[str] | None = None
         self.started_at: float | None = None
 
-    @property
-    def bytes_read(self) -> int:
-        return self._tail.bytes_read
+    def restart(self) -> None:
+        self._progress = Progress()
 
-    def read(self) -> ReadResult:
-        if self._tail.unchanged():
-            return ReadResult()
-        chunk = self._tail.read()
-        result = ReadResult(last_update=chunk.mtime, bytes_read=len(chunk.data))
-        if chunk.reset:
-            self._pending, self._progress, result.reset = b"", Progress(), True
-        lines, self._pending = split_records(self._pending, chunk.data)
-        columns = ColumnBuilder()
-        for line in lines:
+    def parse(self, records: list[bytes], columns: ColumnBuilder, result: ReadResult) -> None:
+        for line in records:
             try:
                 record = parse_json_lenient(line)
             except ValueError:
@@ -63,9 +52,7 @@ class MetricsStreamReader:
                 self._apply(record, columns, result)
             else:
                 self.bad_lines += 1
-        result.columns = columns.build()
         result.progress = self._progress
-        return result
 
     def _apply(self, record: dict[str, Any], columns: ColumnBuilder, result: ReadResult) -> None:
         event = record.get("event", "log")

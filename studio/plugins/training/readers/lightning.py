@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from studio.plugins.training.readers.base import Progress, ReadResult, as_float
-from studio.plugins.training.readers.tail import FileTail, split_records
+from studio.plugins.training.readers.tail import RecordReader
 from studio.plugins.training.series import ColumnBuilder
 
 __all__ = ["LightningCsvReader", "locate_lightning_csv"]
@@ -50,46 +50,31 @@ def _first_line(path: Path) -> bytes | None:
     return line if line.endswith(b"\n") else None
 
 
-class LightningCsvReader:
+class LightningCsvReader(RecordReader):
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._tail = FileTail(self.path)
+        super().__init__(path)
         self._header: list[str] | None = None
         self._header_line: bytes | None = None
-        self._pending = b""
         self._progress = Progress()
 
-    @property
-    def bytes_read(self) -> int:
-        return self._tail.bytes_read
-
-    def read(self) -> ReadResult:
-        if self._tail.unchanged():
-            return ReadResult()
-        result = ReadResult()
+    def must_restart(self) -> bool:
         header_line = _first_line(self.path)
-        if self._header_line is not None and header_line is not None \
-                and header_line != self._header_line:
-            self._tail.offset = 0  # rewritten with new columns: start over
-            result.reset = True
-        chunk = self._tail.read()
-        result.last_update, result.bytes_read = chunk.mtime, len(chunk.data)
-        if chunk.reset or result.reset:
-            result.reset = True
-            self._header = self._header_line = None
-            self._pending, self._progress = b"", Progress()
-        lines, self._pending = split_records(self._pending, chunk.data)
-        columns = ColumnBuilder()
-        for line in lines:
+        return self._header_line is not None and header_line is not None \
+            and header_line != self._header_line  # rewritten with new columns
+
+    def restart(self) -> None:
+        self._header = self._header_line = None
+        self._progress = Progress()
+
+    def parse(self, records: list[bytes], columns: ColumnBuilder, result: ReadResult) -> None:
+        for line in records:
             text = line.decode("utf-8", "replace")
             row = next(csv.reader(io.StringIO(text)), [])
             if self._header is None:
                 self._header, self._header_line = [c.strip() for c in row], line + b"\n"
                 continue
             self._row(dict(zip(self._header, row, strict=False)), columns)
-        result.columns = columns.build()
         result.progress = self._progress
-        return result
 
     def _row(self, row: dict[str, str], columns: ColumnBuilder) -> None:
         step = as_float(row.get("step") or None)

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from studio.plugins.training.readers.base import Progress, ReadResult, StatusHint, as_float
-from studio.plugins.training.readers.tail import FileTail, split_records
+from studio.plugins.training.readers.tail import RecordReader
 from studio.plugins.training.series import ColumnBuilder
 
 __all__ = ["LogParser", "LogReader", "locate_logs", "parse_interval"]
@@ -183,37 +183,26 @@ def locate_logs(folder: Path) -> list[Path]:
     return sorted(found, key=lambda path: (not path.name.startswith("train"), path.name))
 
 
-class LogReader:
+class LogReader(RecordReader):
     """Follows one log file; tolerant of binary junk and any encoding (decoded as UTF-8)."""
 
+    separators = b"\n\r"  # tqdm redraws its bar with carriage returns
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._tail = FileTail(self.path)
-        self._pending = b""
+        super().__init__(path)
         self.parser = LogParser()
 
-    @property
-    def bytes_read(self) -> int:
-        return self._tail.bytes_read
+    def restart(self) -> None:
+        self.parser = LogParser()
 
-    def read(self) -> ReadResult:
-        if self._tail.unchanged():
-            return ReadResult()
-        chunk = self._tail.read()
-        result = ReadResult(last_update=chunk.mtime, bytes_read=len(chunk.data))
-        if chunk.reset:
-            self._pending, self.parser, result.reset = b"", LogParser(), True
-        segments, self._pending = split_records(self._pending, chunk.data, b"\n\r")
-        columns = ColumnBuilder()
+    def parse(self, records: list[bytes], columns: ColumnBuilder, result: ReadResult) -> None:
         parser = self.parser
-        for segment in segments:
+        for segment in records:
             parser.feed(segment.decode("utf-8", "replace"), columns)
         if self._pending and b"]" in self._pending:
             # The newest tqdm refresh has no terminator until the next one: use it now
             # (progress is idempotent), and keep it to parse again when it is complete.
             for match in _TQDM.finditer(self._pending.decode("utf-8", "replace")):
                 parser._tqdm(match)
-        result.columns = columns.build()
         result.progress = parser.progress
         result.hints, parser.hints = parser.hints, []
-        return result

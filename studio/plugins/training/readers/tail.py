@@ -12,7 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FileTail", "TailChunk", "split_records"]
+from studio.plugins.training.readers.base import ReadResult
+from studio.plugins.training.series import ColumnBuilder
+
+__all__ = ["FileTail", "RecordReader", "TailChunk", "split_records"]
 
 MAX_CHUNK = 64 << 20  # never pull more than this in one refresh; the rest comes next time
 
@@ -87,3 +90,52 @@ def split_records(pending: bytes, data: bytes, separators: bytes = b"\n"
         parts = buffer.split(bytes([first]))
     rest = parts.pop()
     return [part for part in parts if part.strip()], rest
+
+
+class RecordReader:
+    """Base of the line-oriented readers (JSONL stream, logs, metrics.csv).
+
+    ``read()`` takes the appended bytes, splits complete records on ``separators`` (an
+    unterminated last record waits for the next refresh), and hands them to :meth:`parse`.
+    A replaced or truncated file calls :meth:`restart` and flags the result ``reset``.
+    """
+
+    separators = b"\n"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._tail = FileTail(self.path)
+        self._pending = b""
+
+    @property
+    def bytes_read(self) -> int:
+        return self._tail.bytes_read
+
+    def read(self) -> ReadResult:
+        if self._tail.unchanged():
+            return ReadResult()
+        result = ReadResult()
+        if self.must_restart():
+            self._tail.offset = 0
+            result.reset = True
+        chunk = self._tail.read()
+        result.last_update, result.bytes_read = chunk.mtime, len(chunk.data)
+        if chunk.reset or result.reset:
+            result.reset = True
+            self._pending = b""
+            self.restart()
+        records, self._pending = split_records(self._pending, chunk.data, self.separators)
+        columns = ColumnBuilder()
+        self.parse(records, columns, result)
+        result.columns = columns.build()
+        return result
+
+    def must_restart(self) -> bool:
+        """True when the file was rewritten in place (a subclass can tell); read it again."""
+        return False
+
+    def restart(self) -> None:
+        """Forget what was parsed: the file starts over."""
+
+    def parse(self, records: list[bytes], columns: ColumnBuilder, result: ReadResult) -> None:
+        raise NotImplementedError
