@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from studio.core.events import Event
-from studio.plugins.training.runs import RunSummary
 from studio.plugins.training.status import RunStatus
+
+if TYPE_CHECKING:
+    from studio.plugins.training.runs import RunSummary
 
 __all__ = ["GPU_MEMORY_LIMIT", "GPU_TEMPERATURE_LIMIT", "AlertTracker", "TrainingAlert"]
 

@@ -20,7 +20,7 @@ from studio.plugins.training.readers.base import (
 )
 from studio.plugins.training.runs import RunSummary
 from studio.plugins.training.series import ColumnBuilder
-from studio.plugins.training.service import RunsSelected, TrainingService
+from studio.plugins.training.service import SERVICE, RunsSelected, TrainingService, training_service
 from studio.plugins.training.status import RunStatus
 from studio.plugins.training.telemetry import TelemetrySample
 
@@ -44,9 +44,6 @@ __all__ = [
     "training",
 ]
 
-SERVICE = "training"
-
-
 def training(studio: Studio) -> TrainingService:
     """The studio's training service (KeyError naming the plugin when it is not active)."""
-    return studio.services.get(SERVICE)
+    return training_service(studio)

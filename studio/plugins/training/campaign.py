@@ -15,8 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from studio.plugins.training.locations import CAMPAIGN_LOG_GLOBS, HafsTrainingPaths
-from studio.plugins.training.readers.base import Progress, ReadResult, StatusHint, as_float
-from studio.plugins.training.readers.trainer_state import parse_json_lenient
+from studio.plugins.training.readers.base import (
+    Progress,
+    ReadResult,
+    StatusHint,
+    as_float,
+    parse_json_lenient,
+)
 
 __all__ = [
     "CampaignStatusReader",

@@ -20,9 +20,8 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console, Group
 from rich.live import Live
@@ -38,11 +37,14 @@ from studio.plugins.training.present import (
     format_eta,
     format_loss,
     format_step,
+    iso_time,
     progress_bar_text,
     status_style,
     time_ago,
 )
-from studio.plugins.training.runs import RunSummary, iso_time
+
+if TYPE_CHECKING:
+    from studio.plugins.training.runs import RunSummary
 
 __all__ = ["app", "demo_app"]
 
@@ -250,6 +252,8 @@ def show(ctx: typer.Context, run_id: Annotated[str, typer.Argument(metavar="RUN"
     for name in summary.metrics:
         view = run.series(name)
         if view is not None and len(view):
+            import numpy as np
+
             finite = view.value[np.isfinite(view.value)]
             metrics[name] = {"points": len(view), "last": float(view.value[-1]),
                              "min": float(finite.min()) if finite.size else None,

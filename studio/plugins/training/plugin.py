@@ -70,9 +70,9 @@ def _has_gui() -> bool:
 
 
 def _has_selection(studio: Studio) -> bool:
-    from studio.plugins.training.api import training
+    from studio.plugins.training.service import training_service
 
-    return _has_gui() and bool(training(studio).selected)
+    return _has_gui() and bool(training_service(studio).selected)
 
 
 @hookimpl
@@ -143,8 +143,7 @@ def studio_populate_sample_workspace(root: Path, report: Callable[[str], None]) 
 
 @hookimpl
 def studio_startup(studio: Studio) -> None:
-    from studio.plugins.training.api import SERVICE
-    from studio.plugins.training.service import TrainingService
+    from studio.plugins.training.service import SERVICE, TrainingService
 
     studio.services.provide(SERVICE, TrainingService(studio), owner="training")
 

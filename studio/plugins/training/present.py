@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime
 
 from studio.plugins.training.status import RunStatus
 
-__all__ = ["STATUS_COLORS", "format_eta", "format_loss", "format_step", "last_lines",
-           "progress_bar_text", "status_style", "time_ago"]
+__all__ = [
+    "STATUS_COLORS",
+    "format_eta",
+    "format_loss",
+    "format_step",
+    "iso_time",
+    "last_lines",
+    "progress_bar_text",
+    "status_style",
+    "time_ago",
+]
 
 # Colours for status badges (the panel picks theme tokens; the CLI uses these rich styles).
 STATUS_COLORS = {
@@ -92,3 +102,10 @@ def last_lines(data: bytes, count: int) -> str:
     folded = [line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line.rstrip("\r")
               for line in tail]
     return "".join(line + "\n" for line in folded)
+
+
+def iso_time(seconds: float | None) -> str | None:
+    """ISO 8601 in UTC (what ``--json`` prints); None for unknown or non-finite."""
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")

@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ import numpy as np
 
 from studio.plugins.training.campaign import CampaignStatusReader, campaign_pid
 from studio.plugins.training.discovery import RunSource
+from studio.plugins.training.present import iso_time
 from studio.plugins.training.readers import LOG_READER
 from studio.plugins.training.readers.base import (
     MetricReader,
@@ -51,12 +51,6 @@ LOSS_NAMES = ("loss", "train/loss", "train_loss", "train_loss_step", "train_loss
               "eval_loss", "eval/loss", "val_loss")
 CAMPAIGN_PRIORITY = 15
 ATTACH_EVERY_S = 2.0  # how often a run looks for new source files (reads happen every refresh)
-
-
-def iso_time(seconds: float | None) -> str | None:
-    if seconds is None or not math.isfinite(seconds):
-        return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.events import Event
 from studio.core.settings import SettingChanged
-from studio.plugins.training.monitor import TrainingMonitor, settings_from
-from studio.plugins.training.readers import MetricReaderRegistry, builtin_registry
-from studio.plugins.training.telemetry import TelemetryPoller
 
 if TYPE_CHECKING:
     from studio.core.app import Studio
+    from studio.plugins.training.monitor import TrainingMonitor
+    from studio.plugins.training.readers import MetricReaderRegistry
+    from studio.plugins.training.telemetry import TelemetryPoller
 
-__all__ = ["SETTINGS_SECTION", "RunsSelected", "TrainingService"]
+__all__ = ["SERVICE", "SETTINGS_SECTION", "RunsSelected", "TrainingService", "training_service"]
 
+SERVICE = "training"  # the name in studio.services
 SETTINGS_SECTION = "training"
+
+
+def training_service(studio: Studio) -> TrainingService:
+    """The studio's training service (KeyError naming the plugin when it is not active)."""
+    return studio.services.get(SERVICE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +44,14 @@ class RunsSelected(Event):
 
 
 class TrainingService:
+    """Cheap to create (the studio's start-up pays nothing): the monitor, its readers and the
+    telemetry poller (NumPy, psutil, NVML) are made on first use."""
+
     def __init__(self, studio: Studio, registry: MetricReaderRegistry | None = None) -> None:
         self.studio = studio
-        self.registry = registry or builtin_registry()
-        self.monitor = TrainingMonitor(studio.context.path, studio.bus,
-                                       settings=settings_from(self._settings()),
-                                       registry=self.registry)
-        self.telemetry = TelemetryPoller(studio.bus)
+        self._registry = registry
+        self._monitor: TrainingMonitor | None = None
+        self._telemetry: TelemetryPoller | None = None
         self.selected: tuple[str, ...] = ()
         self.demo_processes: list[subprocess.Popen[bytes]] = []
         self.live = False
@@ -54,6 +61,34 @@ class TrainingService:
         self._subscription = studio.bus.subscribe(SettingChanged.topic, self._on_setting,
                                                   thread="publisher", owner="training")
 
+    @property
+    def registry(self) -> MetricReaderRegistry:
+        if self._registry is None:
+            from studio.plugins.training.readers import builtin_registry
+
+            self._registry = builtin_registry()
+        return self._registry
+
+    @property
+    def monitor(self) -> TrainingMonitor:
+        with self._lock:
+            if self._monitor is None:
+                from studio.plugins.training.monitor import TrainingMonitor, settings_from
+
+                self._monitor = TrainingMonitor(self.studio.context.path, self.studio.bus,
+                                                settings=settings_from(self._settings()),
+                                                registry=self.registry)
+            return self._monitor
+
+    @property
+    def telemetry(self) -> TelemetryPoller:
+        with self._lock:
+            if self._telemetry is None:
+                from studio.plugins.training.telemetry import TelemetryPoller
+
+                self._telemetry = TelemetryPoller(self.studio.bus)
+            return self._telemetry
+
     def _settings(self) -> dict[str, Any]:
         try:
             return dict(self.studio.settings.values(SETTINGS_SECTION))
@@ -61,8 +96,10 @@ class TrainingService:
             return {}
 
     def _on_setting(self, event: SettingChanged) -> None:
-        if event.section == SETTINGS_SECTION:
-            self.monitor.configure(settings_from(self._settings()))
+        if event.section == SETTINGS_SECTION and self._monitor is not None:
+            from studio.plugins.training.monitor import settings_from
+
+            self._monitor.configure(settings_from(self._settings()))
 
     def start_live(self) -> None:
         """Start the monitor and telemetry threads (idempotent; GUI only)."""
@@ -92,8 +129,10 @@ class TrainingService:
 
     def close(self) -> None:
         self._subscription.unsubscribe()
-        self.monitor.stop()
-        self.telemetry.stop()
+        if self._monitor is not None:
+            self._monitor.stop()
+        if self._telemetry is not None:
+            self._telemetry.stop()
         for process in self.demo_processes:
             if process.poll() is None:
                 process.terminate()

@@ -1,4 +1,8 @@
-"""Metric readers: one module per source format, all incremental (see ``base.py``)."""
+"""Metric readers: one module per source format, all incremental (see ``base.py``).
+
+The format modules (and NumPy) are imported by :func:`builtin_reader_specs`, not by this
+package: the CLI's start-up and ``hafs-studio plugins list`` must not pay for them.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,6 @@ from studio.plugins.training.readers.base import (
     ReadResult,
     StatusHint,
 )
-from studio.plugins.training.readers.jsonl import MetricsStreamReader, locate_metrics_stream
-from studio.plugins.training.readers.lightning import LightningCsvReader, locate_lightning_csv
-from studio.plugins.training.readers.logs import LogReader, locate_logs
-from studio.plugins.training.readers.tensorboard import TensorBoardReader, locate_tensorboard
-from studio.plugins.training.readers.trainer_state import TrainerStateReader, locate_trainer_state
 
 __all__ = [
     "LOG_READER",
@@ -33,6 +32,21 @@ LOG_READER = "training.log"
 
 def builtin_reader_specs() -> list[MetricReaderSpec]:
     """The formats the studio reads out of the box; a lower priority wins a metric name."""
+    from studio.plugins.training.readers.jsonl import MetricsStreamReader, locate_metrics_stream
+    from studio.plugins.training.readers.lightning import (
+        LightningCsvReader,
+        locate_lightning_csv,
+    )
+    from studio.plugins.training.readers.logs import LogReader, locate_logs
+    from studio.plugins.training.readers.tensorboard import (
+        TensorBoardReader,
+        locate_tensorboard,
+    )
+    from studio.plugins.training.readers.trainer_state import (
+        TrainerStateReader,
+        locate_trainer_state,
+    )
+
     return [
         MetricReaderSpec("training.jsonl", "Studio metrics stream (studio_metrics.jsonl)",
                          locate_metrics_stream, MetricsStreamReader, 10, "training"),

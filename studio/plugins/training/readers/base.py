@@ -13,14 +13,18 @@ added by :func:`builtin_registry`, other plugins add theirs through the plugin-o
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from studio.plugins.training.series import ColumnBatch
+import orjson
+
+if TYPE_CHECKING:
+    from studio.plugins.training.series import ColumnBatch
 
 __all__ = [
     "MetricReader",
@@ -30,6 +34,7 @@ __all__ = [
     "ReadResult",
     "StatusHint",
     "as_float",
+    "parse_json_lenient",
 ]
 
 
@@ -157,3 +162,11 @@ def as_float(value: object) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def parse_json_lenient(data: bytes) -> Any:
+    """orjson (fast), falling back to ``json`` for NaN/Infinity tokens."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)

@@ -13,9 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from studio.callbacks import METRICS_FILE
-from studio.plugins.training.readers.base import Progress, ReadResult, StatusHint, as_float
+from studio.plugins.training.readers.base import (
+    Progress,
+    ReadResult,
+    StatusHint,
+    as_float,
+    parse_json_lenient,
+)
 from studio.plugins.training.readers.tail import RecordReader
-from studio.plugins.training.readers.trainer_state import parse_json_lenient
 from studio.plugins.training.series import ColumnBuilder
 
 __all__ = ["MetricsStreamReader", "locate_metrics_stream"]

@@ -19,7 +19,6 @@ are accepted.
 from __future__ import annotations
 
 import gc
-import json
 import math
 import os
 import re
@@ -32,9 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
-from studio.plugins.training.readers.base import Progress, ReadResult, as_float
+from studio.plugins.training.readers.base import (
+    Progress,
+    ReadResult,
+    as_float,
+    parse_json_lenient,
+)
 from studio.plugins.training.series import ColumnBuilder
 
 __all__ = ["TrainerStateReader", "checkpoint_dirs", "locate_trainer_state", "parse_json_lenient",
@@ -47,14 +50,6 @@ HEAD_LIMIT = 1 << 20  # the keys before log_history are short scalars
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 _NOT_METRICS = frozenset({"step", "epoch"})
 _PLAIN_NUMBERS = frozenset({int, float})
-
-
-def parse_json_lenient(data: bytes) -> Any:
-    """orjson (fast), falling back to ``json`` for NaN/Infinity tokens."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
 
 
 def checkpoint_dirs(folder: Path) -> list[tuple[int, Path]]:
