@@ -209,7 +209,7 @@ class RunsView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in zip(COLUMNS, (170, 60, 78, 96, 100, 52, 78, 78, 66, 70),
+        for column, width in zip(COLUMNS, (170, 60, 78, 96, 100, 60, 78, 84, 66, 70),
                                  strict=True):
             header.resizeSection(COLUMNS.index(column), width)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
