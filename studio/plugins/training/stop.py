@@ -156,24 +156,25 @@ def stop_process(target: RunProcess, *, grace_s: float = 10.0,
     except psutil.AccessDenied as exc:
         raise StopError(f"pid {target.pid}: permission denied ({exc})") from None
     say(f"Sending SIGTERM to pid {target.pid}")
-    try:
-        process.terminate()
-    except psutil.NoSuchProcess:
+    if not _signal(process, process.terminate):
         return "gone"
-    except psutil.AccessDenied as exc:
-        raise StopError(f"pid {target.pid}: permission denied ({exc})") from None
     if _wait_gone(process, grace_s):
         return "terminated"
     say(f"pid {target.pid} still running after {grace_s:g} s: SIGKILL")
-    try:
-        process.kill()
-    except psutil.NoSuchProcess:
-        return "killed"
-    except psutil.AccessDenied as exc:
-        raise StopError(f"pid {target.pid}: permission denied ({exc})") from None
-    if not _wait_gone(process, 5.0):
+    if _signal(process, process.kill) and not _wait_gone(process, 5.0):
         raise StopError(f"pid {target.pid} did not die within 5 s of SIGKILL")
     return "killed"
+
+
+def _signal(process: psutil.Process, send: Callable[[], None]) -> bool:
+    """Send; False if the process is already gone; StopError when not permitted."""
+    try:
+        send()
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied as exc:
+        raise StopError(f"pid {process.pid}: permission denied ({exc})") from None
+    return True
 
 
 def _wait_gone(process: psutil.Process, timeout: float) -> bool:
