@@ -41,10 +41,12 @@ run: system-deps $(VENV)/.run-installed
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	PYTHONPATH=examples/plugins/hello_studio $(BIN)/lint-imports
 
+# HAFS_STUDIO_REQUIRE_REAL_PARTS: a test that would skip for lack of sshd or llama-cpp-python
+# fails instead (studio/testing/real_parts.py), so a green run means those paths really ran.
 test: system-deps-test $(VENV)/.test-installed lint
-	$(BIN)/python -m pytest
+	HAFS_STUDIO_REQUIRE_REAL_PARTS=1 $(BIN)/python -m pytest
 
 bench: $(VENV)/.test-installed
 	$(PIP) install -q -e '.[test,bench]'

@@ -20,6 +20,13 @@ with a fresh studio home (first-run state, no saved layouts) and only the built-
 
 ``--profile`` also prints the slowest imports (``-X importtime``) and a cProfile summary of one
 studio start. Goal: studio / bare ≤ 1.3 (median spawn-to-paint).
+
+The studio child starts like ``hafs-studio``: from the cached plugin index when there is a valid
+one (``studio``: the home persists between starts), so the window paints before any plugin is
+imported and the plugins follow right after; a fresh home (``studio-first-run``) has no index
+and starts every plugin first. Per plugin it reports the load and activation time and what it
+cost before the first paint (budget: 5 ms for a built-in). ``views_ready`` is when the views on
+screen exist and every plugin has started.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ VARIANTS = {
     "studio-first-run": ("studio", "fresh"),
 }
 GOAL_RATIO = 1.3
+PLUGIN_BUDGET_MS = 5.0  # what one built-in plugin may add before the first paint
 WINDOW_SIZE = (1600, 1000)
 
 
@@ -79,19 +87,27 @@ def _build_studio(marks: dict[str, float]) -> tuple:
     from studio.core.app import Studio
     from studio.core.context import resolve_context_root
     from studio.shell.app import StudioShell
+    from studio.shell.launch import prepare_qt_environment
 
     marks["imports"] = _since_t0_ms()
+    prepare_qt_environment()  # as hafs-studio does before its QApplication
     app = QApplication([sys.argv[0]])
     app.setApplicationName("HAFS Studio")
     marks["qapplication"] = _since_t0_ms()
-    # Built-ins only, whatever else is installed in this environment.
-    studio = Studio(context=resolve_context_root(None), load_entry_points=False).start()
+    # Built-ins only, whatever else is installed in this environment. As hafs-studio does: paint
+    # from the plugin index when there is a valid one (the plugins are imported after the first
+    # frame), else start everything first (the very first start).
+    studio = Studio(context=resolve_context_root(None), load_entry_points=False)
+    indexed = studio.start_first_frame()
+    if not indexed:
+        studio.start()
     marks["core_started"] = _since_t0_ms()
     shell = StudioShell(studio, restore_session=False)
     window = shell.start()
     window.resize(*WINDOW_SIZE)
     marks["window_built"] = _since_t0_ms()
     window._bench_keep = (studio, shell)  # keep them alive until the process exits
+    window._bench_indexed = indexed
     return window, app
 
 
@@ -102,12 +118,21 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
         if "first_paint_done" not in marks:
             marks["first_paint_done"] = _since_t0_ms()
             marks["_paint_ns"] = time.time_ns()
+            studio = getattr(window, "_bench_keep", (None,))[0]
+            if studio is not None:  # what each plugin cost before the first frame
+                plugins_before_paint.update(
+                    {r.name: r.load_ms + r.activate_ms for r in studio.plugins.records.values()
+                     if r.state in ("loaded", "active", "errored")})
         docks = getattr(window, "docks", None)
         if docks is not None:
             # The studio creates views right after its first frame: record when they exist too.
             # Docks on screen (a background tab is created when clicked, not at start-up).
             visible = [dock for dock in docks.values() if not dock.visibleRegion().isEmpty()]
             if not all(dock.materialized for dock in visible):
+                QTimer.singleShot(2, done)
+                return
+            studio = window._bench_keep[0]
+            if not studio.started:  # the plugins are still being imported
                 QTimer.singleShot(2, done)
                 return
             marks["views_ready"] = _since_t0_ms()
@@ -117,11 +142,21 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
             "spawn_to_paint_ms": (marks.pop("_paint_ns") - spawn_ns) / 1e6 if spawn_ns else None,
             "marks_ms": marks,
         }
+        if docks is not None:
+            studio = window._bench_keep[0]
+            result["indexed"] = window._bench_indexed
+            result["plugins_before_paint_ms"] = dict(plugins_before_paint)
+            result["plugins_ms"] = {
+                r.name: {"load": r.load_ms, "activate": r.activate_ms,
+                         "before_paint": plugins_before_paint.get(r.name, 0.0)}
+                for r in studio.plugins.records.values()}
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(profile_path)
         print(json.dumps(result), flush=True)
         os._exit(0)  # teardown is not part of start-up
+
+    plugins_before_paint: dict[str, float] = {}
 
     class FirstPaint(QObject):
         seen = False
@@ -144,8 +179,24 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
 
 
 # -- the parent: spawn, alternate, summarize -------------------------------------------------
+_SHADOW_EDITABLE = """\
+# Written by benchmarks/startup.py --baseline: the checkout on PYTHONPATH, not the editable
+# install of this environment, provides `studio` in the baseline's children.
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__]
+"""
+
+
+def _baseline_environment(scratch: str, checkout: str) -> dict[str, str]:
+    shadow = os.path.join(scratch, "baseline-site")
+    os.makedirs(shadow, exist_ok=True)
+    with open(os.path.join(shadow, "sitecustomize.py"), "w", encoding="utf-8") as handle:
+        handle.write(_SHADOW_EDITABLE)
+    return {"PYTHONPATH": os.pathsep.join((shadow, checkout))}
+
+
 def _spawn(kind: str, scratch, home: str | None = None, extra_args: tuple[str, ...] = (),
-           python_flags=()) -> tuple:
+           python_flags=(), baseline: str | None = None) -> tuple:
     import subprocess
     import tempfile
 
@@ -157,9 +208,13 @@ def _spawn(kind: str, scratch, home: str | None = None, extra_args: tuple[str, .
         HAFS_CONTEXT_ROOT=os.path.join(home, "context"),
         HAFS_BENCH_SPAWN_NS=str(time.time_ns()),
     )
+    script = __file__
+    if baseline is not None:  # the same measurement, by the baseline checkout's own script
+        env.update(_baseline_environment(scratch, baseline))
+        script = os.path.join(baseline, "benchmarks", "startup.py")
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, *python_flags, __file__, "--child", kind, *extra_args],
+        [sys.executable, *python_flags, script, "--child", kind, *extra_args],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     wall_ms = (time.perf_counter() - start) * 1000
@@ -170,23 +225,32 @@ def _spawn(kind: str, scratch, home: str | None = None, extra_args: tuple[str, .
     return data, result.stderr
 
 
-def measure(repeats: int) -> dict:
+def measure(repeats: int, baseline: str | None = None) -> dict:
     import tempfile
 
     from _common import median
 
-    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    variants = dict(VARIANTS)
+    if baseline is not None:
+        variants["baseline"] = ("studio", "baseline")
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory(prefix="hafs-startup-") as scratch:
         persistent = os.path.join(scratch, "persistent-home")
-        homes = {"persistent": persistent, "fresh": None}
-        for kind, home in VARIANTS.values():  # warm-up: .pyc, file cache, icon cache; not counted
-            _spawn(kind, scratch, homes[home])
-        names = list(VARIANTS)
+        homes = {"persistent": persistent, "fresh": None,
+                 "baseline": os.path.join(scratch, "baseline-home")}
+
+        def spawn(name: str) -> dict:
+            kind, home = variants[name]
+            return _spawn(kind, scratch, homes[home],
+                          baseline=baseline if name == "baseline" else None)[0]
+
+        for name in variants:  # warm-up: .pyc, file cache, icon cache, index; not counted
+            spawn(name)
+        names = list(variants)
         for index in range(repeats):
             order = names if index % 2 == 0 else names[::-1]
             for name in order:
-                kind, home = VARIANTS[name]
-                runs[name].append(_spawn(kind, scratch, homes[home])[0])
+                runs[name].append(spawn(name))
     summary = {}
     for name, items in runs.items():
         summary[name] = {
@@ -197,15 +261,28 @@ def measure(repeats: int) -> dict:
             mark: median([run["marks_ms"][mark] for run in items])
             for mark in items[0]["marks_ms"]
         }
+        if "plugins_ms" in items[0]:
+            summary[name]["indexed_starts"] = sum(bool(run.get("indexed")) for run in items)
+            summary[name]["plugins_ms"] = {
+                plugin: {part: median([run["plugins_ms"][plugin][part] for run in items])
+                         for part in ("load", "activate", "before_paint")}
+                for plugin in items[0]["plugins_ms"]}
     bare = summary["bare"]
     ratios = {
         name: {metric: summary[name][metric] / bare[metric]
                for metric in ("spawn_to_paint_ms", "in_process_ms", "wall_ms")}
-        for name in VARIANTS if name != "bare"
+        for name in variants if name != "bare"
     }
+    budget = {name: {plugin: times["before_paint"] <= PLUGIN_BUDGET_MS
+                     for plugin, times in summary[name]["plugins_ms"].items()}
+              for name in VARIANTS if name != "bare"}
     return {
         "repeats": repeats,
+        "baseline": baseline,
         "goal_ratio": GOAL_RATIO,
+        "plugin_budget_ms": PLUGIN_BUDGET_MS,
+        "plugins_within_budget": budget,
+        "load_average": os.getloadavg(),
         "ratio_spawn_to_paint": ratios["studio"]["spawn_to_paint_ms"],
         "ratios": ratios,
         "overhead_ms": summary["studio"]["spawn_to_paint_ms"] - bare["spawn_to_paint_ms"],
@@ -261,11 +338,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="starts of each kind (>= 5)")
     parser.add_argument("--profile", action="store_true", help="also profile one studio start")
+    parser.add_argument("--baseline", metavar="CHECKOUT", default=None,
+                        help="also start another checkout of the studio (e.g. a worktree of "
+                             "main), interleaved: a before/after in the same run")
     options = parser.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _common import print_table, write_results
 
-    result = measure(max(5, options.repeats))
+    result = measure(max(5, options.repeats), options.baseline)
     rows = [
         [name, m["spawn_to_paint_ms"], m["in_process_ms"], m["wall_ms"],
          result["ratios"].get(name, {}).get("spawn_to_paint_ms", 1.0)]
@@ -275,6 +355,11 @@ def main(argv: list[str]) -> int:
                 f"Cold start to first paint, median of {result['repeats']} (offscreen)")
     print(f"studio / bare: {result['ratio_spawn_to_paint']:.2f}x (goal ≤ {GOAL_RATIO}x); "
           f"the studio takes {result['overhead_ms']:.0f} ms more")
+    for name in ("studio", "studio-first-run"):
+        plugins = result["median"][name]["plugins_ms"]
+        print_table(["plugin", "load ms", "activate ms", "before first paint ms"],
+                    [[p, t["load"], t["activate"], t["before_paint"]] for p, t in plugins.items()],
+                    f"{name}: time per plugin (median; budget {PLUGIN_BUDGET_MS} ms before paint)")
     phases = result["median"]["studio"]["phases_ms"]
     print_table(["studio phase", "ms since script start"], [[k, v] for k, v in phases.items()])
     if options.profile:

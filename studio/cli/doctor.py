@@ -13,7 +13,7 @@ from rich.table import Table
 
 from studio import __version__
 from studio.core.app import Studio
-from studio.core.tools import ToolsManifestError, load_manifest, locate
+from studio.core.context import ContextRoot, hafs_path
 
 __all__ = ["collect", "doctor_command"]
 
@@ -78,6 +78,23 @@ def _gpu() -> dict[str, Any]:
     }
 
 
+def _context(context: ContextRoot) -> dict[str, Any]:
+    """Where the hafs data is; when hafs's config moved the root, both folders and why."""
+    detail = context.describe() + ("" if context.exists else "; it does not exist")
+    problems = list(context.problems)
+    if problems:
+        detail += "; " + "; ".join(problems)
+    return {
+        "ok": context.exists and not problems,
+        "detail": detail,
+        "path": str(context.path),
+        "source": context.source,
+        "hafs_hard_coded_root": str(context.hard_coded) if context.split else None,
+        "registry": str(hafs_path(context, "models/registry.json")),
+        "problems": problems,
+    }
+
+
 def collect(studio: Studio) -> dict[str, Any]:
     """Every check as data (the ``--json`` output and the table's source)."""
     context = studio.context
@@ -87,30 +104,17 @@ def collect(studio: Studio) -> dict[str, Any]:
             "detail": f"hafs-studio {__version__}, Python {platform.python_version()} "
             f"on {platform.platform()}",
         },
-        "context": {
-            "ok": context.exists,
-            "detail": f"{context.path} (from {context.source})"
-            + ("" if context.exists else " does not exist"),
-        },
+        "context": _context(context),
         "qt": _qt(),
         "native": _native(),
         "gpu": _gpu(),
     }
     tools = []
-    try:
-        specs = load_manifest()
-    except ToolsManifestError as exc:
-        checks["tools"] = {"ok": False, "detail": str(exc)}
-        specs = []
-    for spec in specs:
-        override = None
-        if spec.setting:
-            section, _, key = spec.setting.partition(".")
-            try:
-                override = studio.settings.get(section, key) or None
-            except Exception:
-                override = None
-        status = locate(spec, override)
+    registry = studio.services.tools  # bundled manifest, the user's overrides, plugins' tools
+    if registry.problems:
+        checks["tools"] = {"ok": False, "detail": "; ".join(registry.problems)}
+    for spec in registry.specs():
+        status = registry.locate(spec.name)
         tools.append(
             {
                 "name": spec.name,
@@ -120,6 +124,7 @@ def collect(studio: Studio) -> dict[str, Any]:
                 "version": status.version,
                 "description": spec.description,
                 "without": spec.without,
+                "plugin": spec.plugin or None,  # None: the bundled manifest or user overrides
                 "problems": status.problems,
             }
         )

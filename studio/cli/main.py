@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from studio import __version__
-from studio.cli import doctor, plugins_cmd
+from studio.cli import doctor, plugins_cmd, processes_cmd
 from studio.core.app import Studio
 from studio.core.context import resolve_context_root
 
@@ -77,6 +77,7 @@ def build_app(studio: Studio) -> typer.Typer:
             typer.echo(ctx.get_help())
 
     app.add_typer(plugins_cmd.app, name="plugins")
+    app.add_typer(processes_cmd.app, name="processes")
     app.command("doctor")(doctor.doctor_command)
     for spec in studio.register_cli().values():
         app.add_typer(spec.app, name=spec.name, help=spec.help or None)
@@ -85,6 +86,9 @@ def build_app(studio: Studio) -> typer.Typer:
 
 def run_cli(argv: list[str], options: argparse.Namespace) -> int:
     """Start the core studio, build the CLI and run it on ``argv``; return the exit code."""
+    from studio.core.process import install_exit_on_signals
+
+    install_exit_on_signals()  # `kill` of a CLI command still reaches studio.shutdown()
     studio = Studio(context=resolve_context_root(options.context), safe_mode=options.safe_mode)
     studio.start()
     try:

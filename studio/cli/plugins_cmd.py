@@ -28,7 +28,8 @@ def list_plugins(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> int:
-    """List every plugin with its source, state, timings and error."""
+    """List every plugin with its source, state, requirements, timings and error (or why it is
+    disabled). ``--json`` gives each plugin's requires, optional, reason and essential too."""
     studio: Studio = ctx.obj
     records = studio.plugins.records_sorted()
     errored = any(r.state is PluginState.ERRORED for r in records)
@@ -41,7 +42,8 @@ def list_plugins(
         table.add_column(column, justify="right" if column.endswith("ms") else "left")
     for record in records:
         source = record.source + (f" ({record.distribution})" if record.distribution else "")
-        note = record.error or record.reason or "; ".join(record.warnings)
+        needs = f"requires {', '.join(record.requires)}" if record.requires else ""
+        note = record.error or record.reason or "; ".join(record.warnings) or needs
         table.add_row(
             record.name,
             record.version,

@@ -18,8 +18,10 @@ from typing import Any
 from studio.core.contributions import CommandSpec
 from studio.core.events import Event, EventBus
 from studio.core.keys import UNBOUND, normalize_shortcut
+from studio.core.selection import Selection
 
 __all__ = [
+    "CommandContext",
     "CommandError",
     "CommandExecuted",
     "CommandRegistry",
@@ -39,6 +41,25 @@ KEYBINDINGS_HEADER = (
 
 class CommandError(RuntimeError):
     """A command could not run (unknown, disabled, or its handler raised)."""
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """What a selection command's handler (and ``enabled_when``) is given.
+
+    ``selection`` holds the ids of kind ``kind`` to act on: the ones a context menu passed, else
+    the studio's current selection of that kind.
+    """
+
+    command_id: str
+    kind: str
+    selection: tuple[str, ...] = ()
+    studio: Any = None
+
+    @property
+    def first(self) -> str | None:
+        """The first selected id (the one a single-item command acts on), or None."""
+        return self.selection[0] if self.selection else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +104,10 @@ def parse_keybindings(text: str, source: str = "keybindings.conf") -> Keybinding
 class CommandRegistry:
     """Registered commands, their effective shortcuts, and execution."""
 
-    def __init__(self, bus: EventBus | None = None) -> None:
+    def __init__(self, bus: EventBus | None = None, selection: Selection | None = None) -> None:
         self._bus = bus
+        self.selection = selection or Selection(bus)
+        self.studio: Any = None  # handed to handlers in their CommandContext
         self._lock = threading.RLock()
         self._commands: dict[str, CommandSpec] = {}
         self._overrides: dict[str, str] = {}
@@ -102,6 +125,10 @@ class CommandRegistry:
             if spec.shortcut:
                 normalize_shortcut(spec.shortcut)  # reject a bad default at registration time
             self._commands[spec.id] = spec
+
+    def remove(self, command_id: str) -> None:
+        with self._lock:
+            self._commands.pop(command_id, None)
 
     def remove_plugin(self, plugin: str) -> list[str]:
         """Forget every command of ``plugin`` (disabled live); return their ids."""
@@ -189,23 +216,48 @@ class CommandRegistry:
         return problems
 
     # -- execution -----------------------------------------------------------------------
-    def is_enabled(self, command_id: str) -> bool:
+    def context(
+        self, command_id: str, selection: Iterable[str] | None = None
+    ) -> CommandContext | None:
+        """The context a selection command runs with (None for a command without selection).
+
+        ``selection`` overrides the studio's current selection (a context menu's rows).
+        """
         spec = self.get(command_id)
+        if spec.selection is None:
+            return None
+        ids = self.selection.get(spec.selection) if selection is None else tuple(selection)
+        return CommandContext(command_id, spec.selection, ids, self.studio)
+
+    def is_enabled(self, command_id: str, selection: Iterable[str] | None = None) -> bool:
+        spec = self.get(command_id)
+        context = self.context(command_id, selection)
         if spec.enabled_when is None:
-            return True
+            return context is None or bool(context.selection)
         try:
-            return bool(spec.enabled_when())
+            return bool(spec.enabled_when() if context is None else spec.enabled_when(context))
         except Exception:
             log.exception("enabled_when of command %s failed", command_id)
             return False
 
-    def execute(self, command_id: str) -> Any:
-        """Run a command's handler; CommandError if unknown, disabled or it raised."""
+    def execute(self, command_id: str, selection: Iterable[str] | None = None) -> Any:
+        """Run a command's handler; CommandError if unknown, disabled or it raised.
+
+        ``selection`` (ids) is what a context menu acts on; by default a selection command acts
+        on the current selection of its kind.
+        """
         spec = self.get(command_id)
-        if not self.is_enabled(command_id):
+        selection = None if selection is None else tuple(selection)
+        context = self.context(command_id, selection)
+        if not self.is_enabled(command_id, selection):
+            if context is not None and not context.selection and spec.enabled_when is None:
+                raise CommandError(
+                    f"command {command_id!r} acts on the selected {context.kind}; "
+                    f"select a {context.kind} first"
+                )
             raise CommandError(f"command {command_id!r} is not available right now")
         try:
-            result = spec.handler()
+            result = spec.handler() if context is None else spec.handler(context)
         except Exception as exc:
             raise CommandError(
                 f"command {command_id!r} (plugin {spec.plugin or 'studio'}) failed: "

@@ -96,27 +96,35 @@ class ViewSpec:
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """An action reachable from menus, toolbar, shortcuts and the command palette.
+    """An action reachable from menus, toolbar, shortcuts, context menus and the palette.
 
-    ``handler`` takes no arguments (bind what it needs with a closure). ``enabled_when`` is
-    polled when menus open and the palette filters; a command whose predicate raises is shown
-    disabled. ``menu`` is a slash path like ``"View/Workspace"``.
+    ``handler`` takes no arguments (bind what it needs with a closure), unless ``selection``
+    names a selection kind (``"model"``): then it receives a
+    :class:`~studio.core.commands.CommandContext` whose ``selection`` holds the ids to act on
+    (the current selection of that kind, or the rows a context menu was opened on).
+    ``enabled_when`` is polled when menus open and the palette filters; it takes the same
+    argument as the handler, a command whose predicate raises is shown disabled, and a
+    selection command without one is enabled when something is selected. ``menu`` is a slash
+    path like ``"View/Workspace"``.
     """
 
     id: str
     title: str
-    handler: Callable[[], Any]
+    handler: Callable[..., Any]
     shortcut: str | None = None
     category: str = "General"
     icon: str | None = None
     menu: str | None = None
     toolbar: bool = False
-    enabled_when: Callable[[], bool] | None = None
+    enabled_when: Callable[..., bool] | None = None
     description: str = ""
+    selection: str | None = None
     plugin: str = ""
 
     def __post_init__(self) -> None:
         validate_identifier("command", self.id)
+        if self.selection is not None:
+            validate_identifier("selection kind", self.selection)
 
 
 SettingType = Literal["bool", "int", "float", "str", "choice", "path"]

@@ -7,8 +7,11 @@ services); an implementation may accept only the arguments it uses, e.g. just ``
 The studio calls each plugin's implementation on its own, inside a guard, so a plugin that
 raises is marked Errored and the others are unaffected.
 
-Order of a start: discovery → each plugin's module is imported (load) → the ``studio_register_*``
-hooks run (activation) → ``studio_startup`` → the GUI or the CLI runs → ``studio_shutdown``.
+Order of a start: discovery → each plugin's module is imported (load) and may declare hooks of
+its own (``studio_add_hookspecs``) → plugins are ordered by their ``REQUIRES``/``OPTIONAL`` →
+the ``studio_register_*`` hooks run (activation) → ``studio_startup`` → the GUI or the CLI
+runs → ``studio_shutdown``. Hooks declared by plugins (``studio_register_model_actions``…) are
+documented beside their owner, e.g. ``studio/plugins/models/hookspecs.py``.
 """
 
 from __future__ import annotations
@@ -29,10 +32,21 @@ if TYPE_CHECKING:
         ThemeSpec,
         ViewSpec,
     )
+    from studio.core.tools import ToolSpec
 
 PROJECT = "hafs_studio"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def studio_add_hookspecs(add: Callable[[Any], None]) -> None:
+    """Declare hooks this plugin owns: ``add(module)`` with the module of its ``@hookspec``s.
+
+    Called once when the plugin is loaded (like pytest's ``pytest_addhooks``), before any
+    registration hook. Collect what other plugins contribute with
+    ``studio.plugins.collect(hook_name, SpecType)``, typically in ``studio_startup``.
+    """
 
 
 @hookspec
@@ -70,6 +84,17 @@ def studio_register_dashboard_cards(
 @hookspec
 def studio_register_cli(register: Callable[[CliCommandSpec], None], studio: Studio) -> None:
     """Register ``hafs-studio <name>`` subcommand groups (Typer apps), when the CLI starts."""
+
+
+@hookspec
+def studio_register_tools(register: Callable[[ToolSpec], None], studio: Studio) -> None:
+    """Register external programs the plugin drives (once per start, before ``studio_startup``).
+
+    Each :class:`~studio.core.tools.ToolSpec` joins the bundled ``third_party/tools.toml``
+    entries in ``studio.services.tools``: located the same way (the user's path setting, the
+    spec's search folders, PATH), listed by ``hafs-studio doctor``, its ``without`` text shown
+    when it is missing. Tool ids are unique across the manifest and every plugin.
+    """
 
 
 @hookspec

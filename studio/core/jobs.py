@@ -6,10 +6,17 @@ cancellation; domain code takes a ``JobContext`` (or :data:`NULL_CONTEXT`) so th
 the CLI drive the very same function. State changes are published on the event bus as
 :class:`JobUpdated` events (topic ``jobs.updated``), which the Jobs view and the CLI's rich
 progress bars both render.
+
+Every job has an **owner**, the plugin it works for: given to :meth:`JobRunner.submit`, else the
+plugin acting now (or the one whose module defined the job function). While the job runs its
+thread acts as that plugin, so what it starts (managed processes, bus subscriptions) is
+attributed to the owner too, and :meth:`JobRunner.cancel_owned` stops a plugin's jobs when the
+plugin is torn down.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import itertools
 import threading
@@ -17,6 +24,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +68,7 @@ class JobUpdated(Event):
     fraction: float | None = None
     message: str = ""
     error: str | None = None
+    owner: str = ""
 
 
 class JobContext:
@@ -126,6 +135,7 @@ class Job:
     id: int
     title: str
     context: JobContext
+    owner: str = "studio"
     state: JobState = JobState.QUEUED
     error: str | None = None
     result: Any = None
@@ -146,21 +156,48 @@ class Job:
         self.context.cancel()
 
 
+def _no_owner(fn: object) -> str:
+    return "studio"
+
+
+def _acting_as_nobody(owner: str) -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
 class JobRunner:
-    """Thread pool that runs jobs and publishes their state on the event bus."""
+    """Thread pool that runs jobs and publishes their state on the event bus.
+
+    ``owner_of(fn)`` names the plugin a job belongs to when ``submit`` is given none, and
+    ``acting_as(owner)`` attributes the job thread's work to it; the studio passes its plugin
+    manager's (:meth:`attribute_to_plugins`).
+    """
 
     def __init__(self, bus: EventBus, max_workers: int = 4, keep_finished: int = 200) -> None:
         self._bus = bus
+        self._owner_of: Callable[[object], str] = _no_owner
+        self._acting_as: Callable[[str], AbstractContextManager[Any]] = _acting_as_nobody
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="studio-job")
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
         self._keep_finished = keep_finished
 
-    def submit(self, title: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Job:
-        """Run ``fn(context, *args, **kwargs)`` in the pool and return its :class:`Job`."""
+    def attribute_to_plugins(self, owner_of: Callable[[object], str],
+                             acting_as: Callable[[str], AbstractContextManager[Any]]) -> None:
+        """Resolve owners with ``owner_of(fn)`` and run jobs inside ``acting_as(owner)``."""
+        self._owner_of = owner_of
+        self._acting_as = acting_as
+
+    def submit(self, title: str, fn: Callable[..., Any], /, *args: Any,
+               owner: str | None = None, **kwargs: Any) -> Job:
+        """Run ``fn(context, *args, **kwargs)`` in the pool and return its :class:`Job`.
+
+        ``owner``: the plugin the job works for; default the plugin acting now, else the one
+        whose module defined ``fn``, else ``"studio"``.
+        """
         job_id = next(self._ids)
-        job = Job(id=job_id, title=title, context=JobContext())
+        job = Job(id=job_id, title=title, context=JobContext(),
+                  owner=owner or self._owner_of(fn))
         job.context._on_progress = lambda fraction, message: self._publish(job)
         with self._lock:
             self._jobs[job_id] = job
@@ -193,6 +230,17 @@ class JobRunner:
         for job in self.running():
             job.cancel()
 
+    def cancel_owned(self, owner: str) -> list[Job]:
+        """Cancel the unfinished jobs of plugin ``owner`` (its teardown); return them."""
+        jobs = [job for job in self.running() if job.owner == owner]
+        for job in jobs:
+            job.cancel()
+        return jobs
+
+    def owners(self) -> list[str]:
+        """The owners of every known job, sorted (the Jobs view's filter)."""
+        return sorted({job.owner for job in self.jobs()})
+
     def shutdown(self, wait: bool = True) -> None:
         """Cancel what runs and stop the pool (at application exit)."""
         self.cancel_all()
@@ -205,7 +253,8 @@ class JobRunner:
         job.started_at = time.monotonic()
         self._publish(job)
         try:
-            job.result = fn(job.context, *args, **kwargs)
+            with self._acting_as(job.owner):
+                job.result = fn(job.context, *args, **kwargs)
         except JobCancelled:
             return self._finish(job, JobState.CANCELLED)
         except Exception as exc:  # a job's failure is data for the UI, never a crash
@@ -235,6 +284,7 @@ class JobRunner:
                 fraction=job.context.fraction,
                 message=job.context.message,
                 error=details or job.error,
+                owner=job.owner,
             )
         )
 

@@ -9,8 +9,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 __all__ = ["StudioPaths", "studio_paths"]
 
 APP_NAME = "hafs-studio"
@@ -51,6 +49,8 @@ def studio_paths(environ: dict[str, str] | None = None) -> StudioPaths:
     if home:
         root = Path(home).expanduser().absolute()
         return StudioPaths(root / "config", root / "state", root / "cache")
+    import platformdirs  # not needed (nor imported) when HAFS_STUDIO_HOME is set
+
     return StudioPaths(
         Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),

@@ -10,7 +10,12 @@ never share state, and everything a plugin provided is withdrawn when that plugi
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from studio.core.process import ProcessManager
+    from studio.core.remote_manager import RemoteManager
+    from studio.core.tools import ToolRegistry
 
 __all__ = ["ServiceUnavailableError", "Services"]
 
@@ -24,6 +29,10 @@ class ServiceUnavailableError(KeyError):
 
 class Services:
     """Core services as attributes; plugin services by name with their owner recorded."""
+
+    process: ProcessManager  # managed subprocesses (studio.core.process)
+    remote: RemoteManager  # one shared SSH connection per host (studio.core.remote_manager)
+    tools: ToolRegistry  # external programs: manifest, overrides, plugin tools
 
     def __init__(self) -> None:
         self._provided: dict[str, tuple[Any, str]] = {}

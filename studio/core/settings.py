@@ -94,9 +94,10 @@ class SettingsStore:
         self._load()
 
     # -- schema --------------------------------------------------------------------------
-    def register_section(self, section: SettingsSectionSpec) -> None:
+    def register_section(self, section: SettingsSectionSpec, *, replace: bool = False) -> None:
+        """Add a section (``replace``: its new version, e.g. with more choices)."""
         with self._lock:
-            if section.id in self.sections:
+            if section.id in self.sections and not replace:
                 raise ValueError(f"settings section {section.id!r} is registered twice")
             self.sections[section.id] = section
             stored = self._data.get(section.id, {})
@@ -105,10 +106,18 @@ class SettingsStore:
                     try:
                         coerce_setting(field, stored[field.key])
                     except ValueError as exc:
-                        self.warnings.append(
-                            f"{self.path}: {section.id}.{field.key}: {exc}; using the default "
-                            f"{field.default!r}"
-                        )
+                        warning = (f"{self.path}: {section.id}.{field.key}: {exc}; using the "
+                                   f"default {field.default!r}")
+                        if warning not in self.warnings:
+                            self.warnings.append(warning)
+
+    def remove_plugin(self, plugin: str) -> list[str]:
+        """Forget the sections ``plugin`` registered (torn down); their stored values stay."""
+        with self._lock:
+            doomed = [sid for sid, spec in self.sections.items() if spec.plugin == plugin]
+            for section_id in doomed:
+                del self.sections[section_id]
+        return doomed
 
     def field(self, section: str, key: str) -> SettingField:
         spec = self.sections.get(section)

@@ -7,11 +7,10 @@ session, reloads keybindings when their file changes, and turns failures into vi
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -22,6 +21,7 @@ from studio.core.app import Studio
 from studio.core.commands import CommandError, KeybindingsChanged
 from studio.core.contributions import WORKSPACES
 from studio.core.events import Message, SubscriberFailed
+from studio.core.plugin_records import ContributionsChanged
 from studio.core.plugins import PluginChanged, PluginState
 from studio.core.settings import SettingsError
 from studio.shell.api import set_current_shell
@@ -77,19 +77,22 @@ class StudioShell(QObject):
         self._quitting = False
         self._interactive = interactive  # False for --screenshot: never wait on a question
         self.crash_prompt: QMessageBox | None = None
+        self.orphan_prompt: QObject | None = None  # studio.shell.orphans.OrphanPrompt
         self._dialogs: dict[str, QWidget] = {}
         self.dispatcher = QtDispatcher(parent=self)
         studio.bus.set_dispatcher(self.dispatcher)
         self.layouts = LayoutStore(studio.paths.layouts_dir, read_only=not persist_layouts)
         self.themes = ThemeManager(studio.bus, parent=self)
-        for spec in studio.contributions.themes.values():
-            self.themes.register(spec)
+        self._theme_specs: dict[str, object] = {}
+        self._sync_themes(only=self._first_frame_themes() if studio.first_frame else None)
         self.themes.theme_changed.connect(self._on_theme_changed)
         self._subscriptions = [
             studio.bus.subscribe(KeybindingsChanged.topic, self._on_keybindings, owner="studio"),
             studio.bus.subscribe(KEYBINDINGS_FILE_TOPIC, self._reload_keybindings, owner="studio"),
             studio.bus.subscribe(SubscriberFailed.topic, self._on_failure, owner="studio"),
             studio.bus.subscribe(PluginChanged.topic, self._on_plugin_changed, owner="studio"),
+            studio.bus.subscribe(ContributionsChanged.topic, self._sync_windows, owner="studio",
+                                 batch=True),
         ]
         self._keybindings_watch = studio.watcher.watch(
             studio.paths.keybindings_file,
@@ -114,6 +117,11 @@ class StudioShell(QObject):
         for problem in self.layouts.problems + self.studio.settings.warnings:
             self.post_message(problem)
         QTimer.singleShot(0, self._report_startup_problems)
+        if self._interactive:  # processes a crashed session left running: offer to stop them
+            from studio.shell.orphans import OrphanPrompt
+
+            self.orphan_prompt = OrphanPrompt(self)
+            self.orphan_prompt.check()
         return self.windows[0]
 
     def _apply_initial_theme(self) -> None:
@@ -130,6 +138,9 @@ class StudioShell(QObject):
     def _open_window(self, workspace: str, *, primary: bool) -> StudioWindow:
         window = StudioWindow(self, workspace, primary=primary)
         self.message.connect(window.statusBar().showMessage)
+        if primary and self.studio.first_frame:
+            # A loop turn after the first frame, so that frame is on screen first.
+            window.first_frame_shown.connect(lambda: QTimer.singleShot(0, self._finish_start))
         self.windows.append(window)
         return window
 
@@ -189,6 +200,8 @@ class StudioShell(QObject):
             ask = True
         if not ask:
             return True
+        import html
+
         titles = "".join(f"<li>{html.escape(job.title)}</li>" for job in running[:5])
         more = f"<p>…and {len(running) - 5} more.</p>" if len(running) > 5 else ""
         box = QMessageBox(self.main_window)
@@ -234,10 +247,11 @@ class StudioShell(QObject):
         self.layouts.save_session(sessions)
 
     # -- commands and messages --------------------------------------------------------------
-    def run_command(self, command_id: str) -> object:
-        """Run a command; a failure is shown, never raised into Qt."""
+    def run_command(self, command_id: str, selection: Iterable[str] | None = None) -> object:
+        """Run a command (on ``selection`` ids, else the current selection); a failure is
+        shown, never raised into Qt."""
         try:
-            return self.studio.commands.execute(command_id)
+            return self.studio.commands.execute(command_id, selection=selection)
         except CommandError as exc:
             log.warning("%s", exc)
             self.post_message(str(exc))
@@ -284,6 +298,35 @@ class StudioShell(QObject):
             record = self.studio.plugins.records.get(event.name)
             error = record.error if record else ""
             self.post_message(f"Plugin {event.name} failed: {error}")
+
+    def _sync_windows(self, _events: list[ContributionsChanged]) -> None:
+        # A plugin came or went while running (or all of them arrived after the first frame):
+        # themes, docks, menus and the toolbar follow.
+        self._sync_themes()
+        for window in self.windows:
+            window.sync_contributions()
+
+    def _first_frame_themes(self) -> set[str]:
+        # Painting from the plugin index: the theme in use (and the light/dark pair when the
+        # OS decides) now, the others once the plugins have arrived.
+        settings = self.studio.settings
+        return {settings.get("appearance", key) for key in ("theme", "dark_theme", "light_theme")}
+
+    def _sync_themes(self, only: set[str] | None = None) -> None:
+        for spec in self.studio.contributions.themes.values():
+            if only is not None and spec.id not in only:
+                continue
+            if self._theme_specs.get(spec.id) is not spec:
+                self.themes.register(spec)
+                self._theme_specs[spec.id] = spec
+
+    def _finish_start(self) -> None:
+        """The window painted from the plugin index: import and start the plugins now."""
+        try:
+            self.studio.finish_start()
+        except Exception as exc:  # never leave a half-started studio without saying so
+            log.exception("starting the plugins failed")
+            self.post_message(f"Starting the plugins failed: {type(exc).__name__}: {exc}")
 
     def _report_startup_problems(self) -> None:
         crash = self.studio.plugins.crash_report

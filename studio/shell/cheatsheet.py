@@ -43,7 +43,8 @@ from PySide6.QtWidgets import (
 from studio.core.atomic import atomic_write_text
 from studio.core.commands import KEYBINDINGS_HEADER
 from studio.shell.icons import icon
-from studio.shell.theming import current_theme
+from studio.shell.subscriptions import subscribe_widget
+from studio.shell.theming import theme_colour
 
 if TYPE_CHECKING:
     from studio.core.app import Studio
@@ -186,7 +187,6 @@ class ShortcutCheatSheet(QDialog):
     """
 
     reloaded = Signal(list)
-    _keybindings_event = Signal(object)
 
     def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -250,12 +250,9 @@ class ShortcutCheatSheet(QDialog):
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
 
-        # Keybinding changes may be published from the file watcher's thread: hop to ours.
-        self._keybindings_event.connect(lambda _event: self.refresh())
-        subscription = studio.bus.subscribe(
-            "commands.keybindings", self._keybindings_event.emit, owner="studio", latest=True
-        )
-        self.destroyed.connect(lambda *_: subscription.unsubscribe())
+        # Keybinding changes may be published from the file watcher's thread: the helper hops.
+        subscribe_widget(self, studio.bus, "commands.keybindings", lambda _event: self.refresh(),
+                         owner="studio", latest=True)
         self.refresh()
         self.filter_edit.setFocus()
 
@@ -356,11 +353,6 @@ class ShortcutCheatSheet(QDialog):
         log.warning("%s", message)
         self.problems_label.setText(_html(message))
         self.problems_card.setVisible(True)
-
-
-def theme_colour(token: str) -> str:
-    """A colour token (``warning``, ``error``, ``success``…) of the theme in use."""
-    return current_theme()[token]
 
 
 def _html(text: str) -> str:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from studio.core.contributions import ViewSpec
+from studio.core.plugin_index import is_placeholder
 from studio.shell.api import ViewContext
 
 if TYPE_CHECKING:
@@ -81,17 +82,27 @@ class ViewDock(QDockWidget):
     def materialized(self) -> bool:
         return self.view is not None
 
+    @property
+    def failed(self) -> bool:
+        """The factory raised: the dock shows the error (and a Retry button)."""
+        return isinstance(self.widget(), ViewErrorPanel)
+
     def materialize(self) -> QWidget | None:
         """Create the view's widget now (idempotent); returns it, or None if the factory failed."""
         if self.view is not None:
             return self.view
+        if is_placeholder(self.spec):
+            # From the plugin index: the plugin is imported right after the first frame, then
+            # the window hands this dock the real view (see StudioWindow.sync_contributions).
+            return None
         shell = self._window.shell
-        context = ViewContext(shell.studio, shell, self._window, self.spec.id)
+        context = ViewContext(shell.studio, shell, self._window, self.spec.id, self.spec.plugin)
         record = shell.studio.plugins.records.get(self.spec.plugin)
         widget = shell.studio.plugins.guard(
             self.spec.plugin, f"view {self.spec.id}", self.spec.factory, context
         )
         if widget is None or not isinstance(widget, QWidget):
+            context.release()
             if widget is not None and record is not None:
                 record.error = (
                     f"view {self.spec.id}: factory returned {type(widget).__name__}, not a QWidget"
@@ -100,6 +111,7 @@ class ViewDock(QDockWidget):
             details = record.traceback if record else ""
             self.setWidget(ViewErrorPanel(self.spec, error, details, self._retry))
             return None
+        context.bind(widget)
         self.view = widget
         self.setWidget(widget)
         return widget
@@ -118,6 +130,13 @@ class ViewDock(QDockWidget):
         menu.exec(event.globalPos())
 
     def _retry(self) -> None:
+        studio = self._window.shell.studio
+        record = studio.plugins.records.get(self.spec.plugin)
+        if record is not None and record.state.value == "errored":
+            # The failure tore the plugin down: bring it back (this session only); the
+            # window then replaces this dock with the plugin's fresh view.
+            studio.enable_plugin(self.spec.plugin, persist=False)
+            return
         self.materialize()
 
     def _on_visibility(self, visible: bool) -> None:

@@ -11,7 +11,6 @@ on first paint.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import logging
 import os
 from functools import cache, lru_cache
@@ -29,14 +28,22 @@ DISABLED_COLOR = "#808080"
 
 @cache
 def icon_cache_dir() -> Path:
-    """``<studio cache>/icons/qta-<version>``: a qtawesome upgrade starts a fresh cache."""
+    """``<studio cache>/icons/qta-<stamp>``: a qtawesome upgrade starts a fresh cache.
+
+    The stamp is the size and modification time of qtawesome's ``__init__.py``, found without
+    importing qtawesome or importlib.metadata (neither is needed to paint the window).
+    """
+    import importlib.util
+
     from studio.core.paths import studio_paths
 
+    spec = importlib.util.find_spec("qtawesome")
     try:
-        version = importlib.metadata.version("QtAwesome")
-    except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
-    return studio_paths().cache / "icons" / f"qta-{version}"
+        info = os.stat(spec.origin) if spec is not None and spec.origin else None
+    except OSError:
+        info = None
+    stamp = f"{info.st_size:x}-{info.st_mtime_ns:x}" if info is not None else "unknown"
+    return studio_paths().cache / "icons" / f"qta-{stamp}"
 
 
 class GlyphIconEngine(QIconEngine):

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QSizePo
 
 from studio.core.jobs import JobState, JobUpdated
 from studio.shell.icons import icon
+from studio.shell.subscriptions import subscribe_widget
 from studio.shell.theming import current_theme
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ class JobsIndicator(QFrame):
     """Status-bar widget: progress of running jobs, failures since the last click."""
 
     clicked = Signal()
-    _job_events = Signal(object)
 
     def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,11 +61,8 @@ class JobsIndicator(QFrame):
                     job_id=job.id, title=job.title, state=job.state, fraction=job.fraction,
                     message=job.message,
                 )
-        self._job_events.connect(self._apply_events)
-        subscription = studio.bus.subscribe(
-            JobUpdated.topic, self._job_events.emit, owner="studio", batch=True
-        )
-        self.destroyed.connect(lambda *_: subscription.unsubscribe())
+        subscribe_widget(self, studio.bus, JobUpdated.topic, self._apply_events, owner="studio",
+                         batch=True)
         self._render()
 
     # -- state ---------------------------------------------------------------------------------

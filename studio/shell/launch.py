@@ -1,4 +1,8 @@
-"""Start the GUI: QApplication, core studio, shell, then the event loop or a screenshot."""
+"""Start the GUI: QApplication, core studio, shell, then the event loop or a screenshot.
+
+Start-up time is a feature: with a valid plugin index the window paints before any plugin is
+imported (see :mod:`studio.core.plugin_index`), and the plugins arrive right after.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["run_gui"]
+__all__ = ["prepare_qt_environment", "run_gui"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ def run_gui(options: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    prepare_qt_environment()
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
@@ -51,7 +56,11 @@ def run_gui(options: argparse.Namespace) -> int:
     app.setOrganizationName("hafs")
     app.setApplicationVersion(__version__)
     studio = Studio(context=resolve_context_root(options.context), safe_mode=options.safe_mode)
-    studio.start()
+    # Paint from the plugin index and import the plugins right after the first frame (the
+    # shell calls studio.finish_start()); a screenshot, or a start without a valid index,
+    # starts everything first.
+    if options.screenshot or not studio.start_first_frame():
+        studio.start()
     restore = studio.settings.get("general", "restore_session") and not options.screenshot
     shell = StudioShell(
         studio,
@@ -85,3 +94,9 @@ def run_gui(options: argparse.Namespace) -> int:
             shell.save_session()
         shell.shutdown()
         studio.shutdown()
+
+
+def prepare_qt_environment() -> None:
+    """Before the QApplication exists: the Fusion style (the themes are drawn for it), chosen
+    here so the theme manager never has to ask Qt which style is active."""
+    os.environ.setdefault("QT_STYLE_OVERRIDE", "Fusion")

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QToolButton, QWidget
 from studio.core.app import Studio
 from studio.core.plugins import PluginChanged, PluginState
 from studio.shell.icons import icon
+from studio.shell.subscriptions import subscribe_widget
 
 __all__ = ["PluginStatusButton"]
 
@@ -22,10 +23,8 @@ class PluginStatusButton(QToolButton):
         self.setAutoRaise(True)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.setToolTip("Some plugins failed: open the Plugins dialog for details")
-        self._subscription = studio.bus.subscribe(
-            PluginChanged.topic, self._refresh, owner="studio", batch=True
-        )
-        self.destroyed.connect(lambda *_: self._subscription.unsubscribe())
+        subscribe_widget(self, studio.bus, PluginChanged.topic, self._refresh, owner="studio",
+                         batch=True)
         self._refresh()
 
     def errored(self) -> list[str]:

@@ -1,11 +1,13 @@
 """The Plugins dialog: what is installed, where it came from, how it is doing, on or off.
 
-A table of every plugin (built-in, entry point with its distribution, test) with its state,
-load and activation times, and a details pane with the error, the full traceback (selectable,
-with a Copy button) and warnings. The Enabled check box records the user's choice in
-``plugins.json``; it applies at the next start, which a banner says. The ``workbench`` plugin
-carries the window's own commands and cannot be disabled. The table follows
-``plugins.changed`` events.
+A table of every plugin (built-in, entry point with its distribution, test) with its state
+(and why it is disabled: "requires models, which failed to load"), what it requires, load and
+activation times, and a details pane with the error, the full traceback (selectable, with a
+Copy button) and warnings. The Enabled check box records the user's choice in ``plugins.json``
+and applies it at once where the plugin's contributions allow (views, commands, cards,
+settings); plugins that require it follow. Where they do not (themes), a banner asks for a
+restart. Essential plugins (the shell's own settings and commands) cannot be disabled. The
+table follows ``plugins.changed`` events.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.plugins import PluginRecord, PluginState
+from studio.core.plugins import ESSENTIAL_PLUGINS, PluginRecord, PluginState
 from studio.shell.cheatsheet import theme_colour
 from studio.shell.icons import icon
+from studio.shell.subscriptions import subscribe_widget
 from studio.shell.tables import setup_record_table
 
 if TYPE_CHECKING:
@@ -39,10 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ESSENTIAL_PLUGINS", "PluginsDialog"]
 
-ESSENTIAL_PLUGINS = frozenset({"workbench"})  # the shell's own commands live there
-
-COLUMNS = ("Enabled", "Plugin", "Version", "Source", "State", "Load", "Activation")
-ENABLED, NAME, VERSION, SOURCE, STATE, LOAD_MS, ACTIVATE_MS = range(len(COLUMNS))
+COLUMNS = ("Enabled", "Plugin", "Version", "Source", "State", "Requires", "Load", "Activation")
+ENABLED, NAME, VERSION, SOURCE, STATE, REQUIRES, LOAD_MS, ACTIVATE_MS = range(len(COLUMNS))
 RECORD_KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _STATE_LOOK = {
@@ -119,6 +120,12 @@ class _DetailsPane(QWidget):
         version = f" {record.version}" if record.version else ""
         self.title.setText(f"{record.name}{version}")
         facts = [f"Module: {record.module}", f"Source: {source_text(record)}"]
+        if record.requires:
+            facts.append(f"Requires: {', '.join(record.requires)}")
+        if record.optional:
+            facts.append(f"Optional: {', '.join(record.optional)}")
+        if record.essential:
+            facts.append("Essential (cannot be disabled)")
         if record.reason:
             facts.append(f"Disabled: {record.reason}")
         self.facts.setText("   ·   ".join(facts))
@@ -138,8 +145,11 @@ class _DetailsPane(QWidget):
             f"Plugin: {record.name} {record.version}".rstrip(),
             f"Module: {record.module}",
             f"Source: {source_text(record)}",
-            f"State: {record.state}",
+            f"State: {record.state}" + (f" ({record.reason})" if record.reason else ""),
         ]
+        if record.requires or record.optional:
+            lines.append(f"Requires: {', '.join(record.requires) or '-'}; optional: "
+                         f"{', '.join(record.optional) or '-'}")
         if record.error:
             lines.append(f"Error ({record.error_phase}): {record.error}")
         lines += [f"Warning: {w}" for w in record.warnings]
@@ -152,13 +162,13 @@ class _DetailsPane(QWidget):
 
 
 class PluginsDialog(QDialog):
-    """Every plugin with its state and timings; enable/disable applies at the next start.
+    """Every plugin with its state, requirements and timings; enable/disable applies live
+    where it can, else at the next start (the banner says which).
 
-    ``enabled_changed(name, enabled)`` is emitted after a choice was saved.
+    ``enabled_changed(name, enabled)`` is emitted after a choice was saved (and applied).
     """
 
     enabled_changed = Signal(str, bool)
-    _plugins_event = Signal(object)
 
     def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,7 +177,7 @@ class PluginsDialog(QDialog):
         self.setWindowIcon(icon("mdi6.puzzle-outline"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(900, 620)
-        self._changed: set[str] = set()
+        self._pending: dict[str, str] = {}  # choices waiting for a restart, with the reason
         self._filling = False
 
         self.banner_text = QLabel(wordWrap=True)
@@ -185,12 +195,16 @@ class PluginsDialog(QDialog):
         self.banner.hide()
         self.summary = QLabel()
         self.summary.setProperty("role", "muted")
+        self.note = QLabel(wordWrap=True)  # what a live enable/disable just did
+        self.note.setObjectName("plugins-note")
+        self.note.setProperty("role", "muted")
+        self.note.hide()
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         header = setup_record_table(self.table, row_height=28)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(SOURCE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(STATE, QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._show_selected)
 
@@ -212,15 +226,13 @@ class PluginsDialog(QDialog):
         layout.setContentsMargins(12, 12, 12, 10)
         layout.setSpacing(8)
         layout.addWidget(self.banner)
+        layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
         layout.addLayout(footer)
 
-        # Plugin state can change from any thread (a failing subscriber): hop to ours.
-        self._plugins_event.connect(lambda _events: self.refresh())
-        subscription = studio.bus.subscribe(
-            "plugins.changed", self._plugins_event.emit, owner="studio", batch=True
-        )
-        self.destroyed.connect(lambda *_: subscription.unsubscribe())
+        # Plugin state can change from any thread (a failing subscriber): the helper hops.
+        subscribe_widget(self, studio.bus, "plugins.changed", lambda _events: self.refresh(),
+                         owner="studio", batch=True)
         self.refresh()
         if self.table.rowCount():
             self.table.selectRow(self._first_errored_row())
@@ -259,10 +271,12 @@ class PluginsDialog(QDialog):
         if toggleable:
             flags |= Qt.ItemFlag.ItemIsUserCheckable
         enabled.setFlags(flags)
-        enabled.setCheckState(
-            Qt.CheckState.Checked if self._user_enabled(record) else Qt.CheckState.Unchecked
-        )
-        enabled.setToolTip(why_not or "Enable or disable at the next start")
+        # A start-up switch (HAFS_STUDIO_DISABLE_PLUGINS, safe mode) keeps it off whatever the
+        # user chose: show it unchecked, as it is.
+        on = self._user_enabled(record) and not self.studio.plugins.switch_reason(record.name) \
+            if self.studio.plugins.records.get(record.name) is record else False
+        enabled.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        enabled.setToolTip(why_not or "Enable or disable (now, where the plugin allows it)")
 
         icon_name, colour_token, label = _STATE_LOOK[record.state]
         colour = (theme_colour(colour_token) if colour_token
@@ -276,19 +290,22 @@ class PluginsDialog(QDialog):
         state_text = label
         if record.reason:
             state_text += f" ({record.reason})"
-        if key in self._changed:
+        if record.essential:
+            state_text += " · essential"
+        if key in self._pending:
             state_text += " · restart to apply"
+        needs = [*record.requires, *(f"{name} (optional)" for name in record.optional)]
         cells = {
             ENABLED: enabled,
             NAME: name,
             VERSION: QTableWidgetItem(record.version or "—"),
             SOURCE: QTableWidgetItem(source_text(record)),
             STATE: QTableWidgetItem(state_text),
+            REQUIRES: QTableWidgetItem(", ".join(needs) or "—"),
             LOAD_MS: _number_item(record.load_ms),
             ACTIVATE_MS: _number_item(record.activate_ms),
         }
-        if record.error:
-            cells[STATE].setToolTip(record.error)
+        cells[STATE].setToolTip(record.error or record.reason or label)
         for column, item in cells.items():
             if column != ENABLED:
                 item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
@@ -302,12 +319,17 @@ class PluginsDialog(QDialog):
         return record.name
 
     def _toggleable(self, record: PluginRecord, key: str) -> tuple[bool, str]:
-        if record.name in ESSENTIAL_PLUGINS:
-            return False, "The workbench provides the window's own commands; it cannot be disabled"
-        if self.studio.plugins.user_choices is None:
+        plugins = self.studio.plugins
+        if record.essential or record.name in ESSENTIAL_PLUGINS:
+            return False, ("Essential: the window's own settings and commands live here; it "
+                           "cannot be disabled")
+        if plugins.user_choices is None:
             return False, "This studio keeps no plugin choices"
-        if self.studio.plugins.records.get(record.name) is not record:
+        if plugins.records.get(record.name) is not record:
             return False, "A second plugin with an already used name; rename it to load it"
+        switch = plugins.switch_reason(record.name)
+        if switch:
+            return False, f"Off for this run: {switch}"
         return True, ""
 
     def _user_enabled(self, record: PluginRecord) -> bool:
@@ -328,27 +350,46 @@ class PluginsDialog(QDialog):
         self.set_plugin_enabled(name, item.checkState() == Qt.CheckState.Checked)
 
     def set_plugin_enabled(self, name: str, enabled: bool) -> None:
-        """Save the user's choice for ``name`` (applies at the next start)."""
-        if name in ESSENTIAL_PLUGINS:
+        """Save the user's choice for ``name`` and apply it now where the plugin allows."""
+        record = self.studio.plugins.records.get(name)
+        if name in ESSENTIAL_PLUGINS or (record is not None and record.essential):
             raise ValueError(f"plugin {name!r} cannot be disabled")
+        change = self.studio.enable_plugin if enabled else self.studio.disable_plugin
         try:
-            self.studio.plugins.set_enabled(name, enabled)
-        except (OSError, KeyError, RuntimeError) as exc:
+            toggle = change(name)
+        except (OSError, KeyError, RuntimeError, ValueError) as exc:
             self.banner_text.setText(f"Could not save the choice for {name}: {exc}")
             self.banner.show()
             self.refresh()
             return
-        self._changed ^= {name}  # toggling back and forth cancels the pending change
+        if toggle.applied:
+            self._pending.pop(name, None)
+            self._note_applied(name, enabled, toggle.affected)
+        elif name in self._pending:
+            del self._pending[name]  # toggled back: nothing left to apply
+        else:
+            self._pending[name] = toggle.restart_reason
         self._update_banner()
         self.refresh()
         self.enabled_changed.emit(name, enabled)
 
+    def _note_applied(self, name: str, enabled: bool, affected: tuple[str, ...]) -> None:
+        text = f"{name} is {'enabled' if enabled else 'disabled'} now"
+        if affected:
+            which = ", ".join(affected)
+            text += (f"; {which}, which require{'s' * (len(affected) == 1)} it, "
+                     f"{'came back' if enabled else 'too'}")
+        self.note.setText(text + ".")
+        self.note.show()
+
     def _update_banner(self) -> None:
-        if not self._changed:
+        if not self._pending:
             self.banner.hide()
             return
-        names = ", ".join(sorted(self._changed))
-        self.banner_text.setText(f"Restart HAFS Studio to apply the plugin changes ({names}).")
+        lines = [f"{name}: {reason}" if reason else name
+                 for name, reason in sorted(self._pending.items())]
+        self.banner_text.setText("Restart HAFS Studio to apply the plugin changes: "
+                                 + "; ".join(lines) + ".")
         self.banner.show()
 
     def selected_key(self) -> str | None:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import (
     QSize,
     Qt,
-    Signal,
 )
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -36,9 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.contributions import SettingsSectionSpec
+from studio.core.plugin_records import ContributionsChanged
 from studio.shell.icons import icon
 from studio.shell.settings_page import FieldEditor, SectionPage
 from studio.shell.shortcuts_page import ShortcutsPage
+from studio.shell.subscriptions import subscribe_widget
 
 if TYPE_CHECKING:
     from studio.core.app import Studio
@@ -51,8 +52,6 @@ log = logging.getLogger(__name__)
 class PreferencesDialog(QDialog):
     """Sections on the left, the selected section's form on the right; changes apply at once."""
 
-    _settings_event = Signal(object)
-    _keybindings_event = Signal(object)
 
     def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +68,7 @@ class PreferencesDialog(QDialog):
         self.sections = QListWidget()
         self.sections.setObjectName("preferencesSections")
         self._search_texts: list[str] = []
+        self._withdrawn: set[int] = set()  # rows of sections whose plugin went away
         self.pages = QStackedWidget()
         self.section_pages: dict[str, SectionPage] = {}
         for section in sorted(studio.settings.sections.values(), key=lambda s: s.title.lower()):
@@ -116,16 +116,12 @@ class PreferencesDialog(QDialog):
 
         # Settings and keybindings may change elsewhere (a command, the file watcher's
         # thread): hop to the GUI thread through a signal and refresh what is shown.
-        self._settings_event.connect(self._on_setting_changed)
-        self._keybindings_event.connect(lambda _event: self.shortcuts_page.refresh())
         bus = studio.bus
-        subscriptions = [
-            bus.subscribe("settings.changed", self._settings_event.emit, owner="studio"),
-            bus.subscribe(
-                "commands.keybindings", self._keybindings_event.emit, owner="studio", latest=True
-            ),
-        ]
-        self.destroyed.connect(lambda *_: [s.unsubscribe() for s in subscriptions])
+        subscribe_widget(self, bus, "settings.changed", self._on_setting_changed, owner="studio")
+        subscribe_widget(self, bus, "commands.keybindings",
+                         lambda _event: self.shortcuts_page.refresh(), owner="studio", latest=True)
+        subscribe_widget(self, bus, ContributionsChanged.topic, self._on_sections_changed,
+                         owner="studio", batch=True)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Enter confirms a field (and saves it); it must not close the dialog like a
@@ -141,7 +137,7 @@ class PreferencesDialog(QDialog):
         words = text.lower().split()
         shown = 0
         for row, haystack in enumerate(self._search_texts):
-            match = all(word in haystack for word in words)
+            match = row not in self._withdrawn and all(word in haystack for word in words)
             self.sections.setRowHidden(row, not match)
             shown += match
         current = self.sections.currentRow()
@@ -176,6 +172,16 @@ class PreferencesDialog(QDialog):
     def show_shortcuts(self) -> ShortcutsPage:
         self.sections.setCurrentRow(self.sections.count() - 1)
         return self.shortcuts_page
+
+    def _on_sections_changed(self, _events: object) -> None:
+        """A plugin was disabled or torn down while open: its page goes (a plugin enabled
+        meanwhile shows its page the next time Preferences opens)."""
+        ids = sorted(self.section_pages, key=lambda s: self.section_pages[s].section.title.lower())
+        self._withdrawn = {row for row, section_id in enumerate(ids)
+                           if section_id not in self.studio.settings.sections}
+        for row, section_id in enumerate(ids):
+            self.section_pages[section_id].setEnabled(row not in self._withdrawn)
+        self.filter_sections(self.search.text())
 
     def _on_setting_changed(self, event: Any) -> None:
         page = self.section_pages.get(getattr(event, "section", ""))

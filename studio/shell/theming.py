@@ -52,6 +52,7 @@ __all__ = [
     "current_chart_colors",
     "current_theme",
     "style_plot",
+    "theme_colour",
 ]
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class ThemeManager(QObject):
         if not isinstance(app, QApplication):
             raise RuntimeError("ThemeManager.apply() needs a QApplication")
         self._hook_color_scheme()
-        if self._use_fusion and app.style().name().lower() != "fusion":
+        if self._use_fusion and not _fusion_already() and app.style().name().lower() != "fusion":
             # Fusion draws every control from the palette, so the palette and the stylesheet
             # alone give the same result on every OS.
             app.setStyle("Fusion")
@@ -317,3 +318,14 @@ def style_plot(
             pen = pyqtgraph.mkPen(curve.opts.get("pen"))
             pen.setColor(pyqtgraph.mkColor(series[index % len(series)]))
             curve.setPen(pen)
+
+
+def theme_colour(token: str) -> str:
+    """A colour token (``warning``, ``error``, ``success``…) of the theme in use."""
+    return current_theme()[token]
+
+
+def _fusion_already() -> bool:
+    """The application was created with Fusion (``QT_STYLE_OVERRIDE``, set by the launcher):
+    asking Qt for its style object builds PySide's QStyle wrapper, ~5 ms of start-up."""
+    return os.environ.get("QT_STYLE_OVERRIDE", "").lower() == "fusion"

@@ -35,6 +35,8 @@ from studio.core.contributions import WORKSPACES, CommandSpec
 from studio.shell.docks import ViewDock
 from studio.shell.icons import icon
 from studio.shell.layouts import LAYOUT_VERSION
+from studio.shell.window_sync import AREAS as _AREAS
+from studio.shell.window_sync import LiveContributions
 
 if TYPE_CHECKING:
     from studio.shell.app import StudioShell
@@ -43,19 +45,15 @@ __all__ = ["StudioWindow"]
 
 log = logging.getLogger(__name__)
 
-_AREAS = {
-    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
-    "right": Qt.DockWidgetArea.RightDockWidgetArea,
-    "top": Qt.DockWidgetArea.TopDockWidgetArea,
-    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
-}
 _TOP_MENUS = ("File", "View", "Tools", "Help")
 
 
-class StudioWindow(QMainWindow):
+class StudioWindow(LiveContributions, QMainWindow):
     """One top-level studio window."""
 
     workspace_changed = Signal(str)
+    #: The first frame is on screen (once): views are created and plugins may be imported.
+    first_frame_shown = Signal()
 
     def __init__(self, shell: StudioShell, workspace: str, *, primary: bool) -> None:
         super().__init__()
@@ -66,6 +64,7 @@ class StudioWindow(QMainWindow):
         self._pending_balance: dict[str, ViewDock] = {}
         self._painted = False
         self._pending_views: list[ViewDock] = []
+        self._first_frame_announced = False
         self._actions: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}
         self.setObjectName("StudioWindow")
@@ -103,6 +102,7 @@ class StudioWindow(QMainWindow):
     def _make_action(self, spec: CommandSpec) -> QAction:
         action = QAction(spec.title, self)
         action.setObjectName(f"command:{spec.id}")
+        action.setData(spec)  # which registration this action shows (see sync_contributions)
         if spec.icon:
             action.setIcon(icon(spec.icon))
         action.setToolTip(spec.description or spec.title)
@@ -190,6 +190,7 @@ class StudioWindow(QMainWindow):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self._toolbar = bar
         self._workspace_buttons: dict[str, QToolButton] = {}
         commands = self.shell.studio.commands
         for workspace in WORKSPACES:
@@ -218,6 +219,7 @@ class StudioWindow(QMainWindow):
         status.setObjectName("statusbar")
         self.context_label = QLabel(self._context_text())
         self.context_label.setProperty("role", "muted")
+        self.context_label.setToolTip(self.shell.studio.context.describe())
         status.addWidget(self.context_label)
         for widget in self.shell.status_widgets(self):
             status.addPermanentWidget(widget)
@@ -225,6 +227,8 @@ class StudioWindow(QMainWindow):
     def _context_text(self) -> str:
         context = self.shell.studio.context
         state = "" if context.exists else " (missing)"
+        if context.split:  # hafs's config moved the root, but most hafs files stay put
+            return f"Context: {context.path}{state} · registry and training: {context.hard_coded}"
         return f"Context: {context.path}{state}"
 
     def _build_docks(self) -> None:
@@ -369,6 +373,9 @@ class StudioWindow(QMainWindow):
         pending, self._pending_views = self._pending_views, []
         for dock in pending:
             dock.materialize_if_shown()
+        if not self._first_frame_announced:
+            self._first_frame_announced = True
+            self.first_frame_shown.emit()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

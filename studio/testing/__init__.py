@@ -28,24 +28,71 @@ __all__ = [
     "BUILTIN_PLUGINS",
     "BusSpy",
     "ManualDispatcher",
+    "builtins_without",
+    "make_contributor",
     "make_plugin",
     "make_studio",
     "shown_shell",
 ]
 
 
-def make_plugin(name: str, **hooks: Callable[..., Any]) -> types.ModuleType:
+def make_plugin(
+    name: str,
+    *,
+    requires: Sequence[str] = (),
+    optional: Sequence[str] = (),
+    hookspecs: Any = None,
+    **hooks: Callable[..., Any],
+) -> types.ModuleType:
     """A plugin module named ``name`` whose hooks are the given functions.
+
+    ``requires``/``optional`` become its ``REQUIRES``/``OPTIONAL``; ``hookspecs`` (a module or
+    class of ``@hookspec`` functions) is declared through ``studio_add_hookspecs``. Hook names
+    must start with ``studio_``; one that no plugin declares errors the plugin when it loads,
+    exactly as a typo in a real plugin would.
 
     >>> plugin = make_plugin("demo", studio_register_commands=lambda register: None)
     """
-    unknown = sorted(set(hooks) - set(hook_names()))
-    if unknown:
-        raise ValueError(f"unknown hook(s) {unknown}; known: {hook_names()}")
+    misnamed = sorted(hook for hook in hooks if not hook.startswith("studio_"))
+    if misnamed:
+        raise ValueError(f"hook names start with 'studio_': {misnamed}; core hooks: "
+                         f"{hook_names()}")
     module = types.ModuleType(f"studio_test_plugins.{name}")
+    module.REQUIRES = tuple(requires)
+    module.OPTIONAL = tuple(optional)
+    if hookspecs is not None and "studio_add_hookspecs" not in hooks:
+        hooks["studio_add_hookspecs"] = lambda add: add(hookspecs)
     for hook_name, function in hooks.items():
         setattr(module, hook_name, hookimpl(function))
     return module
+
+
+def make_contributor(
+    name: str,
+    hook_name: str,
+    *specs: Any,
+    requires: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> types.ModuleType:
+    """A plugin that registers ``specs`` through another plugin's hook ``hook_name``.
+
+    >>> make_contributor("ollama", "studio_register_deploy_backends", BackendSpec("ollama"),
+    ...                  requires=("deploy",))  # doctest: +SKIP
+    """
+
+    def register_all(register: Callable[[Any], None]) -> None:
+        for spec in specs:
+            register(spec)
+
+    return make_plugin(name, requires=requires, optional=optional, **{hook_name: register_all})
+
+
+def builtins_without(*names: str) -> tuple[tuple[str, str], ...]:
+    """The built-in plugins minus ``names``: a studio in which a requirement is missing."""
+    unknown = set(names) - {name for name, _ in BUILTIN_PLUGINS}
+    if unknown:
+        raise ValueError(f"not built-in plugins: {sorted(unknown)}")
+    return tuple((name, module) for name, module in BUILTIN_PLUGINS if name not in names)
 
 
 def make_studio(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import orjson
 import pytest
 
 from studio import __version__
+from studio.plugins.models.schema import new_entry
 
 
 def run_studio(*args: str, env_extra: dict[str, str] | None = None, home=None, timeout=120):
@@ -52,6 +54,10 @@ def test_plugins_list_json(tmp_path):
     assert {"workbench", "themes", "dashboard", "jobs"} <= names.keys()
     assert all(names[n]["state"] == "active" for n in ("workbench", "themes", "dashboard"))
     assert data["total"] == len(data["plugins"])
+    for plugin in data["plugins"]:
+        assert {"requires", "optional", "reason", "essential"} <= plugin.keys()
+    assert names["workbench"]["essential"] and not names["models"]["essential"]
+    assert names["models"]["hookspecs"] == ["studio_register_model_actions"]
 
 
 def test_plugins_list_table_and_disable_switch(tmp_path):
@@ -70,7 +76,48 @@ def test_doctor_json_reports_every_check(tmp_path):
     assert {tool["name"] for tool in report["tools"]} >= {"llama-server", "ollama", "ssh"}
     assert report["checks"]["context"]["ok"] is False  # HOME has no .context
     for tool in report["tools"]:
-        assert tool["found"] or tool["without"]
+        assert tool["without"]  # what works without it is always said
+        if tool["found"]:
+            assert os.access(tool["path"], os.X_OK) and tool["found_by"], tool
+        else:
+            assert tool["path"] is None, tool
+    ssh = next(t for t in report["tools"] if t["name"] == "ssh")
+    assert report["checks"]["ssh"]["ok"] is ssh["found"]
+
+
+def test_doctor_finds_no_tool_where_there_is_none(tmp_path):
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    result = run_studio("doctor", "--json", home=tmp_path, env_extra={"PATH": str(empty)})
+    assert result.returncode == 0, result.stderr
+    report = orjson.loads(result.stdout)
+    assert report["tools"] and not any(tool["found"] for tool in report["tools"])
+    assert report["checks"]["ssh"]["ok"] is False
+
+
+def test_a_hafs_config_that_moves_the_context_root_is_followed(tmp_path):
+    """hafs's [general].context_root moves only some of hafs's files; the registry stays in
+    ~/.context, where hafs's ModelRegistry hard-codes it, and the studio reads it there."""
+    home = tmp_path
+    config = home / ".config" / "hafs" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[general]\ncontext_root = "~/hafs-data"\n')
+    (home / "hafs-data" / "autonomy_daemon").mkdir(parents=True)
+    registry = home / ".context" / "models" / "registry.json"
+    registry.parent.mkdir(parents=True)
+    registry.write_text(json.dumps({"version": "1.0", "updated_at": "", "models": {
+        "oracle-x": dict(new_entry("oracle-x", display_name="X"))}}, indent=2))
+    listing = run_studio("models", "list", "--json", home=home)
+    assert listing.returncode == 0, listing.stderr
+    assert [m["model_id"] for m in orjson.loads(listing.stdout)["models"]] == ["oracle-x"]
+    doctor = run_studio("doctor", "--json", home=home)
+    context = orjson.loads(doctor.stdout)["checks"]["context"]
+    assert context["path"] == str(home / "hafs-data") and context["source"] == str(config)
+    assert context["hafs_hard_coded_root"] == str(home / ".context")
+    assert context["registry"] == str(registry)
+    assert "hafs still writes the model registry" in context["detail"]
+    table = run_studio("doctor", home=home, env_extra={"COLUMNS": "300"})
+    assert "hafs still writes the model registry" in table.stdout
 
 
 def test_gui_without_display_explains_itself(tmp_path):

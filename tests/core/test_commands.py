@@ -122,3 +122,67 @@ def test_keybindings_text_round_trips():
     parsed = parse_keybindings(registry.keybindings_text())
     assert parsed.overrides == {"app.open": "Ctrl+K", "app.save": ""}
     assert parsed.problems == []
+
+
+# -- commands on a selection -------------------------------------------------------------------
+def _selection_registry():
+    from studio.core.selection import Selection
+
+    bus = EventBus()
+    registry = CommandRegistry(bus, Selection(bus))
+    seen = []
+    registry.add(CommandSpec("models.convert", "Convert", seen.append,
+                             selection="model"))
+    return registry, seen, bus
+
+
+def test_a_selection_command_receives_the_current_selection():
+    registry, seen, _ = _selection_registry()
+    registry.selection.set("model", ["qwen-asm", "qwen-debug"])
+    registry.execute("models.convert")
+    (context,) = seen
+    assert context.selection == ("qwen-asm", "qwen-debug")
+    assert (context.kind, context.first, context.command_id) == ("model", "qwen-asm",
+                                                                 "models.convert")
+
+
+def test_a_context_menu_selection_overrides_the_current_one():
+    registry, seen, _ = _selection_registry()
+    registry.selection.set("model", "qwen-asm")
+    registry.execute("models.convert", selection=["yaze-helper"])
+    assert seen[0].selection == ("yaze-helper",)
+
+
+def test_a_selection_command_without_a_selection_is_disabled_and_says_why():
+    registry, seen, _ = _selection_registry()
+    assert not registry.is_enabled("models.convert")
+    with pytest.raises(CommandError, match="acts on the selected model; select a model first"):
+        registry.execute("models.convert")
+    assert registry.is_enabled("models.convert", selection=["x"])
+    assert seen == []
+
+
+def test_enabled_when_of_a_selection_command_sees_the_context():
+    from studio.core.selection import Selection
+
+    registry = CommandRegistry(None, Selection())
+    registry.add(CommandSpec("models.compare", "Compare", lambda context: context.selection,
+                             selection="model",
+                             enabled_when=lambda context: len(context.selection) != 1))
+    assert registry.is_enabled("models.compare")  # nothing selected: allowed by the predicate
+    assert registry.execute("models.compare", selection=["a", "b"]) == ("a", "b")
+    assert not registry.is_enabled("models.compare", selection=["a"])
+
+
+def test_selection_changes_are_published_per_kind():
+    from studio.core.selection import SelectionChanged
+
+    registry, _, bus = _selection_registry()
+    received = []
+    bus.subscribe("selection.model", received.append, thread="publisher")
+    registry.selection.set("model", "qwen-asm")
+    registry.selection.set("model", ("qwen-asm",))  # unchanged: no event
+    registry.selection.set("model", None)
+    assert received == [SelectionChanged("model", ("qwen-asm",)), SelectionChanged("model", ())]
+    with pytest.raises(ValueError, match="invalid selection kind"):
+        registry.selection.set("Bad Kind", "x")

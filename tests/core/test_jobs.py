@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -94,3 +95,48 @@ def test_progress_is_clamped_and_throttled():
     context.report(1.0)
     assert context.fraction == 1.0
     assert len(emitted) <= 3
+
+
+# -- owners ----------------------------------------------------------------------------------
+def test_jobs_belong_to_the_acting_plugin_and_their_thread_acts_as_it(studio_factory,
+                                                                      tmp_plugin):
+    seen: dict[str, str] = {}
+
+    def startup(studio):
+        def work(context):
+            seen["inside"] = studio.plugins.owner_of(None)  # what the job thread acts as
+            process = studio.services.process.spawn(
+                [sys.executable, "-c", "pass"], name="helper")
+            seen["process"] = process.owner
+            process.wait(20)
+
+        seen["job"] = studio.jobs.submit("Index", work).owner
+
+    studio = studio_factory(plugins=[("indexer", tmp_plugin("indexer", studio_startup=startup))])
+    (job,) = studio.jobs.jobs()
+    job.future.result(timeout=20)
+    assert seen == {"job": "indexer", "inside": "indexer", "process": "indexer"}
+    assert job.owner == "indexer"
+    explicit = studio.jobs.submit("Other", lambda context: None, owner="deploy")
+    assert explicit.owner == "deploy"
+    assert studio.jobs.submit("Mine", lambda context: None).owner == "studio"  # nobody acting
+
+
+def test_cancel_owned_cancels_only_that_plugins_jobs(runner):
+    gate = threading.Event()
+
+    def wait(context):
+        while not gate.is_set():
+            context.raise_if_cancelled()
+            context.wait(0.01)
+
+    deploy = runner.submit("serve", wait, owner="deploy")
+    training = runner.submit("train", wait, owner="training")
+    assert runner.cancel_owned("deploy") == [deploy]
+    deploy.future.result(timeout=10)
+    assert deploy.state is JobState.CANCELLED and not training.state.finished
+    assert runner.owners() == ["deploy", "training"]
+    gate.set()
+    training.future.result(timeout=10)
+    assert training.state is JobState.SUCCEEDED
+    assert {u.owner for u in runner.updates if u.job_id == training.id} == {"training"}

@@ -244,6 +244,10 @@ def test_lifecycle_hooks_run_once(studio_factory):
     assert calls == ["startup", "shutdown"]
 
 
-def test_make_plugin_rejects_unknown_hooks():
-    with pytest.raises(ValueError, match="unknown hook"):
-        make_plugin("x", studio_register_everything=lambda register: None)
+def test_make_plugin_rejects_misnamed_hooks_and_the_studio_rejects_unknown_ones(studio_factory):
+    with pytest.raises(ValueError, match="hook names start with 'studio_'"):
+        make_plugin("x", register_everything=lambda register: None)
+    plugin = make_plugin("x", studio_register_everything=lambda register: None)
+    record = studio_factory([("x", plugin)]).plugins.records["x"]
+    assert record.state is PluginState.ERRORED
+    assert "unknown hook(s) studio_register_everything" in record.error

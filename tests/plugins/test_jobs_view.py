@@ -162,3 +162,35 @@ def test_format_elapsed():
     assert format_elapsed(3.25) == "3.2 s"
     assert format_elapsed(75) == "1:15"
     assert format_elapsed(3725) == "1:02:05"
+
+
+def test_owner_filter_shows_one_plugins_jobs_and_cancels_only_those(qtbot, studio, view,
+                                                                    tmp_path):
+    work, release = waiting_job(0.3, "serving")
+    deploy = studio.jobs.submit("Serve model", work, owner="deploy")
+    training = studio.jobs.submit("Train adapter", waiting_job(0.6, "epoch 2")[0],
+                                  owner="training")
+    qtbot.waitUntil(lambda: row(view, deploy) is not None and row(view, training) is not None)
+    assert [view.owner_filter.itemText(i) for i in range(view.owner_filter.count())] == [
+        "All plugins", "deploy", "training"]
+    assert "For plugin deploy" in view.model.data(
+        view.model.index(view.model.row_of(deploy.id), 0), Qt.ItemDataRole.ToolTipRole)
+
+    view.set_owner_filter("training")
+    assert [r.title for r in view.visible_rows()] == ["Train adapter"]
+    assert view.summary.text().startswith("1 running")
+    # A job of another plugin arriving while filtered stays hidden.
+    later = studio.jobs.submit("Quantize", lambda context: None, owner="models")
+    qtbot.waitUntil(lambda: row(view, later) is not None)  # queued: both workers are busy
+    assert [r.title for r in view.visible_rows()] == ["Train adapter"]
+    view.grab().save(str(tmp_path / "jobs-filtered.png"))
+
+    view.cancel_all_button.click()  # cancels what is shown: training's job only
+    qtbot.waitUntil(lambda: training.state is JobState.CANCELLED)
+    assert not deploy.state.finished
+    view.set_owner_filter("ollama")  # no jobs (yet): says so
+    assert view.empty_label.text() == "No jobs of plugin ollama."
+    view.set_owner_filter(None)
+    assert {r.title for r in view.visible_rows()} == {"Serve model", "Train adapter",
+                                                      "Quantize"}
+    release.set()

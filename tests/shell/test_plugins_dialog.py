@@ -14,9 +14,9 @@ from PySide6.QtGui import QGuiApplication
 from studio import hookimpl
 from studio.core.app import Studio
 from studio.core.context import ContextRoot
-from studio.core.contributions import CommandSpec
+from studio.core.contributions import CommandSpec, ThemeSpec
 from studio.core.plugins import PluginChanged
-from studio.shell.plugins_dialog import ENABLED, NAME, STATE, PluginsDialog
+from studio.shell.plugins_dialog import ENABLED, NAME, REQUIRES, STATE, PluginsDialog
 
 
 class Healthy:
@@ -81,15 +81,18 @@ def test_copy_puts_details_and_traceback_on_the_clipboard(dialog):
     assert "model registry unreachable" in text and "Traceback" in text
 
 
-def test_unchecking_disables_at_next_start_and_persists(qtbot, dialog, studio, tmp_path):
+def test_unchecking_disables_now_and_at_the_next_start(qtbot, dialog, studio, tmp_path):
     row = row_of(dialog, "healthy")
     item = dialog.table.item(row, ENABLED)
     with qtbot.waitSignal(dialog.enabled_changed) as blocker:
         item.setCheckState(Qt.CheckState.Unchecked)  # what a click on the box does
     assert blocker.args == ["healthy", False]
-    assert dialog.banner.isVisible()
-    assert "Restart" in dialog.banner_text.text()
-    assert "restart to apply" in dialog.table.item(row_of(dialog, "healthy"), STATE).text()
+    # Only a command: applied at once, no restart asked for.
+    assert "healthy.hello" not in studio.commands
+    assert not dialog.banner.isVisible()
+    assert dialog.note.text() == "healthy is disabled now."
+    state = dialog.table.item(row_of(dialog, "healthy"), STATE).text()
+    assert state == "Disabled (disabled by you)"
     choices = orjson.loads((studio.paths.config / "plugins.json").read_bytes())
     assert choices == {"disabled": ["healthy"]}
 
@@ -101,8 +104,67 @@ def test_unchecking_disables_at_next_start_and_persists(qtbot, dialog, studio, t
         again.shutdown()
 
     dialog.table.item(row_of(dialog, "healthy"), ENABLED).setCheckState(Qt.CheckState.Checked)
-    assert not dialog.banner.isVisible()  # toggled back: nothing left to apply
+    assert studio.commands.execute("healthy.hello") is None  # back, live
+    assert dialog.table.item(row_of(dialog, "healthy"), STATE).text() == "Active"
     assert orjson.loads((studio.paths.config / "plugins.json").read_bytes()) == {"disabled": []}
+
+
+def _dialog_over(qtbot, tmp_path, name, plugin):
+    """A started studio with just ``plugin`` and its Plugins dialog, shown."""
+    studio = Studio(builtins=(), load_entry_points=False, extra_plugins=[(name, plugin)],
+                    environ={"HAFS_STUDIO_HOME": str(tmp_path)},
+                    context=ContextRoot(tmp_path / "ctx", "test")).start()
+    dialog = PluginsDialog(studio)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return studio, dialog
+
+
+class Themed:
+    """Contributes a theme: the Appearance settings list themes read at start-up only."""
+
+    @hookimpl
+    def studio_register_themes(self, register):
+        register(ThemeSpec("themed-dark", "Themed", {"background": "#000000"}))
+
+
+def test_a_plugin_that_cannot_change_live_asks_for_a_restart(qtbot, tmp_path):
+    studio, dialog = _dialog_over(qtbot, tmp_path, "themed", Themed())
+    try:
+        dialog.table.item(row_of(dialog, "themed"), ENABLED).setCheckState(
+            Qt.CheckState.Unchecked)
+        assert dialog.banner.isVisible()
+        assert "Restart HAFS Studio to apply" in dialog.banner_text.text()
+        assert "studio_register_themes" in dialog.banner_text.text()
+        assert "restart to apply" in dialog.table.item(row_of(dialog, "themed"), STATE).text()
+        assert studio.plugins.records["themed"].state == "active"  # untouched until then
+        dialog.table.item(row_of(dialog, "themed"), ENABLED).setCheckState(
+            Qt.CheckState.Checked)
+        assert not dialog.banner.isVisible()  # toggled back: nothing left to apply
+    finally:
+        studio.shutdown()
+
+
+class Deploy:
+    REQUIRES = ("models",)
+
+    @hookimpl
+    def studio_register_commands(self, register):
+        register(CommandSpec("deploy.run", "Deploy", lambda: None))
+
+
+def test_a_plugin_with_an_unmet_requirement_is_shown_disabled_with_the_reason(qtbot, tmp_path):
+    studio, dialog = _dialog_over(qtbot, tmp_path, "deploy", Deploy())
+    try:
+        row = row_of(dialog, "deploy")
+        assert dialog.table.item(row, STATE).text() == (
+            "Disabled (requires models, which is not installed)")
+        assert dialog.table.item(row, REQUIRES).text() == "models"
+        dialog.select_plugin("deploy")
+        assert "Requires: models" in dialog.details.facts.text()
+        assert "Disabled: requires models, which is not installed" in dialog.details.facts.text()
+    finally:
+        studio.shutdown()
 
 
 def test_workbench_cannot_be_disabled(dialog):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio import hookimpl
-from studio.core.contributions import DashboardCardSpec, ViewSpec
+from studio.api import DashboardCardSpec, ViewSpec
 
 
 @hookimpl

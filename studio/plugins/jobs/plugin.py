@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from studio import hookimpl
-from studio.core.contributions import CommandSpec, ViewSpec
+from studio.api import CommandSpec, ViewSpec
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 VIEW_ID = "jobs.list"
 CANCEL_ALL_ID = "jobs.cancel-all"

@@ -2,20 +2,23 @@
 
 One :class:`ModelsService` per context root ties the registry, the studio sidecar, detection,
 conversion, quantization and inspection together, and records results in the registry the way
-hafs expects (``"gguf"`` appended to ``formats``; file paths and types in the sidecar only).
+hafs expects (``"gguf"`` appended to ``formats`` once the file exists; file paths and types in
+the sidecar only). A registered model's GGUF goes *inside* its local folder as
+``<id>-f16.gguf`` / ``<id>-<TYPE>.gguf`` (:func:`model_gguf_path`), the only place hafs's
+``deploy`` looks (hafs-formats §1.5).
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
-from studio.plugins.models.registry import Registry, RegistryStore, registry_path
+from studio.api import NULL_CONTEXT, ContextRoot, JobContext, hafs_path
+from studio.plugins.models.action_spec import ModelActionSpec
+from studio.plugins.models.ids import id_path_part
+from studio.plugins.models.registry import EntryDamage, Registry, RegistryStore
 from studio.plugins.models.schema import FIELDS, ModelEntry
 from studio.plugins.models.sidecar import SidecarStore
 
@@ -23,19 +26,22 @@ from studio.plugins.models.sidecar import SidecarStore
 # are imported by the methods that need them, so listing models (dashboard cards, the panel,
 # `models list`) stays cheap.
 if TYPE_CHECKING:
+    from studio.api import ProcessManager, Studio
     from studio.plugins.models.detect import Detection
     from studio.plugins.models.gguf_info import GGUFInfo
     from studio.plugins.models.hf_to_gguf import ConversionResult
     from studio.plugins.models.llama_cpp_convert import LlamaCppConverter
     from studio.plugins.models.quantize import QuantizeResult
+    from studio.plugins.models.state import ModelsState
 
 __all__ = [
     "FieldComparison",
-    "ModelAction",
+    "ModelActionSpec",
     "ModelsService",
+    "gguf_file_name",
     "model_actions",
-    "register_model_action",
-    "unregister_model_action",
+    "model_gguf_path",
+    "models",
 ]
 
 
@@ -50,60 +56,54 @@ class FieldComparison:
         return self.left != self.right
 
 
-@dataclass(frozen=True)
-class ModelAction:
-    """An action offered on a model in the Models panel (context menu and Actions menu).
+def models(studio: Studio) -> ModelsState:
+    """The studio's live registry state (ServiceUnavailableError when Models is not active)."""
+    from studio.plugins.models.state import models_state
 
-    The hook point for other plugins: the deployment plugin adds "Deploy…" and "Test…" with
-    :func:`register_model_action` from its ``studio_startup``. ``handler(studio, entry)`` runs
-    on the GUI thread and should submit a job for anything slow; ``enabled_when(entry)`` decides
-    whether the action is offered for the selected entry.
-    """
-
-    id: str
-    title: str
-    handler: Callable[[Any, ModelEntry], Any]
-    icon: str = "mdi6.play-outline"
-    enabled_when: Callable[[ModelEntry], bool] | None = None
-    order: int = 100
-    plugin: str = ""
-
-    def enabled_for(self, entry: ModelEntry) -> bool:
-        try:
-            return self.enabled_when is None or bool(self.enabled_when(entry))
-        except Exception:  # a plugin's predicate must not break the menu
-            return False
+    return models_state(studio)
 
 
-_actions: dict[str, ModelAction] = {}
-_actions_lock = threading.Lock()
+def model_actions(studio: Studio, entry: ModelEntry | None = None) -> list[ModelActionSpec]:
+    """Actions offered on models, by order (only those that apply to ``entry`` when given)."""
+    table = models(studio).actions
+    actions = sorted(table.items() if table is not None else [],
+                     key=lambda a: (a.order, a.command_id))
+    return [a for a in actions if entry is None or a.applies_to(entry)]
 
 
-def register_model_action(action: ModelAction) -> ModelAction:
-    """Offer ``action`` on models; an id registered twice replaces the older action."""
-    with _actions_lock:
-        _actions[action.id] = action
-    return action
+def gguf_file_name(model_id: str, type_name: str) -> str:
+    """``<id>-f16.gguf`` for F16 (hafs's own name) and ``<id>-<TYPE>.gguf`` otherwise
+    (``Q4_K_M``, ``Q8_0``, ``BF16`` …), the id made safe as a file name."""
+    suffix = "f16" if type_name.lower() == "f16" else type_name.upper()
+    return f"{id_path_part(model_id)}-{suffix}.gguf"
 
 
-def unregister_model_action(action_id: str) -> None:
-    with _actions_lock:
-        _actions.pop(action_id, None)
-
-
-def model_actions(entry: ModelEntry | None = None) -> list[ModelAction]:
-    """Registered actions by ``order`` (only those enabled for ``entry`` when given)."""
-    with _actions_lock:
-        actions = sorted(_actions.values(), key=lambda a: (a.order, a.title))
-    return [a for a in actions if entry is None or a.enabled_for(entry)]
+def model_gguf_path(model_location: str | os.PathLike[str], model_id: str,
+                    type_name: str) -> Path:
+    """Where a GGUF made from a registered model goes: inside its folder (``locations.mac``),
+    where hafs's ``deploy`` globs ``*.gguf``; a model registered as a file gets its folder."""
+    location = Path(model_location).expanduser()
+    folder = location if location.is_dir() else location.parent
+    return folder / gguf_file_name(model_id, type_name)
 
 
 class ModelsService:
-    """Registry-aware model operations for one hafs context root (``~/.context``)."""
+    """Registry-aware model operations for one hafs context root (``~/.context``).
 
-    def __init__(self, context_root: str | os.PathLike[str], read_only: bool = False) -> None:
-        self.context_root = Path(context_root)
-        self.registry = RegistryStore(registry_path(context_root), read_only=read_only)
+    ``context`` is the studio's :class:`~studio.core.context.ContextRoot` (the registry is
+    found where hafs keeps it, see :func:`~studio.core.context.hafs_path`) or, for scripts and
+    tests, a folder that holds ``models/registry.json``.
+    """
+
+    def __init__(self, context: ContextRoot | str | os.PathLike[str],
+                 read_only: bool = False, processes: ProcessManager | None = None) -> None:
+        if not isinstance(context, ContextRoot):
+            context = ContextRoot(Path(context), "path")
+        self.context = context
+        self.context_root = context.path
+        self.processes = processes  # the studio's: quantize/convert children logged, owned
+        self.registry = RegistryStore(hafs_path(context, "models/registry.json"),
+                                      read_only=read_only)
         self.sidecar = SidecarStore(self.registry.path)
 
     # -- reading -------------------------------------------------------------------------
@@ -160,8 +160,9 @@ class ModelsService:
                             role=role, location=location, **overrides)
         return self.registry.add(entry, replace=replace)
 
-    def remove(self, model_id: str) -> ModelEntry:
-        """Remove the entry (and its sidecar data); files on disk are never touched."""
+    def remove(self, model_id: str) -> ModelEntry | EntryDamage:
+        """Remove the entry, a damaged one too (and its sidecar data); files on disk are never
+        touched. Returns the entry, or the damage report of a damaged one."""
         entry = self.registry.remove(model_id)
         self.sidecar.forget(model_id)
         return entry
@@ -179,7 +180,7 @@ class ModelsService:
                 out: str | os.PathLike[str] | None = None,
                 base_dir: str | os.PathLike[str] | None = None,
                 converter: str = "builtin", llama_cpp: LlamaCppConverter | None = None,
-                ctx: JobContext = NULL_CONTEXT) -> ConversionResult:
+                ctx: JobContext = NULL_CONTEXT, overwrite: bool = False) -> ConversionResult:
         """Convert a registered model (by id) or a folder to GGUF.
 
         For a LoRA adapter the base model folder comes from ``base_dir`` or, when it is a local
@@ -187,7 +188,7 @@ class ModelsService:
         A registered model gets ``"gguf"`` in its formats and the file in the sidecar.
         ``converter="llama.cpp"`` runs llama.cpp's script instead (``llama_cpp``: the one found
         with the user's settings, see :func:`~.llama_cpp_convert.find_from_settings`; else the
-        default search).
+        default search). An existing output file is replaced only with ``overwrite``.
         """
         from studio.plugins.models.hf_to_gguf import (
             ConversionError,
@@ -205,17 +206,23 @@ class ModelsService:
                     f"{folder} is a LoRA adapter; its base model is not a local folder. Give the "
                     "base model folder (base_dir / --base-dir) to merge and convert")
             model_dir = base
-        target = Path(out) if out else default_output_path(
-            folder if model_id is None else folder.parent / model_id, outtype)
+        if out:
+            target = Path(out)
+        elif model_id is None:
+            target = default_output_path(folder, outtype)
+        else:
+            target = model_gguf_path(folder, model_id, outtype)
         if converter == "llama.cpp":
             if adapter_dir is not None:
                 raise ConversionError(f"{folder} is a LoRA adapter: llama.cpp's "
                                       "convert_hf_to_gguf.py converts full checkpoints; use the "
                                       "built-in converter, which merges the adapter first")
-            result = _convert_with_llama_cpp(llama_cpp, model_dir, target, outtype, ctx)
+            result = _convert_with_llama_cpp(llama_cpp, model_dir, target, outtype, ctx=ctx,
+                                             overwrite=overwrite, processes=self.processes)
         elif converter == "builtin":
             result = convert_hf_to_gguf(model_dir, target, outtype, adapter_dir=adapter_dir,
-                                        name=model_id or folder.name, ctx=ctx)
+                                        name=model_id or folder.name, ctx=ctx,
+                                        overwrite=overwrite)
         else:
             raise ConversionError(f"unknown converter {converter!r} (builtin or llama.cpp)")
         if model_id is not None:
@@ -224,11 +231,18 @@ class ModelsService:
 
     def quantize(self, source: str | os.PathLike[str], type_name: str = "Q4_K_M", *,
                  out: str | os.PathLike[str] | None = None, model_id: str | None = None,
-                 ctx: JobContext = NULL_CONTEXT) -> QuantizeResult:
-        """Quantize a GGUF; with ``model_id`` the result is recorded for that model."""
+                 ctx: JobContext = NULL_CONTEXT, overwrite: bool = False) -> QuantizeResult:
+        """Quantize a GGUF; with ``model_id`` the result is recorded for that model and, unless
+        ``out`` says otherwise, written inside the model's local folder as ``<id>-<TYPE>.gguf``
+        (next to ``source`` when the model has no local copy)."""
         from studio.plugins.models.quantize import quantize_gguf
 
-        result = quantize_gguf(source, out, type_name, ctx=ctx)
+        if out is None and model_id is not None:
+            local = self.local_path(self.info(model_id))
+            if local is not None:
+                out = model_gguf_path(local, model_id, type_name)
+        result = quantize_gguf(source, out, type_name, ctx=ctx, overwrite=overwrite,
+                               processes=self.processes)
         if model_id is not None:
             self._record_gguf(model_id, result.path, result.type)
         return result
@@ -254,16 +268,22 @@ class ModelsService:
         return entry["model_id"], path
 
     def _record_gguf(self, model_id: str, path: Path, type_name: str) -> None:
+        """``"gguf"`` in formats (once), only for a file that exists; the file in the sidecar."""
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: the GGUF was not written; nothing recorded")
+
         def add_format(entry: ModelEntry) -> None:
-            if "gguf" not in entry["formats"]:
-                entry["formats"].append("gguf")
+            formats = entry["formats"] if isinstance(entry["formats"], list) else []
+            if "gguf" not in formats:
+                entry["formats"] = [*formats, "gguf"]
 
         self.registry.edit(model_id, add_format)
         self.sidecar.add_artifact(model_id, path, "gguf", type_name)
 
 
 def _convert_with_llama_cpp(converter: LlamaCppConverter | None, model_dir: Path, target: Path,
-                            outtype: str, ctx: JobContext) -> ConversionResult:
+                            outtype: str, *, ctx: JobContext, overwrite: bool,
+                            processes: ProcessManager | None) -> ConversionResult:
     from studio.plugins.models.gguf_info import read_gguf_info
     from studio.plugins.models.hf_to_gguf import ConversionError, ConversionResult
     from studio.plugins.models.llama_cpp_convert import (
@@ -276,7 +296,8 @@ def _convert_with_llama_cpp(converter: LlamaCppConverter | None, model_dir: Path
         raise ConversionError("llama.cpp's convert_hf_to_gguf.py was not found (setting "
                               "tools.llama_cpp_dir, ~/Code/llama.cpp, PATH); use the built-in "
                               "converter")
-    path = convert_with_llama_cpp(converter, model_dir, target, outtype, ctx=ctx)
+    path = convert_with_llama_cpp(converter, model_dir, target, outtype, ctx=ctx,
+                                  overwrite=overwrite, processes=processes)
     info = read_gguf_info(path)
     return ConversionResult(path, outtype.lower(), info.architecture, len(info.tensors),
                             path.stat().st_size)

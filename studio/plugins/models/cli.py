@@ -61,7 +61,8 @@ def _studio(ctx: typer.Context) -> Any:
 
 
 def _service(ctx: typer.Context) -> ModelsService:
-    return ModelsService(_studio(ctx).context.path)
+    studio = _studio(ctx)
+    return ModelsService(studio.context, processes=studio.services.process)
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -75,6 +76,16 @@ def _registry_failure(exc: Exception) -> typer.Exit:
     if isinstance(exc, RegistryCorruptError | RegistryReadOnlyError):
         return _fail(str(exc), EXIT_REGISTRY)
     return _fail(str(exc))
+
+
+def _warn_damaged(registry: Any) -> None:
+    """Entries hafs cannot load, on stderr (stdout stays what hafs prints)."""
+    from studio.plugins.models.registry import DAMAGED_ENTRY_POLICY
+
+    for damage in registry.damaged.values():
+        err.print(f"[yellow]warning:[/] {damage}", soft_wrap=True)
+    if registry.damaged:
+        err.print(f"[yellow]warning:[/] {DAMAGED_ENTRY_POLICY}", soft_wrap=True)
 
 
 def _print_json(data: Any) -> None:
@@ -99,13 +110,14 @@ def list_models(  # noqa: PLR0917 - Typer maps each option to a parameter
     """List registered models (like `hafs models list`)."""
     service = _service(ctx)
     try:
-        if as_json:
-            _print_json(service.list_json(text=text, role=role, location=location,
-                                          backend=backend))
-            return
-        models = service.list_models(text=text, role=role, location=location, backend=backend)
+        registry = service.load()
     except RegistryError as exc:
         raise _registry_failure(exc) from None
+    _warn_damaged(registry)
+    models = registry.filter(text=text, role=role, location=location, backend=backend)
+    if as_json:
+        _print_json({"models": models, "total": len(models)})
+        return
     if not models:
         err.print(f"No models in {service.registry.path}"
                   + (" match the filters" if (role or location or backend or text) else ""))
@@ -184,9 +196,11 @@ def register(  # noqa: PLR0917 - Typer maps each option to a parameter
 
 
 def _run(ctx: typer.Context, title: str, fn: Any, *args: Any) -> Any:
-    from studio.cli.progress import run_job
+    from studio.api import run_job
 
     code, job = run_job(_studio(ctx), title, fn, *args, console=err)
+    if code and (job.error or "").startswith("OutputExistsError"):
+        err.print("Pass --overwrite to replace it, or choose another file with --out.")
     if code:
         raise typer.Exit(code)
     return job.result
@@ -200,7 +214,7 @@ def pull(ctx: typer.Context, model_id: Annotated[str, typer.Argument(metavar="ID
                                                    "(default ~/Code/hafs/models/ID).")] = None,
          ) -> None:
     """Copy a model here from another location (mount or SSH), resumable and verified."""
-    from studio.core.remote import RemoteError, load_sync_config
+    from studio.api import RemoteError, load_sync_config
     from studio.plugins.models.pull import PullError, plan_pull, pull_model
 
     service = _service(ctx)
@@ -215,7 +229,8 @@ def pull(ctx: typer.Context, model_id: Annotated[str, typer.Argument(metavar="ID
               f"{via} → {plan.dest}")
     result = _run(ctx, f"Pull {model_id}",
                   lambda job_ctx: pull_model(service, model_id, source=source, dest=dest,
-                                             sync=sync, ctx=job_ctx))
+                                             sync=sync, ctx=job_ctx,
+                                             remote=_studio(ctx).services.remote))
     resumed = f", resumed {len(result.resumed)}" if result.resumed else ""
     out.print(f"Pulled {result.files} files ({result.bytes_total:,} bytes{resumed}), verified "
               f"by size and sha256; locations[mac] = {result.path}")
@@ -234,6 +249,8 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     converter: Annotated[str, typer.Option(
         "--converter", help="builtin, or llama.cpp (its convert_hf_to_gguf.py from the "
         "tools.llama_cpp_dir setting or ~/Code/llama.cpp; needs torch).")] = "builtin",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if "
+                                            "it exists.")] = False,
 ) -> None:
     """Convert a Hugging Face checkpoint (or LoRA adapter + base) to GGUF."""
     if to.lower() != "gguf":
@@ -246,7 +263,8 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     if converter == "llama.cpp":
         from studio.plugins.models.llama_cpp_convert import find_from_settings
 
-        llama_cpp = find_from_settings(getattr(_studio(ctx), "settings", None))
+        llama_cpp = find_from_settings(getattr(_studio(ctx), "settings", None),
+                                       _studio(ctx).services.tools)
         if llama_cpp is None:
             raise _fail("llama.cpp's convert_hf_to_gguf.py was not found: set "
                         "tools.llama_cpp_dir to your llama.cpp checkout (hafs default "
@@ -261,14 +279,15 @@ def convert(  # noqa: PLR0917 - Typer maps each option to a parameter
     result = _run(ctx, f"Convert {Path(target).name} to GGUF {outtype.upper()}",
                   lambda job_ctx: service.convert(target, outtype=outtype, out=out_file,
                                                   base_dir=base_dir, converter=converter,
-                                                  llama_cpp=llama_cpp, ctx=job_ctx))
+                                                  llama_cpp=llama_cpp, ctx=job_ctx,
+                                                  overwrite=overwrite))
     for warning in getattr(result, "warnings", []) or []:
         err.print(f"[yellow]warning:[/] {warning}")
     out.print(f"Wrote {result.path}")
 
 
 @app.command("quantize")
-def quantize(
+def quantize(  # noqa: PLR0917 - Typer maps each option to a parameter
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(metavar="FILE", help="F32/F16/BF16 GGUF file.")],
     type_name: Annotated[str, typer.Option("--type", "-t", help="Q4_K_M, Q5_K_M, Q8_0, …")
@@ -276,6 +295,8 @@ def quantize(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
     model_id: Annotated[str | None, typer.Option("--model", help="Record the file for this "
                                                  "registered model.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if "
+                                            "it exists.")] = False,
 ) -> None:
     """Quantize a GGUF with llama.cpp (needs llama-cpp-python)."""
     from studio.plugins.models.gguf_info import format_bytes
@@ -297,7 +318,8 @@ def quantize(
               f"{format_bytes(estimate)}; {quant.quality}")
     result = _run(ctx, f"Quantize {source.name} to {quant.name}",
                   lambda job_ctx: service.quantize(source, quant.name, out=out_file,
-                                                   model_id=model_id, ctx=job_ctx))
+                                                   model_id=model_id, ctx=job_ctx,
+                                                   overwrite=overwrite))
     out.print(f"Wrote {result.path} ({format_bytes(result.size)})")
     for line in result.fallbacks[:5]:
         err.print(f"[dim]{line}[/]")
@@ -388,17 +410,20 @@ def remove(ctx: typer.Context, model_id: Annotated[str, typer.Argument(metavar="
     """Remove a model from the registry (its files are never deleted)."""
     service = _service(ctx)
     try:
-        entry = service.info(model_id)
+        registry = service.load()
+        damage = registry.damaged.get(model_id)
+        entry = None if damage is not None else registry.get(model_id)
     except RegistryError as exc:
         raise _registry_failure(exc) from None
     if not yes:
         if not sys.stdin.isatty():
             raise _fail("refusing to remove without confirmation: pass --yes", 1)
-        typer.confirm(f"Remove {model_id} ({entry['display_name']}) from the registry? "
-                      "Its files stay on disk", abort=True)
+        what = f"the damaged entry {model_id}" if entry is None else \
+            f"{model_id} ({entry['display_name']})"
+        typer.confirm(f"Remove {what} from the registry? Its files stay on disk", abort=True)
     try:
         service.remove(model_id)
     except RegistryError as exc:
         raise _registry_failure(exc) from None
-    out.print(f"Removed {model_id} from the registry (files untouched: "
-              f"{locations_text(entry, with_paths=True)})")
+    where = "" if entry is None else f": {locations_text(entry, with_paths=True)}"
+    out.print(f"Removed {model_id} from the registry (files untouched{where})")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from studio.plugins.models.gguf_info import GGUFFormatError, read_gguf_info
-from studio.plugins.models.ids import suggest_model_id, validate_model_id
+from studio.plugins.models.ids import validate_model_id
 from studio.plugins.models.schema import LOCATIONS, ModelEntry, new_entry
 
 __all__ = ["DetectError", "Detection", "build_entry", "detect_model", "read_trainer_state"]
@@ -191,9 +191,9 @@ def _apply_hafs_metadata(detection: Detection) -> None:
         return  # some other tool's metadata.json
     fields = detection.fields
     if expert.get("name"):
-        title = " ".join(p for p in (str(expert["name"]).title(),
-                                     str(expert.get("specialization") or "").title()) if p)
-        fields["display_name"] = f"Oracle: {title}"
+        # config_trainer.py:422 writes the expert's display_name here, already complete
+        # ("Oracle: Rauru Assembler"): used as it is (hafs-formats §2.F).
+        fields["display_name"] = str(expert["name"])
     for key in ("role", "group"):
         if expert.get(key):
             fields[key] = expert[key]
@@ -230,12 +230,13 @@ def build_entry(detection: Detection, *, model_id: str | None = None,
                 role: str | None = None, location: str = "mac", **overrides: Any) -> ModelEntry:
     """A complete 36-key entry from a detection plus the user's corrections.
 
-    Unknown values follow hafs' ``register``: zero counts, ``{}`` dicts, ``"unknown"`` hardware.
+    Unknown values follow hafs' ``register``: the id is the folder's name (spaces included),
+    zero counts, ``{}`` dicts, ``"unknown"`` hardware.
     """
     if location not in LOCATIONS:
         raise DetectError(f"location {location!r} is not one of {', '.join(LOCATIONS)}")
     name = detection.path.stem if detection.kind == "gguf" else detection.path.name
-    model_id = validate_model_id(model_id or suggest_model_id(name))
+    model_id = validate_model_id(model_id or name)  # hafs's register: the folder's name
     fields: dict[str, Any] = {
         "display_name": model_id, "version": "v1", "base_model": "", "role": "general",
         "group": "rom-tooling", "training_date": "", "training_duration_minutes": 0,

@@ -1,49 +1,70 @@
-"""Model id validation.
+"""Model ids, and the file and folder names derived from them.
 
-A model id is a key of hafs' registry.json and also becomes a folder and file name
-(``~/Code/hafs/models/<id>``, ``<id>-Q4_K_M.gguf``), so it must never be able to escape the
-folder it is joined to: no separators, no ``..``, no drive letters, no control characters.
+An id is a key of hafs's registry.json and hafs accepts any string there: ``hafs models
+register`` uses the folder name, spaces included (hafs-formats §1.5). So the studio shows, edits,
+converts and pulls any id it reads, and a new id only has to be non-empty and free of control
+characters (which no one can see or type).
+
+Only *paths* derived from an id are sanitised (:func:`id_path_part`): an id becomes a folder or
+file name (``~/Code/hafs/models/<id>``, ``<id>-Q4_K_M.gguf``), and there it must never escape
+the folder it is joined to or be a name Windows or macOS cannot store. An ordinary id
+(``oracle-rauru-asm``, ``My Model``) maps to itself, as in hafs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 
-__all__ = ["InvalidModelIdError", "suggest_model_id", "validate_model_id"]
+__all__ = ["InvalidModelIdError", "id_path_part", "validate_model_id"]
 
-MAX_ID_LENGTH = 128
-# Letters, digits and . _ - + only; the first character is alphanumeric so the id can never
-# be "." / ".." or a hidden file, and shells/URLs need no quoting.
-_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+# A file-name component: most file systems allow 255 bytes; leave room for "-Q4_K_M.gguf".
+MAX_PART_BYTES = 200
+# Separators, and what Windows does not allow in a file name (also refused by SMB shares).
+_UNSAFE_CHARACTERS = re.compile(r'[/\\:<>"|?*\x00-\x1f\x7f]')
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"COM{i}" for i in range(1, 10)]
+    + [f"LPT{i}" for i in range(1, 10)])
 
 
 class InvalidModelIdError(ValueError):
-    """The text cannot be used as a model id; the message says why."""
+    """The text cannot be used as a new model id; the message says why."""
 
 
 def validate_model_id(model_id: str) -> str:
-    """Return ``model_id`` unchanged if it is a safe id, else raise :class:`InvalidModelIdError`."""
-    if not isinstance(model_id, str) or not model_id:
+    """Return ``model_id`` unchanged if the studio may create an entry with it.
+
+    Any non-empty string without control characters: hafs's ids are free text. Paths built
+    from the id go through :func:`id_path_part`, so no id can reach outside its folder.
+    """
+    if not isinstance(model_id, str) or not model_id.strip():
         raise InvalidModelIdError("model id is empty")
-    if len(model_id) > MAX_ID_LENGTH:
-        raise InvalidModelIdError(f"model id is longer than {MAX_ID_LENGTH} characters")
-    if "/" in model_id or "\\" in model_id:
-        raise InvalidModelIdError(f"model id {model_id!r} contains a path separator")
-    if ".." in model_id:
-        raise InvalidModelIdError(f"model id {model_id!r} contains '..'")
-    if not _ID_PATTERN.fullmatch(model_id):
+    bad = next((c for c in model_id if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
         raise InvalidModelIdError(
-            f"model id {model_id!r} may only contain letters, digits and . _ - + "
-            "and must start with a letter or digit"
-        )
-    if model_id.endswith("."):
-        # Windows silently strips a trailing dot from folder names.
-        raise InvalidModelIdError(f"model id {model_id!r} ends with '.'")
+            f"model id {model_id!r} contains the control character U+{ord(bad):04X}")
     return model_id
 
 
-def suggest_model_id(text: str) -> str:
-    """Turn a folder or display name into a valid id (``"My Model v2"`` → ``"my-model-v2"``)."""
-    slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", text.strip()).strip("-.")
-    slug = re.sub(r"\.{2,}", ".", slug).lower()[:MAX_ID_LENGTH].rstrip(".-")
-    return slug or "model"
+def id_path_part(model_id: str) -> str:
+    """A file or folder name for ``model_id`` that stays inside the folder it is joined to.
+
+    Separators, ``: < > " | ? *`` and control characters become ``_``; a name made only of
+    dots, a leading dot (a hidden file), trailing dots and spaces (Windows drops them) and
+    Windows device names (``CON``, ``NUL`` …) are changed; an over-long id is shortened and
+    gets a hash of the full id, so two long ids never share a folder. Everything else, spaces
+    included, is kept: ``"My Model"`` stays ``"My Model"``.
+    """
+    part = _UNSAFE_CHARACTERS.sub("_", model_id).rstrip(". ")
+    if part.startswith("."):
+        part = "_" + part[1:]
+    if not part.strip("._ "):
+        part = "model" + ("_" + part if part else "")
+    if part.split(".")[0].upper() in _WINDOWS_DEVICES:
+        part = "_" + part
+    if len(part.encode("utf-8")) > MAX_PART_BYTES:
+        digest = hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:12]
+        head = part.encode("utf-8")[:MAX_PART_BYTES - 13].decode("utf-8", "ignore").rstrip(". ")
+        part = f"{head}-{digest}"
+    return part

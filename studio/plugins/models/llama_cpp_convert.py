@@ -2,31 +2,36 @@
 
 It covers every architecture llama.cpp supports (the built-in converter: llama, mistral, qwen2)
 but needs torch and transformers in the interpreter that runs it. It runs as a managed child
-process: no shell; the checkout's own ``.venv`` interpreter if it has one, else the
-``models.llama_cpp_python`` setting, else this interpreter. Progress comes from its log
-(``INFO:hf-to-gguf:<tensor>, torch.float16 --> F16, shape = …`` while it prepares tensors, then
-tqdm's ``Writing:  42%|…``); cancelling kills its process group; output goes to a hidden temp
-file that is fsynced and renamed only when the script succeeded, so nothing partial remains.
+process (:mod:`studio.core.process`: no shell, its own process group, a log file): the
+checkout's own ``.venv`` interpreter if it has one, else the ``models.llama_cpp_python``
+setting, else this interpreter. Progress comes from its log (``INFO:hf-to-gguf:<tensor>,
+torch.float16 --> F16, shape = …`` while it prepares tensors, then tqdm's ``Writing:  42%|…``,
+redrawn with carriage returns); cancelling stops its process group; output goes through
+:func:`studio.core.atomic.partial_output`, renamed into place only when the script succeeded.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import re
-import signal
-import subprocess
 import sys
-import threading
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext
-from studio.core.tools import ToolsManifestError, load_manifest, locate
+from studio.api import (
+    NULL_CONTEXT,
+    JobContext,
+    NoOutputError,
+    ProcessFailed,
+    ProcessManager,
+    ToolRegistry,
+    ToolsManifestError,
+    ToolSpec,
+    load_manifest,
+    locate_tool,
+    partial_output,
+)
 
 __all__ = [
     "LLAMA_CPP_OUTTYPES",
@@ -67,20 +72,20 @@ def _checkout_python(checkout: Path) -> Path | None:
 
 
 def find_llama_cpp_converter(checkout: str | os.PathLike[str] | None = None,
-                             python: str | None = None) -> LlamaCppConverter | None:
+                             python: str | None = None,
+                             tools: ToolRegistry | None = None) -> LlamaCppConverter | None:
     """The converter script, looked for like every external tool (``studio.core.tools``).
 
     ``checkout``: the ``tools.llama_cpp_dir`` setting (a folder or the script itself); empty
     searches the manifest's folders (hafs default ``~/Code/llama.cpp``) and PATH. ``python``:
     the ``models.llama_cpp_python`` setting, used when the checkout has no ``.venv``.
+    ``tools``: the studio's tool registry (manifest and overrides parsed once), else the
+    bundled manifest is read.
     """
-    try:
-        spec = next((s for s in load_manifest() if s.name == TOOL_NAME), None)
-    except ToolsManifestError:
-        spec = None
+    spec = _converter_spec(tools)
     if spec is None:
         return None
-    status = locate(spec, str(checkout) if checkout else None, read_version=False)
+    status = locate_tool(spec, str(checkout) if checkout else None, read_version=False)
     if status.path is None:
         return None
     interpreter = _checkout_python(status.path.parent)
@@ -88,10 +93,20 @@ def find_llama_cpp_converter(checkout: str | os.PathLike[str] | None = None,
     return LlamaCppConverter(status.path, chosen, status.found_by)
 
 
-def find_from_settings(settings: Any) -> LlamaCppConverter | None:
+def _converter_spec(tools: ToolRegistry | None) -> ToolSpec | None:
+    try:
+        if tools is not None:
+            return tools.spec(TOOL_NAME)
+        return next((s for s in load_manifest() if s.name == TOOL_NAME), None)
+    except (ToolsManifestError, KeyError):
+        return None
+
+
+def find_from_settings(settings: Any, tools: ToolRegistry | None = None
+                       ) -> LlamaCppConverter | None:
     """:func:`find_llama_cpp_converter` with the studio's settings (sections may be absent)."""
     return find_llama_cpp_converter(_setting(settings, "tools", "llama_cpp_dir"),
-                                    _setting(settings, "models", "llama_cpp_python"))
+                                    _setting(settings, "models", "llama_cpp_python"), tools)
 
 
 def _setting(settings: Any, section: str, key: str) -> str | None:
@@ -103,11 +118,14 @@ def _setting(settings: Any, section: str, key: str) -> str | None:
 
 def convert_with_llama_cpp(converter: LlamaCppConverter, model_dir: str | os.PathLike[str],
                            out_path: str | os.PathLike[str], outtype: str = "f16", *,
-                           ctx: JobContext = NULL_CONTEXT) -> Path:
+                           ctx: JobContext = NULL_CONTEXT, overwrite: bool = False,
+                           processes: ProcessManager | None = None) -> Path:
     """Run the script on ``model_dir``; returns ``out_path`` once complete and durable.
 
     Raises :class:`ConversionError` with the script's last output lines when it fails,
-    ``JobCancelled`` (child killed, no file left) when ``ctx`` is cancelled.
+    ``JobCancelled`` (process group stopped, no file left) when ``ctx`` is cancelled, and
+    ``OutputExistsError`` for an existing output unless ``overwrite``. ``processes``: the
+    studio's process manager (log file, owner); without one the script runs managed anyway.
     """
     # Imported here: the package pulls in NumPy and gguf, which finding the script (the
     # Convert dialog, on the GUI thread) does not need.
@@ -118,24 +136,23 @@ def convert_with_llama_cpp(converter: LlamaCppConverter, model_dir: str | os.Pat
         raise ConversionError(f"output type {outtype!r} is not one of "
                               f"{', '.join(LLAMA_CPP_OUTTYPES)}")
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    command = [converter.python, str(converter.script), str(model_dir), "--outfile", str(tmp),
-               "--outtype", outtype]
+    progress = _Progress(ctx)
     ctx.report(0.0, f"llama.cpp: converting {Path(model_dir).name}")
     try:
-        code, tail = _run(command, converter.checkout, ctx)
-        if code != 0:
-            raise ConversionError(_failure(converter, code, tail))
-        if not tmp.is_file():
-            raise ConversionError(f"{converter.script} exited successfully but wrote no "
-                                  f"{tmp.name}:\n" + "\n".join(tail))
-        with open(tmp, "rb+") as handle:  # the script does not sync; a crash must not leave
-            os.fsync(handle.fileno())     # a complete-looking file with missing data
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        with partial_output(out, overwrite=overwrite) as tmp:
+            (processes or ProcessManager()).run(
+                [converter.python, str(converter.script), str(model_dir), "--outfile", str(tmp),
+                 "--outtype", outtype],
+                name="llama-cpp-convert", ctx=ctx, cwd=converter.checkout,
+                # tqdm only draws its bar for a terminal unless told to; Python must not buffer.
+                env={"PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "0.2"},
+                on_line=progress.feed, on_partial=progress.feed)
+    except ProcessFailed as exc:
+        raise ConversionError(_failure(converter, exc.returncode,
+                                       exc.stderr_tail[-TAIL_LINES:])) from None
+    except NoOutputError:
+        raise ConversionError(f"{converter.script} exited successfully but wrote no "
+                              f"{out.name}") from None
     ctx.report(1.0, f"Wrote {out.name}")
     return out
 
@@ -151,71 +168,6 @@ def _failure(converter: LlamaCppConverter, code: int, tail: list[str]) -> str:
     return f"llama.cpp's {SCRIPT} failed (exit code {code}):\n{text}{hint}"
 
 
-def _run(command: list[str], cwd: Path, ctx: JobContext) -> tuple[int, list[str]]:
-    """Run ``command``, feeding its output to the progress parser; kill it on cancel."""
-    process = subprocess.Popen(
-        command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=os.name == "posix",
-        # tqdm only draws its bar for a terminal unless told to; Python must not buffer.
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "0.2"})
-    lines: queue.Queue[tuple[str, bool] | None] = queue.Queue()
-    threading.Thread(target=_pump, args=(process, lines.put), name="llama-cpp-convert-log",
-                     daemon=True).start()
-    tail: deque[str] = deque(maxlen=TAIL_LINES)
-    progress = _Progress(ctx)
-    try:
-        while True:
-            if ctx.cancelled:
-                raise JobCancelled()
-            try:
-                item = lines.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if item is None:
-                break
-            line, complete = item
-            if complete:
-                tail.append(line)
-            progress.feed(line)
-        return process.wait(), list(tail)
-    finally:
-        if process.poll() is None:
-            _kill(process)
-
-
-def _pump(process: subprocess.Popen[bytes], put: Callable[[tuple[str, bool] | None], None]
-          ) -> None:
-    """Split the child's output on newlines *and* carriage returns (tqdm redraws with \r).
-
-    Puts ``(text, complete)``. tqdm leaves its current bar unterminated until the next redraw,
-    so the unfinished tail of each read is also passed on, as ``complete=False``: good for
-    progress, kept out of the error tail (it may be half a line).
-    """
-    assert process.stdout is not None
-    pending = b""
-    for chunk in iter(lambda: process.stdout.read1(65536), b""):  # type: ignore[union-attr]
-        pending += chunk
-        *complete, pending = re.split(rb"[\r\n]", pending)
-        for raw in complete:
-            if raw.strip():
-                put((raw.decode("utf-8", "replace"), True))
-        if pending.strip():
-            put((pending.decode("utf-8", "replace"), False))
-    if pending.strip():
-        put((pending.decode("utf-8", "replace"), True))
-    put(None)
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    # The whole group: the script may have started workers of its own.
-    if os.name == "posix":
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    else:
-        process.kill()
-    process.wait()
-
-
 class _Progress:
     """Turns the script's log into job progress (tensor count unknown up front)."""
 
@@ -223,7 +175,7 @@ class _Progress:
         self.ctx = ctx
         self.tensors = 0
 
-    def feed(self, line: str) -> None:
+    def feed(self, stream: str, line: str) -> None:
         writing = _WRITING.search(line)
         if writing:
             share = int(writing.group(1)) / 100

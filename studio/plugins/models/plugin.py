@@ -1,8 +1,11 @@
-"""The Models plugin's hook implementations: views, commands, settings, cards, CLI, sample.
+"""The Models plugin's hook implementations: views, commands, settings, cards, CLI, sample,
+its own hook ``studio_register_model_actions`` (see :mod:`.hookspecs`) and the ``"models"``
+service (the live registry, :mod:`.state`).
 
 Nothing here imports Qt: the CLI loads this module too. Widgets are imported by the factories
 the first time a view is shown, and command handlers reach the GUI through
-:mod:`studio.plugins.models.widgets.actions` only when they run.
+:mod:`studio.plugins.models.widgets.actions` only when they run. Commands that act on a model
+take the studio's ``"model"`` selection (or the rows a context menu was opened on).
 """
 
 from __future__ import annotations
@@ -11,19 +14,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     CliCommandSpec,
+    CommandContext,
     CommandSpec,
     DashboardCardSpec,
     SettingField,
     SettingsSectionSpec,
     ViewSpec,
+    hookimpl,
 )
 from studio.plugins.models.quant_types import QUANT_TYPES
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
+    from studio.plugins.models.action_spec import ModelActionSpec
+
+SELECTION_KIND = "model"  # = studio.plugins.models.state.SELECTION_KIND (state loads lazily)
 
 LIST_VIEW = "models.list"
 DETAILS_VIEW = "models.details"
@@ -58,70 +65,126 @@ def studio_register_views(register: Callable[[ViewSpec], None]) -> None:
                       "Metadata, tensors and sizes of a GGUF file"))
 
 
-def _action(name: str, studio: Studio) -> Callable[[], Any]:
-    def handler() -> Any:
+def _action(name: str, studio: Studio) -> Callable[..., Any]:
+    """A command handler calling ``widgets.actions.<name>(studio, model_id)`` (Qt on use)."""
+
+    def handler(context: CommandContext | None = None) -> Any:
         from studio.plugins.models.widgets import actions
 
-        return getattr(actions, name)(studio)
+        if context is None:
+            return getattr(actions, name)(studio)
+        return getattr(actions, name)(studio, context.first)
 
     return handler
 
 
-def _has_gui() -> bool:
+def _has_gui(_context: CommandContext | None = None) -> bool:
     from studio.shell.api import current_shell
 
     return current_shell() is not None
 
 
-def _selection_writable(studio: Studio) -> bool:
+def _state(studio: Studio) -> Any:
     from studio.plugins.models.state import models_state
 
-    if not _has_gui():
-        return False
-    state = models_state(studio)
-    return state.selected_entry() is not None and not state.snapshot.read_only
+    return models_state(studio)
 
 
-def _has_selection(studio: Studio) -> bool:
-    from studio.plugins.models.state import models_state
+def _selected_entry(studio: Studio, context: CommandContext) -> Any:
+    return _state(studio).snapshot.get(context.first) if context.first else None
 
-    return _has_gui() and models_state(studio).selected_entry() is not None
+
+def _selection_writable(studio: Studio, context: CommandContext) -> bool:
+    return (_has_gui() and _selected_entry(studio, context) is not None
+            and not _state(studio).snapshot.read_only)
+
+
+def _has_selection(studio: Studio, context: CommandContext) -> bool:
+    return _has_gui() and _selected_entry(studio, context) is not None
 
 
 def _writable(studio: Studio) -> bool:
-    from studio.plugins.models.state import models_state
+    return _has_gui() and not _state(studio).snapshot.read_only
 
-    return _has_gui() and not models_state(studio).snapshot.read_only
+
+# (id, title, handler in widgets.actions, icon, enabled when, acts on the selected model,
+#  shortcut, description). One CommandSpec each: palette, Models menu, context menus.
+_COMMANDS: tuple[tuple[Any, ...], ...] = (
+    ("register", "Register Model…", "register_model", "mdi6.plus-box-outline", _writable, False,
+     "Ctrl+Shift+M", "Add a checkpoint folder, LoRA adapter or GGUF to the registry"),
+    ("details", "Show Model Details", "show_model", "mdi6.card-text-outline", _has_selection,
+     True, None, "Every field of the model and its loss curve"),
+    ("convert", "Convert to GGUF…", "convert_model", "mdi6.swap-horizontal-bold",
+     _has_selection, True, None, "HF checkpoint → GGUF (F32/F16/BF16/Q8_0)"),
+    ("quantize", "Quantize GGUF…", "quantize_model", "mdi6.arrow-collapse-vertical",
+     lambda studio, context: _has_gui(), True, None,
+     "GGUF → Q4_K_M, Q5_K_M, Q8_0, … with llama.cpp"),
+    ("inspect-model", "Inspect Model's GGUF", "inspect_model", "mdi6.file-search-outline",
+     lambda studio, context: _has_gui(), True, None, "Open the model's GGUF in the inspector"),
+    ("compare", "Compare Models", "compare_models", "mdi6.compare-horizontal",
+     lambda studio, context: _has_gui(), True, None, "Two models side by side"),
+    ("pull", "Pull Model to This Machine…", "pull_model", "mdi6.download-outline",
+     _selection_writable, True, None, "Copy the model here (mount or SSH)"),
+    ("open-folder", "Open Model Folder", "open_folder", "mdi6.folder-open-outline",
+     _has_selection, True, None, ""),
+    ("edit-notes", "Edit Notes and Tags…", "edit_notes", "mdi6.tag-text-outline",
+     _selection_writable, True, None, ""),
+    ("remove", "Remove Model from Registry…", "remove_model", "mdi6.delete-outline",
+     _selection_writable, True, None, "Forget the entry; files on disk stay"),
+    ("inspect", "Inspect GGUF File…", "inspect_file", "mdi6.file-search-outline",
+     lambda studio: _has_gui(), False, None, "Open a .gguf in the inspector"),
+    ("refresh", "Reload Model Registry", "refresh", "mdi6.refresh",
+     lambda studio: _has_gui(), False, None, ""),
+)
+
+# Model actions of the Models plugin itself: (command, group, order). The list's toolbar and
+# More menu and the context menu are built from these and other plugins' actions.
+PRIMARY_GROUP = "open"
+_MODEL_ACTIONS = (
+    ("models.details", PRIMARY_GROUP, 10), ("models.convert", PRIMARY_GROUP, 20),
+    ("models.quantize", PRIMARY_GROUP, 21), ("models.inspect-model", PRIMARY_GROUP, 30),
+    ("models.compare", PRIMARY_GROUP, 40), ("models.pull", "files", 50),
+    ("models.open-folder", "files", 51), ("models.edit-notes", "edit", 60),
+    ("models.remove", "edit", 61),
+)
 
 
 @hookimpl
 def studio_register_commands(register: Callable[[CommandSpec], None], studio: Studio) -> None:
-    def add(  # noqa: PLR0917 - a compact table of commands reads best positionally
-            command_id: str, title: str, handler: str, icon: str,
-            enabled: Callable[[Studio], bool], shortcut: str | None = None,
-            description: str = "") -> None:
-        register(CommandSpec(f"models.{command_id}", title, _action(handler, studio), shortcut,
-                             "Models", icon, "Models", enabled_when=lambda: enabled(studio),
-                             description=description))
+    for (command_id, title, handler, icon, enabled, on_selection, shortcut,
+         description) in _COMMANDS:
+        def enabled_when(context: Any = None, _enabled: Any = enabled) -> bool:
+            return _enabled(studio) if context is None else _enabled(studio, context)
 
-    add("register", "Register Model…", "register_model", "mdi6.plus-box-outline", _writable,
-        "Ctrl+Shift+M", "Add a checkpoint folder, LoRA adapter or GGUF to the registry")
-    add("pull", "Pull Model to This Machine…", "pull_model", "mdi6.download-outline",
-        _selection_writable, description="Copy the selected model here (mount or SSH)")
-    add("convert", "Convert to GGUF…", "convert_model", "mdi6.swap-horizontal-bold",
-        _has_selection, description="HF checkpoint → GGUF (F32/F16/BF16/Q8_0)")
-    add("quantize", "Quantize GGUF…", "quantize_model", "mdi6.arrow-collapse-vertical",
-        _has_gui, description="GGUF → Q4_K_M, Q5_K_M, Q8_0, … with llama.cpp")
-    add("inspect", "Inspect GGUF File…", "inspect_file", "mdi6.file-search-outline", _has_gui,
-        description="Open a .gguf in the inspector")
-    add("compare", "Compare Models", "compare_models", "mdi6.compare-horizontal", _has_gui)
-    add("open-folder", "Open Model Folder", "open_folder", "mdi6.folder-open-outline",
-        _has_selection)
-    add("edit-notes", "Edit Notes and Tags…", "edit_notes", "mdi6.tag-text-outline",
-        _selection_writable)
-    add("remove", "Remove Model from Registry…", "remove_model", "mdi6.delete-outline",
-        _selection_writable, description="Forget the entry; files on disk stay")
-    add("refresh", "Reload Model Registry", "refresh", "mdi6.refresh", _has_gui)
+        register(CommandSpec(f"models.{command_id}", title, _action(handler, studio), shortcut,
+                             "Models", icon, "Models", enabled_when=enabled_when,
+                             description=description,
+                             selection=SELECTION_KIND if on_selection else None))
+
+
+@hookimpl
+def studio_add_hookspecs(add: Callable[[Any], None]) -> None:
+    from studio.plugins.models import hookspecs
+
+    add(hookspecs)
+
+
+@hookimpl
+def studio_register_model_actions(register: Callable[[ModelActionSpec], None]) -> None:
+    from studio.plugins.models.action_spec import ModelActionSpec
+
+    for command_id, group, order in _MODEL_ACTIONS:
+        register(ModelActionSpec(command_id, group, order))
+
+
+@hookimpl
+def studio_startup(studio: Studio) -> None:
+    from studio.plugins.models.action_spec import ModelActionSpec
+    from studio.plugins.models.state import SERVICE, ModelsState
+
+    state = ModelsState(studio)
+    studio.services.provide(SERVICE, state, owner="models")
+    state.actions = studio.plugins.collect("studio_register_model_actions", ModelActionSpec)
 
 
 @hookimpl
@@ -165,10 +228,3 @@ def studio_populate_sample_workspace(root: Path, report: Callable[[str], None]) 
     from studio.plugins.models.sample import populate_sample_models
 
     populate_sample_models(Path(root), report)
-
-
-@hookimpl
-def studio_shutdown(studio: Studio) -> None:
-    from studio.plugins.models.state import close_models_state
-
-    close_models_state(studio)

@@ -6,6 +6,7 @@ Qt-free on purpose: the CLI's rich tables and the Qt views must say the same thi
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,7 +44,11 @@ def title_of(entry: ModelEntry) -> str:
 
 
 def format_loss(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4f}"
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")  # hafs writes these
+    return f"{value:.4f}" if isinstance(value, int | float) else str(value)
 
 
 def samples_text(entry: ModelEntry) -> str:
@@ -122,9 +127,11 @@ class DetailRow:
     field: str  # the registry key (or "" for derived rows)
 
 
-def detail_sections(entry: ModelEntry, studio_data: dict[str, Any] | None = None
+def detail_sections(entry: ModelEntry, studio_data: dict[str, Any] | None = None,
+                    unknown_keys: dict[str, Any] | None = None
                     ) -> list[tuple[str, list[DetailRow]]]:
-    """Every one of the 36 fields, grouped for reading, plus the studio's own files."""
+    """Every one of the 36 fields, grouped for reading, the keys hafs's 36 do not include (a
+    newer hafs wrote them; kept as they are) and the studio's own files."""
 
     def row(label: str, key: str, text: str | None = None) -> DetailRow:
         return DetailRow(label, format_value(entry.get(key)) if text is None else text, key)
@@ -174,6 +181,9 @@ def detail_sections(entry: ModelEntry, studio_data: dict[str, Any] | None = None
             row("Created", "created_at"), row("Updated", "updated_at"),
         ]),
     ]
+    if unknown_keys:
+        sections.append(("Other keys (kept as written, e.g. by a newer hafs)", [
+            DetailRow(key, format_value(value), "") for key, value in unknown_keys.items()]))
     artifacts = (studio_data or {}).get("artifacts") or []
     if artifacts:
         sections.append(("Studio files", [

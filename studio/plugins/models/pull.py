@@ -1,8 +1,9 @@
 """Copy a registered model from another machine to this one (``hafs models pull``, done safely).
 
 Transport, as hafs chooses it (hafs-formats §1.5): the model's remote path is first mapped through
-sync.toml ``[mounts]`` (hafs' prefix rule, e.g. ``D:/hafs_training`` → ``~/Mounts/mm-d/…``);
-when that local path exists the files are copied from the mount. Otherwise they come over
+sync.toml ``[mounts]`` (the first mounted one that holds it, e.g. ``D:/hafs_training`` →
+``~/Mounts/mm-d/…``; see :mod:`studio.core.sync_mounts`, which also understands ``D:\\…``
+paths); when that local path exists the files are copied from the mount. Otherwise they come over
 SFTP from the host serving the location (hafs' fixed map: ``windows`` → ``medical-mechanica``,
 ``cloud`` → ``cloud-gpu``; a host table may also say ``location = "…"``).
 
@@ -19,21 +20,29 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
-from studio.core.remote import (
+from studio.api import (
+    NULL_CONTEXT,
     HostConfig,
+    JobContext,
     RemoteEntry,
     RemoteError,
-    RemoteHost,
     SyncConfig,
     format_rate,
     load_sync_config,
 )
+from studio.core.remote_host import RemoteHost
+from studio.core.remote_transfer import sha256_file
 from studio.plugins.models.api import ModelsService
+from studio.plugins.models.ids import id_path_part
 from studio.plugins.models.schema import ModelEntry, now_iso
+
+if TYPE_CHECKING:
+    from studio.core.remote_manager import RemoteManager
 
 __all__ = [
     "DEFAULT_MODELS_DIR",
@@ -115,7 +124,9 @@ def plan_pull(entry: ModelEntry, sync: SyncConfig, *, source: str | None = None,
     location = _pick_source(entry, source)
     remote_path = str(entry["locations"][location])
     folder = Path(models_dir or sync.deployment.get("local_models_dir") or DEFAULT_MODELS_DIR)
-    target = Path(dest).expanduser() if dest else folder.expanduser() / entry["model_id"]
+    # hafs's ~/Code/hafs/models/<id>; the id may be any text, so its folder name is made safe.
+    target = Path(dest).expanduser() if dest else folder.expanduser() / id_path_part(
+        entry["model_id"])
     plan = PullPlan(entry["model_id"], location, remote_path, target, "ssh")
     mapped = sync.map_to_local(remote_path)
     if mapped is not None and mapped.exists():
@@ -123,15 +134,6 @@ def plan_pull(entry: ModelEntry, sync: SyncConfig, *, source: str | None = None,
     else:
         plan.host = _host_for(sync, location)
     return plan
-
-
-def _sha256_file(path: Path, ctx: JobContext = NULL_CONTEXT) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(COPY_CHUNK):
-            ctx.raise_if_cancelled()
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Progress:
@@ -204,17 +206,27 @@ def _verify(local: Path, size: int, expected: str, ctx: JobContext) -> str | Non
     actual_size = local.stat().st_size
     if actual_size != size:
         return f"size {actual_size:,} bytes, expected {size:,}"
-    actual = _sha256_file(local, ctx)
+    actual = sha256_file(local, ctx)
     if actual != expected:
         return f"sha256 {actual[:16]}… differs from the source's {expected[:16]}…"
     return None
 
 
+def _host(plan: PullPlan, known_hosts: str | None,
+          remote: RemoteManager | None) -> AbstractContextManager[RemoteHost]:
+    """The studio's shared connection to the host, else (no studio) a connection of our own."""
+    assert plan.host is not None
+    if remote is not None:
+        return nullcontext(remote.host_for(plan.host, known_hosts=known_hosts))
+    return RemoteHost(plan.host, known_hosts=known_hosts)
+
+
 def _pull_ssh(plan: PullPlan, staging: Path, ctx: JobContext, known_hosts: str | None,
-              resumed: list[str]) -> tuple[list[RemoteEntry], int]:
+              resumed: list[str], *, remote: RemoteManager | None
+              ) -> tuple[list[RemoteEntry], int]:
     assert plan.host is not None
     ctx.report(None, f"Connecting to {plan.host.hostname}")
-    with RemoteHost(plan.host, known_hosts=known_hosts) as host:
+    with _host(plan, known_hosts, remote) as host:
         if not host.exists(plan.remote_path):
             raise PullError(f"{plan.remote_path} does not exist on {plan.host.name} "
                             f"({plan.host.hostname})")
@@ -283,8 +295,13 @@ def pull_model(service: ModelsService, model_id: str, *, source: str | None = No
                dest: str | os.PathLike[str] | None = None, sync: SyncConfig | None = None,
                models_dir: str | os.PathLike[str] | None = None,
                known_hosts: str | None = None, ctx: JobContext = NULL_CONTEXT,
-               on_plan: Callable[[PullPlan], None] | None = None) -> PullResult:
-    """Pull ``model_id`` and record ``locations["mac"]``; cancellable, resumable."""
+               on_plan: Callable[[PullPlan], None] | None = None,
+               remote: RemoteManager | None = None) -> PullResult:
+    """Pull ``model_id`` and record ``locations["mac"]``; cancellable, resumable.
+
+    ``remote``: the studio's connection manager (``studio.services.remote``), so an SSH pull
+    shares the host's one connection with every other feature.
+    """
     entry = service.info(model_id)
     sync = sync if sync is not None else load_sync_config()
     plan = plan_pull(entry, sync, source=source, dest=dest, models_dir=models_dir)
@@ -299,7 +316,7 @@ def pull_model(service: ModelsService, model_id: str, *, source: str | None = No
         if plan.method == "mount":
             entries, moved = _pull_mount(plan, staging, ctx, resumed)
         else:
-            entries, moved = _pull_ssh(plan, staging, ctx, known_hosts, resumed)
+            entries, moved = _pull_ssh(plan, staging, ctx, known_hosts, resumed, remote=remote)
     except RemoteError as exc:
         raise PullError(str(exc)) from exc
     if not entries:

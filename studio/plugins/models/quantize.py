@@ -1,24 +1,28 @@
 """GGUF → quantized GGUF with llama.cpp's quantizer (through llama-cpp-python).
 
 llama_model_quantize has no progress callback and cannot be interrupted, so it runs in a child
-process: its per-tensor log lines (``[  12/ 291] blk.1.attn_q.weight …``) give the progress,
-and cancelling kills the child. The output is written to a hidden temp file and renamed only on
-success, so a failure or cancel never leaves a partial file behind.
+process managed by :mod:`studio.core.process` (its own process group, a log file, stopped
+whole on cancel): its per-tensor log lines (``[  12/ 291] blk.1.attn_q.weight …``) give the
+progress. The output goes through :func:`studio.core.atomic.partial_output` (``<out>.partial``
+renamed only on success), so a failure or cancel never leaves a partial file behind.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import re
-import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext
+from studio.api import (
+    NULL_CONTEXT,
+    JobContext,
+    NoOutputError,
+    ProcessFailed,
+    ProcessManager,
+    partial_output,
+)
 from studio.plugins.models.gguf_info import read_gguf_info
 from studio.plugins.models.quant_types import QUANT_TYPES, QuantType
 
@@ -91,8 +95,14 @@ def _quant_type(type_name: str) -> QuantType:
 
 def quantize_gguf(source: str | os.PathLike[str], out_path: str | os.PathLike[str] | None = None,
                   type_name: str = "Q4_K_M", *, threads: int | None = None,
-                  ctx: JobContext = NULL_CONTEXT) -> QuantizeResult:
-    """Quantize ``source`` to ``type_name``; cancellable through ``ctx`` (kills the child)."""
+                  ctx: JobContext = NULL_CONTEXT, overwrite: bool = False,
+                  processes: ProcessManager | None = None) -> QuantizeResult:
+    """Quantize ``source`` to ``type_name``; cancellable through ``ctx`` (stops the child).
+
+    ``processes``: the studio's process manager (log file under the studio's state, owner
+    recorded); without one the child still runs managed, with no log file. An existing output
+    is an ``OutputExistsError`` unless ``overwrite``.
+    """
     quant = _quant_type(type_name)
     source = Path(source)
     info = read_gguf_info(source)  # fail early and clearly on a non-GGUF input
@@ -105,59 +115,30 @@ def quantize_gguf(source: str | os.PathLike[str], out_path: str | os.PathLike[st
         raise QuantizeError(f"{out}: output would overwrite the input")
     if not llama_cpp_available():
         raise QuantizeError("quantization needs llama-cpp-python: pip install 'hafs-studio[llama]'")
-    out.parent.mkdir(parents=True, exist_ok=True)  # llama.cpp fails silently without it
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
     threads = threads or max(1, (os.cpu_count() or 2) - 1)
-    command = [sys.executable, str(WORKER), str(source), str(tmp), quant.name, str(threads)]
     ctx.report(0.0, f"Quantizing {source.name} to {quant.name}")
+    log: list[str] = []
+
+    def on_line(stream: str, line: str) -> None:
+        if stream != "stderr":
+            return
+        log.append(line)
+        match = _PROGRESS.match(line)
+        if match:
+            index, total = int(match.group(1)), int(match.group(2)) or len(info.tensors)
+            ctx.report(index / total * 0.99, f"{match.group(3)} ({index}/{total})")
+
     try:
-        log = _run_worker(command, len(info.tensors), ctx)
-        if not tmp.is_file():
-            raise QuantizeError(f"llama.cpp wrote no output for {source}:\n" + "\n".join(log[-8:]))
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        with partial_output(out, overwrite=overwrite) as tmp:
+            (processes or ProcessManager()).run(
+                [sys.executable, str(WORKER), str(source), str(tmp), quant.name, str(threads)],
+                name="llama-quantize", ctx=ctx, on_line=on_line)
+    except ProcessFailed as exc:
+        raise QuantizeError(f"llama.cpp quantize exited with {exc.returncode}:\n"
+                            + "\n".join(exc.stderr_tail[-8:])) from None
+    except NoOutputError:
+        raise QuantizeError(f"llama.cpp wrote no output for {source}:\n"
+                            + "\n".join(log[-8:])) from None
     fallbacks = [line for line in log if "fallback" in line.lower()]
     ctx.report(1.0, f"Wrote {out.name}")
     return QuantizeResult(out, quant.name, out.stat().st_size, fallbacks)
-
-
-def _run_worker(command: list[str], n_tensors: int, ctx: JobContext) -> list[str]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, errors="replace")
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:  # a thread, so the job loop can poll for cancel between lines
-        assert process.stderr is not None
-        for line in process.stderr:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    threading.Thread(target=pump, name="quantize-log", daemon=True).start()
-    log: list[str] = []
-    finished = False
-    try:
-        while not finished:
-            if ctx.cancelled:
-                raise JobCancelled()
-            try:
-                line = lines.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if line is None:
-                finished = True
-                continue
-            log.append(line)
-            match = _PROGRESS.match(line)
-            if match:
-                index, total = int(match.group(1)), int(match.group(2)) or n_tensors
-                ctx.report(index / total * 0.99, f"{match.group(3)} ({index}/{total})")
-        code = process.wait()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    if code != 0:
-        raise QuantizeError(f"llama.cpp quantize exited with {code}:\n" + "\n".join(log[-8:]))
-    return log

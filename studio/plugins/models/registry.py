@@ -1,35 +1,50 @@
-"""Read and write hafs' ``<context>/models/registry.json`` without ever losing an entry.
+"""Read and write hafs's ``models/registry.json`` without ever losing an entry.
 
-* Every mutation runs under an inter-process lock (``registry.json.lock``) and is applied to a
-  fresh read of the file, so the GUI, the CLI and other studio processes writing at once compose
-  instead of overwriting each other. (hafs itself does not lock; writing atomically keeps its
-  window for a lost update as small as possible.)
-* Writes are atomic (temp file + fsync + rename) in hafs' ``json.dump(indent=2)`` layout with
-  ASCII escapes, so hafs on Windows (cp1252 ``open``) can still read names with accents.
-* A file that cannot be parsed, or whose entries lack hafs' 36 keys, is reported with the file
-  name and line/column; the store then turns read-only and keeps a ``.bak`` copy, and nothing
-  overwrites the damaged file unless :meth:`RegistryStore.reset_damaged` is called explicitly.
+* **What is read and written** is described in :mod:`.registry_format`: every registry hafs
+  accepts loads (NaN, 25-key entries, unknown keys); entries the studio changes are written with
+  exactly hafs's 36 keys; entries it leaves alone are written back as they were.
+* **hafs saves in place** (``open("w")`` then ``json.dump``: no lock, no temp file), so a reader
+  can catch the file empty or half-written. Such a file is a transient state, never an empty
+  registry: while it changed within the last :data:`SETTLE_QUIET_S` the store waits and reads
+  again (bounded by :data:`SETTLE_MAX_S`, then a clear error). Only a file that stays empty or
+  unparsable once it is at rest is damage. Nothing is ever written from such a read.
+* **Every mutation** runs under an inter-process lock (``registry.json.lock``) and is applied
+  to a fresh read, so the GUI, the CLI and other studio processes compose instead of
+  overwriting each other; just before the atomic rename the file is checked to be the one that
+  was read (a hafs save in between means read and apply again). A mutation that would leave
+  fewer entries than were read is refused unless it is a removal.
+* **Writes** are atomic (temp file + fsync + rename) in hafs's ``json.dump(indent=2)`` layout
+  with ASCII escapes, so hafs on Windows (cp1252 ``open``) still reads accented names.
+* **Damage.** A file hafs could not load at all (not JSON, not an object) is reported with the
+  file name and line/column; the store turns read-only, keeps a ``.bak`` copy of those exact
+  bytes and never overwrites the file unless :meth:`RegistryStore.reset_damaged` is called. A
+  damaged *entry* (hafs's loader refuses it) is reported the same way while the others load,
+  and the store stays writable: the entry is written back exactly as read, so a studio save
+  cannot make hafs lose it (see :data:`DAMAGED_ENTRY_POLICY`). A ``.bak`` is only ever a copy
+  of a file that parsed or that stayed damaged at rest, never of a half-written one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import json
 import os
-import re
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import orjson
-
-from studio.core.atomic import atomic_write_bytes, backup_file
-from studio.core.filewatch import FileWatcher, WatchHandle
+from studio.api import FileWatcher, WatchHandle, atomic_write_bytes, backup_bytes
 from studio.plugins.models import registry_cache
 from studio.plugins.models.ids import validate_model_id
+from studio.plugins.models.registry_format import dumps_registry, parse_registry
+from studio.plugins.models.registry_types import (
+    REGISTRY_VERSION,
+    EntryDamage,
+    Registry,
+    RegistryCorruptError,
+    RegistryError,
+    UnknownModelError,
+)
 from studio.plugins.models.schema import (
     FIELD_SET,
     EntryError,
@@ -44,6 +59,9 @@ if TYPE_CHECKING:
     from filelock import FileLock
 
 __all__ = [
+    "DAMAGED_ENTRY_POLICY",
+    "REGISTRY_VERSION",
+    "EntryDamage",
     "Registry",
     "RegistryCorruptError",
     "RegistryError",
@@ -57,124 +75,30 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-REGISTRY_VERSION = "1.0"
 LOCK_TIMEOUT_S = 30.0
 # filelock polls a held lock every 50 ms by default; writes take a few ms, so poll faster.
 LOCK_POLL_S = 0.002
+# hafs's json.dump writes a 10k-entry registry in well under a second, touching the file every
+# few kilobytes; a file untouched for this long is at rest, not in the middle of a save.
+SETTLE_QUIET_S = 1.0
+SETTLE_MAX_S = 15.0  # a file still changing after this is reported, not waited for
+WRITE_ATTEMPTS = 5  # re-reads when another program saved between our read and our rename
+DAMAGED_ENTRY_POLICY = (
+    "The registry stays writable: a damaged entry is written back exactly as it is, so a "
+    "studio save cannot make hafs lose it. hafs itself cannot load this registry until the "
+    "entry is fixed.")
 _LOCK_CREATION = threading.Lock()
-
-
-class RegistryError(Exception):
-    """Base class of registry failures."""
-
-
-class RegistryCorruptError(RegistryError):
-    """registry.json cannot be used; ``path``, ``line`` and ``column`` locate the problem."""
-
-    def __init__(self, path: Path, message: str, line: int | None = None,
-                 column: int | None = None) -> None:
-        where = f"{path}" + (f":{line}:{column}" if line is not None else "")
-        super().__init__(f"{where}: {message}")
-        self.path, self.line, self.column, self.reason = path, line, column, message
+_known_counts: dict[Path, int] = {}  # entries at the last good read of each file, per process
+_known_lock = threading.Lock()
 
 
 class RegistryReadOnlyError(RegistryError):
     """A write was attempted on a store that is read-only (by choice or because of damage)."""
 
 
-class UnknownModelError(RegistryError, KeyError):
-    """No entry has this id."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown model"
-
-
 def registry_path(context_root: str | os.PathLike[str]) -> Path:
     """``<context>/models/registry.json`` (hafs-formats §1.1)."""
     return Path(context_root) / "models" / "registry.json"
-
-
-@dataclass
-class Registry:
-    """In-memory registry: hafs' top level plus any extra top-level keys (kept on rewrite)."""
-
-    models: dict[str, ModelEntry] = field(default_factory=dict)
-    version: str = REGISTRY_VERSION
-    updated_at: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def copy(self) -> Registry:
-        """A new registry sharing the entries (adding or removing ids leaves this one alone)."""
-        return Registry(dict(self.models), self.version, self.updated_at, dict(self.extra))
-
-    def get(self, model_id: str) -> ModelEntry:
-        try:
-            return self.models[model_id]
-        except KeyError:
-            raise UnknownModelError(f"no model with id {model_id!r} in the registry") from None
-
-    def filter(self, text: str = "", role: str | None = None, location: str | None = None,
-               backend: str | None = None) -> list[ModelEntry]:
-        """Entries matching all given filters (hafs ``list`` semantics plus the studio text box).
-
-        ``text`` matches id, display name, role and base model case-insensitively.
-        """
-        needle = text.casefold()
-        result = []
-        for model_id, entry in self.models.items():
-            if role and entry["role"] != role:
-                continue
-            if location and location not in (entry["locations"] or {}):
-                continue
-            if backend and backend not in (entry["deployed_backends"] or []):
-                continue
-            if needle and not any(
-                needle in (value or "").casefold()
-                for value in (model_id, entry["display_name"], entry["role"], entry["base_model"])
-            ):
-                continue
-            result.append(entry)
-        return result
-
-
-def parse_registry(data: bytes, path: Path) -> Registry:
-    """Parse and strictly validate registry bytes; raise :class:`RegistryCorruptError`."""
-    if not data.strip():
-        return Registry()  # hafs creates the file empty-ish on first use; treat as no models
-    with _gc_paused():
-        try:
-            raw = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            message = f"invalid JSON: {exc.msg}"
-            raise RegistryCorruptError(path, message, exc.lineno, exc.colno) from None
-        if not isinstance(raw, dict):
-            raise RegistryCorruptError(path, "top level is not a JSON object", 1, 1)
-        models = raw.get("models", {})
-        if not isinstance(models, dict):
-            raise RegistryCorruptError(path, '"models" is not an object',
-                                       *_locate(data, '"models"'))
-        _check_models(models, data, path)
-    extra = {k: v for k, v in raw.items() if k not in ("version", "updated_at", "models")}
-    return Registry(models=models, version=str(raw.get("version", REGISTRY_VERSION)),
-                    updated_at=str(raw.get("updated_at") or ""), extra=extra)
-
-
-def _check_models(models: dict[str, Any], data: bytes, path: Path) -> None:
-    """Every entry has exactly the 36 hafs keys; ``model_id`` follows the dict key.
-
-    One pass with one C-level set comparison per entry (``dict.keys() == frozenset``); the
-    detailed message is only built for the first bad entry.
-    """
-    bad = _first_bad_entry(models)
-    if bad is not None:
-        try:
-            check_entry_keys(bad, models[bad], str(path))
-        except EntryError as exc:
-            message = str(exc).removeprefix(f"{path}: ")
-            raise RegistryCorruptError(path, message, *_locate(data, json.dumps(bad))) from None
-    # hafs takes the id from the dict key (the studio overrides model_id the same way).
-    for model_id in [k for k, entry in models.items() if entry["model_id"] != k]:
-        models[model_id]["model_id"] = model_id
 
 
 def _first_bad_entry(models: dict[str, Any]) -> str | None:
@@ -183,64 +107,10 @@ def _first_bad_entry(models: dict[str, Any]) -> str | None:
                  if not isinstance(entry, dict) or entry.keys() != FIELD_SET), None)
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Keep the cyclic GC away from a freshly parsed document.
-
-    orjson builds ~40k GC-tracked containers for 10k entries (JSON cannot hold cycles). With
-    the GC running, every few hundred of them trigger a pass that rescans the young ones, and
-    once it is re-enabled the first pass scans all 40k: together ~1.4x the parse itself. So the
-    GC is off while parsing, and ``freeze()`` + ``unfreeze()`` then file everything tracked
-    straight into the oldest generation (an O(1) list splice, no scan), where only the next
-    full collection looks at it. It is re-enabled only if it was on (another thread may be
-    inside this block too).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-def _locate(data: bytes, needle: str) -> tuple[int | None, int | None]:
-    index = data.find(needle.encode())
-    if index < 0:
-        return None, None
-    line = data.count(b"\n", 0, index) + 1
-    return line, index - (data.rfind(b"\n", 0, index) + 1) + 1
-
-
-_NON_ASCII = re.compile(rb"[\x80-\xff]+")
-
-
-def _ascii_escape(match: re.Match[bytes]) -> bytes:
-    # json.dumps' ensure_ascii: \uXXXX, astral characters as surrogate pairs.
-    text = match.group().decode("utf-8")
-    return json.dumps(text)[1:-1].encode("ascii")
-
-
-def dumps_registry(registry: Registry) -> bytes:
-    """Serialise like hafs (``json.dump(indent=2)``, ensure_ascii, key order kept).
-
-    orjson does the work (the stdlib's indented encoder is pure Python and ~25x slower on a big
-    registry); non-ASCII bytes, which can only occur inside strings, are escaped afterwards.
-    The only difference from hafs' bytes is the spelling of some floats (``1e-05`` is written
-    ``0.00001``): the same numbers for every JSON reader.
-    """
-    document = {"version": registry.version, "updated_at": registry.updated_at,
-                "models": registry.models, **registry.extra}
-    data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
-    return data if data.isascii() else _NON_ASCII.sub(_ascii_escape, data)
-
-
 class RegistryStore:
     """The registry file of one context root: load, filter, mutate safely, watch.
 
-    ``read_only=True`` (or a damaged file) makes every mutation raise
+    ``read_only=True`` (or a file hafs could not load) makes every mutation raise
     :class:`RegistryReadOnlyError`.
     """
 
@@ -250,6 +120,7 @@ class RegistryStore:
         self.damage: RegistryCorruptError | None = None
         self._file_lock: FileLock | None = None
         self._watches: list[WatchHandle] = []
+        self._read_key: registry_cache.StatKey | None = None  # of the last file read
 
     @classmethod
     def for_context(cls, context_root: str | os.PathLike[str], read_only: bool = False
@@ -278,12 +149,37 @@ class RegistryStore:
         :mod:`~studio.plugins.models.registry_cache`): the entries are shared with other
         callers and must be treated as read-only; change them through :meth:`update`.
 
-        On damage: raises :class:`RegistryCorruptError`, keeps a ``.bak`` copy and turns the
-        store read-only until a later load succeeds.
+        A file caught in the middle of a hafs save is read again once it settles. On damage
+        that stays: raises :class:`RegistryCorruptError`, keeps a ``.bak`` copy and turns the
+        store read-only until a later load succeeds. Damaged *entries* do not raise: they are
+        listed in :attr:`Registry.damaged`.
         """
         return self._load(cached=True)
 
     def _load(self, cached: bool) -> Registry:
+        started = time.monotonic()
+        seen_key: registry_cache.StatKey | None = None
+        seen_since = started
+        delay = 0.005
+        while True:
+            read = self._read(cached)
+            if isinstance(read, Registry):
+                return read
+            error, data, key = read
+            now = time.monotonic()
+            if key != seen_key:
+                seen_key, seen_since = key, now
+            at_rest = (time.time_ns() - key[3] >= SETTLE_QUIET_S * 1e9
+                       or now - seen_since >= SETTLE_QUIET_S)
+            if not at_rest and now - started < SETTLE_MAX_S:
+                time.sleep(delay)  # hafs is rewriting the file in place: let it finish
+                delay = min(delay * 2, 0.1)
+                continue
+            return self._settled_damage(error, data, at_rest)
+
+    def _read(self, cached: bool
+              ) -> Registry | tuple[RegistryCorruptError, bytes, registry_cache.StatKey]:
+        """One read: the registry, or the parse error with the bytes and their stat key."""
         try:
             with open(self.path, "rb") as handle:
                 # fstat before reading: a write racing with the read changes the key, so the
@@ -297,58 +193,105 @@ class RegistryStore:
                 data = handle.read()
         except FileNotFoundError:
             self.damage = None
+            self._read_key = None
             return Registry()
         except OSError as exc:
             raise RegistryError(f"{self.path}: cannot read: {exc.strerror or exc}") from exc
+        self._read_key = key
         try:
-            registry = parse_registry(data, self.path)
+            registry = parse_registry(data, self.path, exact=not cached)
         except RegistryCorruptError as exc:
             registry_cache.clear(self.path)
-            self.damage = exc
-            self._keep_backup(data)
-            raise
+            return exc, data, key
         self.damage = None
+        with _known_lock:
+            _known_counts[self.path] = registry.entry_count
         if not cached:
             return registry  # the caller mutates it: never share it through the cache
         registry_cache.store(self.path, key, registry, data)
         return registry.copy()
 
-    def _keep_backup(self, data: bytes) -> None:
+    def _settled_damage(self, error: RegistryCorruptError, data: bytes, at_rest: bool
+                        ) -> Registry:
+        """The file stayed empty or unparsable: raise (an empty file never used: no models)."""
+        with _known_lock:
+            known = _known_counts.get(self.path, 0)
+        if error.empty and at_rest and not known:
+            self.damage = None
+            return Registry()  # an empty file that never held models here: nothing to lose
+        if not at_rest:
+            error = RegistryCorruptError(
+                self.path, f"{error.reason}, and the file kept changing for {SETTLE_MAX_S:.0f} s "
+                "(is another program writing it?)", error.line, error.column, empty=error.empty)
+        elif error.empty:
+            error = RegistryCorruptError(
+                self.path, f"the file is empty but held {known} model{'s' * (known != 1)} when "
+                "it was last read (a save that was interrupted?)", empty=True)
+        else:
+            error.backup = self._keep_backup(data)
+        error.data = data
+        self.damage = error
+        raise error
+
+    def _keep_backup(self, data: bytes) -> Path | None:
+        """Copy the exact bytes judged damaged to ``.bak`` (unless that copy exists already)."""
         bak = self.path.with_name(self.path.name + ".bak")
         try:
             if bak.exists() and bak.read_bytes() == data:
-                return
-            backup_file(self.path)
+                return bak
+            return backup_bytes(self.path, data)
         except OSError:
-            pass  # the damaged original is left untouched either way
+            return None  # the damaged original is left untouched either way
 
     # -- writing -------------------------------------------------------------------------
-    def update(self, mutate: Callable[[Registry], T]) -> T:
+    def update(self, mutate: Callable[[Registry], T], *, removes: bool = False) -> T:
         """Apply ``mutate`` to the current file content under the lock and save atomically.
 
         The re-read inside the lock is what makes concurrent writers lose nothing: each one
-        changes the latest version, never a stale copy.
+        changes the latest version, never a stale copy. ``mutate`` must be repeatable (it runs
+        again if hafs saves between the read and the write) and should change entries by
+        replacing values, as :meth:`patch` and :meth:`edit` do. Unless ``removes``, it may not
+        leave fewer entries than it was given.
         """
         if self._forced_read_only:
             raise RegistryReadOnlyError(f"{self.path}: opened read-only")
         with self._lock().acquire(poll_interval=LOCK_POLL_S):
-            try:
-                registry = self._load(cached=False)  # a private copy: mutate() changes it
-            except RegistryCorruptError as exc:
-                raise RegistryReadOnlyError(
-                    f"{exc}; not writing so nothing is lost (a copy is in "
-                    f"{self.path.name}.bak)") from exc
-            result = mutate(registry)
-            registry.updated_at = now_iso()
-            # Last line of defence: an entry without the 36 keys would make hafs drop them all.
-            # (Vocabulary oddities in entries hafs wrote itself are tolerated, as hafs does.)
-            bad = _first_bad_entry(registry.models)
-            if bad is not None:
-                check_entry_keys(bad, registry.models[bad], str(self.path))
-            atomic_write_bytes(self.path, dumps_registry(registry))
+            for _attempt in range(WRITE_ATTEMPTS):
+                try:
+                    registry = self._load(cached=False)  # a private copy: mutate() changes it
+                except RegistryCorruptError as exc:
+                    kept = f" (a copy is in {exc.backup.name})" if exc.backup else ""
+                    raise RegistryReadOnlyError(
+                        f"{exc}; not writing so nothing is lost{kept}") from exc
+                read_key = self._read_key
+                before = registry.entry_count
+                result = mutate(registry)
+                self._check_before_write(registry, before, removes)
+                data = dumps_registry(registry)
+                if _stat_key_or_none(self.path) != read_key:
+                    continue  # someone saved since our read: apply to their version instead
+                atomic_write_bytes(self.path, data)
+                break
+            else:
+                raise RegistryError(f"{self.path}: the file changed during each of "
+                                    f"{WRITE_ATTEMPTS} attempts to save; nothing was written")
+        with _known_lock:
+            _known_counts[self.path] = registry.entry_count
         for handle in self._watches:
             handle.acknowledge()
         return result
+
+    def _check_before_write(self, registry: Registry, before: int, removes: bool) -> None:
+        registry.updated_at = now_iso()
+        if registry.entry_count < before and not removes:
+            raise RegistryError(
+                f"{self.path}: refusing to write {registry.entry_count} entries over the "
+                f"{before} just read; only a removal may shrink the registry")
+        # Last line of defence: an entry without the 36 keys would make hafs drop them all.
+        # (Vocabulary oddities in entries hafs wrote itself are tolerated, as hafs does.)
+        bad = _first_bad_entry(registry.models)
+        if bad is not None:
+            check_entry_keys(bad, registry.models[bad], str(self.path))
 
     def add(self, entry: ModelEntry, replace: bool = False) -> ModelEntry:
         """Insert a complete entry (see :func:`new_entry`); an existing id needs ``replace``."""
@@ -356,9 +299,10 @@ class RegistryStore:
 
         def mutate(registry: Registry) -> ModelEntry:
             model_id = entry["model_id"]
-            if model_id in registry.models and not replace:
+            exists = model_id in registry.models or model_id in registry.damaged
+            if exists and not replace:
                 raise RegistryError(f"a model with id {model_id!r} is already registered")
-            registry.models[model_id] = entry
+            registry.put(entry)
             return entry
 
         return self.update(mutate)
@@ -373,17 +317,18 @@ class RegistryStore:
             candidate["updated_at"] = now_iso()
             check_entry_keys(model_id, candidate, str(self.path))
             _require_clean(candidate, before=entry)
-            entry.update(candidate)  # type: ignore[typeddict-item]
-            return entry
+            registry.models[model_id] = candidate  # type: ignore[assignment]
+            return candidate  # type: ignore[return-value]
 
         return self.update(mutate)
 
     def edit(self, model_id: str, change: Callable[[ModelEntry], None]) -> ModelEntry:
         """Run ``change(entry)`` (e.g. append a format) on the fresh entry under the lock."""
+        import copy
 
         def mutate(registry: Registry) -> ModelEntry:
             entry = registry.get(model_id)
-            candidate: ModelEntry = json.loads(json.dumps(entry))
+            candidate: ModelEntry = copy.deepcopy(entry)
             change(candidate)
             candidate["updated_at"] = now_iso()
             check_entry_keys(model_id, candidate, str(self.path))
@@ -393,23 +338,33 @@ class RegistryStore:
 
         return self.update(mutate)
 
-    def remove(self, model_id: str) -> ModelEntry:
-        """Drop an entry from the registry (files on disk are not touched)."""
-        return self.update(lambda registry: registry.models.pop(model_id, None)
-                           or _raise_unknown(model_id))
+    def remove(self, model_id: str) -> ModelEntry | EntryDamage:
+        """Drop an entry (a damaged one too) from the registry; files on disk are not touched."""
+        return self.update(lambda registry: registry.pop(model_id), removes=True)
 
     def reset_damaged(self) -> Path | None:
         """Replace a damaged file with an empty registry after copying it to ``.bak``.
 
-        Only on the user's explicit request; returns the backup's path.
+        Only on the user's explicit request, and only for a file that is still damaged once it
+        has settled; returns the backup's path.
         """
         if self._forced_read_only:
             raise RegistryReadOnlyError(f"{self.path}: opened read-only")
         with self._lock().acquire(poll_interval=LOCK_POLL_S):
-            backup = backup_file(self.path)
+            try:
+                self._load(cached=False)
+            except RegistryCorruptError as exc:
+                data = exc.data  # the bytes judged damaged at rest, not a fresh copy
+            else:
+                raise RegistryError(f"{self.path} is readable again: nothing to reset")
+            backup = backup_bytes(self.path, data) if data.strip() else None
             atomic_write_bytes(self.path, dumps_registry(Registry(updated_at=now_iso())))
             self.damage = None
-            return backup
+            with _known_lock:
+                _known_counts[self.path] = 0
+        for handle in self._watches:
+            handle.acknowledge()
+        return backup
 
     # -- watching ------------------------------------------------------------------------
     def watch(self, watcher: FileWatcher, callback: Callable[[Path], None]) -> WatchHandle:
@@ -427,7 +382,8 @@ def _require_clean(entry: Any, before: ModelEntry | None = None) -> None:
     """
     model_id = entry.get("model_id", "?") if isinstance(entry, dict) else "?"
     check_entry_keys(model_id, entry, "new entry")
-    validate_model_id(model_id)
+    if before is None:
+        validate_model_id(model_id)
     problems = entry_problems(entry)
     if before is not None:
         tolerated = set(entry_problems(before))
@@ -436,12 +392,13 @@ def _require_clean(entry: Any, before: ModelEntry | None = None) -> None:
         raise EntryError(f"model {model_id!r}: " + "; ".join(problems))
 
 
+def _stat_key_or_none(path: Path) -> registry_cache.StatKey | None:
+    try:
+        return registry_cache.stat_key(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
 def _reread(handle: Any) -> bytes:
     handle.seek(0)
     return handle.read()
-
-
-def _raise_unknown(model_id: str) -> Any:
-    raise UnknownModelError(f"no model with id {model_id!r} in the registry")
-
-

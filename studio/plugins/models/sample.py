@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext
 
 __all__ = [
     "QWEN2_SPLIT",

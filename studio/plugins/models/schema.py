@@ -1,15 +1,18 @@
 """The hafs model-registry entry: its 36 keys, their order, defaults and vocabularies.
 
-hafs builds each entry with ``ModelMetadata(**data)``: one unknown or missing key makes it treat
-the *whole* registry as empty and overwrite it on its next save (hafs-formats §1.4). So entries
-are plain dicts with exactly these keys, in hafs' ``asdict`` order, and studio-only data goes to
-the sidecar file instead (see :mod:`studio.plugins.models.sidecar`).
+hafs builds each entry with ``ModelMetadata(**data)`` (hafs-formats §1.4): the 25
+:data:`REQUIRED_FIELDS` must be present, the 11 :data:`OPTIONAL_FIELDS` get hafs's defaults
+(:func:`hafs_default`), and one unknown or missing key makes it treat the *whole* registry as
+empty and overwrite it on its next save. So every entry the studio creates or changes is a plain
+dict with exactly these keys, in hafs's ``asdict`` order, and studio-only data goes to the
+sidecar file instead (see :mod:`studio.plugins.models.sidecar`). How entries hafs wrote in
+another shape are read and written back is described in :mod:`.registry_format`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypedDict
 
 from studio.plugins.models.ids import InvalidModelIdError, validate_model_id
@@ -24,6 +27,7 @@ __all__ = [
     "ModelEntry",
     "check_entry_keys",
     "entry_problems",
+    "hafs_default",
     "new_entry",
     "now_iso",
 ]
@@ -42,6 +46,7 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 FIELDS: tuple[str, ...] = REQUIRED_FIELDS + OPTIONAL_FIELDS
 FIELD_SET = frozenset(FIELDS)
+OPTIONAL_SET = frozenset(OPTIONAL_FIELDS)
 assert len(FIELDS) == 36
 
 LOCATIONS: tuple[str, ...] = ("mac", "windows", "cloud", "halext")
@@ -99,6 +104,32 @@ def now_iso() -> str:
     return _dt.datetime.now().isoformat()
 
 
+# hafs's field defaults (model_registry.py:72-88); created_at/updated_at default to "now".
+_DEFAULTS: dict[str, Callable[[str], Any]] = {
+    "formats": lambda _stamp: ["pytorch"],
+    "locations": lambda _stamp: {},
+    "primary_location": lambda _stamp: "windows",
+    "deployed_backends": lambda _stamp: [],
+    "ollama_model_name": lambda _stamp: None,
+    "halext_node_id": lambda _stamp: None,
+    "git_commit": lambda _stamp: None,
+    "notes": lambda _stamp: "",
+    "tags": lambda _stamp: [],
+    "created_at": lambda stamp: stamp,
+    "updated_at": lambda stamp: stamp,
+}
+assert _DEFAULTS.keys() == set(OPTIONAL_FIELDS)
+
+
+def hafs_default(key: str, stamp: str) -> Any:
+    """hafs's default for one of the 11 :data:`OPTIONAL_FIELDS` (a fresh list or dict each call).
+
+    ``stamp`` is what hafs's ``default_factory`` gives ``created_at``/``updated_at``: the time
+    of the load. A required field has no default: KeyError.
+    """
+    return _DEFAULTS[key](stamp)
+
+
 def new_entry(model_id: str, **fields: Any) -> ModelEntry:
     """Build a complete 36-key entry: given fields, hafs' defaults for the rest, null otherwise.
 
@@ -109,17 +140,8 @@ def new_entry(model_id: str, **fields: Any) -> ModelEntry:
     if unknown:
         raise EntryError(f"unknown registry field(s) {', '.join(unknown)}")
     stamp = now_iso()
-    defaults: dict[str, Any] = {
-        "formats": ["pytorch"],
-        "locations": {},
-        "primary_location": "windows",
-        "deployed_backends": [],
-        "notes": "",
-        "tags": [],
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
-    entry = {key: fields.get(key, defaults.get(key)) for key in FIELDS}
+    entry = {key: fields[key] if key in fields else
+             (hafs_default(key, stamp) if key in OPTIONAL_SET else None) for key in FIELDS}
     entry["model_id"] = model_id
     return entry  # type: ignore[return-value]
 

@@ -16,7 +16,7 @@ from typing import Any, TypedDict, TypeVar
 import orjson
 from filelock import FileLock
 
-from studio.core.atomic import atomic_write_bytes
+from studio.api import atomic_write_bytes
 from studio.plugins.models.registry import LOCK_POLL_S, LOCK_TIMEOUT_S
 from studio.plugins.models.schema import now_iso
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from studio import hookimpl
-from studio.core.contributions import ThemeSpec
+from studio.api import ThemeSpec
 from studio.core.themes import builtin_theme_dir, load_theme_dir
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from studio.cli.progress import run_job
+from studio.api import run_job
 from studio.plugins.workbench.sample import populate_sample_workspace
 
 app = typer.Typer(help="Sample hafs data to explore the studio with.", no_args_is_help=True)

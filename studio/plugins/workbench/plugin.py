@@ -1,4 +1,5 @@
-"""The workbench: window, workspace, dialog and session commands plus appearance settings.
+"""The workbench: window, workspace, dialog and session commands, the Messages view, the
+external tools settings and ``hafs-studio sample``.
 
 A built-in plugin with no back doors: it reaches the running GUI through
 :func:`studio.shell.api.current_shell` like any third-party plugin would, and its commands are
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     WORKSPACES,
     CliCommandSpec,
     CommandSpec,
@@ -192,45 +193,9 @@ def studio_register_cli(register: Callable[[CliCommandSpec], None]) -> None:
 
 
 @hookimpl
-def studio_register_settings(register: Callable[[SettingsSectionSpec], None], studio: Any) -> None:
-    # Every registered theme (built-in and plugins'), so Preferences offers a list; a theme
-    # whose plugin is gone later falls back to the default with a warning.
-    themes = tuple(sorted(studio.contributions.themes)) or ("cobalt", "light")
-
-    def theme_field(key: str, default: str, label: str, help_text: str = "") -> SettingField:
-        chosen = default if default in themes else themes[0]
-        return SettingField(key, "choice", chosen, label, help_text, choices=themes)
-
-    register(
-        SettingsSectionSpec(
-            "appearance",
-            "Appearance",
-            (
-                theme_field("theme", "cobalt", "Theme", "Also under View ▸ Theme."),
-                SettingField("follow_system", "bool", False, "Follow the system light/dark scheme"),
-                theme_field("dark_theme", "cobalt", "Theme when the system is dark"),
-                theme_field("light_theme", "light", "Theme when the system is light"),
-            ),
-        )
-    )
-    register(
-        SettingsSectionSpec(
-            "general",
-            "General",
-            (
-                SettingField(
-                    "restore_session",
-                    "bool",
-                    True,
-                    "Reopen last session's windows",
-                    "Windows, workspaces and layouts come back at the next start.",
-                ),
-                SettingField(
-                    "confirm_quit_with_jobs", "bool", True, "Ask before quitting while jobs run"
-                ),
-            ),
-        )
-    )
+def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) -> None:
+    # The window's own appearance and general settings belong to the studio itself
+    # (studio/core/shell_settings.py): the window reads them before any plugin is imported.
     # Explicit paths for the external programs of third_party/tools.toml; empty = search.
     register(
         SettingsSectionSpec(

@@ -6,9 +6,7 @@ One job function serves the welcome page's button, the palette command and
 
 from __future__ import annotations
 
-from studio.core.app import Studio
-from studio.core.context import create_skeleton
-from studio.core.jobs import JobContext
+from studio.api import JobContext, Studio, create_skeleton
 
 __all__ = ["populate_sample_workspace"]
 
@@ -16,7 +14,11 @@ __all__ = ["populate_sample_workspace"]
 def populate_sample_workspace(context: JobContext, studio: Studio) -> list[str]:
     """Job body: create the skeleton under the context root and call every plugin's
     ``studio_populate_sample_workspace``; return the lines that describe what was made."""
-    root = studio.context.path
+    # The sample is a registry and training files: where hafs keeps those (~/.context even when
+    # hafs's config moved the root elsewhere; see studio.core.context.hafs_path).
+    context_root = studio.context
+    root = context_root.hard_coded if context_root.split and context_root.hard_coded else \
+        context_root.path
     context.report(0.05, f"Creating the hafs folders in {root}")
     lines = [f"Created {path}" for path in create_skeleton(root)]
     if not lines:

@@ -45,7 +45,7 @@ def test_detect_hf_run_fills_fields_from_hafs_metadata_and_trainer_state(hf_run)
     assert detection.parameter_count == sum(w.size for w in hf_run.weights.values())
     fields = detection.fields
     assert fields["role"] == "asm" and fields["base_model"] == "Qwen/Qwen2.5-Coder-1.5B"
-    assert fields["display_name"] == "Oracle: Rauru Assembler"
+    assert fields["display_name"] == "Oracle: Rauru Assembler"  # as written, not prefixed again
     assert fields["dataset_name"] == "alttp_yaze_full_1000_20251221_195746"
     assert fields["train_samples"] == 504 and fields["training_duration_minutes"] == 95
     assert fields["final_loss"] == 1.0 and fields["best_loss"] == 1.0  # highest checkpoint-N
@@ -75,7 +75,7 @@ def test_register_convert_quantize_compare_remove(service: ModelsService, hf_run
     assert entry["locations"] == {"mac": str(hf_run.folder)}
     assert service.list_json(role="asm")["total"] == 1
     result = service.convert(model_id, outtype="q8_0")
-    assert result.path == hf_run.folder.parent / f"{model_id}-Q8_0.gguf"  # next to the folder
+    assert result.path == hf_run.folder / f"{model_id}-Q8_0.gguf"  # inside, as hafs deploys
     assert service.info(model_id)["formats"] == ["safetensors", "gguf"]
     artifacts = service.studio_data(model_id)["artifacts"]
     assert [(a["type"], a["path"]) for a in artifacts] == [("Q8_0", str(result.path))]
@@ -121,6 +121,47 @@ def test_register_rejects_bad_input(service: ModelsService, tmp_path: Path):
         service.register(tmp_path / "empty")
     model = make_checkpoint(tmp_path / "m", "llama")
     with pytest.raises(InvalidModelIdError):
-        service.register(model.folder, model_id="../escape")
+        service.register(model.folder, model_id="two\nlines")
     with pytest.raises(DetectError, match="location 'linux'"):
         service.register(model.folder, location="linux")
+
+
+def hafs_deploy_finds(entry: dict) -> Path:
+    """hafs's ``deploy_to_ollama`` lookup (model_deployment.py:328-334, hafs-formats §1.5):
+    ``gguf`` must be in formats, then the first ``*.gguf`` directly inside ``locations["mac"]``."""
+    assert "gguf" in entry["formats"]
+    gguf_files = list(Path(entry["locations"]["mac"]).glob("*.gguf"))
+    if not gguf_files:
+        raise ValueError(f"No GGUF files found in {entry['locations']['mac']}")
+    return gguf_files[0]
+
+
+def test_an_id_with_spaces_is_viewed_edited_converted_where_hafs_deploys(
+        service: ModelsService, tmp_path: Path):
+    model = make_checkpoint(tmp_path / "runs" / "My Rauru Model", "llama")
+    entry = service.register(model.folder, role="asm")  # hafs's default id: the folder name
+    assert entry["model_id"] == "My Rauru Model"
+    assert service.info("My Rauru Model")["role"] == "asm"
+    service.set_notes_and_tags("My Rauru Model", notes="spaces are fine")
+    before = service.info("My Rauru Model")["formats"]
+    assert "gguf" not in before
+    result = service.convert("My Rauru Model", outtype="f16")
+    assert result.path == model.folder / "My Rauru Model-f16.gguf"  # hafs's own file name
+    entry = service.info("My Rauru Model")
+    assert entry["formats"] == [*before, "gguf"] and entry["notes"] == "spaces are fine"
+    assert hafs_deploy_finds(entry) == result.path
+    load_llama(result.path)  # a real, loadable GGUF
+    # Again, replacing the file (never silently): gguf is still listed once.
+    service.convert("My Rauru Model", outtype="f16", overwrite=True)
+    assert service.info("My Rauru Model")["formats"].count("gguf") == 1
+
+
+def test_a_failed_conversion_records_nothing(service: ModelsService, tmp_path: Path):
+    model = make_checkpoint(tmp_path / "runs" / "broken", "llama")
+    service.register(model.folder, role="asm")
+    (model.folder / "model.safetensors").unlink()
+    with pytest.raises(ConversionError):
+        service.convert("broken")
+    assert "gguf" not in service.info("broken")["formats"]
+    assert not list(model.folder.glob("*.gguf"))
+    assert service.studio_data("broken") == {}

@@ -16,6 +16,7 @@ from studio.plugins.models.gguf_info import read_gguf_info
 from studio.plugins.models.registry import RegistryStore, registry_path
 from studio.plugins.models.sample import make_sample_checkpoint
 from studio.plugins.models.schema import FIELDS
+from studio.testing.real_parts import import_real_part
 
 
 @pytest.fixture
@@ -38,6 +39,7 @@ def cli(tmp_path: Path):
                               input=input_text, timeout=120)
 
     run.context = context
+    run.state = home / "studio" / "state"
     return run
 
 
@@ -71,25 +73,37 @@ def test_register_convert_inspect_quantize_compare_remove(cli, tmp_path):
                      "--json")
     assert registered.returncode == 0, registered.stderr
     assert json.loads(registered.stdout)["locations"] == {"mac": str(folder)}
-    bad_id = cli("register", str(folder), "--id", "../x")
-    assert bad_id.returncode == 2 and "separator" in bad_id.stderr
+    bad_id = cli("register", str(folder), "--id", " ")
+    assert bad_id.returncode == 2 and "model id is empty" in bad_id.stderr
 
     converted = cli("convert", "tiny-cli", "--to", "gguf", "--outtype", "f16")
     assert converted.returncode == 0, converted.stderr
-    gguf = folder.parent / "tiny-cli-F16.gguf"
+    gguf = folder / "tiny-cli-f16.gguf"  # inside the model folder, named as hafs names it
     assert gguf.is_file()
     info = json.loads(cli("info", "tiny-cli", "--json").stdout)
     assert "gguf" in info["formats"] and info["_studio"]["artifacts"][0]["type"] == "F16"
+
+    before = gguf.stat()
+    again = cli("convert", "tiny-cli", "--to", "gguf", "--outtype", "f16")
+    assert again.returncode == 1 and "exists already" in again.stderr
+    assert "--overwrite" in again.stderr
+    assert gguf.stat().st_mtime_ns == before.st_mtime_ns  # never replaced silently
+    replaced = cli("convert", "tiny-cli", "--to", "gguf", "--outtype", "f16", "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert gguf.is_file() and not list(folder.glob("*.partial"))
 
     inspected = json.loads(cli("inspect", str(gguf), "--json").stdout)
     assert inspected["architecture"] == "qwen2" and inspected["parameter_count"] > 0
     assert inspected["metadata"]["tokenizer.ggml.tokens"]["count"] > 256
 
-    pytest.importorskip("llama_cpp")
+    import_real_part("llama_cpp", "llama-cpp-python (the test extra) is not installed")
     quantized = cli("quantize", str(gguf), "--type", "Q8_0", "--model", "tiny-cli")
     assert quantized.returncode == 0, quantized.stderr
-    assert (folder.parent / "tiny-cli-Q8_0.gguf").is_file()
+    assert (folder / "tiny-cli-Q8_0.gguf").is_file()
     assert "8.5 bits/weight" in quantized.stderr
+    # The quantizer ran as a managed process of the models plugin, with a log to open.
+    (log,) = (cli.state / "logs" / "models").glob("llama-quantize-*.log")
+    assert "exited with status 0" in log.read_text() and "blk.0." in log.read_text()
 
     compared = cli("compare", "tiny-cli", "oracle-debugger", "--json")
     rows = json.loads(compared.stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,11 @@ PROMPT = "hello world def class return the rom bank"
 # Largest |llama.cpp - reference| relative to the largest |reference logit|. F32 is limited only
 # by float32 arithmetic; F16/BF16/Q8_0 by weight rounding (and llama.cpp's 8-bit activations for
 # Q8_0 matrix products), measured at roughly a third of these bounds.
+# Llama 3.1-style scaling with a short original context, so that most frequencies are scaled
+# (at real sizes, 8192, a prompt of a few tokens would barely notice).
+LLAMA3_ROPE = {"rope_theta": 500000.0, "rope_type": "llama3", "factor": 8.0,
+               "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+               "original_max_position_embeddings": 32}
 TOLERANCE = {"f32": 1e-5, "f16": 5e-3, "bf16": 3e-2, "q8_0": 6e-2}
 
 CASES = {
@@ -33,6 +39,20 @@ CASES = {
     "llama-gpt2-mha-q8_0": ("llama", "bpe", {"n_head_kv": 4}, "q8_0"),
     "qwen2-bf16-sharded-bf16": ("qwen2", "bpe", {"dtype": "bfloat16", "shards": 2}, "bf16"),
     "llama-f16-source-f16": ("llama", "spm", {"dtype": "float16"}, "f16"),
+    # RoPE in both spellings (transformers 4: rope_theta + rope_scaling; transformers 5:
+    # rope_parameters only). θ far from the 10000 default, so a dropped θ cannot pass.
+    "llama-rope-t4-theta-f32": ("llama", "spm", {"rope": {"rope_theta": 500000.0}}, "f32"),
+    "llama-rope-t5-theta-f32": ("llama", "spm", {"rope": {"rope_theta": 500000.0},
+                                                 "rope_style": "transformers5"}, "f32"),
+    "qwen2-rope-t5-theta-f32": ("qwen2", "bpe", {"rope": {"rope_theta": 1e6},
+                                                 "rope_style": "transformers5"}, "f32"),
+    "llama-rope-t4-llama3-f32": ("llama", "spm", {"rope": LLAMA3_ROPE}, "f32"),
+    "llama-rope-t5-llama3-f32": ("llama", "spm", {"rope": LLAMA3_ROPE,
+                                                  "rope_style": "transformers5"}, "f32"),
+    "llama-rope-t5-linear-f32": ("llama", "spm", {"rope": {"rope_theta": 20000.0,
+                                                           "rope_type": "linear",
+                                                           "factor": 4.0},
+                                                  "rope_style": "transformers5"}, "f32"),
 }
 
 
@@ -78,7 +98,9 @@ def test_metadata_is_complete(converted):
     assert meta[f"{arch}.context_length"] == 256
     assert meta[f"{arch}.attention.head_count"] == config["num_attention_heads"]
     assert meta[f"{arch}.attention.head_count_kv"] == config["num_key_value_heads"]
-    assert meta[f"{arch}.rope.freq_base"] == pytest.approx(10000.0)
+    rope = config.get("rope_parameters") or {"rope_theta": config["rope_theta"]}
+    assert meta[f"{arch}.rope.freq_base"] == pytest.approx(rope["rope_theta"])
+    assert not [w for w in result.warnings if "rope" in w]  # every rope setting converted
     assert meta[f"{arch}.attention.layer_norm_rms_epsilon"] == pytest.approx(1e-5)
     assert "<|im_start|>" in meta["tokenizer.chat_template"]
     assert meta["tokenizer.ggml.eos_token_id"] == config["eos_token_id"]
@@ -158,3 +180,56 @@ def test_unchanged_tensors_are_copied_by_the_kernel_or_written(tmp_path: Path, m
     monkeypatch.setattr(os, "sendfile", unsupported, raising=False)
     written = convert_hf_to_gguf(folder, tmp_path / "written.gguf", "f16").path
     assert kernel.read_bytes() == written.read_bytes()
+
+
+def _with_config(folder: Path, **changes) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"rope_parameters": {"rope_type": "longrope", "rope_theta": 1e4}}, "LongRoPE"),
+    ({"rope_parameters": {"rope_type": "wobbly", "rope_theta": 1e4}}, "'wobbly' is not understood"),
+    ({"rope_scaling": {"type": "linear"}}, "needs a factor"),
+    ({"rope_parameters": {"full_attention": {"rope_theta": 1e4},
+                          "sliding_attention": {"rope_theta": 1e4}}}, "per layer type"),
+    ({"rope_parameters": {"rope_theta": "fast"}}, "rope_theta should be a number"),
+    ({"hidden_act": "gelu"}, "hidden_act 'gelu'"),
+    ({"quantization_config": {"quant_method": "gptq"}}, "quantized .gptq."),
+    ({"partial_rotary_factor": 0.5}, "partial_rotary_factor"),
+])
+def test_config_values_that_change_the_model_are_refused(tmp_path: Path, changes, message):
+    model = make_checkpoint(tmp_path / "m", "llama")
+    _with_config(model.folder, **changes)
+    with pytest.raises(ConversionError, match=message):
+        convert_hf_to_gguf(model.folder, tmp_path / "out.gguf")
+    assert not (tmp_path / "out.gguf").exists()
+
+
+def test_config_values_not_converted_are_warned_about(tmp_path: Path):
+    model = make_checkpoint(tmp_path / "m", "llama")
+    _with_config(model.folder, rope_theta=None, rms_norm_eps=None, sliding_window=64,
+                 rope_scaling={"type": "dynamic", "factor": 2.0},
+                 frobnication_level=3, use_cache=True)
+    result = convert_hf_to_gguf(model.folder, tmp_path / "out.gguf")
+    text = "\n".join(result.warnings)
+    assert "no rope_theta" in text and "10000" in text
+    assert "dynamic NTK" in text and "factor = 2.0 not converted" in text
+    assert "sliding-window attention (64 tokens)" in text
+    assert "no rms_norm_eps" in text
+    assert "not used by the converter: frobnication_level" in text
+    assert "use_cache" not in text  # bookkeeping is not noise
+
+
+def test_both_spellings_disagreeing_use_rope_parameters_and_say_so(tmp_path: Path):
+    model = make_checkpoint(tmp_path / "m", "llama", rope={"rope_theta": 500000.0},
+                            rope_style="transformers5")
+    _with_config(model.folder, rope_theta=10000.0)
+    result = convert_hf_to_gguf(model.folder, tmp_path / "out.gguf", "f32")
+    assert any("rope_parameters.rope_theta = 500000.0 differs" in w for w in result.warnings)
+    assert read_gguf_info(result.path).metadata["llama.rope.freq_base"] == pytest.approx(5e5)

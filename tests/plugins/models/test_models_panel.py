@@ -9,14 +9,11 @@ from pathlib import Path
 import pytest
 from entries import make_entry, sample_entries
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QMenu
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMenu
 
+from studio.api import CommandSpec
 from studio.core.jobs import JobState, JobUpdated
-from studio.plugins.models.api import (
-    ModelAction,
-    register_model_action,
-    unregister_model_action,
-)
+from studio.plugins.models.api import ModelActionSpec, model_actions
 from studio.plugins.models.registry import RegistryStore, registry_path
 from studio.plugins.models.sample import make_sample_checkpoint
 from studio.plugins.models.state import models_state
@@ -154,7 +151,7 @@ def test_convert_job_shows_progress_and_cancels(qtbot, studio, tmp_path, monkeyp
     gate.set()
     qtbot.waitUntil(lambda: bool(finished), timeout=10000)
     assert finished[0].state is JobState.CANCELLED
-    assert not list(folder.parent.glob("*.gguf")), "a cancelled conversion leaves no file"
+    assert not list(folder.rglob("*.gguf*")), "a cancelled conversion leaves no file"
     qtbot.waitUntil(view.jobs.isHidden, timeout=5000)
 
     monkeypatch.setattr(convert_module, "_converted_chunks", original)
@@ -163,7 +160,7 @@ def test_convert_job_shows_progress_and_cancels(qtbot, studio, tmp_path, monkeyp
                               "formats", [])):
         done = actions.submit_convert(studio, SAMPLE_ID, "f16")
     assert done.state is JobState.SUCCEEDED
-    assert (folder.parent / f"{SAMPLE_ID}-F16.gguf").is_file()
+    assert (folder / f"{SAMPLE_ID}-f16.gguf").is_file()
     row = view.model.row_of(SAMPLE_ID)
     assert "gguf" in view.model.index(row, 6).data()
 
@@ -205,17 +202,17 @@ def test_register_dialog_detects_validates_and_registers(qtbot, studio, tmp_path
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.detection is not None, timeout=5000)
     ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
-    assert dialog.id_edit.text() == "my-tiny-model"
+    assert dialog.id_edit.text() == "My Tiny Model"  # hafs's default: the folder's name
     assert dialog.role_combo.currentText() == "asm"  # from the hafs metadata.json
     assert "Qwen2ForCausalLM" in dialog.detected.text()
-    dialog.id_edit.setText("../escape")
-    assert not ok.isEnabled() and "separator" in dialog.problem.text()
-    dialog.id_edit.setText("my-tiny-model")
+    dialog.id_edit.setText("two\nlines")
+    assert not ok.isEnabled() and "control character" in dialog.problem.text()
+    dialog.id_edit.setText("My Tiny Model")
     assert ok.isEnabled()
     with qtbot.waitSignal(_snapshot_signal(qtbot, studio), timeout=5000,
-                          check_params_cb=lambda s: s.get("my-tiny-model") is not None):
+                          check_params_cb=lambda s: s.get("My Tiny Model") is not None):
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
-    entry = state.service.info("my-tiny-model")
+    entry = state.service.info("My Tiny Model")
     assert entry["locations"] == {"mac": str(folder)}
 
 
@@ -255,25 +252,57 @@ def test_inspector_reads_a_gguf(qtbot, studio, tmp_path):
     assert view.totals_model.rows[0][0] in ("F16", "F32")
 
 
-def test_contributed_model_actions_appear_in_the_menu(qtbot, studio, context_root):
-    calls = []
-    register_model_action(ModelAction("deploy.test", "Deploy to Ollama…",
-                                      lambda s, entry: calls.append(entry["model_id"]),
-                                      enabled_when=lambda entry: entry["role"] != "yaze"))
-    try:
-        view = _list_view(qtbot, studio)
-        view.select_model("oracle-rauru-asm")
-        menu = QMenu()
-        view._fill_menu(menu)
-        action = next(a for a in menu.actions() if a.text() == "Deploy to Ollama…")
-        action.trigger()
-        assert calls == ["oracle-rauru-asm"]
-        view.select_model("yaze-helper")
-        menu = QMenu()
-        view._fill_menu(menu)
-        assert "Deploy to Ollama…" not in [a.text() for a in menu.actions()]
-    finally:
-        unregister_model_action("deploy.test")
+def _deploy_plugin(calls: list):
+    """A plugin adding "Deploy to Ollama…" on models through the Models plugin's own hook."""
+    from studio.testing import make_plugin
+
+    def register_commands(register):
+        register(CommandSpec("deploy.ollama", "Deploy to Ollama…",
+                             lambda context: calls.append(context.selection),
+                             icon="mdi6.rocket-launch-outline", selection="model"))
+
+    def register_model_actions(register):
+        register(ModelActionSpec("deploy.ollama", group="deploy", order=70,
+                                 applies=lambda entry: entry["role"] != "yaze"))
+
+    return make_plugin("deploy", requires=("models",),
+                       studio_register_commands=register_commands,
+                       studio_register_model_actions=register_model_actions)
+
+
+def test_contributed_model_actions_appear_in_the_menu(qtbot, studio_factory):
+    from studio.testing import BUILTIN_PLUGINS
+
+    calls: list = []
+    studio = studio_factory([("deploy", _deploy_plugin(calls))], builtins=BUILTIN_PLUGINS)
+    store = RegistryStore(registry_path(studio.context.path))
+    for entry in sample_entries():
+        store.add(entry)
+    (action_spec,) = [a for a in model_actions(studio) if a.plugin == "deploy"]
+    assert action_spec.command_id == "deploy.ollama"
+    view = _list_view(qtbot, studio)
+    view.select_model("oracle-rauru-asm")
+    menu = QMenu()
+    view._fill_menu(menu)
+    studio.selection.set("model", "general-chat")  # the menu acts on its row, not on this
+    action = next(a for a in menu.actions() if a.text() == "Deploy to Ollama…")
+    assert action.isEnabled()
+    action.trigger()
+    assert calls == [("oracle-rauru-asm",)]
+    view.select_model("yaze-helper")
+    menu = QMenu()
+    view._fill_menu(menu)
+    assert "Deploy to Ollama…" not in [a.text() for a in menu.actions()]
+    # The Models plugin's own actions come from the same table and commands.
+    titles = [a.text() for a in menu.actions() if a.text()]
+    assert titles[:3] == ["Show Model Details", "Convert to GGUF…", "Quantize GGUF…"]
+    assert "Remove Model from Registry…" in titles and "Reload Model Registry" in titles
+
+    studio.disable_plugin("deploy")  # live: its action leaves every menu at once
+    view.select_model("oracle-rauru-asm")
+    menu = QMenu()
+    view._fill_menu(menu)
+    assert "Deploy to Ollama…" not in [a.text() for a in menu.actions()]
 
 
 def test_dashboard_cards_summarize(qtbot, studio, context_root):
@@ -313,4 +342,52 @@ def test_convert_dialog_offers_llama_cpp_only_when_found(qtbot, tmp_path):
     assert offered.converter is not None and offered.converter.count() == 2
     assert offered.choices()["converter"] == "builtin"  # the built-in one stays the default
     offered.converter.setCurrentIndex(1)
-    assert offered.choices() == {"outtype": "f16", "out": None, "converter": "llama.cpp"}
+    assert offered.choices() == {"outtype": "f16", "out": None, "converter": "llama.cpp",
+                                 "overwrite": False}  # an existing file is kept by default
+    offered.overwrite.setChecked(True)
+    assert offered.choices()["overwrite"] is True
+
+
+def test_a_registry_hafs_wrote_shows_every_model_and_its_damage(qtbot, studio):
+    """25-key entry, NaN loss, a newer hafs's key, an id with spaces, one damaged entry."""
+    import math
+
+    from hafs_loader import hafs_save
+
+    from studio.plugins.models.widgets.details_view import ModelDetailsView
+
+    newer = dict(make_entry("oracle-newer", display_name="From a newer hafs"))
+    newer["eval_accuracy"] = 0.93
+    short = {k: v for k, v in dict(make_entry("oracle-short")).items()
+             if k not in ("formats", "locations", "primary_location", "deployed_backends",
+                          "ollama_model_name", "halext_node_id", "git_commit", "notes", "tags",
+                          "created_at", "updated_at")}
+    broken = dict(short, model_id="oracle-broken")
+    del broken["perplexity"]
+    hafs_save(registry_path(studio.context.path), {
+        "oracle-newer": newer, "oracle-short": short, "My Model": dict(make_entry("My Model")),
+        "oracle-nan": dict(make_entry("oracle-nan", final_loss=math.nan)),
+        "oracle-broken": broken})
+    view = _list_view(qtbot, studio)
+    assert sorted(m["model_id"] for m in view.snapshot.models) == [
+        "My Model", "oracle-nan", "oracle-newer", "oracle-short"]
+    assert view.proxy.rowCount() == 4
+    assert view.register_button.isEnabled()  # still writable
+    assert not view.banner.isHidden()
+    banner = view.banner.label.text()
+    assert "1 model in the registry cannot be read" in banner
+    assert "registry.json:" in banner and "oracle-broken" in banner and "perplexity" in banner
+    assert "stays writable" in banner
+    nan_row = view.model.row_of("oracle-nan")
+    assert nan_row >= 0
+    details = ModelDetailsView(_context(studio, "models.details"))
+    qtbot.addWidget(details)
+    models_state(studio).select("oracle-nan")
+    qtbot.waitUntil(lambda: (details.entry or {}).get("model_id") == "oracle-nan", timeout=3000)
+    # The previous entry's labels are deleted on the next event-loop pass: wait for them.
+    qtbot.waitUntil(lambda: details.field_text("final_loss") == "NaN", timeout=3000)
+    models_state(studio).select("oracle-newer")
+    qtbot.waitUntil(lambda: details.entry["model_id"] == "oracle-newer", timeout=3000)
+    qtbot.waitUntil(lambda: "eval_accuracy" in [label.text() for label in
+                                                 details.findChildren(QLabel)], timeout=3000)
+    assert "0.93" in [label.text() for label in details.findChildren(QLabel)]

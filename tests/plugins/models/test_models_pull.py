@@ -8,20 +8,20 @@ from pathlib import Path
 
 import pytest
 from entries import REQUIRED_DEFAULTS
-from sshd import SshServer, start_sshd
 
 from studio.core.jobs import JobCancelled, JobContext
 from studio.core.remote import (
     HostConfig,
     HostKeyError,
     MountConfig,
-    RemoteHost,
     load_sync_config,
     sftp_path,
 )
+from studio.core.remote_host import RemoteHost
 from studio.plugins.models.api import ModelsService
 from studio.plugins.models.pull import PullError, _staging, plan_pull, pull_model
 from studio.plugins.models.schema import new_entry
+from studio.testing.sshd import SshServer
 
 MODEL_ID = "oracle-test-asm-tiny-20250101"
 
@@ -30,14 +30,10 @@ def _required() -> dict:
     return {k: v for k, v in REQUIRED_DEFAULTS.items() if k not in ("role", "base_model")}
 
 
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> SshServer:
-    try:
-        server = start_sshd(tmp_path_factory.mktemp("sshd"))
-    except RuntimeError as exc:
-        pytest.skip(f"cannot run a local sshd: {exc}")
-    yield server
-    server.stop()
+@pytest.fixture
+def sshd(sshd_server: SshServer) -> SshServer:
+    """The session's real OpenSSH server (studio.testing's fixture)."""
+    return sshd_server
 
 
 def _remote_model(root: Path) -> dict[str, bytes]:
@@ -171,8 +167,13 @@ def test_windows_paths_and_hafs_prefix_rule(tmp_path: Path):
     assert sftp_path("/home/u/x") == "/home/u/x"
     mount = MountConfig("w", str(tmp_path), "D:/hafs_training")
     assert mount.map("D:/hafs_training/models/x") == tmp_path / "models" / "x"
-    assert mount.map("d:/hafs_training/models/x") is None  # case-sensitive like hafs
-    assert mount.map("D:\\hafs_training\\x") is None  # slash-sensitive like hafs
+    # hafs writes these spellings itself (str(Path) on Windows); they are the same folder.
+    assert mount.map("d:/hafs_training/models/x") == tmp_path / "models" / "x"
+    assert mount.map("D:\\hafs_training\\models\\x") == tmp_path / "models" / "x"
+    assert mount.map("D:/hafs_training") == tmp_path
+    # A path-boundary check hafs lacks: a sibling folder is not below the mount.
+    assert mount.map("D:/hafs_training2/models/x") is None
+    assert mount.map("E:/hafs_training/x") is None
 
 
 def test_plan_names_the_missing_host(tmp_path: Path):
@@ -182,3 +183,82 @@ def test_plan_names_the_missing_host(tmp_path: Path):
     sync_file.write_text("")
     with pytest.raises(PullError, match=r"\[hosts.cloud-gpu\]"):
         plan_pull(entry, load_sync_config(sync_file))
+
+
+def test_pull_through_a_mount_with_a_windows_path_and_an_id_with_spaces(tmp_path: Path,
+                                                                        monkeypatch):
+    """What hafs writes on Windows (``D:\\…`` paths, ids from folder names) pulls as is, to
+    hafs's default destination ``~/Code/hafs/models/<id>``."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    mount = home / "Mounts" / "mm-d" / "hafs_training"
+    model = mount / "models" / "Oracle Rauru"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    (model / "adapter_model.safetensors").write_bytes(os.urandom(5000))
+    unmounted = tmp_path / "not-mounted"
+    sync_file = tmp_path / "sync.toml"
+    sync_file.write_text(
+        f'[mounts.stale]\nlocal_path = "{unmounted}"\nremote_path = "D:/hafs_training"\n'
+        '[mounts.windows-training]\nlocal_path = "~/Mounts/mm-d/hafs_training"\n'
+        'remote_path = "D:/hafs_training"\n')
+    service = ModelsService(tmp_path / "context")
+    remote = "D:\\hafs_training\\models\\Oracle Rauru"
+    service.registry.add(new_entry("Oracle Rauru", display_name="Rauru", role="asm",
+                                   locations={"windows": remote}, primary_location="windows",
+                                   **_required()))
+    result = pull_model(service, "Oracle Rauru", sync=load_sync_config(sync_file))
+    # The first mount in file order is skipped: its folder does not exist here (as in hafs).
+    assert result.plan.method == "mount" and result.plan.mount_path == model
+    dest = home / "Code" / "hafs" / "models" / "Oracle Rauru"
+    assert result.path == dest
+    assert (dest / "adapter_model.safetensors").read_bytes() == (
+        model / "adapter_model.safetensors").read_bytes()
+    assert service.info("Oracle Rauru")["locations"]["mac"] == str(dest)
+
+
+def test_the_first_accessible_mount_in_file_order_wins(tmp_path: Path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    sync_file = tmp_path / "sync.toml"
+    sync_file.write_text(
+        f'[mounts.a]\nlocal_path = "{first}"\nremote_path = "D:/"\n'
+        f'[mounts.b]\nlocal_path = "{second}"\nremote_path = "D:/hafs_training"\n')
+    sync = load_sync_config(sync_file)
+    assert sync.map_to_local("D:/hafs_training/x") == first / "hafs_training" / "x"
+    first.rmdir()  # unmounted: the next mount that holds the path answers
+    assert sync.map_to_local("D:/hafs_training/x") == second / "x"
+    assert sync.map_to_local("/home/u/x") is None
+
+
+@pytest.fixture
+def host_without_hash_tool(setup, sshd: SshServer, tmp_path: Path):
+    """The same server described as a Windows host: PowerShell's Get-FileHash is not there,
+    so the sha256 must come from reading the file back (the fallback)."""
+    service, _, files, dest, known_hosts = setup
+    sync_file = tmp_path / "sync-windows.toml"
+    sync_file.write_text(sshd.sync_toml(known_hosts).replace('platform = "linux"',
+                                                              'platform = "windows"'))
+    sync = load_sync_config(sync_file)
+    return service, sync, files, dest
+
+
+def test_the_hash_fallback_reads_the_file_back_and_is_checked(host_without_hash_tool, tmp_path):
+    service, sync, files, dest = host_without_hash_tool
+    remote = tmp_path / "remote" / MODEL_ID / "model.safetensors"
+    with RemoteHost(sync.host("medical-mechanica")) as host:
+        assert host.sha256(str(remote)) is None  # no hashing tool answers
+        assert host.sha256_by_reading(str(remote)) == hashlib.sha256(
+            files["model.safetensors"]).hexdigest()
+    result = pull_model(service, MODEL_ID, sync=sync, dest=dest)
+    assert result.files == len(files)
+    assert (dest / "model.safetensors").read_bytes() == files["model.safetensors"]
+
+
+def test_a_wrong_hash_from_the_fallback_is_refused(host_without_hash_tool, monkeypatch):
+    service, sync, _, dest = host_without_hash_tool
+    monkeypatch.setattr(RemoteHost, "sha256_by_reading", lambda self, path, ctx=None: "0" * 64)
+    with pytest.raises(PullError, match="failed verification: sha256"):
+        pull_model(service, MODEL_ID, sync=sync, dest=dest)
+    assert not dest.exists() and "mac" not in service.info(MODEL_ID)["locations"]

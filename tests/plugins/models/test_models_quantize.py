@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from tiny_models import load_llama, make_checkpoint, reference_logits
 
+from studio.core.atomic import OutputExistsError
 from studio.core.jobs import JobCancelled, JobContext
 from studio.plugins.models.gguf_info import read_gguf_info
 from studio.plugins.models.hf_to_gguf import convert_hf_to_gguf
@@ -18,8 +19,9 @@ from studio.plugins.models.quantize import (
     estimate_quantized_size,
     quantize_gguf,
 )
+from studio.testing.real_parts import import_real_part
 
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is in the test extra")
+import_real_part("llama_cpp", "llama-cpp-python (the test extra) is not installed")
 
 COSINE_FLOOR = {"Q8_0": 0.99, "Q6_K": 0.97, "Q4_K_M": 0.8, "IQ4_NL": 0.8}
 
@@ -42,7 +44,7 @@ def test_quantized_model_loads_and_generates(f16_model, type_name: str):
     result = quantize_gguf(source, type_name=type_name, threads=1, ctx=context)
     assert result.path == default_quantized_path(source, type_name)
     assert result.path.name == f"tiny-qwen-{type_name}.gguf"
-    assert not list(result.path.parent.glob(".*partial"))
+    assert not list(result.path.parent.glob("*partial*"))
     info = read_gguf_info(result.path)
     matrix_types = {t.type for t in info.tensors if len(t.shape) == 2}
     assert type_name.split("_", maxsplit=1)[0] in " ".join(matrix_types)
@@ -94,3 +96,32 @@ def test_type_table_covers_llama_cpp_types():
         assert hasattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{name}"), name
         assert 2 < quant.bits_per_weight <= 16 and quant.quality
     assert {"Q2_K", "Q4_K_M", "Q8_0", "IQ4_XS", "IQ4_NL", "F16", "BF16"} <= set(QUANT_TYPES)
+
+
+def test_cancel_mid_run_stops_the_child_and_leaves_nothing(f16_model, tmp_path: Path,
+                                                           process_manager):
+    _, source = f16_model
+
+    def cancel_at_first_tensor(fraction: float | None, message: str) -> None:
+        if "blk." in message:  # llama.cpp is writing the output now
+            context.cancel()
+
+    context = JobContext(on_progress=cancel_at_first_tensor, min_interval=0)
+    out = tmp_path / "out" / "never.gguf"
+    with pytest.raises(JobCancelled):
+        quantize_gguf(source, out, "Q8_0", threads=1, ctx=context, processes=process_manager)
+    assert list(out.parent.iterdir()) == []  # neither the output nor its .partial
+    assert process_manager.processes() == []
+    (log,) = process_manager.logs_dir.rglob("llama-quantize-*.log")
+    assert "terminated with status" in log.read_text()
+
+
+def test_an_existing_output_is_kept_unless_overwrite(f16_model, tmp_path: Path):
+    _, source = f16_model
+    out = tmp_path / "mine.gguf"
+    out.write_bytes(b"the user's own file")
+    with pytest.raises(OutputExistsError):
+        quantize_gguf(source, out, "Q8_0", threads=1)
+    assert out.read_bytes() == b"the user's own file"
+    result = quantize_gguf(source, out, "Q8_0", threads=1, overwrite=True)
+    assert read_gguf_info(result.path).tensors

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from studio.core.filewatch import FileWatcher
-from studio.plugins.models.ids import InvalidModelIdError, suggest_model_id, validate_model_id
+from studio.plugins.models.ids import (
+    InvalidModelIdError,
+    id_path_part,
+    validate_model_id,
+)
 from studio.plugins.models.registry import (
     RegistryCorruptError,
     RegistryError,
@@ -77,18 +83,39 @@ def test_new_entry_has_exactly_36_keys_in_hafs_order():
         new_entry("my-model", gguf_path="/x")
 
 
-@pytest.mark.parametrize("bad", ["", "../x", "a/b", "a\\b", ".hidden", "x..y", "C:evil", "ok."])
-def test_model_ids_reject_traversal(bad: str):
+@pytest.mark.parametrize("model_id", ["../x", "a/b", "a\\b", ".hidden", "..", "x..y", "C:evil",
+                                      "ok.", "My Model", "CON", "nul.txt", " x ", "é" * 300])
+def test_any_id_is_accepted_and_its_path_part_stays_inside(model_id: str, tmp_path: Path):
+    assert validate_model_id(model_id) == model_id  # hafs's ids are free text
+    part = id_path_part(model_id)
+    assert part and "/" not in part and "\\" not in part and ":" not in part
+    assert not part.startswith(".") and not part.endswith((".", " "))
+    assert part.split(".")[0].upper() not in ("CON", "NUL")
+    assert len(part.encode()) <= 200
+    target = (tmp_path / part).resolve()
+    assert target.parent == tmp_path.resolve()
+    target.mkdir()  # a name this file system accepts
+
+
+def test_ordinary_ids_map_to_themselves_and_long_ones_stay_distinct():
+    assert id_path_part("oracle-rauru-asm") == "oracle-rauru-asm"
+    assert id_path_part("My Model") == "My Model"
+    assert id_path_part("a" * 300 + "1") != id_path_part("a" * 300 + "2")
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "tab\there", "new\nline"])
+def test_new_ids_must_be_visible_text(bad: str):
     with pytest.raises(InvalidModelIdError):
         validate_model_id(bad)
 
 
-def test_suggest_model_id_makes_valid_ids():
-    assert suggest_model_id("My Model v2.5!") == "my-model-v2.5"
-    assert validate_model_id(suggest_model_id("../../etc")) == "etc"
+def at_rest(path: Path) -> None:
+    """Give the file an mtime long past, as for a file nobody is writing (not mid-save)."""
+    past = time.time() - 60
+    os.utime(path, (past, past))
 
 
-def test_entry_with_extra_or_missing_key_is_reported_with_position(tmp_path: Path):
+def test_entry_hafs_cannot_load_is_reported_with_position_and_others_load(tmp_path: Path):
     doc = json.loads(HAFS_REGISTRY.read_text())
     entry = doc["models"]["oracle-farore-debugger-qwen25-coder-7b-20251220"]
     entry["studio_gguf"] = "/x.gguf"
@@ -96,18 +123,19 @@ def test_entry_with_extra_or_missing_key_is_reported_with_position(tmp_path: Pat
     path = tmp_path / "registry.json"
     path.write_text(json.dumps(doc, indent=2))
     store = RegistryStore(path)
-    with pytest.raises(RegistryCorruptError) as info:
-        store.load()
-    message = str(info.value)
-    assert str(path) in message and "missing perplexity" in message
-    assert "unknown studio_gguf" in message
-    assert info.value.line is not None and info.value.line > 30
-    assert store.read_only
+    registry = store.load()
+    assert list(registry.models) == ["oracle-rauru-assembler-qwen25-coder-15b-20251222"]
+    damage = registry.damaged["oracle-farore-debugger-qwen25-coder-7b-20251220"]
+    message = str(damage)
+    assert message.startswith(f"{path}:") and "required key perplexity" in message
+    assert damage.line is not None and damage.line > 30
+    assert not store.read_only  # see test_models_registry_hafs for what a write keeps
 
 
 def test_corrupt_registry_is_never_overwritten_and_backed_up(store: RegistryStore):
     damaged = HAFS_REGISTRY.read_bytes()[:-40]
     store.path.write_bytes(damaged)
+    at_rest(store.path)
     with pytest.raises(RegistryCorruptError) as info:
         store.load()
     assert info.value.line is not None and info.value.column is not None
@@ -218,3 +246,22 @@ def test_concurrent_writers_lose_nothing(fast_dir: Path):
     models = RegistryStore(path).load().models
     assert len(models) == workers * updates
     assert all(list(entry) == list(FIELDS) for entry in models.values())
+
+
+def test_an_empty_file_at_rest(tmp_path: Path):
+    """Empty and never seen with models here: an empty registry. Empty after holding models:
+    an error, never an empty registry to write over (hafs's save was cut short?)."""
+    path = tmp_path / "registry.json"
+    path.write_bytes(b"")
+    at_rest(path)
+    assert RegistryStore(path).load().models == {}
+    store = RegistryStore(path)
+    store.add(new_entry("one", display_name="One"))
+    path.write_bytes(b"  \n")
+    at_rest(path)
+    with pytest.raises(RegistryCorruptError, match="empty but held 1 model when it was last"):
+        store.load()
+    with pytest.raises(RegistryReadOnlyError, match="not writing so nothing is lost"):
+        store.add(new_entry("two", display_name="Two"))
+    assert path.read_bytes() == b"  \n"
+    assert not path.with_name("registry.json.bak").exists()  # nothing worth keeping

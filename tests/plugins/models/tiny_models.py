@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
 from safetensors.numpy import save_file
 from tokenizers import (
     Regex,
@@ -26,6 +25,8 @@ from tokenizers import (
     processors,
     trainers,
 )
+
+from studio.testing.real_parts import import_real_part
 
 WORDS = (  # noqa: SIM905 - a word list reads best as text
     "hello world def class import return print self none true false while else elif the of "
@@ -119,8 +120,15 @@ class TinyModel:
 def make_checkpoint(folder: Path, arch: str = "llama", *, tokenizer: str = "spm",
                     n_embd: int = 64, n_layer: int = 2, n_head: int = 4, n_head_kv: int = 2,
                     n_ff: int = 128, tie: bool = False, dtype: str = "float32",
-                    pad_vocab_to: int = 0, shards: int = 1, seed: int = 0) -> TinyModel:
-    """Write a random-weight HF checkpoint folder and return it with its float32 weights."""
+                    pad_vocab_to: int = 0, shards: int = 1, seed: int = 0,
+                    rope: dict | None = None, rope_style: str = "transformers4") -> TinyModel:
+    """Write a random-weight HF checkpoint folder and return it with its float32 weights.
+
+    ``rope``: ``{"rope_theta": …, "rope_type": …, "factor": …}`` (default θ 10000, no
+    scaling). ``rope_style="transformers5"`` writes it as ``rope_parameters`` with no
+    top-level ``rope_theta``, as transformers 5 saves checkpoints; ``"transformers4"`` as
+    ``rope_theta`` plus ``rope_scaling``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     if tokenizer == "spm":
         tok = make_sentencepiece_tokenizer()
@@ -139,7 +147,8 @@ def make_checkpoint(folder: Path, arch: str = "llama", *, tokenizer: str = "spm"
     config = {
         "architectures": [hf_arch], "model_type": arch, "hidden_size": n_embd,
         "intermediate_size": n_ff, "num_attention_heads": n_head, "num_hidden_layers": n_layer,
-        "num_key_value_heads": n_head_kv, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+        "num_key_value_heads": n_head_kv, "rms_norm_eps": 1e-5,
+        **rope_config(rope or {"rope_theta": 10000.0}, rope_style),
         "max_position_embeddings": 256, "vocab_size": vocab, "tie_word_embeddings": tie,
         "bos_token_id": 1 if tokenizer == "spm" else None,
         "eos_token_id": tok.token_to_id("</s>" if tokenizer == "spm" else "<|im_end|>"),
@@ -150,6 +159,38 @@ def make_checkpoint(folder: Path, arch: str = "llama", *, tokenizer: str = "spm"
     _save(folder, weights, dtype, shards)
     weights = {k: _round(v, dtype) for k, v in weights.items()}
     return TinyModel(folder, config, weights, tok)
+
+
+def rope_config(rope: dict, style: str) -> dict:
+    """config.json keys for ``rope`` in transformers 4's or 5's spelling."""
+    if style == "transformers5":
+        return {"rope_parameters": {"rope_type": "default", **rope}}
+    assert style == "transformers4", style
+    scaling = {k: v for k, v in rope.items() if k != "rope_theta"}
+    return {"rope_theta": rope["rope_theta"], **({"rope_scaling": scaling} if scaling else {})}
+
+
+def rope_inverse_frequencies(config: dict, head_dim: int) -> np.ndarray:
+    """inv_freq as transformers computes it (modeling_rope_utils), from either spelling."""
+    rope = dict(config.get("rope_scaling") or {})
+    rope.update(config.get("rope_parameters") or {})
+    theta = rope.get("rope_theta", config.get("rope_theta", 10000.0))
+    kind = rope.get("rope_type", rope.get("type", "default"))
+    inv_freq = 1.0 / (theta ** (np.arange(0, head_dim, 2) / head_dim))
+    if kind == "default":
+        return inv_freq
+    factor = rope["factor"]
+    if kind == "linear":
+        return inv_freq / factor
+    assert kind == "llama3", kind
+    old_context = rope["original_max_position_embeddings"]
+    low, high = rope["low_freq_factor"], rope["high_freq_factor"]
+    wavelen = 2 * np.pi / inv_freq
+    scaled = np.where(wavelen > old_context / low, inv_freq / factor, inv_freq)
+    smooth = (old_context / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = (wavelen >= old_context / high) & (wavelen <= old_context / low)
+    return np.where(medium, smoothed, scaled)
 
 
 def random_weights(config: dict, seed: int) -> dict[str, np.ndarray]:
@@ -261,7 +302,7 @@ def reference_logits(config: dict, weights: dict[str, np.ndarray], ids: list[int
     n_kv, eps = config["num_key_value_heads"], config["rms_norm_eps"]
     hd = d // n_head
     steps = len(ids)
-    inv_freq = 1.0 / (config["rope_theta"] ** (np.arange(0, hd, 2) / hd))
+    inv_freq = rope_inverse_frequencies(config, hd)
     angles = np.outer(np.arange(steps), inv_freq)
     cos, sin = np.cos(np.concatenate([angles, angles], -1)), np.sin(np.concatenate([angles,
                                                                                   angles], -1))
@@ -303,7 +344,7 @@ def reference_logits(config: dict, weights: dict[str, np.ndarray], ids: list[int
 
 def load_llama(path: Path, **kwargs):
     """Load a GGUF in llama-cpp-python, quietly, with F32 KV cache so F32 checks stay tight."""
-    llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is in the test extra")
+    llama_cpp = import_real_part("llama_cpp", "llama-cpp-python (the test extra) is not installed")
     options = {"n_ctx": 256, "n_threads": 1, "verbose": False, "type_k": 0, "type_v": 0,
                "logits_all": True}
     options.update(kwargs)

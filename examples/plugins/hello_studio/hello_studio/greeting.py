@@ -10,8 +10,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from studio.core.contributions import SettingField, SettingsSectionSpec
-from studio.core.events import Event
+from studio.api import Event, SettingField, SettingsSectionSpec
 
 SECTION = "hello"
 DEFAULT_GREETING = "Hello, {name}! Your hafs context is {context}."

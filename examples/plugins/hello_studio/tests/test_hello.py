@@ -10,8 +10,7 @@ import hello_studio.plugin as hello
 import pytest
 from hello_studio.greeting import Greeted
 
-from studio.core.plugins import PluginState
-from studio.core.settings import SettingsError
+from studio.api import PluginState, SettingsError
 from studio.testing import BUILTIN_PLUGINS, BusSpy
 
 
@@ -27,6 +26,26 @@ def test_registers_its_contributions(studio):
     assert "hello.main" in studio.contributions.views
     assert "hello.card" in studio.contributions.cards
     assert studio.settings.get("hello", "top_topics") == 8
+
+
+def test_greet_model_acts_on_the_selected_model_and_is_a_model_action(studio):
+    from studio.plugins.models.api import model_actions
+
+    assert studio.commands.execute("hello.greet-model", selection=["qwen-asm"]) == (
+        "Hello, qwen-asm!")
+    studio.selection.set("model", "yaze-helper")  # what the Models list does
+    assert studio.commands.execute("hello.greet-model") == "Hello, yaze-helper!"
+    assert "hello.greet-model" in [a.command_id for a in model_actions(studio)]
+
+
+def test_works_without_models(studio_factory):
+    from studio.testing import builtins_without
+
+    studio = studio_factory(plugins=[("hello_studio", hello)],
+                            builtins=builtins_without("models"))
+    record = studio.plugins.records["hello_studio"]
+    assert record.state is PluginState.ACTIVE  # models is only OPTIONAL
+    assert any("optional models absent" in warning for warning in record.warnings)
 
 
 def test_greet_publishes_the_configured_greeting(studio):

@@ -5,10 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from studio.core.context import HAFS_SKELETON
-from studio.core.plugins import PluginChanged, PluginState
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
+from studio.api import HAFS_SKELETON, PluginChanged, PluginState
+from studio.shell.api import ViewContext, icon
 
 __all__ = ["ContextCard", "PluginsCard", "StartCard"]
 
@@ -52,10 +50,7 @@ class PluginsCard(QWidget):
         button = QPushButton(icon("mdi6.puzzle-outline"), "Manage plugins…")
         button.clicked.connect(lambda: context.run_command("workbench.plugins"))
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
-        self._subscription = self._studio.bus.subscribe(
-            PluginChanged.topic, self._refresh, owner="dashboard", batch=True
-        )
-        self.destroyed.connect(lambda *_: self._subscription.unsubscribe())
+        context.subscribe(PluginChanged.topic, self._refresh, batch=True)
         self._refresh()
 
     def _refresh(self, _events: object = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -16,10 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.contributions import DashboardCardSpec
-from studio.core.events import Message
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
+from studio.api import ContributionsChanged, DashboardCardSpec, Message
+from studio.shell.api import ViewContext, icon
 
 __all__ = ["CardFrame", "DashboardView", "WelcomePanel"]
 
@@ -92,11 +90,11 @@ class DashboardView(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.cards: dict[str, QWidget] = {}
+        self._specs: dict[str, DashboardCardSpec] = {}
         self.welcome: WelcomePanel | None = None
-        self._subscription = context.bus.subscribe(
-            "jobs.updated", self._on_job, owner="dashboard", latest=True
-        )
-        self.destroyed.connect(lambda *_: self._subscription.unsubscribe())
+        context.subscribe("jobs.updated", self._on_job, latest=True)
+        # Cards of a plugin enabled or torn down while running appear or go at once.
+        context.subscribe(ContributionsChanged.topic, self._on_contributions, batch=True)
         self._build()
 
     def _build(self) -> None:
@@ -110,7 +108,9 @@ class DashboardView(QScrollArea):
         grid = QGridLayout()
         grid.setSpacing(12)
         row = column = 0
-        specs = sorted(self._context.studio.contributions.cards.values(), key=lambda c: c.order)
+        self.cards.clear()
+        self._specs = dict(self._context.studio.contributions.cards)
+        specs = sorted(self._specs.values(), key=lambda c: c.order)
         for spec in specs:
             span = min(spec.column_span, self.COLUMNS)
             if column + span > self.COLUMNS:
@@ -127,17 +127,29 @@ class DashboardView(QScrollArea):
 
     def _card_body(self, spec: DashboardCardSpec) -> QWidget:
         context = ViewContext(
-            self._context.studio, self._context.shell, self._context.window, spec.id
+            self._context.studio, self._context.shell, self._context.window, spec.id, spec.plugin
         )
         plugins = self._context.studio.plugins
         body = plugins.guard(spec.plugin, f"dashboard card {spec.id}", spec.factory, context)
         if isinstance(body, QWidget):
+            context.bind(body)
             return body
+        context.release()
         record = plugins.records.get(spec.plugin)
         label = QLabel(f"This card failed: {record.error if record else 'no widget'}")
         label.setWordWrap(True)
         label.setProperty("role", "error")
         return label
+
+    def _on_contributions(self, _events: object) -> None:
+        # Possibly from inside _build (a failing card tears its plugin down): rebuild after.
+        QTimer.singleShot(0, self._rebuild_if_changed)
+
+    def _rebuild_if_changed(self) -> None:
+        cards = self._context.studio.contributions.cards
+        if cards.keys() != self._specs.keys() or any(
+                cards[key] is not spec for key, spec in self._specs.items()):
+            self._build()
 
     def _on_job(self, event: Any) -> None:
         # The sample workspace job fills the context root: rebuild to drop the welcome page.

@@ -3,6 +3,7 @@
 Rows follow ``jobs.updated`` events. Job threads publish them, so the subscription coalesces
 (``batch``) and hops to the GUI thread through a Qt signal: with the shell's dispatcher the
 batch already arrives on the GUI thread; without one (tests, embedding) the signal queues it.
+Every job names the plugin it works for; the toolbar's owner filter shows one plugin's jobs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -40,13 +42,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.jobs import JobState, JobUpdated
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
-from studio.shell.theming import current_theme
+from studio.api import JobState, JobUpdated
+from studio.shell.api import current_theme, icon, setup_record_table, subscribe_widget
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = ["JobErrorDialog", "JobRow", "JobsModel", "JobsView", "format_elapsed"]
 
@@ -88,6 +88,7 @@ class JobRow:
     fraction: float | None = None
     message: str = ""
     details: str = ""  # the traceback of a failed job
+    owner: str = ""  # the plugin the job works for
     started_at: float | None = None
     finished_at: float | None = None
 
@@ -108,7 +109,7 @@ class JobsModel(QAbstractTableModel):
         for job in reversed(studio.jobs.jobs()):
             self.rows.append(JobRow(
                 job.id, job.title, job.state, job.fraction, job.message, job.error or "",
-                job.started_at, job.finished_at,
+                job.owner, job.started_at, job.finished_at,
             ))
 
     # -- Qt model API ----------------------------------------------------------------------
@@ -142,9 +143,10 @@ class JobsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == CANCEL and not row.state.finished:
                 return "Cancel this job"
+            owner = f"\nFor plugin {row.owner}" if row.owner else ""
             if row.state is JobState.FAILED:
-                return f"{label}: {row.message}\nDouble-click for the details"
-            return f"{label}{': ' + row.message if row.message else ''}"
+                return f"{label}: {row.message}{owner}\nDouble-click for the details"
+            return f"{label}{': ' + row.message if row.message else ''}{owner}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column == ELAPSED:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.ForegroundRole and column == MESSAGE:
@@ -170,6 +172,7 @@ class JobsModel(QAbstractTableModel):
         row.fraction = event.fraction
         row.message = event.message
         row.details = event.error or row.details
+        row.owner = event.owner or row.owner
         if job is not None:
             row.started_at, row.finished_at = job.started_at, job.finished_at
         self.dataChanged.emit(self.index(number, 0), self.index(number, len(COLUMNS) - 1))
@@ -251,7 +254,6 @@ class JobsView(QWidget):
     """The Jobs dock's widget. ``details_requested(job_id)`` is emitted before the error popup."""
 
     details_requested = Signal(int)
-    _job_events = Signal(object)
 
     def __init__(self, studio: Studio, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -280,6 +282,11 @@ class JobsView(QWidget):
         self.clear_button = self._tool("mdi6.broom", "Clear finished", self.clear_finished)
         self.details_button = self._tool("mdi6.text-box-search-outline", "Error details…",
                                          self.show_selected_details)
+        self.owner_filter = QComboBox()
+        self.owner_filter.setToolTip("Show the jobs of one plugin")
+        self.owner_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.owner_filter.addItem("All plugins", None)
+        self.owner_filter.currentIndexChanged.connect(lambda _index: self._refresh_chrome())
         self.summary = QLabel()
         self.summary.setProperty("role", "muted")
         toolbar = QHBoxLayout()
@@ -289,12 +296,17 @@ class JobsView(QWidget):
                        self.details_button):
             toolbar.addWidget(button)
         toolbar.addStretch(1)
+        owner_label = QLabel("Plugin")
+        owner_label.setProperty("role", "muted")
+        owner_label.setBuddy(self.owner_filter)
+        toolbar.addWidget(owner_label)
+        toolbar.addWidget(self.owner_filter)
+        toolbar.addSpacing(8)
         toolbar.addWidget(self.summary)
 
-        self.empty_label = QLabel(
-            "No jobs yet.\nConversions, quantization, indexing and other long operations "
-            "appear here while they run."
-        )
+        self._empty_text = ("No jobs yet.\nConversions, quantization, indexing and other long "
+                            "operations appear here while they run.")
+        self.empty_label = QLabel(self._empty_text)
         self.empty_label.setProperty("role", "muted")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
@@ -313,11 +325,8 @@ class JobsView(QWidget):
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._tick)
 
-        self._job_events.connect(self._apply_events)
-        subscription = studio.bus.subscribe(
-            JobUpdated.topic, self._job_events.emit, owner="jobs", batch=True
-        )
-        self.destroyed.connect(lambda *_: subscription.unsubscribe())
+        subscribe_widget(self, studio.bus, JobUpdated.topic, self._apply_events, owner="jobs",
+                         batch=True)
         self._refresh_chrome()
 
     def _tool(self, icon_name: str, text: str, slot: Any) -> QToolButton:
@@ -339,8 +348,38 @@ class JobsView(QWidget):
         if not self.model.tick():
             self._ticker.stop()
 
+    def owner_shown(self) -> str | None:
+        """The plugin whose jobs are shown, None for all."""
+        return self.owner_filter.currentData()
+
+    def set_owner_filter(self, owner: str | None) -> None:
+        """Show only ``owner``'s jobs (None: every job)."""
+        self._update_owner_choices(extra=owner)
+        index = self.owner_filter.findData(owner)
+        self.owner_filter.setCurrentIndex(max(0, index))
+
+    def visible_rows(self) -> list[JobRow]:
+        return [row for number, row in enumerate(self.model.rows)
+                if not self.table.isRowHidden(number)]
+
+    def _update_owner_choices(self, extra: str | None = None) -> None:
+        owners = sorted({row.owner for row in self.model.rows if row.owner} | (
+            {extra} if extra else set()))
+        known = {self.owner_filter.itemData(i) for i in range(1, self.owner_filter.count())}
+        for owner in owners:
+            if owner not in known:
+                self.owner_filter.addItem(owner, owner)
+
     def _refresh_chrome(self) -> None:
-        rows = self.model.rows
+        self._update_owner_choices()
+        owner = self.owner_shown()
+        rows = [row for row in self.model.rows if owner is None or row.owner == owner]
+        for number, row in enumerate(self.model.rows):  # rows move as new ones arrive on top
+            hidden = owner is not None and row.owner != owner
+            if self.table.isRowHidden(number) != hidden:
+                self.table.setRowHidden(number, hidden)
+        self.empty_label.setText(self._empty_text if owner is None
+                                 else f"No jobs of plugin {owner}.")
         running = sum(not row.state.finished for row in rows)
         failed = sum(row.state is JobState.FAILED for row in rows)
         finished = len(rows) - running
@@ -382,7 +421,12 @@ class JobsView(QWidget):
             self.cancel_job(row.job_id)
 
     def cancel_all(self) -> None:
-        self.studio.jobs.cancel_all()
+        """Cancel every running job shown (only the filtered plugin's when filtering)."""
+        owner = self.owner_shown()
+        if owner is None:
+            self.studio.jobs.cancel_all()
+        else:
+            self.studio.jobs.cancel_owned(owner)
 
     def clear_finished(self) -> None:
         self.model.clear_finished()

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from studio.plugins.models.hf_to_gguf.hf_config import RopeSettings, check_config, read_rope
+
 __all__ = [
     "SUPPORTED_ARCHITECTURES",
     "ConversionError",
@@ -48,12 +50,16 @@ class ModelParams:
     n_ff: int
     head_dim: int
     context_length: int
-    rope_theta: float
     norm_eps: float
     tie_embeddings: bool
-    rope_scaling: dict[str, Any] | None
+    rope: RopeSettings
     bos_token_id: int | None
     eos_token_id: int | None
+    warnings: tuple[str, ...] = ()  # config values not converted (see hf_config)
+
+    @property
+    def rope_theta(self) -> float:
+        return self.rope.theta
 
     @property
     def permutes_qk(self) -> bool:
@@ -83,6 +89,15 @@ def read_params(model_dir: Path) -> ModelParams:
             raise ConversionError(f"{config_file}: missing {key!r}")
         return config[key]
 
+    warnings: list[str] = []
+    try:
+        check_config(config, config_file, warnings)
+        rope = read_rope(config, config_file, warnings)
+    except ValueError as exc:
+        raise ConversionError(str(exc)) from None
+    for key, default in (("rms_norm_eps", 1e-6), ("max_position_embeddings", 2048)):
+        if key not in config:
+            warnings.append(f"{config_file}: no {key}; using {default:g}")
     n_embd, n_head = int(need("hidden_size")), int(need("num_attention_heads"))
     eos = config.get("eos_token_id")
     return ModelParams(
@@ -96,12 +111,12 @@ def read_params(model_dir: Path) -> ModelParams:
         n_ff=int(need("intermediate_size")),
         head_dim=int(config.get("head_dim") or n_embd // n_head),
         context_length=int(config.get("max_position_embeddings", 2048)),
-        rope_theta=float(config.get("rope_theta", 10000.0)),
         norm_eps=float(config.get("rms_norm_eps", 1e-6)),
         tie_embeddings=bool(config.get("tie_word_embeddings", False)),
-        rope_scaling=config.get("rope_scaling") or None,
+        rope=rope,
         bos_token_id=config.get("bos_token_id"),
         eos_token_id=eos[0] if isinstance(eos, list) and eos else eos,
+        warnings=tuple(warnings),
     )
 
 
@@ -156,15 +171,13 @@ def rope_permute(weights: np.ndarray, n_heads: int) -> np.ndarray:
 
 def llama3_rope_factors(params: ModelParams) -> np.ndarray | None:
     """The ``rope_freqs.weight`` tensor for Llama-3.1-style rope scaling, else None."""
-    scaling = params.rope_scaling or {}
-    if str(scaling.get("rope_type", scaling.get("type", ""))).lower() != "llama3":
+    rope = params.rope
+    if rope.kind != "llama3":
         return None
     dim = params.head_dim
-    freqs = 1.0 / (params.rope_theta ** (np.arange(0, dim, 2, dtype=np.float64) / dim))
-    factor = float(scaling.get("factor", 8.0))
-    low, high = float(scaling.get("low_freq_factor", 1.0)), float(scaling.get("high_freq_factor",
-                                                                              4.0))
-    old_ctx = float(scaling.get("original_max_position_embeddings", 8192))
+    freqs = 1.0 / (rope.theta ** (np.arange(0, dim, 2, dtype=np.float64) / dim))
+    low, high, factor = rope.low_freq_factor, rope.high_freq_factor, rope.factor
+    old_ctx = float(rope.original_context or 8192)
     low_wavelen, high_wavelen = old_ctx / low, old_ctx / high
     factors = []
     for freq in freqs:

@@ -4,9 +4,10 @@ The GGUF header (metadata + tensor table) is written first from shapes alone, th
 is appended: copied by the kernel straight from the safetensors file when its bytes need no
 change, else read from the memory-mapped checkpoint and transformed (LoRA merge, rotary
 permutation, output type) in row chunks (see :mod:`.output`). Peak memory is about one chunk,
-or one Q/K matrix when it has to be permuted, instead of the whole model. Output goes to a
-hidden temp file next to the target, is fsynced and renamed into place only when complete, so
-a failure, a cancel or a crash leaves nothing.
+or one Q/K matrix when it has to be permuted, instead of the whole model. Output goes through
+:func:`studio.core.atomic.partial_output`: ``<out>.partial``, fsynced and renamed into place
+only when complete, so a failure, a cancel or a crash leaves nothing under the real name, and
+an existing file is replaced only when the caller allows it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from gguf import (
 )
 from gguf import quants as gguf_quants
 
-from studio.core.jobs import NULL_CONTEXT, JobContext
+from studio.api import NULL_CONTEXT, JobContext, partial_output
 from studio.plugins.models.hf_to_gguf.arch import (
     ConversionError,
     ModelParams,
@@ -96,11 +97,13 @@ def convert_hf_to_gguf(
     adapter_dir: str | os.PathLike[str] | None = None,
     name: str | None = None,
     ctx: JobContext = NULL_CONTEXT,
+    overwrite: bool = False,
 ) -> ConversionResult:
     """Convert ``model_dir`` (config.json, tokenizer.json, safetensors) to a GGUF file.
 
     ``adapter_dir``: a PEFT LoRA adapter merged into the weights first. ``outtype``: one of
-    :data:`OUTTYPES`. Cancellable through ``ctx`` (raises ``JobCancelled``, no file left).
+    :data:`OUTTYPES`. Cancellable through ``ctx`` (raises ``JobCancelled``, no file left). An
+    existing output is an ``OutputExistsError`` unless ``overwrite``.
     """
     outtype = outtype.lower()
     if outtype not in OUTTYPES:
@@ -115,36 +118,34 @@ def convert_hf_to_gguf(
     except CheckpointError as exc:
         raise ConversionError(str(exc)) from exc
     adapter = LoraAdapter(adapter_dir) if adapter_dir else None
-    warnings = list(vocab.warnings)
+    warnings = [*params.warnings, *vocab.warnings]
     plan = _plan(params, checkpoint, adapter, OUTTYPES[outtype][0], warnings)
     if len(vocab.tokens) != params.vocab_size:
         embd = checkpoint.tensors["model.embed_tokens.weight"].shape[0]
         if len(vocab.tokens) != embd:
             raise ConversionError(f"{model_dir}: tokenizer has {len(vocab.tokens)} tokens but the "
                                   f"embedding has {embd} rows")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    writer = FastGGUFWriter(tmp, params.arch)
     try:
-        _write_metadata(writer, params, vocab, outtype, name=name or model_dir.name,
-                        warnings=warnings)
-        for tensor in plan:
-            writer.add_tensor_info(tensor.gguf_name, tensor.shape, np.dtype(np.float32),
-                                   tensor.n_bytes, raw_dtype=tensor.qtype)
-        writer.write_header_to_file(tmp)
-        writer.write_kv_data_to_file()
-        writer.write_ti_data_to_file()
-        _write_data(writer, plan, checkpoint, adapter, ctx)  # durable when it returns
-        writer.close()
-        os.replace(tmp, out)
-    except BaseException:
-        writer.close()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+        with partial_output(out, overwrite=overwrite) as tmp:
+            writer = FastGGUFWriter(tmp, params.arch)
+            try:
+                _write_metadata(writer, params, vocab, outtype, name=name or model_dir.name,
+                                warnings=warnings)
+                for tensor in plan:
+                    writer.add_tensor_info(tensor.gguf_name, tensor.shape, np.dtype(np.float32),
+                                           tensor.n_bytes, raw_dtype=tensor.qtype)
+                writer.write_header_to_file(tmp)
+                writer.write_kv_data_to_file()
+                writer.write_ti_data_to_file()
+                _write_data(writer, plan, checkpoint, adapter, ctx)  # durable when it returns
+            finally:
+                writer.close()
     finally:
         checkpoint.close()
-    ctx.report(1.0, f"Wrote {out.name}")
+    # The job's last message is what the Jobs view keeps showing: warnings must be in it.
+    note = f" · {len(warnings)} warning{'s' * (len(warnings) > 1)}: {warnings[0]}" \
+        if warnings else ""
+    ctx.report(1.0, f"Wrote {out.name}{note}")
     return ConversionResult(out, outtype, params.arch, len(plan), out.stat().st_size, warnings)
 
 
@@ -209,27 +210,22 @@ def _write_metadata(writer: GGUFWriter, params: ModelParams, vocab: Vocabulary, 
         writer.add_key_length(params.head_dim)
         writer.add_value_length(params.head_dim)
     writer.add_vocab_size(len(vocab.tokens))
-    _write_rope_scaling(writer, params, warnings)
+    _write_rope_scaling(writer, params)
     vocab.write(writer)
 
 
-def _write_rope_scaling(writer: GGUFWriter, params: ModelParams, warnings: list[str]) -> None:
-    scaling = params.rope_scaling
-    if not scaling:
-        return
-    kind = str(scaling.get("rope_type", scaling.get("type", ""))).lower()
-    factor = float(scaling.get("factor", 1.0))
-    if kind == "linear":
+def _write_rope_scaling(writer: GGUFWriter, params: ModelParams) -> None:
+    """linear and yarn as GGUF keys; llama3 is the rope_freqs tensor (see _plan); what the
+    converter cannot express was refused or warned about when config.json was read."""
+    rope = params.rope
+    if rope.kind == "linear":
         writer.add_rope_scaling_type(RopeScalingType.LINEAR)
-        writer.add_rope_scaling_factor(factor)
-    elif kind == "yarn":
+        writer.add_rope_scaling_factor(rope.factor)
+    elif rope.kind == "yarn":
         writer.add_rope_scaling_type(RopeScalingType.YARN)
-        writer.add_rope_scaling_factor(factor)
-        original = scaling.get("original_max_position_embeddings")
-        if original:
-            writer.add_rope_scaling_orig_ctx_len(int(original))
-    elif kind not in ("llama3", "default"):  # llama3 becomes the rope_freqs tensor
-        warnings.append(f"rope scaling {kind!r} is not converted; long contexts may degrade")
+        writer.add_rope_scaling_factor(rope.factor)
+        if rope.original_context:
+            writer.add_rope_scaling_orig_ctx_len(rope.original_context)
 
 
 def _write_data(writer: GGUFWriter, plan: list[_PlannedTensor], checkpoint: Checkpoint,

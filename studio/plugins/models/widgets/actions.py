@@ -20,8 +20,7 @@ from studio.plugins.models.state import ModelsState, models_state
 from studio.shell.api import current_shell
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
-    from studio.core.jobs import Job
+    from studio.api import Job, Studio
     from studio.plugins.models.llama_cpp_convert import LlamaCppConverter
 
 __all__ = [
@@ -107,7 +106,8 @@ def convert_model(studio: Studio, model_id: str | None = None) -> Any:
                                 f"(locations: {', '.join(entry['locations']) or 'none'}). "
                                 "Pull it first.")
         return None
-    llama_cpp = find_from_settings(getattr(studio, "settings", None))  # a few stat() calls
+    llama_cpp = find_from_settings(getattr(studio, "settings", None),  # a few stat() calls
+                                   studio.services.tools)
     dialog = ConvertDialog(entry, source, _setting(studio, "default_outtype", "f16"), _window(),
                            llama_cpp_script=llama_cpp.script if llama_cpp else None)
 
@@ -120,13 +120,14 @@ def convert_model(studio: Studio, model_id: str | None = None) -> Any:
 
 def submit_convert(studio: Studio, model_id: str, outtype: str = "f16",
                    out: str | None = None, *, converter: str = "builtin",
-                   llama_cpp: LlamaCppConverter | None = None) -> Job:
+                   llama_cpp: LlamaCppConverter | None = None, overwrite: bool = False) -> Job:
     state = models_state(studio)
     via = " with llama.cpp" if converter == "llama.cpp" else ""
     return state.run_write(f"Convert {model_id} to GGUF {outtype.upper()}{via}",
                            lambda ctx: state.service.convert(model_id, outtype=outtype, out=out,
                                                              converter=converter,
-                                                             llama_cpp=llama_cpp, ctx=ctx))
+                                                             llama_cpp=llama_cpp, ctx=ctx,
+                                                             overwrite=overwrite))
 
 
 def _gguf_sources(state: ModelsState, entry: ModelEntry | None) -> list[tuple[str, str]]:
@@ -154,14 +155,14 @@ def quantize_model(studio: Studio, model_id: str | None = None) -> Any:
         state.run_write(f"Quantize {Path(choice['source']).name} to {choice['type_name']}",
                         lambda ctx: state.service.quantize(choice["source"], choice["type_name"],
                                                            out=choice["out"], model_id=target,
-                                                           ctx=ctx))
+                                                           ctx=ctx, overwrite=choice["overwrite"]))
 
     return _open(dialog, accepted)
 
 
 def pull_model(studio: Studio, model_id: str | None = None) -> Any:
     """Plan the pull off the GUI thread (reads sync.toml, probes the mount), then confirm."""
-    from studio.core.remote import load_sync_config
+    from studio.api import load_sync_config
     from studio.plugins.models.pull import plan_pull
     from studio.plugins.models.widgets.common import Background
     from studio.plugins.models.widgets.dialogs import PullDialog
@@ -187,7 +188,7 @@ def pull_model(studio: Studio, model_id: str | None = None) -> Any:
             dest = dialog.choices()["dest"]
             state.run_write(f"Pull {entry['model_id']}", lambda ctx: pull(
                 state.service, entry["model_id"], source=plan.source, dest=dest, sync=sync,
-                models_dir=models_dir, ctx=ctx))
+                models_dir=models_dir, ctx=ctx, remote=studio.services.remote))
 
         _open(dialog, accepted)
 

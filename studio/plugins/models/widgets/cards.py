@@ -13,8 +13,7 @@ from studio.plugins.models.present import (
 )
 from studio.plugins.models.state import RegistrySnapshot, models_state
 from studio.plugins.models.widgets.common import StateListener, muted_label
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
+from studio.shell.api import ViewContext, icon
 
 __all__ = ["LatestCard", "PendingCard", "RolesCard"]
 

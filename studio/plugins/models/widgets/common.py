@@ -1,10 +1,7 @@
-"""Pieces every Models view uses: the bus → Qt bridge, background calls, badges, banners."""
+"""Pieces every Models view uses: the bus → Qt bridge, badges, banners (and, re-exported from
+the shell, background calls)."""
 
 from __future__ import annotations
-
-import threading
-from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
@@ -19,21 +16,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.jobs import JobUpdated
+from studio.api import JobUpdated, SelectionChanged
 from studio.plugins.models.present import role_color
-from studio.plugins.models.state import ModelSelected, ModelsState, RegistrySnapshot
-from studio.shell.theming import current_theme
+from studio.plugins.models.registry import DAMAGED_ENTRY_POLICY
+from studio.plugins.models.state import SELECTION_KIND, ModelsState, RegistrySnapshot
+from studio.shell.api import Background, current_theme, subscribe_widget
 
 __all__ = ["Background", "ErrorBanner", "RoleBadgeDelegate", "StateListener", "badge_text_color",
            "muted_label"]
 
 
 class StateListener(QObject):
-    """Re-emits the models state's bus events as Qt signals on the GUI thread.
+    """The models state's bus events as Qt signals, on the GUI thread, while ``parent`` lives.
 
-    The shell's dispatcher already delivers ``thread="main"`` events on the GUI thread; without
-    it (tests, embedding) they arrive on the publishing thread, and the queued signal hop makes
-    both cases safe. Subscriptions end with the owning widget.
+    Registry snapshots (newest only), the studio's model selection and, with ``jobs=True``,
+    job updates (batched). The subscriptions belong to the Models plugin and end with
+    ``parent`` (see :func:`studio.shell.api.subscribe_widget`).
     """
 
     snapshot = Signal(object)  # RegistrySnapshot
@@ -44,66 +42,26 @@ class StateListener(QObject):
         super().__init__(parent)
         bus = state.studio.bus
         self._subscriptions = [
-            bus.subscribe(RegistrySnapshot.topic, self._on_snapshot, owner="models",
-                          latest=True),
-            bus.subscribe(ModelSelected.topic, self._on_selected, owner="models", latest=True),
+            subscribe_widget(self, bus, RegistrySnapshot.topic, self._on_snapshot,
+                             owner="models", latest=True),
+            subscribe_widget(self, bus, f"selection.{SELECTION_KIND}", self._on_selected,
+                             owner="models", latest=True),
         ]
         if jobs:
-            self._subscriptions.append(bus.subscribe(JobUpdated.topic, self.jobs.emit,
-                                                     owner="models", batch=True))
-        parent.destroyed.connect(lambda *_: self.close())
+            self._subscriptions.append(subscribe_widget(self, bus, JobUpdated.topic,
+                                                        self.jobs.emit, owner="models",
+                                                        batch=True))
 
     def _on_snapshot(self, event: RegistrySnapshot | list[RegistrySnapshot]) -> None:
         self.snapshot.emit(event[-1] if isinstance(event, list) else event)
 
-    def _on_selected(self, event: ModelSelected | list[ModelSelected]) -> None:
-        self.selected.emit((event[-1] if isinstance(event, list) else event).model_id)
+    def _on_selected(self, event: SelectionChanged | list[SelectionChanged]) -> None:
+        self.selected.emit((event[-1] if isinstance(event, list) else event).first)
 
     def close(self) -> None:
         for subscription in self._subscriptions:
             subscription.unsubscribe()
         self._subscriptions = []
-
-
-class Background(QObject):
-    """Run ``fn()`` on a worker thread; ``done(result, error)`` arrives on the GUI thread.
-
-    For short reads (detect a folder, parse a GGUF header, find a loss curve) that must not
-    block the UI but are too small to be jobs in the Jobs view.
-    """
-
-    done = Signal(int, object, object)
-
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        self._token = 0
-        self._pending: dict[int, Callable[[Any, Exception | None], None]] = {}
-        self.done.connect(self._deliver)
-
-    def run(self, fn: Callable[[], Any], on_done: Callable[[Any, Exception | None], None]
-            ) -> None:
-        """Start ``fn``; an earlier call still running is superseded (its answer dropped)."""
-        self._token += 1
-        token = self._token
-        self._pending = {token: on_done}
-
-        def work() -> None:
-            try:
-                result, error = fn(), None
-            except Exception as exc:  # shown by the caller
-                result, error = None, exc
-            self.done.emit(token, result, error)
-
-        threading.Thread(target=work, name="models-background", daemon=True).start()
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._pending)
-
-    def _deliver(self, token: int, result: Any, error: Any) -> None:
-        callback = self._pending.pop(token, None)
-        if callback is not None:
-            callback(result, error)
 
 
 def badge_text_color(background: str) -> QColor:
@@ -178,6 +136,19 @@ class ErrorBanner(QFrame):
         self.label.setText(f"<b>Registry is read-only:</b> {_escape(message)}<br>"
                            "Fix the file (a copy is kept as <code>registry.json.bak</code>); "
                            "the list reloads by itself.")
+        self.show()
+
+    def show_snapshot(self, snapshot: RegistrySnapshot) -> None:
+        """The file-level error, else the damaged entries (the others are listed as usual)."""
+        if snapshot.error or not snapshot.damaged:
+            self.show_error(snapshot.error)
+            return
+        count = len(snapshot.damaged)
+        lines = "<br>".join(_escape(message) for message in snapshot.damaged)
+        self.label.setText(
+            f"<b>{count} model{'s' * (count != 1)} in the registry cannot be read.</b> "
+            f"The other models are listed.<br>{lines}<br>"
+            f"Fix {'them' if count != 1 else 'it'} in the file. {_escape(DAMAGED_ENTRY_POLICY)}")
         self.show()
 
 

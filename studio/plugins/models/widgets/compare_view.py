@@ -24,8 +24,7 @@ from studio.plugins.models.present import format_value, title_of
 from studio.plugins.models.schema import FIELDS
 from studio.plugins.models.state import RegistrySnapshot, models_state
 from studio.plugins.models.widgets.common import StateListener, muted_label
-from studio.shell.api import ViewContext
-from studio.shell.theming import current_theme
+from studio.shell.api import ViewContext, current_theme
 
 __all__ = ["CompareView"]
 

@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -22,13 +24,13 @@ from studio.plugins.models.present import detail_sections, role_color, title_of
 from studio.plugins.models.schema import ModelEntry
 from studio.plugins.models.state import RegistrySnapshot, models_state
 from studio.plugins.models.widgets.common import (
-    Background,
     ErrorBanner,
     StateListener,
     badge_text_color,
     muted_label,
 )
-from studio.shell.api import ViewContext
+from studio.plugins.models.widgets.model_menu import fill_model_menu
+from studio.shell.api import Background, ViewContext, icon
 
 __all__ = ["LossCurve", "ModelDetailsView", "find_loss_history"]
 
@@ -77,7 +79,7 @@ class LossCurve(QWidget):
         super().__init__(parent)
         import pyqtgraph
 
-        from studio.shell.theming import current_chart_colors
+        from studio.shell.api import current_chart_colors
 
         colors = current_chart_colors()
         self.plot = pyqtgraph.PlotWidget(background=colors["background"])
@@ -96,7 +98,7 @@ class LossCurve(QWidget):
     def show_curves(self, source: Path, curves: dict[str, list]) -> None:
         import pyqtgraph
 
-        from studio.shell.theming import current_chart_colors, style_plot
+        from studio.shell.api import current_chart_colors, style_plot
 
         colors = current_chart_colors()
         self.plot.clear()
@@ -112,7 +114,7 @@ class LossCurve(QWidget):
         self.source.setText(f"from {source}")
 
     def restyle(self) -> None:
-        from studio.shell.theming import style_plot
+        from studio.shell.api import style_plot
 
         style_plot(self.plot)
 
@@ -134,9 +136,21 @@ class ModelDetailsView(QWidget):
         self.title.setWordWrap(True)
         self.badge = QLabel()
         self.badge.setProperty("role", "badge")
+        self.actions_button = QToolButton()
+        self.actions_button.setObjectName("modelActions")
+        self.actions_button.setText("Actions")
+        self.actions_button.setIcon(icon("mdi6.dots-horizontal"))
+        self.actions_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.actions_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.actions_menu = QMenu(self.actions_button)
+        # The same actions as the list's context menu (model actions + their commands).
+        self.actions_menu.aboutToShow.connect(lambda: fill_model_menu(
+            self.actions_menu, context, self.entry, skip_groups=("open",), general=()))
+        self.actions_button.setMenu(self.actions_menu)
         heading = QHBoxLayout()
         heading.addWidget(self.title, 1)
         heading.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        heading.addWidget(self.actions_button, 0, Qt.AlignmentFlag.AlignTop)
         self.subtitle = muted_label()
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner = ErrorBanner(self)
@@ -181,18 +195,16 @@ class ModelDetailsView(QWidget):
         self.listener = StateListener(self.state, self)
         self.listener.snapshot.connect(self._on_snapshot)
         self.listener.selected.connect(lambda _id: self.show_entry(self.state.selected_entry()))
-        theme = context.bus.subscribe("theme.changed", lambda _e: self._restyle(),
-                                      owner="models", latest=True)
-        self.destroyed.connect(lambda *_: theme.unsubscribe())
+        context.subscribe("theme.changed", self._restyle, latest=True)
         self.show_entry(self.state.selected_entry())
 
     def _on_snapshot(self, snapshot: RegistrySnapshot) -> None:
-        self.banner.show_error(snapshot.error)
+        self.banner.show_snapshot(snapshot)
         entry = snapshot.get(self.entry["model_id"]) if self.entry else None
         if entry != self.entry:
             self.show_entry(entry)
 
-    def _restyle(self) -> None:
+    def _restyle(self, _event: object = None) -> None:
         self.banner.restyle()
         if self.curve is not None:
             self.curve.restyle()
@@ -219,8 +231,10 @@ class ModelDetailsView(QWidget):
             item = self.sections_layout.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
-        studio_data = self.state.snapshot.studio_data.get(entry["model_id"])
-        for title, rows in detail_sections(entry, studio_data):
+        snapshot = self.state.snapshot
+        studio_data = snapshot.studio_data.get(entry["model_id"])
+        unknown = snapshot.unknown_keys.get(entry["model_id"])
+        for title, rows in detail_sections(entry, studio_data, unknown):
             box = QGroupBox(title)
             form = QFormLayout(box)
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)

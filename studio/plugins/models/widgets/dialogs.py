@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from studio.plugins.models.detect import Detection
 from studio.plugins.models.gguf_info import format_bytes
-from studio.plugins.models.ids import InvalidModelIdError, suggest_model_id, validate_model_id
+from studio.plugins.models.ids import InvalidModelIdError, validate_model_id
 from studio.plugins.models.quant_types import QUANT_TYPES
 from studio.plugins.models.schema import LOCATIONS, ModelEntry
 from studio.plugins.models.widgets.common import Background, muted_label
@@ -144,8 +145,9 @@ class RegisterDialog(QDialog):
             found.append(f"final loss {fields['final_loss']:.4f}")
         sources = ", ".join(Path(s).name for s in detection.sources)
         self.detected.setText(" · ".join(p for p in found if p) + f"\nfrom {sources}")
-        name = detection.path.stem if detection.kind == "gguf" else detection.path.name
-        self.id_edit.setText(suggest_model_id(name))
+        # hafs's register default: the folder's name as it is (spaces are fine in an id).
+        self.id_edit.setText(detection.path.stem if detection.kind == "gguf"
+                             else detection.path.name)
         self.name_edit.setText(fields.get("display_name") or "")
         self.base_edit.setText(fields.get("base_model") or "")
         if fields.get("role"):
@@ -208,6 +210,8 @@ class ConvertDialog(QDialog):
             form.addRow("Converter", self.converter)
         form.addRow("Output type", self.outtype)
         form.addRow("Output file", _path_row(self.out_edit, self._browse))
+        self.overwrite = _overwrite_box()
+        form.addRow("", self.overwrite)
         form.addRow(muted_label("Runs as a job: progress and Cancel are in the Models list and "
                                 "the Jobs view. No partial file is left on cancel."))
         form.addRow(_buttons(self, "Convert"))
@@ -220,7 +224,8 @@ class ConvertDialog(QDialog):
 
     def choices(self) -> dict[str, Any]:
         choice = {"outtype": self.outtype.currentData(),
-                  "out": self.out_edit.text().strip() or None}
+                  "out": self.out_edit.text().strip() or None,
+                  "overwrite": self.overwrite.isChecked()}
         if self.converter is not None:
             choice["converter"] = self.converter.currentData()
         return choice
@@ -275,6 +280,8 @@ class QuantizeDialog(QDialog):
         form = QFormLayout()
         form.addRow("Source GGUF", source_row)
         form.addRow("Output file", self.out_edit)
+        self.overwrite = _overwrite_box()
+        form.addRow("", self.overwrite)
         layout.addLayout(form)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
@@ -316,7 +323,8 @@ class QuantizeDialog(QDialog):
 
     def choices(self) -> dict[str, Any]:
         return {"source": self.source_path(), "type_name": self.selected_type(),
-                "out": self.out_edit.text().strip() or None}
+                "out": self.out_edit.text().strip() or None,
+                "overwrite": self.overwrite.isChecked()}
 
 
 class PullDialog(QDialog):
@@ -362,3 +370,10 @@ class NotesDialog(QDialog):
     def choices(self) -> dict[str, Any]:
         tags = [t.lstrip("#") for t in self.tags.text().replace(",", " ").split()]
         return {"notes": self.notes.toPlainText(), "tags": tags}
+
+
+def _overwrite_box() -> QCheckBox:
+    box = QCheckBox("Replace the output file if it exists")
+    box.setToolTip("Off: an existing file is kept and the job stops with a message, so a "
+                   "model is never overwritten by accident")
+    return box

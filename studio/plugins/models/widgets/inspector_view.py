@@ -30,9 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.plugins.models.widgets.common import Background
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
+from studio.shell.api import ViewContext, icon, setup_record_table
 
 __all__ = ["InspectorView", "RowsModel"]
 

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.jobs import JobState, JobUpdated
-from studio.plugins.models.api import model_actions
+from studio.api import JobState, JobUpdated
+from studio.plugins.models.plugin import PRIMARY_GROUP
 from studio.plugins.models.schema import BACKENDS, LOCATIONS, ModelEntry
 from studio.plugins.models.state import RegistrySnapshot, models_state
 from studio.plugins.models.widgets import actions
@@ -32,6 +32,7 @@ from studio.plugins.models.widgets.common import (
     StateListener,
     muted_label,
 )
+from studio.plugins.models.widgets.model_menu import fill_model_menu
 from studio.plugins.models.widgets.table_model import (
     BASE,
     COLUMNS,
@@ -44,9 +45,7 @@ from studio.plugins.models.widgets.table_model import (
 from studio.plugins.models.widgets.table_model import (
     LOCATIONS as LOCATIONS_COLUMN,
 )
-from studio.shell.api import ViewContext
-from studio.shell.icons import icon
-from studio.shell.tables import setup_record_table
+from studio.shell.api import ViewContext, icon, setup_record_table
 
 __all__ = ["JobStrip", "ModelListView"]
 
@@ -197,36 +196,37 @@ class ModelListView(QWidget):
         for column, width in ((NAME, 220), (ROLE, 76), (BASE, 150), (LOCATIONS_COLUMN, 140)):
             header.resizeSection(column, width)
         table.selectionModel().selectionChanged.connect(self._on_selection)
-        table.doubleClicked.connect(lambda _index: self.context.show_view("models.details"))
+        table.doubleClicked.connect(lambda _index: self.run("models.details"))
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._context_menu)
         table.installEventFilter(self)
         return table
 
-    def _tool(self, icon_name: str, text: str, slot: Any, tip: str = "") -> QToolButton:
+    def _tool(self, command_id: str, text: str) -> QToolButton:
+        """A toolbar button running a command (icon and tooltip from the command)."""
+        commands = self.studio.commands
+        spec = commands.get(command_id) if command_id in commands else None
         button = QToolButton()
-        button.setIcon(icon(icon_name))
+        button.setObjectName(f"command:{command_id}")
         button.setText(text)
-        button.setToolTip(tip or text)
+        if spec is not None:
+            button.setIcon(icon(spec.icon or "mdi6.play-outline"))
+            key = commands.shortcut(command_id)
+            button.setToolTip((spec.description or spec.title) + (f" ({key})" if key else ""))
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        button.clicked.connect(lambda _checked=False: slot())  # drop the checked flag
+        button.clicked.connect(lambda _checked=False: self.run(command_id))
         return button
 
+    def run(self, command_id: str) -> Any:
+        """Run a command on the selected model (the list sets the studio's model selection)."""
+        return self.context.run_command(command_id)
+
     def _make_toolbar(self) -> QHBoxLayout:
-        studio = self.studio
-        self.register_button = self._tool("mdi6.plus-box-outline", "Register",
-                                          lambda: actions.register_model(studio),
-                                          "Register a model folder or GGUF (Ctrl+Shift+M)")
-        self.convert_button = self._tool("mdi6.swap-horizontal-bold", "Convert",
-                                         lambda: actions.convert_model(studio),
-                                         "Convert the selected checkpoint to GGUF")
-        self.quantize_button = self._tool("mdi6.arrow-collapse-vertical", "Quantize",
-                                          lambda: actions.quantize_model(studio))
-        self.inspect_button = self._tool("mdi6.file-search-outline", "Inspect",
-                                         lambda: actions.inspect_model(studio),
-                                         "Open the selected model's GGUF in the inspector")
-        self.compare_button = self._tool("mdi6.compare-horizontal", "Compare",
-                                         lambda: actions.compare_models(studio))
+        self.register_button = self._tool("models.register", "Register")
+        self.convert_button = self._tool("models.convert", "Convert")
+        self.quantize_button = self._tool("models.quantize", "Quantize")
+        self.inspect_button = self._tool("models.inspect-model", "Inspect")
+        self.compare_button = self._tool("models.compare", "Compare")
         self.more_button = QToolButton()
         self.more_button.setText("More")
         self.more_button.setIcon(icon("mdi6.dots-horizontal"))
@@ -261,7 +261,7 @@ class ModelListView(QWidget):
         self.snapshot = snapshot
         self.model.set_models(snapshot.models)
         self._extend_role_filter(snapshot.models)
-        self.banner.show_error(snapshot.error)
+        self.banner.show_snapshot(snapshot)
         self.register_button.setEnabled(not snapshot.read_only)
         self.stack.setCurrentWidget(self.table if snapshot.models or not snapshot.loaded
                                     else self.empty)
@@ -286,7 +286,8 @@ class ModelListView(QWidget):
         updated = f" · Updated: {snapshot.updated_at[:19].replace('T', ' ')}" \
             if snapshot.updated_at else ""
         mode = " · read-only" if snapshot.read_only else ""
-        self.status.setText(f"{count}{updated}{mode}")
+        damaged = f" · {len(snapshot.damaged)} damaged (see above)" if snapshot.damaged else ""
+        self.status.setText(f"{count}{damaged}{updated}{mode}")
         self.status.setToolTip(snapshot.path)
 
     # -- selection -----------------------------------------------------------------------
@@ -316,50 +317,18 @@ class ModelListView(QWidget):
 
     def _update_buttons(self) -> None:
         entry = self.selected_entry()
-        has = entry is not None
+        selection = (entry["model_id"],) if entry else ()
+        commands = self.studio.commands
         for button in (self.convert_button, self.inspect_button):
-            button.setEnabled(has)
+            command_id = button.objectName().removeprefix("command:")
+            button.setEnabled(command_id in commands
+                              and commands.is_enabled(command_id, selection))
 
     # -- menus and keys ------------------------------------------------------------------
     def _fill_menu(self, menu: QMenu, more: bool = False) -> None:
-        menu.clear()
-        studio, entry = self.studio, self.selected_entry()
-        writable = not self.snapshot.read_only
-        items = [] if more else [
-            ("mdi6.card-text-outline", "Details", lambda: self.context.show_view(
-                "models.details"), True),
-            ("mdi6.swap-horizontal-bold", "Convert to GGUF…", lambda: actions.convert_model(
-                studio), True),
-            ("mdi6.arrow-collapse-vertical", "Quantize…", lambda: actions.quantize_model(
-                studio), True),
-            ("mdi6.file-search-outline", "Inspect GGUF", lambda: actions.inspect_model(
-                studio), True),
-            ("mdi6.compare-horizontal", "Compare with…", lambda: actions.compare_models(
-                studio), True),
-        ]
-        items += [
-            ("mdi6.download-outline", "Pull to this machine…", lambda: actions.pull_model(
-                studio), writable and entry is not None),
-            ("mdi6.folder-open-outline", "Open folder", lambda: actions.open_folder(studio),
-             entry is not None),
-            ("mdi6.tag-text-outline", "Edit notes and tags…", lambda: actions.edit_notes(
-                studio), writable and entry is not None),
-            ("mdi6.delete-outline", "Remove from registry…", lambda: actions.remove_model(
-                studio), writable and entry is not None),
-            ("mdi6.file-search-outline", "Inspect a GGUF file…", lambda: actions.inspect_file(
-                studio), True),
-            ("mdi6.refresh", "Reload registry", lambda: actions.refresh(studio), True),
-        ]
-        for icon_name, text, slot, enabled in items:
-            action = menu.addAction(icon(icon_name), text, slot)
-            action.setEnabled(enabled)
-        contributed = model_actions(entry) if entry is not None else []
-        if contributed:
-            menu.addSeparator()
-            for contribution in contributed:
-                action = menu.addAction(icon(contribution.icon), contribution.title,
-                                        lambda c=contribution, e=entry: c.handler(studio, e))
-                action.setEnabled(writable)
+        """The context menu (``more``: the More menu, without the toolbar's own actions)."""
+        fill_model_menu(menu, self.context, self.selected_entry(),
+                        skip_groups=(PRIMARY_GROUP,) if more else ())
 
     def _context_menu(self, position: Any) -> None:
         if not self.table.indexAt(position).isValid():
@@ -372,13 +341,13 @@ class ModelListView(QWidget):
         from PySide6.QtCore import QEvent
 
         if watched is self.table and event.type() == QEvent.Type.KeyPress:
+            entry = self.selected_entry()
             key = event.key()
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.selected_entry():
-                self.context.show_view("models.details")
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and entry:
+                self.context.run_command("models.details", selection=[entry["model_id"]])
                 return True
-            if key == Qt.Key.Key_Delete and self.selected_entry() and \
-                    not self.snapshot.read_only:
-                actions.remove_model(self.studio)
+            if key == Qt.Key.Key_Delete and entry and not self.snapshot.read_only:
+                self.context.run_command("models.remove", selection=[entry["model_id"]])
                 return True
         return super().eventFilter(watched, event)
 

@@ -23,7 +23,7 @@ from studio.plugins.models.present import (
     title_of,
 )
 from studio.plugins.models.schema import ModelEntry
-from studio.shell.theming import current_theme
+from studio.shell.api import current_theme
 
 __all__ = ["COLUMNS", "ENTRY_ROLE", "ModelsFilterProxy", "ModelsTableModel"]
 

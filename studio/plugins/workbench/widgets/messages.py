@@ -22,10 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.commands import KeybindingsChanged
-from studio.core.events import Event, Message, SubscriberFailed
-from studio.core.plugins import PluginChanged, PluginState
-from studio.shell.icons import icon
+from studio.api import (
+    Event,
+    KeybindingsChanged,
+    Message,
+    PluginChanged,
+    PluginState,
+    SubscriberFailed,
+)
+from studio.shell.api import icon
 
 __all__ = ["MessagesView"]
 
@@ -65,19 +70,9 @@ class MessagesView(QWidget):
         layout.addLayout(header)
         layout.addWidget(splitter, 1)
         self._collect_existing()
-        bus = self._studio.bus
-        self._subscriptions = [
-            bus.subscribe("errors", self._on_event, owner="workbench", batch=True),
-            bus.subscribe("errors.*", self._on_event, owner="workbench", batch=True),
-            bus.subscribe(PluginChanged.topic, self._on_event, owner="workbench", batch=True),
-            bus.subscribe(KeybindingsChanged.topic, self._on_event, owner="workbench", batch=True),
-        ]
-        self.destroyed.connect(self._unsubscribe_all)
+        for topic in ("errors", "errors.*", PluginChanged.topic, KeybindingsChanged.topic):
+            context.subscribe(topic, self._on_event, batch=True)
         self._update_count()
-
-    def _unsubscribe_all(self, *_args: object) -> None:
-        for subscription in self._subscriptions:
-            subscription.unsubscribe()
 
     def _collect_existing(self) -> None:
         for record in self._studio.plugins.records_sorted():

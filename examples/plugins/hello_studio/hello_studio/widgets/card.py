@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hello_studio.greeting import make_greeting
-from studio.shell.icons import icon
+from studio.shell.api import icon
 
 
 class HelloCard(QWidget):

@@ -21,9 +21,8 @@ from PySide6.QtWidgets import (
 
 from hello_studio.greeting import SECTION, make_greeting
 from hello_studio.widgets.topic_counts import TopicCounts
-from studio.core.events import Event
-from studio.core.settings import SettingChanged
-from studio.shell.icons import icon
+from studio.api import Event, SettingChanged
+from studio.shell.api import icon
 
 # The bus may deliver a hundred batches a second under load; redrawing the table that often
 # would spend the GUI thread on a debugging aid, so counts are shown at most 4 times a second.
@@ -71,10 +70,8 @@ class HelloView(QWidget):
         self._timer.timeout.connect(self._refresh)
         self._timer.start()
         # batch=True: one call per bus drain with every event since the last one, on the GUI
-        # thread, however fast plugins publish.
-        subscription = self._studio.bus.subscribe("*", self._on_events, batch=True)
-        # Unsubscribe through a closure, not a method: the C++ side of `self` is gone by then.
-        self.destroyed.connect(lambda *_: subscription.unsubscribe())
+        # thread, however fast plugins publish. The subscription ends with this view.
+        context.subscribe("*", self._on_events, batch=True)
         self._show_greeting()
         self._refresh()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from studio.core.events import Event, Message
+from studio.api import Event, Message
 
 
 def topic_label(event: Event) -> str:
