@@ -73,15 +73,15 @@ if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
         MountConfig,
         RemoteEntry,
         RemoteError,
-        RemoteHost,
         SyncConfig,
         format_rate,
         load_sync_config,
         sync_config_path,
     )
+    from studio.core.remote_host import RemoteHost
     from studio.core.remote_manager import RemoteManager
     from studio.core.remote_state import ConnectionState, RemoteConnectionChanged
-    from studio.core.remote_transfer import RemoteRead
+    from studio.core.remote_transfer import RemoteRead, sha256_file
     from studio.core.themes import ThemeChanged
     from studio.core.tools import (
         ToolRegistry,
@@ -177,6 +177,7 @@ __all__ = [
     "native",
     "partial_output",
     "run_job",
+    "sha256_file",
     "sync_config_path",
     "validate_identifier",
 ]
@@ -196,7 +197,8 @@ _LAZY = {
     "HostConfig": ("studio.core.remote", "HostConfig"),
     "MountConfig": ("studio.core.remote", "MountConfig"),
     "RemoteEntry": ("studio.core.remote", "RemoteEntry"),
-    "RemoteHost": ("studio.core.remote", "RemoteHost"),
+    "RemoteHost": ("studio.core.remote_host", "RemoteHost"),
+    "sha256_file": ("studio.core.remote_transfer", "sha256_file"),
     "SyncConfig": ("studio.core.remote", "SyncConfig"),
     "format_rate": ("studio.core.remote", "format_rate"),
     "load_sync_config": ("studio.core.remote", "load_sync_config"),

@@ -31,18 +31,18 @@ from studio.api import (
     JobContext,
     RemoteEntry,
     RemoteError,
+    RemoteHost,
     SyncConfig,
     format_rate,
     load_sync_config,
+    sha256_file,
 )
-from studio.core.remote_host import RemoteHost
-from studio.core.remote_transfer import sha256_file
 from studio.plugins.models.api import ModelsService
 from studio.plugins.models.ids import id_path_part
 from studio.plugins.models.schema import ModelEntry, now_iso
 
 if TYPE_CHECKING:
-    from studio.core.remote_manager import RemoteManager
+    from studio.api import RemoteManager
 
 __all__ = [
     "DEFAULT_MODELS_DIR",
