@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from studio.core.events import Event
+from studio.api import Event
 from studio.plugins.training.status import RunStatus
 
 if TYPE_CHECKING:

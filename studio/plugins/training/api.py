@@ -25,7 +25,7 @@ from studio.plugins.training.status import RunStatus
 from studio.plugins.training.telemetry import TelemetrySample
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 __all__ = [
     "SERVICE",

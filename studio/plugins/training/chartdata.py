@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio import native
+from studio.api import native
 from studio.plugins.training.series import SeriesView
 
 __all__ = ["X_AXES", "PreparedSeries", "prepare_series", "series_csv", "visible_indices"]

@@ -1,5 +1,12 @@
-"""Hooks owned by the Training plugin (registered with ``studio_add_hookspecs`` once the
-platform's plugin-owned hooks land; until then the monitor's registry has the built-ins).
+"""Hooks the Training plugin offers to other plugins (declared through ``studio_add_hookspecs``).
+
+Implement them in your plugin's ``plugin.py`` and list ``"training"`` in your ``OPTIONAL``::
+
+    OPTIONAL = ("training",)
+
+    @hookimpl
+    def studio_register_metric_readers(register):
+        register(MetricReaderSpec("myplugin.wandb", "W&B offline runs", locate, open, 35))
 """
 
 from __future__ import annotations
@@ -7,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from studio.core.hookspecs import hookspec
+from studio.api import hookspec
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
     from studio.plugins.training.readers.base import MetricReaderSpec
 
 

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core.events import Event, EventBus
-from studio.core.remote import RemoteError, load_sync_config, sync_config_path
+from studio.api import Event, EventBus, RemoteError, load_sync_config, sync_config_path
 from studio.plugins.training.alerts import AlertTracker, TrainingAlert
 from studio.plugins.training.discovery import RunSource, TrainingRoot, discover_runs
 from studio.plugins.training.locations import (
@@ -88,6 +87,16 @@ class TrainingMonitor:
         self._scanned = False
         self.alerts = AlertTracker()
         self.scan_errors: list[str] = []
+        self._unsubscribe_kinds = self.registry.subscribe(self._on_kinds_changed)
+
+    def _on_kinds_changed(self) -> None:
+        """A plugin's reader kinds came or went: runs are opened again with the current kinds
+        at the next refresh (a torn-down plugin's readers are not called again)."""
+        with self._lock:
+            for run_id in [r for r in self._runs if r not in self._pinned]:
+                del self._runs[run_id]
+            self._last_scan = 0.0
+        self._wake.set()
 
     # -- configuration ---------------------------------------------------------------------
     def configure(self, settings: MonitorSettings) -> None:
@@ -213,6 +222,7 @@ class TrainingMonitor:
         self._wake.set()
 
     def stop(self) -> None:
+        self._unsubscribe_kinds()
         self._stop.set()
         self._wake.set()
         thread, self._thread = self._thread, None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio import hookimpl
-from studio.core.contributions import (
+from studio.api import (
     CliCommandSpec,
     CommandSpec,
     DashboardCardSpec,
@@ -22,7 +22,7 @@ from studio.core.contributions import (
 )
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
 
 REQUIRES = ()
 RUNS_VIEW = "training.runs"
@@ -142,10 +142,30 @@ def studio_populate_sample_workspace(root: Path, report: Callable[[str], None]) 
 
 
 @hookimpl
+def studio_add_hookspecs(add: Callable[[Any], None]) -> None:
+    from studio.plugins.training import hookspecs
+
+    add(hookspecs)
+
+
+@hookimpl
+def studio_register_metric_readers(register: Callable[[Any], None]) -> None:
+    # The built-in formats go through the same hook as other plugins' (one table, one path);
+    # their modules are imported on first use, not here.
+    from studio.plugins.training.readers import builtin_reader_specs
+
+    for spec in builtin_reader_specs():
+        register(spec)
+
+
+@hookimpl
 def studio_startup(studio: Studio) -> None:
+    from studio.plugins.training.readers import MetricReaderRegistry, MetricReaderSpec
     from studio.plugins.training.service import SERVICE, TrainingService
 
-    studio.services.provide(SERVICE, TrainingService(studio), owner="training")
+    readers = studio.plugins.collect("studio_register_metric_readers", MetricReaderSpec)
+    studio.services.provide(SERVICE, TrainingService(studio, MetricReaderRegistry(readers)),
+                            owner="training")
 
 
 @hookimpl

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.core.events import Event
-from studio.core.settings import SettingChanged
+from studio.api import Event, SettingChanged
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
+    from studio.api import Studio
     from studio.plugins.training.monitor import TrainingMonitor
     from studio.plugins.training.readers import MetricReaderRegistry
     from studio.plugins.training.telemetry import TelemetryPoller

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.events import Event, EventBus
+from studio.api import Event, EventBus
 from studio.plugins.training.alerts import AlertTracker
 from studio.plugins.training.nvidia_smi import GpuSample
 

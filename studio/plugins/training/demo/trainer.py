@@ -30,8 +30,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from studio.api import atomic_write_bytes, atomic_write_text
 from studio.callbacks import MetricsWriter
-from studio.core.atomic import atomic_write_bytes, atomic_write_text
 
 __all__ = ["DemoConfig", "DemoResult", "train_demo"]
 

@@ -5,23 +5,24 @@ metrics.csv, TensorBoard event files). :meth:`MetricReader.read` parses only wha
 since the last call and returns a :class:`ReadResult`: new points, the newest progress facts,
 status hints (failed, finished) and the source's own last-update time.
 
-Reader *kinds* are :class:`MetricReaderSpec` rows in a :class:`MetricReaderRegistry`. Each
-studio's training monitor owns one registry (no module-level table): the built-in kinds are
-added by :func:`builtin_registry`, other plugins add theirs through the plugin-owned hook
-``studio_register_metric_readers`` (see ``hookspecs.py``).
+Reader *kinds* are :class:`MetricReaderSpec` rows, registered through the plugin-owned hook
+``studio_register_metric_readers`` (see ``hookspecs.py``; the Training plugin registers the
+built-ins the same way). Each studio's monitor reads them through a
+:class:`MetricReaderRegistry` over that hook's live table (no module-level table).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+
+from studio.api import ContributionTable
 
 if TYPE_CHECKING:
     from studio.plugins.training.series import ColumnBatch
@@ -106,38 +107,45 @@ class MetricReaderSpec:
 
 
 class MetricReaderRegistry:
-    """The reader kinds of one studio (built-ins plus what plugins registered)."""
+    """The reader kinds one monitor uses, sorted by priority.
 
-    def __init__(self, specs: Iterable[MetricReaderSpec] = ()) -> None:
-        self._specs: dict[str, MetricReaderSpec] = {}
-        self._lock = threading.Lock()
-        for spec in specs:
-            self.register(spec)
+    In a studio it reads the live table of the ``studio_register_metric_readers`` hook (the
+    built-ins are registered through it too, by the Training plugin): a kind added by a plugin
+    enabled later appears, and one whose plugin is torn down goes (``subscribe``). A standalone
+    monitor (tests, benchmarks) is given a fixed list.
+    """
 
-    def register(self, spec: MetricReaderSpec) -> None:
-        if not isinstance(spec, MetricReaderSpec):
-            raise TypeError(f"expected a MetricReaderSpec, got {type(spec).__name__}")
-        with self._lock:
-            if spec.id in self._specs:
-                raise ValueError(f"metric reader {spec.id!r} is already registered by "
-                                 f"plugin {self._specs[spec.id].plugin or 'training'!r}")
-            self._specs[spec.id] = spec
-
-    def unregister_plugin(self, plugin: str) -> None:
-        with self._lock:
-            for key in [k for k, spec in self._specs.items() if spec.plugin == plugin]:
-                del self._specs[key]
-
-    def get(self, reader_id: str) -> MetricReaderSpec:
-        with self._lock:
-            try:
-                return self._specs[reader_id]
-            except KeyError:
-                raise KeyError(f"no metric reader {reader_id!r}") from None
+    def __init__(self, source: Iterable[MetricReaderSpec] | ContributionTable[Any] = ()) -> None:
+        self._table: ContributionTable[Any] | None = None
+        self._fixed: dict[str, MetricReaderSpec] = {}
+        if isinstance(source, ContributionTable):
+            self._table = source
+            return
+        for spec in source:
+            if not isinstance(spec, MetricReaderSpec):
+                raise TypeError(f"expected a MetricReaderSpec, got {type(spec).__name__}")
+            if spec.id in self._fixed:
+                raise ValueError(f"metric reader {spec.id!r} is listed twice")
+            self._fixed[spec.id] = spec
 
     def specs(self) -> list[MetricReaderSpec]:
-        with self._lock:
-            return sorted(self._specs.values(), key=lambda spec: (spec.priority, spec.id))
+        found = self._table.items() if self._table is not None else list(self._fixed.values())
+        return sorted(found, key=lambda spec: (spec.priority, spec.id))
+
+    def ids(self) -> set[str]:
+        return {spec.id for spec in self.specs()}
+
+    def get(self, reader_id: str) -> MetricReaderSpec:
+        for spec in self.specs():
+            if spec.id == reader_id:
+                return spec
+        raise KeyError(f"no metric reader {reader_id!r}")
+
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """``callback()`` after a kind was added or removed; returns the unsubscribe function."""
+        if self._table is None:
+            return lambda: None
+        return self._table.subscribe(callback)
 
 
 def as_float(value: object) -> float | None:

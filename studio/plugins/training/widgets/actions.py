@@ -18,8 +18,7 @@ from studio.plugins.training.api import training
 from studio.shell.api import current_shell
 
 if TYPE_CHECKING:
-    from studio.core.app import Studio
-    from studio.core.jobs import Job
+    from studio.api import Job, Studio
 
 __all__ = ["add_folder", "confirm_stop", "open_folder", "refresh", "start_demo", "stop_run"]
 
@@ -100,7 +99,7 @@ def stop_run(studio: Studio) -> Job | None:
     def done(future: Any) -> None:
         target = future.result() if not future.cancelled() else None
         # Back to the GUI thread through the bus (delivered by the shell's dispatcher).
-        from studio.core.events import Message
+        from studio.api import Message
 
         studio.bus.publish(Message(name="stop-target", payload=(run, target)),
                            topic="training.stop-target")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QW
 from studio.plugins.training.api import RunStatus, RunsUpdated, TelemetrySample
 from studio.plugins.training.present import format_eta, format_loss, format_step
 from studio.plugins.training.widgets.bridge import TrainingBridge
-from studio.shell.icons import icon
+from studio.shell.api import icon
 
 __all__ = ["ActiveRunsCard", "GpuCard"]
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.atomic import atomic_write_text
+from studio.api import atomic_write_text
 from studio.plugins.training.api import RunsUpdated
 from studio.plugins.training.chartdata import (
     X_AXES,
@@ -40,8 +40,7 @@ from studio.plugins.training.chartdata import (
 from studio.plugins.training.present import format_loss
 from studio.plugins.training.runs import LOSS_NAMES
 from studio.plugins.training.widgets.bridge import TrainingBridge
-from studio.shell.icons import icon
-from studio.shell.theming import current_chart_colors, style_plot
+from studio.shell.api import current_chart_colors, icon, style_plot
 
 __all__ = ["ChartView"]
 

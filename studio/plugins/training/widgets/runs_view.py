@@ -39,7 +39,7 @@ from studio.plugins.training.present import (
     time_ago,
 )
 from studio.plugins.training.widgets.bridge import TrainingBridge
-from studio.shell.icons import icon
+from studio.shell.api import icon
 
 __all__ = ["COLUMNS", "RunsTableModel", "RunsView"]
 

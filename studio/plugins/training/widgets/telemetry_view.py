@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 
 from studio.plugins.training.api import TelemetrySample
 from studio.plugins.training.widgets.bridge import TrainingBridge
-from studio.shell.theming import current_chart_colors, style_plot
+from studio.shell.api import current_chart_colors, style_plot
 
 __all__ = ["PANELS", "TelemetryView"]
 
