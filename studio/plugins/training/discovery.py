@@ -24,6 +24,7 @@ from studio.plugins.training.locations import CAMPAIGN_LOG_GLOBS, HafsTrainingPa
 from studio.plugins.training.readers.base import MetricReaderRegistry
 
 __all__ = [
+    "FINETUNE_LOG",
     "RunSource",
     "TrainingRoot",
     "discover_runs",
@@ -34,7 +35,7 @@ __all__ = [
     "run_id",
 ]
 
-_FINETUNE_LOG = re.compile(r"^training_(.+?)_(\d{8})_(\d{6})\.log$")
+FINETUNE_LOG = re.compile(r"^training_(.+?)_(\d{8})_(\d{6})\.log$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class RunSource:
     folder: Path | None = None
     log_files: tuple[Path, ...] = ()
     campaign: HafsTrainingPaths | None = field(default=None, compare=False)
+    remote: str | None = None  # "<host>:<folder>" of a run read over SSH (folder: its mirror)
 
     @property
     def display_origin(self) -> str:
@@ -110,7 +112,7 @@ def hafs_finetunes(root: TrainingRoot, registry: MetricReaderRegistry) -> list[R
     logs_by_model: dict[str, list[Path]] = {}
     try:
         for log in (root.path / "logs").glob("training_*.log"):
-            match = _FINETUNE_LOG.match(log.name)
+            match = FINETUNE_LOG.match(log.name)
             if match and not log.name.endswith(".err.log"):
                 logs_by_model.setdefault(match.group(1), []).append(log)
     except OSError:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.api import Event, EventBus, RemoteError, load_sync_config, sync_config_path
 from studio.plugins.training.alerts import AlertTracker, TrainingAlert
@@ -28,7 +28,18 @@ from studio.plugins.training.locations import (
     hafs_windows_mount,
 )
 from studio.plugins.training.readers import MetricReaderRegistry, builtin_registry
+from studio.plugins.training.remote_runs import (
+    HostGetter,
+    RemoteMirror,
+    RemoteRoot,
+    RemoteRun,
+    discover_remote,
+    parse_remote_roots,
+)
 from studio.plugins.training.runs import RunSummary, TrainingRun
+
+if TYPE_CHECKING:
+    from studio.api import RemoteHost
 
 __all__ = ["MonitorSettings", "RunsUpdated", "TrainingMonitor", "parse_folder_list"]
 
@@ -52,6 +63,9 @@ class MonitorSettings:
     windows_training_root: str = "D:/hafs_training"
     refresh_s: float = 0.25
     rescan_s: float = 3.0
+    remote_roots: tuple[RemoteRoot, ...] = ()
+    remote_sync_s: float = 1.0  # remote copies are brought up to date this often
+    host_retry_s: float = 30.0  # a host that failed is not asked again for this long
 
     @property
     def stall_after_s(self) -> float:
@@ -69,7 +83,9 @@ class TrainingMonitor:
                  settings: MonitorSettings | None = None,
                  registry: MetricReaderRegistry | None = None,
                  environ: dict[str, str] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 remote: HostGetter | None = None,
+                 mirror_root: Path | None = None) -> None:
         self.paths: HafsTrainingPaths = hafs_training_paths(context_root)
         self.bus = bus
         self.settings = settings or MonitorSettings()
@@ -87,6 +103,15 @@ class TrainingMonitor:
         self._scanned = False
         self.alerts = AlertTracker()
         self.scan_errors: list[str] = []
+        # Runs on hosts over SSH (remote_runs.py): ``remote(host_name)`` is the shared
+        # connection (studio.services.remote.host); copies live under ``mirror_root``.
+        self.remote = remote
+        self.mirror_root = mirror_root or self.paths.training / ".studio-remote"
+        self._remote: dict[str, tuple[RemoteRun, RemoteMirror]] = {}
+        self._remote_found: dict[RemoteRoot, list[RemoteRun]] = {}
+        self._host_failed_at: dict[str, float] = {}
+        self._remote_synced_at = -1e18
+        self._sync_errors: dict[str, str | None] = {}
         self._unsubscribe_kinds = self.registry.subscribe(self._on_kinds_changed)
 
     def _on_kinds_changed(self) -> None:
@@ -134,6 +159,7 @@ class TrainingMonitor:
         sources = discover_runs(paths=self.paths, roots=self.training_roots(),
                                 run_folders=self.settings.run_folders, registry=self.registry,
                                 on_error=self.scan_errors.append)
+        sources += self._scan_remote()
         with self._lock:
             current = {source.id for source in sources}
             for run_id in [r for r in self._runs if r not in current | self._pinned]:
@@ -141,7 +167,8 @@ class TrainingMonitor:
             for source in sources:
                 run = self._runs.get(source.id)
                 if run is None or run.source != source:
-                    self._runs[source.id] = TrainingRun(source, self.registry, self.clock)
+                    run = self._runs[source.id] = TrainingRun(source, self.registry, self.clock)
+                    run.sync_error = self._sync_errors.get(source.id)
             self._last_scan = self.clock()
             self._scanned = True
         return sources
@@ -153,6 +180,8 @@ class TrainingMonitor:
         scanned = bool(rescan or (rescan is None and due))
         if scanned:
             self.scan()
+        elif self._remote and self.clock() - self._remote_synced_at >= self.settings.remote_sync_s:
+            self._sync_remote()
         with self._lock:
             runs = list(self._runs.values())
         changed = set()
@@ -174,6 +203,63 @@ class TrainingMonitor:
             for alert in self.alerts.check_runs(summaries):
                 self.bus.publish(alert)
         return event
+
+    # -- runs on hosts ---------------------------------------------------------------------
+    def _host(self, name: str) -> RemoteHost | None:
+        """The host's connection, or None while it is resting after a failure (a host that is
+        down must not hold up the local runs: the remote service retries with backoff)."""
+        failed = self._host_failed_at.get(name)
+        if self.remote is None or (failed is not None and
+                                   self.clock() - failed < self.settings.host_retry_s):
+            return None
+        return self.remote(name)
+
+    def _host_failed(self, name: str) -> None:
+        self._host_failed_at[name] = self.clock()
+
+    def _scan_remote(self) -> list[RunSource]:
+        """Runs of every remote root; a root that cannot be listed now keeps its last runs."""
+        sources: list[RunSource] = []
+        current: dict[str, tuple[RemoteRun, RemoteMirror]] = {}
+        for root in self.settings.remote_roots:
+            runs = self._remote_found.get(root, [])
+            try:
+                host = self._host(root.host)
+                if host is not None:
+                    runs = discover_remote(host, root)
+            except RemoteError as exc:
+                self._host_failed(root.host)
+                self.scan_errors.append(f"{root.host}:{root.path}: {exc}")
+            self._remote_found[root] = runs
+            for run in runs:
+                known = self._remote.get(run.id)
+                mirror = known[1] if known else RemoteMirror(
+                    self.mirror_root / root.host / run.id)
+                current[run.id] = (run, mirror)
+                sources.append(run.source(mirror.folder))
+        self._remote = current
+        self._sync_remote()
+        return sources
+
+    def _sync_remote(self) -> None:
+        """Bring every remote run's copies up to date (only new bytes move)."""
+        errors: dict[str, str | None] = {}
+        for key, (run, mirror) in list(self._remote.items()):
+            try:
+                host = self._host(run.root.host)
+                if host is not None:
+                    mirror.sync(host, run.files)
+                    errors[key] = None
+            except RemoteError as exc:
+                self._host_failed(run.root.host)
+                errors[key] = f"{run.root.host}: {exc} (showing what was read before)"
+        self._remote_synced_at = self.clock()
+        with self._lock:
+            for key, error in errors.items():
+                run = self._runs.get(key)
+                if run is not None:
+                    run.sync_error = error
+        self._sync_errors = errors
 
     def _summaries_by(self, summaries: Iterable[RunSummary]) -> list[RunSummary | None]:
         old = {summary.id: summary for summary in self._summaries}
@@ -249,4 +335,14 @@ def settings_from(values: dict[str, Any]) -> MonitorSettings:
         stall_minutes=float(values.get("stall_minutes", 30)),
         run_folders=parse_folder_list(str(values.get("run_folders", "") or "")),
         windows_training_root=str(values.get("windows_training_root") or "D:/hafs_training"),
+        remote_roots=_remote_roots(values),
     )
+
+
+def _remote_roots(values: dict[str, Any]) -> tuple[RemoteRoot, ...]:
+    try:
+        return parse_remote_roots(str(values.get("remote_runs", "") or ""),
+                                  str(values.get("windows_training_root") or "D:/hafs_training"))
+    except ValueError as exc:  # the settings dialog validates; a hand-edited file may not
+        log.warning("training settings: %s", exc)
+        return ()

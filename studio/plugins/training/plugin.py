@@ -102,6 +102,12 @@ def _validate_folders(value: str) -> None:
             raise ValueError("a folder path cannot contain NUL")
 
 
+def _validate_remote_runs(value: str) -> None:
+    from studio.plugins.training.remote_runs import parse_remote_roots
+
+    parse_remote_roots(value, "D:/hafs_training")
+
+
 @hookimpl
 def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) -> None:
     register(SettingsSectionSpec("training", "Training", (
@@ -113,6 +119,10 @@ def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) ->
                      validate=_validate_folders),
         SettingField("windows_training_root", "str", "D:/hafs_training",
                      "GPU box training root", "Matched against sync.toml mounts, as hafs does."),
+        SettingField("remote_runs", "str", "", "Remote runs",
+                     "Hosts of sync.toml to read runs from over SSH: 'host' (its GPU box "
+                     "training root) or 'host:folder', separated by ';'.",
+                     validate=_validate_remote_runs),
         SettingField("telemetry", "bool", True, "GPU and system telemetry",
                      "Poll NVML and psutil once a second while the studio runs."),
     ), "Run discovery, stall detection and telemetry."))

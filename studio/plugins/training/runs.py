@@ -134,6 +134,7 @@ class TrainingRun:
         self.rate = RateEstimator()
         self._rate_clock: str | None = None
         self.version = 0
+        self.sync_error: str | None = None  # a remote run's copies could not be brought up to date
         self._attached_at = -1e18
         self._attach()
 
@@ -275,6 +276,8 @@ class TrainingRun:
                               last_update=self.last_update, now=now)
             loss_name, loss, best, best_step = self._loss()
             errors = tuple(s.error for s in self._sources.values() if s.error)
+            if self.sync_error:
+                errors = (self.sync_error, *errors)
             logs = self.source.log_files
             return RunSummary(
                 id=self.source.id, name=self.source.name, kind=self.source.kind,

@@ -74,9 +74,11 @@ class TrainingService:
             if self._monitor is None:
                 from studio.plugins.training.monitor import TrainingMonitor, settings_from
 
-                self._monitor = TrainingMonitor(self.studio.context.path, self.studio.bus,
-                                                settings=settings_from(self._settings()),
-                                                registry=self.registry)
+                self._monitor = TrainingMonitor(
+                    self.studio.context.path, self.studio.bus,
+                    settings=settings_from(self._settings()), registry=self.registry,
+                    remote=self.studio.services.remote.host,
+                    mirror_root=self.studio.paths.cache / "training-remote")
             return self._monitor
 
     @property
