@@ -403,7 +403,8 @@ def demo_train(ctx: typer.Context,
     task = bar.add_task("train", total=steps, loss="—")
     try:
         with bar:
-            result = run_demo_process(folder, steps, delay, seed, on_step=lambda step, total,
+            result = run_demo_process(ctx.obj.services.process, folder, steps, delay, seed,
+                                      on_step=lambda step, total,
                                       loss: bar.update(task, completed=step, loss="—"
                                                        if loss is None else f"{loss:.3f}"))
     except KeyboardInterrupt:

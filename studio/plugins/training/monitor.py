@@ -37,9 +37,10 @@ from studio.plugins.training.remote_runs import (
     parse_remote_roots,
 )
 from studio.plugins.training.runs import RunSummary, TrainingRun
+from studio.plugins.training.watching import MonitorWatches
 
 if TYPE_CHECKING:
-    from studio.api import RemoteHost
+    from studio.api import FileWatcher, RemoteHost
 
 __all__ = ["MonitorSettings", "RunsUpdated", "TrainingMonitor", "parse_folder_list"]
 
@@ -66,6 +67,10 @@ class MonitorSettings:
     remote_roots: tuple[RemoteRoot, ...] = ()
     remote_sync_s: float = 1.0  # remote copies are brought up to date this often
     host_retry_s: float = 30.0  # a host that failed is not asked again for this long
+    # With folder watches (a monitor in a studio) reads and rescans follow the watches; these
+    # slow ticks only age statuses (Stalled, ETA) and find folders that appeared (a mount).
+    watched_tick_s: float = 5.0
+    watched_rescan_s: float = 30.0
 
     @property
     def stall_after_s(self) -> float:
@@ -85,7 +90,8 @@ class TrainingMonitor:
                  environ: dict[str, str] | None = None,
                  clock: Callable[[], float] = time.time,
                  remote: HostGetter | None = None,
-                 mirror_root: Path | None = None) -> None:
+                 mirror_root: Path | None = None,
+                 watcher: FileWatcher | None = None) -> None:
         self.paths: HafsTrainingPaths = hafs_training_paths(context_root)
         self.bus = bus
         self.settings = settings or MonitorSettings()
@@ -112,6 +118,10 @@ class TrainingMonitor:
         self._host_failed_at: dict[str, float] = {}
         self._remote_synced_at = -1e18
         self._sync_errors: dict[str, str | None] = {}
+        # In a studio, the shared folder watcher says when to read and rescan (watching.py).
+        self.watches = None if watcher is None else MonitorWatches(
+            watcher, on_rescan=self.rescan_soon, on_data=self.poke)
+        self._rescan_requested = False
         self._unsubscribe_kinds = self.registry.subscribe(self._on_kinds_changed)
 
     def _on_kinds_changed(self) -> None:
@@ -160,6 +170,14 @@ class TrainingMonitor:
                                 run_folders=self.settings.run_folders, registry=self.registry,
                                 on_error=self.scan_errors.append)
         sources += self._scan_remote()
+        if self.watches is not None and self._thread is not None:
+            roots = [root.path for root in self.training_roots()]
+            self.watches.update(
+                trees=[self.paths.runs, *self.settings.run_folders,
+                       *(root / "models" for root in roots)],
+                folders=[self.paths.training, self.paths.logs, *roots,
+                         *(root / "logs" for root in roots)],
+                runs=[s.folder for s in sources if s.folder is not None and s.remote is None])
         with self._lock:
             current = {source.id for source in sources}
             for run_id in [r for r in self._runs if r not in current | self._pinned]:
@@ -173,11 +191,23 @@ class TrainingMonitor:
             self._scanned = True
         return sources
 
+    def rescan_soon(self) -> None:
+        """Look for new runs at the next round (a watch saw entries come or go, a run was
+        just started here)."""
+        self._rescan_requested = True
+        self._wake.set()
+
+    def _watching(self) -> bool:
+        return self.watches is not None and self._thread is not None
+
     def refresh_now(self, *, rescan: bool | None = None) -> RunsUpdated:
         """Discover (when due or asked), read every run, publish and return the snapshot."""
-        due = self.clock() - self._last_scan >= self.settings.rescan_s
+        every = self.settings.watched_rescan_s if self._watching() else self.settings.rescan_s
+        due = self.clock() - self._last_scan >= every or self._rescan_requested
         before = {run.id: run.version for run in self._summaries}
         scanned = bool(rescan or (rescan is None and due))
+        if scanned:
+            self._rescan_requested = False
         if scanned:
             self.scan()
         elif self._remote and self.clock() - self._remote_synced_at >= self.settings.remote_sync_s:
@@ -300,6 +330,7 @@ class TrainingMonitor:
         if self._thread is not None:
             return
         self._stop.clear()
+        self._rescan_requested = True  # the first round scans and sets up the watches
         self._thread = threading.Thread(target=self._loop, name="training-monitor", daemon=True)
         self._thread.start()
 
@@ -314,15 +345,24 @@ class TrainingMonitor:
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
+        if self.watches is not None:
+            self.watches.close()
+
+    def _wait_s(self) -> float:
+        if not self._watching():
+            return self.settings.refresh_s  # no watcher (a monitor outside a studio): poll
+        if self._remote:  # remote runs have no local folder to watch: synced on a timer
+            return min(self.settings.remote_sync_s, self.settings.watched_tick_s)
+        return self.settings.watched_tick_s
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before reading: a change seen while reading wakes us again
             try:
                 self.refresh_now()
             except Exception:  # keep monitoring; the error is logged with its traceback
                 log.exception("training monitor refresh failed")
-            self._wake.wait(self.settings.refresh_s)
-            self._wake.clear()
+            self._wake.wait(self._wait_s())
 
     def publish_alert(self, alert: TrainingAlert) -> None:
         if self.bus is not None:

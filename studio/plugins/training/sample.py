@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from studio.api import ProcessManager
 from studio.plugins.training.demo.launch import run_demo_process
 from studio.plugins.training.locations import hafs_training_paths
 
@@ -23,7 +24,12 @@ def populate_sample_training(root: Path, report: Callable[[str], None]) -> Path:
     if (out / "trainer_state.json").exists():
         report(f"Training: sample run already present in {out}")
         return out
-    result = run_demo_process(out, 200, seed=1)
+    # This hook has no studio: a process manager of its own for this one short run.
+    processes = ProcessManager()
+    try:
+        result = run_demo_process(processes, out, 200, seed=1)
+    finally:
+        processes.shutdown()
     if result.status != "completed":
         raise RuntimeError(f"the demo trainer ended {result.status} (exit {result.returncode});"
                            f" see {out / 'process.log'}")

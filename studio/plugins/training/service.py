@@ -8,7 +8,6 @@ view or card appears, the CLI calls :meth:`TrainingMonitor.refresh_now` itself.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from studio.api import Event, SettingChanged
 
 if TYPE_CHECKING:
-    from studio.api import Studio
+    from studio.api import ManagedProcess, Studio
     from studio.plugins.training.monitor import TrainingMonitor
     from studio.plugins.training.readers import MetricReaderRegistry
     from studio.plugins.training.telemetry import TelemetryPoller
@@ -52,7 +51,6 @@ class TrainingService:
         self._monitor: TrainingMonitor | None = None
         self._telemetry: TelemetryPoller | None = None
         self.selected: tuple[str, ...] = ()
-        self.demo_processes: list[subprocess.Popen[bytes]] = []
         self.live = False
         self.notifier_installed = False
         self.stop_subscribed = False
@@ -78,7 +76,8 @@ class TrainingService:
                     self.studio.context.path, self.studio.bus,
                     settings=settings_from(self._settings()), registry=self.registry,
                     remote=self.studio.services.remote.host,
-                    mirror_root=self.studio.paths.cache / "training-remote")
+                    mirror_root=self.studio.paths.cache / "training-remote",
+                    watcher=self.studio.watcher)
             return self._monitor
 
     @property
@@ -118,15 +117,21 @@ class TrainingService:
             self.studio.bus.publish(RunsSelected(run_ids))
 
     def start_demo_run(self, steps: int = 600, step_delay: float = 0.1) -> Path:
-        """Start the demo trainer as its own process (watchable and stoppable like any run)."""
+        """Start the demo trainer as its own process (watchable and stoppable like any run),
+        through the studio's process service (terminated with the plugin or the studio)."""
         from studio.plugins.training.demo.launch import start_demo
 
         out = self.monitor.paths.runs / f"demo-charlm-{time.strftime('%Y%m%d-%H%M%S')}"
-        process = start_demo(out, steps, step_delay)
-        self.demo_processes.append(process)
-        threading.Thread(target=process.wait, name="demo-trainer-reaper", daemon=True).start()
-        self.monitor.poke()
+        start_demo(self.studio.services.process, out, steps, step_delay)
+        self.monitor.rescan_soon()
         return out
+
+    def managed_process(self, pid: int) -> ManagedProcess | None:
+        """The studio's own process with ``pid`` (a demo run started here), if it runs."""
+        for process in self.studio.services.process.processes():
+            if process.pid == pid:
+                return process
+        return None
 
     def close(self) -> None:
         self._subscription.unsubscribe()
@@ -134,6 +139,3 @@ class TrainingService:
             self._monitor.stop()
         if self._telemetry is not None:
             self._telemetry.stop()
-        for process in self.demo_processes:
-            if process.poll() is None:
-                process.terminate()

@@ -1,21 +1,25 @@
 """Run the demo trainer as its own process (GUI, CLI and the sample workspace all do).
 
 Its own process because that is what a real run is: the monitor discovers it, reads its files
-and can stop it. BLAS is limited to one thread there: for a model this small, OpenBLAS's
-threads cost more than they give (10x slower per step on a busy 2-core machine).
+and can stop it. It is started by the studio's process service (``studio.services.process``):
+its own process group, its output in ``<out>/process.log``, terminated with the plugin or the
+studio. BLAS is limited to one thread there: for a model this small, OpenBLAS's threads cost
+more than they give (10x slower per step on a busy 2-core machine).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
+import contextlib
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.callbacks import METRICS_FILE
+
+if TYPE_CHECKING:
+    from studio.api import ManagedProcess, ProcessManager
 
 __all__ = ["DemoProcessResult", "demo_argv", "demo_env", "run_demo_process", "start_demo"]
 
@@ -28,20 +32,16 @@ def demo_argv(out: Path, steps: int, step_delay: float = 0.0, seed: int = 0) -> 
 
 
 def demo_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for name in _BLAS_THREADS:
-        env[name] = "1"
-    return env
+    """Set on top of the studio's environment."""
+    return dict.fromkeys(_BLAS_THREADS, "1")
 
 
-def start_demo(out: Path, steps: int, step_delay: float = 0.0, seed: int = 0
-               ) -> subprocess.Popen[bytes]:
+def start_demo(processes: ProcessManager, out: Path, steps: int, step_delay: float = 0.0,
+               seed: int = 0) -> ManagedProcess:
     """Start the trainer; its stdout/stderr go to ``<out>/process.log``."""
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "process.log", "wb") as output:
-        return subprocess.Popen(demo_argv(out, steps, step_delay, seed), stdout=output,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=demo_env())
+    return processes.spawn(demo_argv(out, steps, step_delay, seed), name="demo-trainer",
+                           owner="training", env=demo_env(), log_file=out / "process.log")
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,14 @@ class DemoProcessResult:
     eval_loss: float | None
 
 
-def run_demo_process(out: Path, steps: int, step_delay: float = 0.0, seed: int = 0, *,
+def run_demo_process(processes: ProcessManager, out: Path, steps: int, step_delay: float = 0.0,
+                     seed: int = 0, *,
                      on_step: Callable[[int, int, float | None], None] | None = None,
                      should_stop: Callable[[], bool] | None = None) -> DemoProcessResult:
     """Run to the end, following progress through the run's own metrics stream."""
     from studio.plugins.training.readers.jsonl import MetricsStreamReader
 
-    process = start_demo(out, steps, step_delay, seed)
+    process = start_demo(processes, out, steps, step_delay, seed)
     reader = MetricsStreamReader(out / METRICS_FILE)
     first = final = evaluation = None
     status, step = "failed", 0
@@ -85,14 +86,15 @@ def run_demo_process(out: Path, steps: int, step_delay: float = 0.0, seed: int =
             on_step(step, steps, final)
 
     try:
-        while process.poll() is None:
+        while process.running:
             if should_stop is not None and should_stop():
                 process.terminate()
             drain()
-            time.sleep(0.1)
+            with contextlib.suppress(TimeoutError):
+                process.wait(0.1)  # returns at once when it ends
+        returncode = process.wait()
     except BaseException:
         process.terminate()
-        process.wait(timeout=30)
         raise
     drain()
-    return DemoProcessResult(out, process.returncode, status, step, first, final, evaluation)
+    return DemoProcessResult(out, returncode, status, step, first, final, evaluation)

@@ -133,6 +133,12 @@ def confirm_stop(studio: Studio, run: Any, target: Any) -> QMessageBox | None:
             return
 
         def work(ctx: Any) -> str:
+            own = training(studio).managed_process(target.pid)
+            if own is not None:  # started by this studio: its process service stops it
+                ctx.report(None, f"Stopping {own.name} (pid {own.pid})")
+                outcome = "killed" if own.terminate(grace_s=10.0) else "terminated"
+                training(studio).monitor.poke()
+                return outcome
             try:
                 outcome = stop_process(target, grace_s=10.0,
                                        on_progress=lambda text: ctx.report(None, text))
