@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from studio.api import ManagedProcess, Studio
     from studio.plugins.training.monitor import TrainingMonitor
     from studio.plugins.training.readers import MetricReaderRegistry
+    from studio.plugins.training.stop import RunProcess
     from studio.plugins.training.telemetry import TelemetryPoller
 
 __all__ = ["SERVICE", "SETTINGS_SECTION", "RunsSelected", "TrainingService", "training_service"]
@@ -125,6 +127,23 @@ class TrainingService:
         start_demo(self.studio.services.process, out, steps, step_delay)
         self.monitor.rescan_soon()
         return out
+
+    def stop_target(self, target: RunProcess, *, grace_s: float = 10.0,
+                    on_progress: Callable[[str], None] | None = None) -> str:
+        """Stop a verified run process: through the process service when this studio started
+        it (its process group), else SIGTERM/SIGKILL by pid (``stop.stop_process``).
+        Returns "terminated", "killed" or "gone"; StopError says why not."""
+        from studio.plugins.training.stop import stop_process
+
+        own = self.managed_process(target.pid)
+        if own is None:
+            outcome = stop_process(target, grace_s=grace_s, on_progress=on_progress)
+        else:
+            if on_progress is not None:
+                on_progress(f"Stopping {own.name} (pid {own.pid}), started by this studio")
+            outcome = "killed" if own.terminate(grace_s=grace_s) else "terminated"
+        self.monitor.poke()
+        return outcome
 
     def managed_process(self, pid: int) -> ManagedProcess | None:
         """The studio's own process with ``pid`` (a demo run started here), if it runs."""

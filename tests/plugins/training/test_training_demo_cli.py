@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from studio.plugins.training.api import training
 from studio.plugins.training.demo.trainer import DemoConfig, train_demo
 from studio.plugins.training.monitor import MonitorSettings, TrainingMonitor
 from studio.plugins.training.readers.trainer_state import TrainerStateReader
@@ -194,3 +195,22 @@ def test_stale_campaign_pid_of_another_program_is_ignored(tmp_path):
         pytest.skip("another campaign-like process runs on this machine")
     assert result.returncode == 1 and "no running process" in result.stderr
     assert psutil.pid_exists(os.getppid())
+
+
+def test_a_demo_run_started_by_the_studio_is_stopped_by_its_process_service(studio):
+    service = training(studio)
+    out = service.start_demo_run(steps=100000, step_delay=0.02)
+    (own,) = studio.services.process.processes(owner="training")
+    stream = out / "studio_metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while not stream.exists() or stream.stat().st_size < 200:
+        assert own.running and time.monotonic() < deadline
+        time.sleep(0.05)
+    (summary,) = service.monitor.refresh_now(rescan=True).runs
+    target = find_run_process(service.monitor.run(summary.id))
+    assert target is not None and target.pid == own.pid
+    assert service.managed_process(target.pid) is own
+    assert service.stop_target(target, grace_s=20) == "terminated"
+    assert own.wait(timeout=20) == 0 and service.managed_process(target.pid) is None
+    last = json.loads(stream.read_text().splitlines()[-1])
+    assert last["event"] == "end" and last["status"] == "stopped"

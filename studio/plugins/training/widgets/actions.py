@@ -116,7 +116,7 @@ def stop_run(studio: Studio) -> Job | None:
 
 def confirm_stop(studio: Studio, run: Any, target: Any) -> QMessageBox | None:
     """Ask, then stop in a job (SIGTERM, SIGKILL after 10 s)."""
-    from studio.plugins.training.stop import StopError, stop_process
+    from studio.plugins.training.stop import StopError
 
     if target is None:
         _message(f"No running process found for {run.source.name} ({run.source.origin}); "
@@ -133,19 +133,11 @@ def confirm_stop(studio: Studio, run: Any, target: Any) -> QMessageBox | None:
             return
 
         def work(ctx: Any) -> str:
-            own = training(studio).managed_process(target.pid)
-            if own is not None:  # started by this studio: its process service stops it
-                ctx.report(None, f"Stopping {own.name} (pid {own.pid})")
-                outcome = "killed" if own.terminate(grace_s=10.0) else "terminated"
-                training(studio).monitor.poke()
-                return outcome
             try:
-                outcome = stop_process(target, grace_s=10.0,
-                                       on_progress=lambda text: ctx.report(None, text))
+                return training(studio).stop_target(
+                    target, grace_s=10.0, on_progress=lambda text: ctx.report(None, text))
             except StopError as exc:
                 raise RuntimeError(str(exc)) from None
-            training(studio).monitor.poke()
-            return outcome
 
         studio.jobs.submit(f"Stop {run.source.name}", work)
 
