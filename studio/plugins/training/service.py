@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from studio.api import ManagedProcess, Studio
     from studio.plugins.training.monitor import TrainingMonitor
     from studio.plugins.training.readers import MetricReaderRegistry
+    from studio.plugins.training.remote_telemetry import RemoteGpuStream
     from studio.plugins.training.stop import RunProcess
     from studio.plugins.training.telemetry import TelemetryPoller
 
@@ -52,6 +53,7 @@ class TrainingService:
         self._registry = registry
         self._monitor: TrainingMonitor | None = None
         self._telemetry: TelemetryPoller | None = None
+        self.gpu_streams: dict[str, RemoteGpuStream] = {}  # host -> its nvidia-smi stream
         self.selected: tuple[str, ...] = ()
         self.live = False
         self.notifier_installed = False
@@ -102,6 +104,8 @@ class TrainingService:
             from studio.plugins.training.monitor import settings_from
 
             self._monitor.configure(settings_from(self._settings()))
+            if self.live:
+                self._follow_remote_gpus()
 
     def start_live(self) -> None:
         """Start the monitor and telemetry threads (idempotent; GUI only)."""
@@ -112,6 +116,25 @@ class TrainingService:
         self.monitor.start()
         if self._settings().get("telemetry", True):
             self.telemetry.start()
+        self._follow_remote_gpus()
+
+    def _follow_remote_gpus(self) -> None:
+        """One nvidia-smi stream per host of the "Remote runs" setting (telemetry on)."""
+        from studio.plugins.training.remote_telemetry import RemoteGpuStream
+
+        hosts = set()
+        if self._settings().get("telemetry", True):
+            hosts = {root.host for root in self.monitor.settings.remote_roots}
+        history = self.telemetry.history if hosts else None  # (takes the lock itself)
+        with self._lock:
+            gone = [self.gpu_streams.pop(h) for h in list(self.gpu_streams) if h not in hosts]
+            for host in sorted(hosts - set(self.gpu_streams)):
+                stream = self.gpu_streams[host] = RemoteGpuStream(
+                    host, self.studio.services.remote.host, self.studio.bus,
+                    history=history)
+                stream.start()
+        for stream in gone:
+            stream.stop()
 
     def select(self, run_ids: tuple[str, ...]) -> None:
         if run_ids != self.selected:
@@ -158,3 +181,6 @@ class TrainingService:
             self._monitor.stop()
         if self._telemetry is not None:
             self._telemetry.stop()
+        for stream in self.gpu_streams.values():
+            stream.stop()
+        self.gpu_streams.clear()

@@ -138,3 +138,98 @@ def test_a_file_name_from_the_host_cannot_leave_the_mirror(tmp_path):
         mirror.local("../../etc/passwd")
     with pytest.raises(RemoteError, match=r"not a plain relative path"):
         mirror.local("/etc/passwd")
+
+
+# -- nvidia-smi over SSH --------------------------------------------------------------------------
+CAPTURE_FIELDS = ("timestamp", "utilization.gpu", "utilization.memory", "memory.used",
+                  "memory.free", "temperature.gpu", "power.draw")
+STAND_IN = '''#!{python}
+"""A stand-in nvidia-smi: replays lines captured from a real GPU (tests/data/training)."""
+import sys, time
+args = sys.argv[1:]
+query = next(a for a in args if a.startswith("--query-gpu="))
+if query != "--query-gpu={fields}" or "--format=csv,noheader,nounits" not in args:
+    sys.exit("stand-in nvidia-smi: unexpected arguments " + " ".join(args))
+interval = int(args[args.index("-lms") + 1]) / 1000
+lines = open({capture!r}).read().splitlines()
+while True:
+    for line in lines:
+        print(line, flush=True)
+        time.sleep(interval)
+'''
+
+
+def test_remote_gpu_telemetry_streams_real_nvidia_smi_output(tmp_path, manager, own_host,
+                                                             training_data):
+    import sys
+    import threading
+
+    from studio.plugins.training.alerts import TrainingAlert
+    from studio.plugins.training.nvidia_smi import NvidiaSmiParser
+    from studio.plugins.training.remote_telemetry import RemoteGpuStream
+    from studio.plugins.training.telemetry import TelemetrySample
+
+    capture = training_data / "nvidia_smi_noheader_units.csv"
+    stand_in = tmp_path / "bin" / "nvidia-smi"
+    stand_in.parent.mkdir()
+    stand_in.write_text(STAND_IN.format(python=sys.executable, fields=",".join(CAPTURE_FIELDS),
+                                        capture=str(capture)))
+    stand_in.chmod(0o755)
+    expected = NvidiaSmiParser(CAPTURE_FIELDS).feed(capture.read_text().splitlines())
+
+    bus = EventBus()
+    got: list[TelemetrySample] = []
+    alerts: list[TrainingAlert] = []
+    arrived = threading.Condition()
+
+    def on(event) -> None:
+        with arrived:
+            (got if isinstance(event, TelemetrySample) else alerts).append(event)
+            arrived.notify_all()
+
+    bus.subscribe("training.*", on, thread="publisher")
+    stream = RemoteGpuStream(HOST, manager.host, bus, executable=str(stand_in),
+                             fields=CAPTURE_FIELDS, interval_ms=20, retry_s=0.1)
+
+    def wait_until(condition, what: str) -> None:
+        with arrived:
+            if not arrived.wait_for(condition, timeout=60):
+                raise AssertionError(f"timed out waiting for {what} ({stream.state})")
+
+    stream.start()
+    try:
+        wait_until(lambda: len(got) >= len(expected), "a full replay")
+        assert all(sample.source == f"host:{HOST}" for sample in got)
+        for sample, want in zip(got, expected, strict=False):
+            (gpu,) = sample.gpus
+            assert (gpu.utilization, gpu.memory_used_mib, gpu.memory_total_mib,
+                    gpu.temperature_c, gpu.power_w) == (
+                want.utilization, want.memory_used_mib, want.memory_total_mib,
+                want.temperature_c, want.power_w)
+        # 20137 of 20148 MiB used in the capture: the memory alert names the host.
+        wait_until(lambda: any("memory almost full" in a.title for a in alerts), "the alert")
+        assert any(HOST in a.title for a in alerts)
+
+        before = len(got)
+        assert own_host.server.drop_connections() >= 1  # the network drops the connection
+        wait_until(lambda: len(got) >= before + 5, "samples after the reconnect")
+    finally:
+        stream.stop()
+
+
+def test_the_studio_streams_the_gpus_of_the_remote_runs_hosts(studio):
+    from studio.plugins.training.api import training
+
+    service = training(studio)
+    studio.settings.set("training", "remote_runs", "unknown-box:/srv/runs")
+    service.start_live()
+    try:
+        stream = service.gpu_streams["unknown-box"]
+        deadline = time.monotonic() + 30
+        while "unknown-box" not in stream.state and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "unknown-box" in stream.state  # names the host it cannot reach
+        studio.settings.set("training", "remote_runs", "")
+        assert service.gpu_streams == {}
+    finally:
+        service.close()
