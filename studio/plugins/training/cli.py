@@ -352,7 +352,8 @@ def stop(ctx: typer.Context,
          timeout: Annotated[float, typer.Option("--timeout", "-t", min=0.0,
                                                 help="Seconds before SIGKILL.")] = 10.0) -> None:
     """Stop a run's process (default: the generation campaign, like `hafs training stop`)."""
-    from studio.plugins.training.stop import StopError, find_run_process, stop_process
+    from studio.api import RemoteError
+    from studio.plugins.training.stop import StopError
 
     service = _service(ctx)
     if run_id is None:
@@ -363,17 +364,21 @@ def stop(ctx: typer.Context,
         run = service.monitor.run(campaigns[0].id)
     else:
         run = _find_run(ctx, run_id)
-    target = find_run_process(run)
+    try:
+        target = service.find_target(run)
+    except RemoteError as exc:
+        raise _fail(str(exc)) from None
     if target is None:
         raise _fail(f"no running process found for {run.source.name} "
                     f"({run.source.origin}); nothing was signalled")
     if not force and not typer.confirm(
             f"Stop {run.source.name}: pid {target.pid} ({target.why})\n  {target.command}\n"
-            "Send SIGTERM?", default=False):
+            "Send SIGTERM?" if not run.source.remote else f"Stop it on {run.source.origin}?",
+            default=False):
         raise typer.Exit(EXIT_FAILED)
     try:
-        outcome = stop_process(target, grace_s=timeout, on_progress=err.print)
-    except StopError as exc:
+        outcome = service.stop_target(target, grace_s=timeout, on_progress=err.print)
+    except (StopError, RemoteError) as exc:
         raise _fail(str(exc)) from None
     err.print(f"{run.source.name}: pid {target.pid} {outcome}")
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from studio.api import ManagedProcess, Studio
     from studio.plugins.training.monitor import TrainingMonitor
     from studio.plugins.training.readers import MetricReaderRegistry
+    from studio.plugins.training.remote_stop import RemoteRunProcess
     from studio.plugins.training.remote_telemetry import RemoteGpuStream
+    from studio.plugins.training.runs import TrainingRun
     from studio.plugins.training.stop import RunProcess
     from studio.plugins.training.telemetry import TelemetryPoller
 
@@ -151,15 +153,30 @@ class TrainingService:
         self.monitor.rescan_soon()
         return out
 
-    def stop_target(self, target: RunProcess, *, grace_s: float = 10.0,
+    def find_target(self, run: TrainingRun) -> RunProcess | RemoteRunProcess | None:
+        """The verified process of ``run``, here or on its host (blocks: call it in a job)."""
+        from studio.plugins.training.remote_stop import find_remote_process
+        from studio.plugins.training.stop import find_run_process
+
+        if run.source.remote:
+            host = self.studio.services.remote.host(run.source.remote.split(":", 1)[0])
+            return find_remote_process(run, host)
+        return find_run_process(run)
+
+    def stop_target(self, target: RunProcess | RemoteRunProcess, *, grace_s: float = 10.0,
                     on_progress: Callable[[str], None] | None = None) -> str:
-        """Stop a verified run process: through the process service when this studio started
-        it (its process group), else SIGTERM/SIGKILL by pid (``stop.stop_process``).
-        Returns "terminated", "killed" or "gone"; StopError says why not."""
+        """Stop a verified run process: over SSH for a remote run, through the process service
+        when this studio started it (its process group), else SIGTERM/SIGKILL by pid
+        (``stop.stop_process``). Returns "terminated", "killed" or "gone"; StopError says why
+        not."""
+        from studio.plugins.training.remote_stop import RemoteRunProcess, stop_remote_process
         from studio.plugins.training.stop import stop_process
 
-        own = self.managed_process(target.pid)
-        if own is None:
+        own = None if isinstance(target, RemoteRunProcess) else self.managed_process(target.pid)
+        if isinstance(target, RemoteRunProcess):
+            outcome = stop_remote_process(self.studio.services.remote.host(target.host), target,
+                                          grace_s=grace_s, on_progress=on_progress)
+        elif own is None:
             outcome = stop_process(target, grace_s=grace_s, on_progress=on_progress)
         else:
             if on_progress is not None:

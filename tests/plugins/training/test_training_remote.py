@@ -7,6 +7,7 @@ remote service (list_dir, stat, read_from) and its local copies.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 
@@ -233,3 +234,50 @@ def test_the_studio_streams_the_gpus_of_the_remote_runs_hosts(studio):
         assert service.gpu_streams == {}
     finally:
         service.close()
+
+
+def test_a_remote_run_is_verified_then_stopped_over_ssh(tmp_path, manager, process_manager):
+    import json
+
+    from studio.plugins.training.demo.launch import start_demo
+    from studio.plugins.training.remote_stop import find_remote_process, stop_remote_process
+
+    root = tmp_path / "gpu-box-runs"
+    out = root / "live-demo"
+    trainer = start_demo(process_manager, out, 100000, 0.02)  # "on the host": its disk
+    stream = out / "studio_metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while not stream.exists() or stream.stat().st_size < 200:
+        assert trainer.running and time.monotonic() < deadline
+        time.sleep(0.05)
+    monitor = _monitor(tmp_path, manager, str(root))
+    (summary,) = monitor.refresh_now(rescan=True).runs
+    assert summary.origin == f"host:{HOST}" and summary.status is RunStatus.RUNNING
+    run = monitor.run(summary.id)
+    host = manager.host(HOST)
+
+    target = find_remote_process(run, host)
+    assert target is not None and target.pid == trainer.pid and target.host == HOST
+    assert target.why.startswith("pid") and str(out) in target.command
+    assert stop_remote_process(host, target, grace_s=20) == "terminated"
+    assert trainer.wait(timeout=20) == 0
+    last = json.loads(stream.read_text().splitlines()[-1])
+    assert last["event"] == "end" and last["status"] == "stopped"
+    assert find_remote_process(run, host) is None  # gone: nothing to signal
+    assert stop_remote_process(host, target) == "gone"
+
+
+def test_a_stranger_with_the_recorded_pid_is_not_signalled(tmp_path, manager, process_manager):
+    from studio.plugins.training.remote_stop import find_remote_process
+
+    root = tmp_path / "runs"
+    run_folder = root / "old-run"
+    run_folder.mkdir(parents=True)
+    stranger = process_manager.spawn(["sleep", "60"], name="stranger")
+    (run_folder / "studio_metrics.jsonl").write_text(json.dumps(
+        {"event": "start", "step": 0, "time": time.time(), "pid": stranger.pid,
+         "argv": ["python", "train.py", "--out", str(run_folder)]}) + "\n")
+    monitor = _monitor(tmp_path, manager, str(root))
+    (summary,) = monitor.refresh_now(rescan=True).runs
+    assert find_remote_process(monitor.run(summary.id), manager.host(HOST)) is None
+    assert stranger.running

@@ -83,15 +83,13 @@ def add_folder(studio: Studio) -> QFileDialog:
 
 def stop_run(studio: Studio) -> Job | None:
     """Find the selected run's verified process (a job), then ask before signalling it."""
-    from studio.plugins.training.stop import find_run_process
-
     run = _selected_run(studio)
     if run is None:
         return None
 
     def find(ctx: Any) -> Any:
         ctx.report(None, f"Looking for the process of {run.source.name}")
-        return find_run_process(run)
+        return training(studio).find_target(run)
 
     job = studio.jobs.submit(f"Find the process of {run.source.name}", find)
     service = training(studio)
@@ -116,14 +114,16 @@ def stop_run(studio: Studio) -> Job | None:
 
 def confirm_stop(studio: Studio, run: Any, target: Any) -> QMessageBox | None:
     """Ask, then stop in a job (SIGTERM, SIGKILL after 10 s)."""
+    from studio.api import RemoteError
     from studio.plugins.training.stop import StopError
 
     if target is None:
         _message(f"No running process found for {run.source.name} ({run.source.origin}); "
                  "nothing was signalled")
         return None
+    where = getattr(target, "host", "this machine")
     box = QMessageBox(QMessageBox.Icon.Warning, "Stop training run",
-                      f"Stop {run.source.name}?\n\npid {target.pid} ({target.why}):\n"
+                      f"Stop {run.source.name}?\n\npid {target.pid} on {where} ({target.why}):\n"
                       f"{target.command[:400]}\n\nSIGTERM now, SIGKILL if it is still running "
                       "after 10 s.", QMessageBox.StandardButton.Cancel, _window())
     stop_button = box.addButton("Stop Run", QMessageBox.ButtonRole.DestructiveRole)
@@ -136,7 +136,7 @@ def confirm_stop(studio: Studio, run: Any, target: Any) -> QMessageBox | None:
             try:
                 return training(studio).stop_target(
                     target, grace_s=10.0, on_progress=lambda text: ctx.report(None, text))
-            except StopError as exc:
+            except (StopError, RemoteError) as exc:
                 raise RuntimeError(str(exc)) from None
 
         studio.jobs.submit(f"Stop {run.source.name}", work)
