@@ -28,7 +28,7 @@ from studio.plugins.training.alerts import AlertTracker
 from studio.plugins.training.nvidia_smi import GpuSample
 
 __all__ = ["NvmlReader", "SystemReader", "SystemSample", "TelemetryHistory",
-           "TelemetryPoller", "TelemetrySample"]
+           "TelemetryPoller", "TelemetrySample", "series_label", "sources_text"]
 
 log = logging.getLogger(__name__)
 NO_GPU = "no NVIDIA GPU"
@@ -275,6 +275,30 @@ class TelemetryPoller:
             except Exception:
                 log.exception("telemetry poll failed")
             self._stop.wait(max(0.05, self.interval_s - (time.monotonic() - started)))
+
+
+def series_label(key: str) -> str:
+    """A chart legend for a history key: ``gpu0.util`` -> "GPU0",
+    ``host:gpu-box.gpu1.util`` -> "gpu-box GPU1"."""
+    parts = key.rsplit(".", 2)
+    if len(parts) == 3 and parts[0].startswith("host:"):
+        return f"{parts[0].removeprefix('host:')} {parts[1].upper()}"
+    return parts[0].upper()
+
+
+def sources_text(latest: dict[str, TelemetrySample]) -> str:
+    """One line per source of the newest samples: this machine first, then each host."""
+    lines = []
+    for source in sorted(latest, key=lambda s: (s != "local", s)):
+        sample = latest[source]
+        where = "This machine" if source == "local" else source.removeprefix("host:")
+        if sample.gpus:
+            names = ", ".join(f"{g.index}: {g.name or 'GPU'}" for g in sample.gpus)
+            lines.append(f"{where}: {len(sample.gpus)} NVIDIA GPU"
+                         f"{'s' * (len(sample.gpus) > 1)} ({names})")
+        else:
+            lines.append(f"{where}: {sample.gpu_state}")
+    return " · ".join(lines)
 
 
 def with_source(sample: TelemetrySample, source: str) -> TelemetrySample:

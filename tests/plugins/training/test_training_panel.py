@@ -148,3 +148,39 @@ def test_dashboard_cards(studio_shell, qtbot):
     qtbot.waitUntil(lambda: "No training runs" in card.note.text(), timeout=30000)
     qtbot.waitUntil(lambda: "CPU" in gpu.body.text(), timeout=30000)
     assert "No NVIDIA GPU" in gpu.body.text() or "utilization" in gpu.body.text()
+
+
+def test_remote_gpu_samples_show_beside_this_machine(studio_shell, qtbot, training_data,
+                                                     tmp_path):
+    """Samples of a host (as RemoteGpuStream publishes them) get their own legend and line."""
+    import time
+
+    from studio.plugins.training.nvidia_smi import NvidiaSmiParser
+    from studio.plugins.training.telemetry import TelemetrySample
+    from studio.plugins.training.widgets.cards import GpuCard
+    from studio.shell.api import ViewContext
+
+    fields = ("timestamp", "utilization.gpu", "utilization.memory", "memory.used",
+              "memory.free", "temperature.gpu", "power.draw")
+    gpus = NvidiaSmiParser(fields).feed(
+        (training_data / "nvidia_smi_noheader_units.csv").read_text().splitlines())
+    _, _, telemetry = _views(studio_shell)
+    service = training(studio_shell.studio)
+    context = ViewContext(studio_shell.studio, studio_shell, studio_shell.main_window,
+                          "training.gpu")
+    card = GpuCard(context)
+    qtbot.addWidget(card)
+    for offset, gpu in enumerate(gpus[-10:]):
+        sample = TelemetrySample(time=time.time() - 10 + offset, gpus=(gpu,), gpu_state="ok",
+                                 source="host:gpu-box")
+        service.telemetry.history.add(sample)
+        studio_shell.studio.bus.publish(sample)
+    qtbot.waitUntil(lambda: "gpu-box: 1 NVIDIA GPU" in telemetry.state.text(), timeout=30000)
+    qtbot.waitUntil(lambda: "gpu-box GPU 0" in card.body.text(), timeout=30000)
+    history_keys = service.telemetry.history.keys()
+    assert "host:gpu-box.gpu0.util" in history_keys
+    telemetry.resize(1200, 520)
+    telemetry.redraw()
+    names = [c.name() for c in telemetry.plots[0][0].listDataItems()]
+    assert "gpu-box GPU0" in names
+    telemetry.grab().save(str(tmp_path / "telemetry-remote.png"))  # looked at by hand

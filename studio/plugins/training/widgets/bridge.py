@@ -48,9 +48,10 @@ class TrainingBridge(QObject):
             bus.subscribe(TrainingAlert.topic, self.alert.emit, owner="training"),
         ]
         if telemetry:
+            # Batched, not latest=True: this machine and each host publish samples; the
+            # newest of every source must arrive, not the newest of all.
             self._subscriptions.append(bus.subscribe(
-                TelemetrySample.topic, lambda e: self.telemetry.emit(_latest(e)),
-                owner="training", latest=True))
+                TelemetrySample.topic, self._telemetry_batch, owner="training", batch=True))
         parent.destroyed.connect(lambda *_: self.close())
         self._install_notifier()
         self.service.start_live()
@@ -71,6 +72,12 @@ class TrainingBridge(QObject):
 
         self.context.studio.bus.subscribe(TrainingAlert.topic, notify, owner="training",
                                           batch=True)
+
+    def _telemetry_batch(self, events: Any) -> None:
+        newest = {event.source: event for event in (events if isinstance(events, list)
+                                                    else [events])}
+        for event in newest.values():
+            self.telemetry.emit(event)
 
     def snapshot(self) -> RunsUpdated:
         return RunsUpdated(self.service.monitor.summaries(), frozenset(), True)

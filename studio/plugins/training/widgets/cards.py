@@ -75,23 +75,34 @@ class GpuCard(QWidget):
         self.body.setTextFormat(Qt.TextFormat.RichText)
         self.body.setWordWrap(True)
         layout.addWidget(self.body)
+        self.latest: dict[str, TelemetrySample] = {}
         self.bridge.telemetry.connect(self.render)
         latest = self.bridge.service.telemetry.latest
         if latest is not None:
             self.render(latest)
 
     def render(self, sample: TelemetrySample) -> None:
+        self.latest[sample.source] = sample
+        lines = []
+        for source, latest in sorted(self.latest.items(), key=lambda i: (i[0] != "local", i[0])):
+            lines += self._gpu_lines(source, latest)
+        local = self.latest.get("local")
+        if local is None or not local.gpus:
+            state = local.gpu_state if local is not None else "no sample yet"
+            lines.append(f"{state[:1].upper()}{state[1:]} on this machine.")
+        if local is not None and local.system is not None:
+            lines.append(f"CPU {local.system.cpu_percent:.0f} % · memory "
+                         f"{local.system.memory_percent:.0f} %")
+        self.body.setText("<br>".join(lines))
+
+    @staticmethod
+    def _gpu_lines(source: str, sample: TelemetrySample) -> list[str]:
+        where = "" if source == "local" else f"{source.removeprefix('host:')} "
         lines = []
         for gpu in sample.gpus:
             memory = "—" if gpu.memory_percent is None else f"{gpu.memory_percent:.0f} %"
             util = "—" if gpu.utilization is None else f"{gpu.utilization:.0f} %"
             temperature = "" if gpu.temperature_c is None else f" · {gpu.temperature_c:.0f} °C"
-            lines.append(f"<b>{gpu.label}</b><br><span style='font-size:18pt'>{util}</span> "
-                         f"utilization · memory {memory}{temperature}")
-        if not lines:
-            state = sample.gpu_state
-            lines.append(f"{state[:1].upper()}{state[1:]} on this machine.")
-        if sample.system is not None:
-            lines.append(f"CPU {sample.system.cpu_percent:.0f} % · memory "
-                         f"{sample.system.memory_percent:.0f} %")
-        self.body.setText("<br>".join(lines))
+            lines.append(f"<b>{where}{gpu.label}</b><br><span style='font-size:18pt'>{util}"
+                         f"</span> utilization · memory {memory}{temperature}")
+        return lines

@@ -9,6 +9,7 @@ import pyqtgraph
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.plugins.training.api import TelemetrySample
+from studio.plugins.training.telemetry import series_label, sources_text
 from studio.plugins.training.widgets.bridge import TrainingBridge
 from studio.shell.api import current_chart_colors, style_plot
 
@@ -54,14 +55,14 @@ class TelemetryView(QWidget):
             plot.setMouseEnabled(x=False, y=False)
             if y_range:
                 plot.setYRange(*y_range, padding=0.02)
-            if key == "system":
-                plot.addLegend(offset=(-5, 5))
+            plot.addLegend(offset=(-5, 5))  # which GPU: this machine's, or a host's
             grid.addWidget(plot, number // 3, number % 3)
             self.plots.append((plot, key, y_range))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
         layout.addLayout(grid, 1)
+        self.latest: dict[str, TelemetrySample] = {}
         self.bridge.telemetry.connect(self.show_sample)
         theme = context.bus.subscribe("theme.changed", lambda *_: self._restyle(),
                                       owner="training")
@@ -71,13 +72,8 @@ class TelemetryView(QWidget):
             self.show_sample(latest)
 
     def show_sample(self, sample: TelemetrySample) -> None:
-        if sample.gpus:
-            names = ", ".join(f"{g.index}: {g.name or 'GPU'}" for g in sample.gpus)
-            self.state.setText(f"{len(sample.gpus)} NVIDIA GPU{'s' * (len(sample.gpus) > 1)} "
-                               f"({names}), sampled every second")
-        else:
-            self.state.setText(f"This machine: {sample.gpu_state}. GPU charts stay empty; CPU "
-                               "and memory are sampled every second.")
+        self.latest[sample.source] = sample  # this machine and each remote host
+        self.state.setText(sources_text(self.latest) + ". Sampled every second.")
         self.redraw()
 
     def redraw(self) -> None:
@@ -91,7 +87,7 @@ class TelemetryView(QWidget):
             if suffix == "system":
                 wanted = [("cpu", "CPU"), ("memory", "Memory")]
             else:
-                wanted = [(k, k.split(".")[0].upper()) for k in keys if k.endswith(suffix)]
+                wanted = [(k, series_label(k)) for k in keys if k.endswith(suffix)]
             for number, (key, label) in enumerate(wanted):
                 times, values = self.history.window(key, seconds, now)
                 plot.plot(times, values, pen=pyqtgraph.mkPen(
