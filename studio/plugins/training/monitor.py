@@ -65,7 +65,7 @@ class MonitorSettings:
     refresh_s: float = 0.25
     rescan_s: float = 3.0
     remote_roots: tuple[RemoteRoot, ...] = ()
-    remote_sync_s: float = 1.0  # remote copies are brought up to date this often
+    remote_sync_s: float = 0.5  # remote copies are brought up to date this often (a stat a file)
     host_retry_s: float = 30.0  # a host that failed is not asked again for this long
     # With folder watches (a monitor in a studio) reads and rescans follow the watches; these
     # slow ticks only age statuses (Stalled, ETA) and find folders that appeared (a mount).
@@ -202,7 +202,10 @@ class TrainingMonitor:
 
     def refresh_now(self, *, rescan: bool | None = None) -> RunsUpdated:
         """Discover (when due or asked), read every run, publish and return the snapshot."""
-        every = self.settings.watched_rescan_s if self._watching() else self.settings.rescan_s
+        # Watched folders say when to rescan; hosts cannot be watched: with remote roots
+        # discovery runs every rescan_s (a few list_dir calls a host).
+        watched = self._watching() and not self.settings.remote_roots
+        every = self.settings.watched_rescan_s if watched else self.settings.rescan_s
         due = self.clock() - self._last_scan >= every or self._rescan_requested
         before = {run.id: run.version for run in self._summaries}
         scanned = bool(rescan or (rescan is None and due))
@@ -351,7 +354,7 @@ class TrainingMonitor:
     def _wait_s(self) -> float:
         if not self._watching():
             return self.settings.refresh_s  # no watcher (a monitor outside a studio): poll
-        if self._remote:  # remote runs have no local folder to watch: synced on a timer
+        if self._remote or self.settings.remote_roots:  # hosts are not watched: a timer
             return min(self.settings.remote_sync_s, self.settings.watched_tick_s)
         return self.settings.watched_tick_s
 
