@@ -36,6 +36,7 @@ from studio.plugins.training.campaign import (
 from studio.plugins.training.present import (
     format_eta,
     format_loss,
+    format_origin,
     format_step,
     iso_time,
     progress_bar_text,
@@ -85,7 +86,8 @@ def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
         table.add_column(column, no_wrap=True)
     now = time.time()
     for run in runs:
-        table.add_row(run.name, run.origin, f"[{status_style(run.status)}]{run.status.value}[/]",
+        table.add_row(run.name, format_origin(run.origin),
+                      f"[{status_style(run.status)}]{run.status.value}[/]",
                       progress_bar_text(run.fraction, width=8),
                       format_step(run.global_step, run.max_steps),
                       "—" if run.epoch is None else f"{run.epoch:.2f}",

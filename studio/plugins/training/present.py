@@ -12,6 +12,7 @@ __all__ = [
     "STATUS_COLORS",
     "format_eta",
     "format_loss",
+    "format_origin",
     "format_step",
     "iso_time",
     "last_lines",
@@ -109,3 +110,10 @@ def iso_time(seconds: float | None) -> str | None:
     if seconds is None or not math.isfinite(seconds):
         return None
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+def format_origin(origin: str) -> str:
+    """Where a run is, for people: "local", "gpu-box (SSH)", "windows-training (mount)"."""
+    kind, _, name = origin.partition(":")
+    return {"host": f"{name} (SSH)", "mount": f"{name} (mount)"}.get(kind, origin) \
+        if name else origin

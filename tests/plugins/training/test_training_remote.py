@@ -281,3 +281,11 @@ def test_a_stranger_with_the_recorded_pid_is_not_signalled(tmp_path, manager, pr
     (summary,) = monitor.refresh_now(rescan=True).runs
     assert find_remote_process(monitor.run(summary.id), manager.host(HOST)) is None
     assert stranger.running
+
+
+def test_where_a_run_is_reads_plainly():
+    from studio.plugins.training.present import format_origin
+
+    assert format_origin(f"host:{HOST}") == f"{HOST} (SSH)"
+    assert format_origin("mount:windows-training") == "windows-training (mount)"
+    assert format_origin("local") == "local"

@@ -35,6 +35,7 @@ from studio.plugins.training.present import (
     STATUS_COLORS,
     format_eta,
     format_loss,
+    format_origin,
     format_step,
     time_ago,
 )
@@ -105,7 +106,7 @@ class RunsTableModel(QAbstractTableModel):
         if name == "Run":
             return run.name
         if name == "Source":
-            return run.origin
+            return format_origin(run.origin)
         if name == "Status":
             return run.status.value
         if name == "Progress":
