@@ -21,23 +21,10 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import textwrap
-import threading
-import time
 from pathlib import Path
 
 from _common import REPO, median, percentile, write_results
-
-WRITER = textwrap.dedent("""
-    import sys, time
-    from studio.callbacks import MetricsWriter
-    writer = MetricsWriter(sys.argv[1], max_steps=int(sys.argv[2]))
-    writer.start()
-    for step in range(1, int(sys.argv[2]) + 1):
-        writer.log(step, {"loss": 1.0 / step, "sent": time.time()})
-        time.sleep(0.02)
-    writer.end()
-""")
+from training_readers import WRITER, follow_latencies
 
 
 def one_round(mode: str, points: int, folder: Path, ssh: dict | None) -> list[float]:
@@ -66,28 +53,7 @@ def one_round(mode: str, points: int, folder: Path, ssh: dict | None) -> list[fl
     monitor = TrainingMonitor(context, bus, settings=settings, watcher=watcher,
                               environ={"HOME": str(folder)}, remote=remote,
                               mirror_root=folder / "mirror")
-    latencies: list[float] = []
-    seen = [0]
-    discovered: list[float] = []
-    done = threading.Event()
-
-    def on_runs(event) -> None:
-        received = time.time()
-        for run_id in event.changed:
-            run = monitor.run(run_id)
-            view = run.series("sent") if run else None
-            if view is None:
-                continue
-            if not discovered:
-                discovered.append(received)
-            for sent in view.value[seen[0]:]:
-                if sent > discovered[0]:
-                    latencies.append(received - float(sent))
-            seen[0] = len(view)
-            if seen[0] >= points:
-                done.set()
-
-    bus.subscribe("training.runs", on_runs, thread="publisher")
+    latencies, done = follow_latencies(monitor, bus, points)
     monitor.start()
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(run_dir), str(points)],
                               cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin"})

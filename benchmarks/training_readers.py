@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -137,18 +138,10 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def bench_stream_latency(points: int, folder: Path) -> dict:
-    import threading
-
-    from studio.core.events import EventBus
-    from studio.plugins.training.monitor import MonitorSettings, TrainingMonitor
-
-    context = folder / "context"
-    run_dir = context / "training" / "runs" / "live"
-    run_dir.mkdir(parents=True)
-    bus = EventBus()
-    monitor = TrainingMonitor(context, bus, settings=MonitorSettings(),
-                              environ={"HOME": str(folder)})
+def follow_latencies(monitor, bus, points: int) -> tuple[list[float], threading.Event]:
+    """Subscribe as the chart does: each point's write → delivery latency (the writer puts its
+    write time in the ``sent`` metric); points written before the run was discovered (the
+    rescan's job, not the refresh's) are not counted. ``done`` is set after ``points``."""
     latencies: list[float] = []
     seen = [0]
     discovered: list[float] = []
@@ -161,7 +154,7 @@ def bench_stream_latency(points: int, folder: Path) -> dict:
             view = run.series("sent") if run else None
             if view is None:
                 continue
-            if not discovered:  # a new run is found by the rescan (every 3 s): not counted
+            if not discovered:
                 discovered.append(received)
             for sent in view.value[seen[0]:]:
                 if sent > discovered[0]:
@@ -171,6 +164,20 @@ def bench_stream_latency(points: int, folder: Path) -> dict:
                 done.set()
 
     bus.subscribe("training.runs", on_runs, thread="publisher")
+    return latencies, done
+
+
+def bench_stream_latency(points: int, folder: Path) -> dict:
+    from studio.core.events import EventBus
+    from studio.plugins.training.monitor import MonitorSettings, TrainingMonitor
+
+    context = folder / "context"
+    run_dir = context / "training" / "runs" / "live"
+    run_dir.mkdir(parents=True)
+    bus = EventBus()
+    monitor = TrainingMonitor(context, bus, settings=MonitorSettings(),
+                              environ={"HOME": str(folder)})
+    latencies, done = follow_latencies(monitor, bus, points)
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(run_dir), str(points)],
                               cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin"})
     monitor.start()
