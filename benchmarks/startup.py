@@ -45,6 +45,9 @@ VARIANTS = {
     "bare": ("bare", "fresh"),
     "studio": ("studio", "persistent"),
     "studio-first-run": ("studio", "fresh"),
+    # The same shell and core with no plugin at all: how much of the gap to the bare window is
+    # the studio's own shell (the plugins' share is what "studio" takes beyond this).
+    "shell-no-plugins": ("shell", "persistent-empty"),
 }
 GOAL_RATIO = 1.3
 PLUGIN_BUDGET_MS = 5.0  # what one built-in plugin may add before the first paint
@@ -64,7 +67,10 @@ def _child(kind: str, profile_path: str | None) -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    window, app = (_build_studio if kind == "studio" else _build_bare)(marks)
+    if kind == "bare":
+        window, app = _build_bare(marks)
+    else:
+        window, app = _build_studio(marks, with_plugins=kind == "studio")
     _report_after_first_paint(app, window, marks, profiler, profile_path)
 
 
@@ -81,11 +87,12 @@ def _build_bare(marks: dict[str, float]) -> tuple:
     return window, app
 
 
-def _build_studio(marks: dict[str, float]) -> tuple:
+def _build_studio(marks: dict[str, float], with_plugins: bool = True) -> tuple:
     from PySide6.QtWidgets import QApplication
 
     from studio.core.app import Studio
     from studio.core.context import resolve_context_root
+    from studio.core.plugins import BUILTIN_PLUGINS
     from studio.shell.app import StudioShell
     from studio.shell.launch import prepare_qt_environment
 
@@ -97,7 +104,8 @@ def _build_studio(marks: dict[str, float]) -> tuple:
     # Built-ins only, whatever else is installed in this environment. As hafs-studio does: paint
     # from the plugin index when there is a valid one (the plugins are imported after the first
     # frame), else start everything first (the very first start).
-    studio = Studio(context=resolve_context_root(None), load_entry_points=False)
+    studio = Studio(context=resolve_context_root(None), load_entry_points=False,
+                    builtins=BUILTIN_PLUGINS if with_plugins else ())
     indexed = studio.start_first_frame()
     if not indexed:
         studio.start()
@@ -118,6 +126,10 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
         if "first_paint_done" not in marks:
             marks["first_paint_done"] = _since_t0_ms()
             marks["_paint_ns"] = time.time_ns()
+            modules_at_first_paint.extend(sorted(sys.modules))
+            if profiler is not None:  # the critical path: what runs before the first frame
+                profiler.disable()
+                profiler.dump_stats(profile_path)
             studio = getattr(window, "_bench_keep", (None,))[0]
             if studio is not None:  # what each plugin cost before the first frame
                 plugins_before_paint.update(
@@ -150,13 +162,13 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
                 r.name: {"load": r.load_ms, "activate": r.activate_ms,
                          "before_paint": plugins_before_paint.get(r.name, 0.0)}
                 for r in studio.plugins.records.values()}
-        if profiler is not None:
-            profiler.disable()
-            profiler.dump_stats(profile_path)
+        # Which modules the first frame needed: a noise-free companion to the times.
+        result["modules_at_first_paint"] = modules_at_first_paint
         print(json.dumps(result), flush=True)
         os._exit(0)  # teardown is not part of start-up
 
     plugins_before_paint: dict[str, float] = {}
+    modules_at_first_paint: list[str] = []
 
     class FirstPaint(QObject):
         seen = False
@@ -237,6 +249,7 @@ def measure(repeats: int, baseline: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="hafs-startup-") as scratch:
         persistent = os.path.join(scratch, "persistent-home")
         homes = {"persistent": persistent, "fresh": None,
+                 "persistent-empty": os.path.join(scratch, "persistent-empty-home"),
                  "baseline": os.path.join(scratch, "baseline-home")}
 
         def spawn(name: str) -> dict:
@@ -261,6 +274,9 @@ def measure(repeats: int, baseline: str | None = None) -> dict:
             mark: median([run["marks_ms"][mark] for run in items])
             for mark in items[0]["marks_ms"]
         }
+        if "modules_at_first_paint" in items[0]:  # a baseline's older script has no list
+            summary[name]["modules_at_first_paint"] = median(
+                [len(run["modules_at_first_paint"]) for run in items])
         if "plugins_ms" in items[0]:
             summary[name]["indexed_starts"] = sum(bool(run.get("indexed")) for run in items)
             summary[name]["plugins_ms"] = {
@@ -276,8 +292,16 @@ def measure(repeats: int, baseline: str | None = None) -> dict:
     budget = {name: {plugin: times["before_paint"] <= PLUGIN_BUDGET_MS
                      for plugin, times in summary[name]["plugins_ms"].items()}
               for name in VARIANTS if name != "bare"}
+    # What the studio's first frame imports beyond the bare window (one run; the list is the
+    # same in every run), then the modules themselves are dropped from the saved runs.
+    bare_modules = set(runs["bare"][0]["modules_at_first_paint"])
+    beyond_bare = sorted(set(runs["studio"][0]["modules_at_first_paint"]) - bare_modules)
+    for items in runs.values():
+        for run in items:
+            run.pop("modules_at_first_paint", None)
     return {
         "repeats": repeats,
+        "studio_modules_beyond_bare_at_first_paint": beyond_bare,
         "baseline": baseline,
         "goal_ratio": GOAL_RATIO,
         "plugin_budget_ms": PLUGIN_BUDGET_MS,
@@ -355,6 +379,10 @@ def main(argv: list[str]) -> int:
                 f"Cold start to first paint, median of {result['repeats']} (offscreen)")
     print(f"studio / bare: {result['ratio_spawn_to_paint']:.2f}x (goal ≤ {GOAL_RATIO}x); "
           f"the studio takes {result['overhead_ms']:.0f} ms more")
+    beyond = result["studio_modules_beyond_bare_at_first_paint"]
+    print(f"modules at first paint: bare {result['median']['bare']['modules_at_first_paint']:.0f}, "
+          f"studio {result['median']['studio']['modules_at_first_paint']:.0f} "
+          f"({sum(m.startswith('studio') for m in beyond)} of the studio's own)")
     for name in ("studio", "studio-first-run"):
         plugins = result["median"][name]["plugins_ms"]
         print_table(["plugin", "load ms", "activate ms", "before first paint ms"],

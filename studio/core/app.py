@@ -15,7 +15,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.commands import CommandRegistry
 from studio.core.context import ContextRoot, resolve_context_root
@@ -44,13 +44,15 @@ from studio.core.plugin_index import (
 )
 from studio.core.plugin_records import ContributionsChanged, PluginState
 from studio.core.plugins import BUILTIN_PLUGINS, PluginManager, UserPluginChoices
-from studio.core.process import ProcessManager
-from studio.core.remote_manager import RemoteManager
 from studio.core.selection import Selection
 from studio.core.services import Services
 from studio.core.settings import SettingsStore
 from studio.core.shell_settings import appearance_section, general_section
-from studio.core.tools import ToolRegistry, ToolSpec
+
+if TYPE_CHECKING:
+    from studio.core.process import ProcessManager
+    from studio.core.remote_manager import RemoteManager
+    from studio.core.tools import ToolRegistry
 
 __all__ = ["LIVE_HOOKS", "Contributions", "PluginToggle", "Studio"]
 
@@ -143,14 +145,12 @@ class Studio:
         self.commands.studio = self
         self.jobs = JobRunner(self.bus, max_workers=job_workers or min(4, os.cpu_count() or 2))
         self.watcher = FileWatcher(bus=self.bus, owner_of=self._acting_plugin)
+        # Built on first use (after the first frame): see _process_manager and the others.
         self.services = Services()
-        self.services.process = ProcessManager(
-            self.paths.state, bus=self.bus, owner_of=self._acting_plugin
-        )
-        self.services.remote = RemoteManager(self.bus, environ=env)
-        self.services.tools = ToolRegistry(
-            overrides=self.paths.config / "tools.toml", setting_value=self.settings.get
-        )
+        self.services.declare("process", self._process_manager)
+        remote_environ = dict(env)  # the environment as the studio started, as before
+        self.services.declare("remote", lambda: self._remote_manager(remote_environ))
+        self.services.declare("tools", self._tool_registry)
         self.contributions = Contributions()
         self.live_hooks: set[str] = set(LIVE_HOOKS)
         self.plugins = PluginManager(
@@ -172,6 +172,22 @@ class Studio:
         # The plugin index describes built-ins and installed plugins only, never test plugins.
         self._indexable = not extra_plugins
         self._index_key = (tuple(builtins), load_entry_points)
+
+    def _process_manager(self) -> ProcessManager:
+        from studio.core.process import ProcessManager
+
+        return ProcessManager(self.paths.state, bus=self.bus, owner_of=self._acting_plugin)
+
+    def _remote_manager(self, environ: dict[str, str]) -> RemoteManager:
+        from studio.core.remote_manager import RemoteManager
+
+        return RemoteManager(self.bus, environ=environ)
+
+    def _tool_registry(self) -> ToolRegistry:
+        from studio.core.tools import ToolRegistry
+
+        return ToolRegistry(overrides=self.paths.config / "tools.toml",
+                            setting_value=self.settings.get)
 
     def _acting_plugin(self) -> str:
         """The plugin whose code runs on this thread now ("studio" when none)."""
@@ -262,13 +278,17 @@ class Studio:
              lambda p, s: table.add(table.views, "view", ViewSpec, p, s)),
             ("studio_register_dashboard_cards",
              lambda p, s: table.add(table.cards, "dashboard card", DashboardCardSpec, p, s)),
-            ("studio_register_tools",
-             lambda p, s: self.services.tools.register(_stamp(s, ToolSpec, p))),
+            ("studio_register_tools", self._register_tool),
         ]
         for hook_name, sink in sinks:
             plugins.call_register(hook_name, sink, only=names)
             if hook_name == "studio_register_themes" and names is None:
                 self._register_appearance()
+
+    def _register_tool(self, plugin: str, spec: Any) -> None:
+        from studio.core.tools import ToolSpec
+
+        self.services.tools.register(_stamp(spec, ToolSpec, plugin))
 
     def register_cli(self) -> dict[str, CliCommandSpec]:
         """Collect plugin CLI subcommands (only the CLI pays for this)."""
@@ -351,10 +371,13 @@ class Studio:
         self.bus.unsubscribe_owner(name)
         for service in self.services.withdraw_owned(name):
             _close(service, name)
-        self.services.tools.remove_plugin(name)
+        services = self.services
+        if (tools := services.built("tools")) is not None:
+            tools.remove_plugin(name)
         # What runs on the plugin's behalf stops with it: its jobs, processes and watches.
         self.jobs.cancel_owned(name)
-        self.services.process.terminate_owned(name)
+        if (process := services.built("process")) is not None:
+            process.terminate_owned(name)
         self.watcher.cancel_owned(name)
         if self.started:
             self.bus.publish(ContributionsChanged(plugin=name, added=False))
@@ -369,8 +392,9 @@ class Studio:
             for service in self.services.withdraw_owned(record.name):
                 _close(service, record.name)
         self.jobs.shutdown(wait=False)
-        self.services.process.shutdown()
-        self.services.remote.shutdown()
+        for name in ("process", "remote"):  # what was never used has nothing to stop
+            if (service := self.services.built(name)) is not None:
+                service.shutdown()
         self.watcher.stop()
 
 

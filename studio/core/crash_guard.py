@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
+from studio.core import small_json
 
 __all__ = ["CrashGuard", "CrashReport"]
 
@@ -47,7 +47,7 @@ class CrashGuard:
             if self._fd is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            payload = orjson.dumps({"plugin": plugin, "phase": phase, "pid": os.getpid()})
+            payload = small_json.dumps({"plugin": plugin, "phase": phase, "pid": os.getpid()})
             os.ftruncate(self._fd, 0)
             os.pwrite(self._fd, payload, 0)
         except OSError:
@@ -74,13 +74,13 @@ class CrashGuard:
             return None
         try:
             raw = self.path.read_bytes()
-            data = orjson.loads(raw) if raw else None
+            data = small_json.loads(raw) if raw else None
             report = (
                 CrashReport(str(data["plugin"]), str(data["phase"]), int(data["pid"]))
                 if data
                 else None
             )
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        except (OSError, small_json.JSONDecodeError, KeyError, TypeError, ValueError):
             report = None
         if report is not None and report.pid != os.getpid() and _pid_alive(report.pid):
             # Another studio is starting right now and owns the file: leave it alone.

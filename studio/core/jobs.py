@@ -23,12 +23,14 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.events import Event, EventBus
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = [
     "NULL_CONTEXT",
@@ -176,7 +178,9 @@ class JobRunner:
         self._bus = bus
         self._owner_of: Callable[[object], str] = _no_owner
         self._acting_as: Callable[[str], AbstractContextManager[Any]] = _acting_as_nobody
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="studio-job")
+        self._max_workers = max_workers
+        self._pool: ThreadPoolExecutor | None = None  # made by the first submit (see _executor)
+        self._closed = False
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
@@ -203,7 +207,7 @@ class JobRunner:
             self._jobs[job_id] = job
             self._trim_finished()
         self._publish(job)
-        job.future = self._pool.submit(self._run, job, fn, args, kwargs)
+        job.future = self._executor().submit(self._run, job, fn, args, kwargs)
         return job
 
     def jobs(self) -> list[Job]:
@@ -244,7 +248,22 @@ class JobRunner:
     def shutdown(self, wait: bool = True) -> None:
         """Cancel what runs and stop the pool (at application exit)."""
         self.cancel_all()
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        with self._lock:
+            self._closed, pool = True, self._pool
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        # Made on first use: concurrent.futures is not imported before the window's first frame.
+        with self._lock:
+            if self._pool is None:
+                if self._closed:
+                    raise RuntimeError("cannot schedule new jobs after the job runner shut down")
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=self._max_workers,
+                                                thread_name_prefix="studio-job")
+            return self._pool
 
     def _run(self, job: Job, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
         if job.context.cancelled:

@@ -24,8 +24,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
+from studio.core import small_json
 from studio.core.atomic import atomic_write_bytes
 from studio.core.contributions import CommandSpec, ThemeSpec, ViewSpec
 
@@ -141,10 +140,10 @@ def _distributions() -> list[str]:
 def load_index(path: Path, expected: str) -> dict[str, Any] | None:
     """The index at ``path`` if it matches the fingerprint ``expected``; None otherwise."""
     try:
-        data = orjson.loads(path.read_bytes())
+        data = small_json.loads(path.read_bytes())
     except FileNotFoundError:
         return None
-    except (OSError, orjson.JSONDecodeError) as exc:
+    except (OSError, small_json.JSONDecodeError) as exc:
         log.info("plugin index %s unreadable (%s); rebuilding it", path, exc)
         return None
     if not isinstance(data, dict) or data.get("fingerprint") != expected:
@@ -157,7 +156,7 @@ def load_index(path: Path, expected: str) -> dict[str, Any] | None:
 
 def save_index(path: Path, index: dict[str, Any]) -> bool:
     """Write ``index`` unless the file already holds exactly it; True when written."""
-    payload = orjson.dumps(index, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    payload = small_json.dumps(index, indent=True, sort_keys=True)
     try:
         if path.read_bytes() == payload:
             return False

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
+from studio.core import small_json
 from studio.core.atomic import atomic_write_bytes, backup_file
 from studio.core.events import Event
 
@@ -112,11 +111,11 @@ class UserPluginChoices:
         self.disabled: set[str] = set()
         self.problem = ""
         try:
-            data = orjson.loads(path.read_bytes())
+            data = small_json.loads(path.read_bytes())
             self.disabled = {str(name) for name in data.get("disabled", [])}
         except FileNotFoundError:
             pass
-        except (OSError, orjson.JSONDecodeError, AttributeError, TypeError) as exc:
+        except (OSError, small_json.JSONDecodeError, AttributeError, TypeError) as exc:
             backup = backup_file(path)
             self.problem = f"{path} is unreadable ({exc}); all plugins enabled, copy at {backup}"
             log.warning("%s", self.problem)
@@ -125,7 +124,7 @@ class UserPluginChoices:
         (self.disabled.discard if enabled else self.disabled.add)(name)
         atomic_write_bytes(
             self.path,
-            orjson.dumps({"disabled": sorted(self.disabled)}, option=orjson.OPT_INDENT_2),
+            small_json.dumps({"disabled": sorted(self.disabled)}, indent=True),
         )
 
 

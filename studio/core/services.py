@@ -1,7 +1,9 @@
 """The shared services of one studio, reachable from ``studio.services``.
 
-Core services (managed processes, remote hosts, external tools) are attributes set by
-:class:`~studio.core.app.Studio`; plugins publish their own per-studio service (the Models
+Core services (managed processes, remote hosts, external tools) are attributes declared by
+:class:`~studio.core.app.Studio` with :meth:`Services.declare` and built on first use, so their
+modules (subprocess groups, asyncssh's manager, the tools manifest) stay off the window's first
+frame; plugins publish their own per-studio service (the Models
 plugin's live registry, a deploy manager) with :meth:`Services.provide` and other plugins find
 it with :meth:`Services.get`. Nothing here is module-level: two studios in one process (tests)
 never share state, and everything a plugin provided is withdrawn when that plugin is torn down.
@@ -10,6 +12,7 @@ never share state, and everything a plugin provided is withdrawn when that plugi
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,7 +39,28 @@ class Services:
 
     def __init__(self) -> None:
         self._provided: dict[str, tuple[Any, str]] = {}
+        self._factories: dict[str, Callable[[], Any]] = {}
         self._lock = threading.Lock()
+        # Re-entrant: building one core service may read another.
+        self._building = threading.RLock()
+
+    def declare(self, name: str, factory: Callable[[], Any]) -> None:
+        """A core service attribute ``name``, built by ``factory`` when first read."""
+        self._factories[name] = factory
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not set yet: a declared core service not built so far.
+        factories = self.__dict__.get("_factories", {})
+        if name not in factories:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        with self._building:
+            if name not in self.__dict__:
+                self.__dict__[name] = factories[name]()
+        return self.__dict__[name]
+
+    def built(self, name: str) -> Any | None:
+        """The core service ``name`` if something has used it yet (None: nothing to stop)."""
+        return self.__dict__.get(name)
 
     def provide(self, name: str, service: Any, owner: str) -> None:
         """Publish ``service`` under ``name`` on behalf of plugin ``owner``.

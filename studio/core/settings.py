@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from studio.core import small_json
 from studio.core.atomic import atomic_write_bytes, backup_file
 from studio.core.contributions import SettingField, SettingsSectionSpec
 from studio.core.events import Event, EventBus
@@ -178,10 +177,10 @@ class SettingsStore:
             self.warnings.append(f"cannot read {self.path}: {exc}; using defaults")
             return
         try:
-            data = orjson.loads(raw)
+            data = small_json.loads(raw)
             if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
                 raise ValueError("expected an object of sections, each an object of values")
-        except (orjson.JSONDecodeError, ValueError) as exc:
+        except ValueError as exc:
             backup = backup_file(self.path)
             self.warnings.append(
                 f"{self.path} is damaged ({exc}); using defaults, your file was kept as {backup}"
@@ -193,5 +192,5 @@ class SettingsStore:
 
     def _save(self) -> None:
         atomic_write_bytes(
-            self.path, orjson.dumps(self._data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+            self.path, small_json.dumps(self._data, indent=True, sort_keys=True)
         )

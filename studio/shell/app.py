@@ -120,8 +120,9 @@ class StudioShell(QObject):
         if self._interactive:  # processes a crashed session left running: offer to stop them
             from studio.shell.orphans import OrphanPrompt
 
-            self.orphan_prompt = OrphanPrompt(self)
-            self.orphan_prompt.check()
+            self.orphan_prompt = prompt = OrphanPrompt(self)
+            # After the first frame: reading pid files needs the process service's modules.
+            self.windows[0].first_frame_shown.connect(lambda: QTimer.singleShot(0, prompt.check))
         return self.windows[0]
 
     def _apply_initial_theme(self) -> None:

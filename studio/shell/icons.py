@@ -10,7 +10,6 @@ on first paint.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from functools import cache, lru_cache
@@ -98,8 +97,10 @@ def clear_icon_cache() -> None:
 
 
 def _file_name(name: str, color: str, size: QSize) -> str:
-    digest = hashlib.sha1(f"{name}|{color}".encode()).hexdigest()[:16]
-    return f"{digest}-{size.width()}x{size.height()}.png"
+    # The key itself, hex-encoded: unique and file-name safe, and no hashlib (OpenSSL) to load
+    # while the window paints its first icons.
+    key = f"{name}|{color}".encode().hex()
+    return f"{key}-{size.width()}x{size.height()}.png"
 
 
 def _render(name: str, color: str, size: QSize) -> QPixmap:

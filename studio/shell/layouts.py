@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from studio.core import small_json
 from studio.core.atomic import atomic_write_bytes, backup_file
 
 __all__ = ["LAYOUT_VERSION", "LayoutStore", "WindowSession"]
@@ -142,10 +141,10 @@ class LayoutStore:
 
     def _read(self, path: Path) -> dict[str, Any] | None:
         try:
-            data = orjson.loads(path.read_bytes())
+            data = small_json.loads(path.read_bytes())
         except FileNotFoundError:
             return None
-        except (OSError, orjson.JSONDecodeError) as exc:
+        except (OSError, small_json.JSONDecodeError) as exc:
             self._damaged(path, exc)
             return None
         if not isinstance(data, dict):
@@ -167,4 +166,4 @@ class LayoutStore:
         if self.read_only:
             return
         payload = {"version": LAYOUT_VERSION, **payload}
-        atomic_write_bytes(path, orjson.dumps(payload, option=orjson.OPT_INDENT_2))
+        atomic_write_bytes(path, small_json.dumps(payload, indent=True))

@@ -8,7 +8,6 @@ asking about them.
 
 from __future__ import annotations
 
-import html
 import threading
 from typing import TYPE_CHECKING
 
@@ -43,6 +42,8 @@ class OrphanPrompt(QObject):
                          name="orphan-check", daemon=True).start()
 
     def _ask(self, orphans: list[OrphanProcess]) -> None:
+        import html  # here, not at start-up: most starts find no orphans
+
         self.orphans = orphans
         if not orphans or self.shell.quitting:
             return

@@ -140,3 +140,10 @@ def test_cancel_owned_cancels_only_that_plugins_jobs(runner):
     training.future.result(timeout=10)
     assert training.state is JobState.SUCCEEDED
     assert {u.owner for u in runner.updates if u.job_id == training.id} == {"training"}
+
+
+def test_no_job_is_accepted_after_shutdown_even_before_the_first():
+    runner = JobRunner(EventBus(), max_workers=1)  # the pool is made by the first submit
+    runner.shutdown()
+    with pytest.raises(RuntimeError, match="shut down"):
+        runner.submit("late", lambda context: None)

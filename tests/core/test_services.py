@@ -25,3 +25,35 @@ def test_two_studios_share_nothing(studio_factory):
     first, second = studio_factory(builtins=()), studio_factory(builtins=())
     first.services.provide("x", 1, owner="a")
     assert not second.services.has("x")
+
+
+def test_a_declared_core_service_is_built_once_on_first_use_from_any_thread():
+    import threading
+
+    services = Services()
+    built = []
+
+    def factory() -> object:
+        built.append(threading.current_thread().name)
+        return object()
+
+    services.declare("process", factory)
+    assert services.built("process") is None and built == []  # nothing built until used
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(services.process)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1 and len({id(s) for s in seen}) == 1
+    assert services.built("process") is services.process
+    with pytest.raises(AttributeError, match="no attribute 'undeclared'"):
+        services.undeclared  # noqa: B018
+
+
+def test_a_studio_builds_its_core_services_only_when_used(studio_factory):
+    studio = studio_factory(builtins=(), start=False)
+    assert all(studio.services.built(name) is None for name in ("process", "remote", "tools"))
+    assert studio.services.process is studio.services.process  # built now, and kept
+    studio.shutdown()  # stops what was built; the unused remote manager is never made
+    assert studio.services.built("remote") is None
