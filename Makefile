@@ -23,7 +23,9 @@ $(BIN)/python:
 NATIVE_SOURCES := $(wildcard native/src/*.cpp native/src/*.h native/cmake/*)
 
 $(VENV)/.run-installed: pyproject.toml CMakeLists.txt $(NATIVE_SOURCES) | $(BIN)/python
-	$(PIP) install -q -e .
+	@echo "Installing HAFS Studio with every Deploy backend. The first time, pip compiles"
+	@echo "llama.cpp for llama-cpp-python (about 4-5 minutes on 2 cores; cached afterwards)."
+	$(PIP) install -q -e '.[deploy]'
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml CMakeLists.txt $(NATIVE_SOURCES) | $(BIN)/python

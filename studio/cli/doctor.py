@@ -78,6 +78,18 @@ def _gpu() -> dict[str, Any]:
     }
 
 
+def _deploy_backends(studio: Studio) -> dict[str, dict[str, Any]]:
+    """Each Deploy backend (built-in or from a plugin) and whether it is ready here."""
+    try:
+        manager = studio.services.get("deploy")
+    except KeyError:  # the Deploy plugin is disabled
+        return {}
+    names = {backend.id: backend.name for backend in manager.backends.items()}
+    return {f"deploy: {names[backend_id]}": {"ok": availability.ok,
+                                             "detail": availability.reason}
+            for backend_id, availability in manager.availability().items()}
+
+
 def _context(context: ContextRoot) -> dict[str, Any]:
     """Where the hafs data is; when hafs's config moved the root, both folders and why."""
     detail = context.describe() + ("" if context.exists else "; it does not exist")
@@ -108,6 +120,7 @@ def collect(studio: Studio) -> dict[str, Any]:
         "qt": _qt(),
         "native": _native(),
         "gpu": _gpu(),
+        **_deploy_backends(studio),
     }
     tools = []
     registry = studio.services.tools  # bundled manifest, the user's overrides, plugins' tools

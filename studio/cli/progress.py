@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -90,7 +91,8 @@ def run_job(
     if job.state is JobState.SUCCEEDED:
         return 0, job
     if job.state is JobState.CANCELLED:
-        console.print(f"[yellow]{title}: cancelled[/]")
+        console.print(f"[yellow]{escape(title)}: cancelled[/]")
         return EXIT_CANCELLED, job
-    console.print(f"[red]{title} failed:[/] {job.error}")
+    # Plain text: an error may quote TOML tables ([hosts.x]) or paths that look like markup.
+    console.print(f"[red]{escape(title)} failed:[/] {escape(str(job.error))}")
     return EXIT_FAILED, job

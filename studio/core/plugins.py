@@ -84,6 +84,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("dashboard", "studio.plugins.dashboard.plugin"),
     ("jobs", "studio.plugins.jobs.plugin"),
     ("models", "studio.plugins.models.plugin"),
+    ("deploy", "studio.plugins.deploy.plugin"),
     ("training", "studio.plugins.training.plugin"),
 )
 

@@ -80,7 +80,7 @@ class EventLoopThread:
         with self._lock:
             self._stopped = True
             loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        if loop is None or thread is None or loop.is_closed():  # never started, or stopped
             return
         if thread is threading.current_thread():
             loop.call_soon(loop.stop)

@@ -427,6 +427,7 @@ def test_shutdown_closes_streams_forwards_and_the_loop(ssh_host, tmp_path, echo_
     with pytest.raises(RemoteError, match="shutting down"):
         manager.host("medical-mechanica")
     assert not any(t.name == "studio-remote" for t in threading.enumerate())
+    manager.shutdown()  # a second shutdown (the studio's, after a test's own) is harmless
 
 
 def test_standalone_host_config_still_works(ssh_host):

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 from studio.api import NULL_CONTEXT, ContextRoot, JobContext, hafs_path
 from studio.plugins.models.action_spec import ModelActionSpec
 from studio.plugins.models.ids import id_path_part
-from studio.plugins.models.registry import EntryDamage, Registry, RegistryStore
+from studio.plugins.models.quant_types import QUANT_TYPES, QuantType
+from studio.plugins.models.registry import (
+    EntryDamage,
+    Registry,
+    RegistryError,
+    RegistryReadOnlyError,
+    RegistryStore,
+    UnknownModelError,
+)
 from studio.plugins.models.schema import FIELDS, ModelEntry
 from studio.plugins.models.sidecar import SidecarStore
 
@@ -26,23 +34,57 @@ from studio.plugins.models.sidecar import SidecarStore
 # are imported by the methods that need them, so listing models (dashboard cards, the panel,
 # `models list`) stays cheap.
 if TYPE_CHECKING:
+    import numpy as np
+
     from studio.api import ProcessManager, Studio
     from studio.plugins.models.detect import Detection
     from studio.plugins.models.gguf_info import GGUFInfo
     from studio.plugins.models.hf_to_gguf import ConversionResult
+    from studio.plugins.models.hf_to_gguf.arch import ModelParams
+    from studio.plugins.models.hf_to_gguf.checkpoint import Checkpoint
+    from studio.plugins.models.hf_to_gguf.vocab import Vocabulary
     from studio.plugins.models.llama_cpp_convert import LlamaCppConverter
     from studio.plugins.models.quantize import QuantizeResult
     from studio.plugins.models.state import ModelsState
 
 __all__ = [
+    "QUANT_TYPES",
     "FieldComparison",
+    "HFCheckpoint",
     "ModelActionSpec",
     "ModelsService",
+    "QuantType",
+    "RegistryError",
+    "RegistryReadOnlyError",
+    "UnknownModelError",
     "gguf_file_name",
     "model_actions",
     "model_gguf_path",
     "models",
+    "open_hf_checkpoint",
 ]
+
+# Errors of the heavy modules, importable from here without loading them up front (other
+# plugins catch them): ``from studio.plugins.models.api import GGUFFormatError``.
+_LAZY_NAMES = {
+    "GGUFFormatError": "studio.plugins.models.gguf_info",
+    "ConversionError": "studio.plugins.models.hf_to_gguf",
+    "QuantizeError": "studio.plugins.models.quantize",
+    "CheckpointError": "studio.plugins.models.hf_to_gguf.checkpoint",
+    "DetectError": "studio.plugins.models.detect",
+    "estimate_quantized_size": "studio.plugins.models.quantize",
+    "format_bytes": "studio.plugins.models.gguf_info",
+    "read_gguf_info": "studio.plugins.models.gguf_info",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
@@ -85,6 +127,42 @@ def model_gguf_path(model_location: str | os.PathLike[str], model_id: str,
     location = Path(model_location).expanduser()
     folder = location if location.is_dir() else location.parent
     return folder / gguf_file_name(model_id, type_name)
+
+
+@dataclass
+class HFCheckpoint:
+    """A Hugging Face checkpoint folder read the way the GGUF converter reads it.
+
+    For other converters (the Deploy plugin's CTranslate2 one): ``params`` are the
+    hyper-parameters from config.json, ``vocabulary`` the tokens in id order with the special
+    ids, ``add_bos`` and the chat template; :meth:`tensor` returns a weight as float32.
+    """
+
+    folder: Path
+    params: ModelParams
+    vocabulary: Vocabulary
+    checkpoint: Checkpoint
+
+    def names(self) -> list[str]:
+        return list(self.checkpoint.tensors)
+
+    def tensor(self, name: str) -> np.ndarray:
+        return self.checkpoint.float32(name)
+
+    def close(self) -> None:
+        self.checkpoint.close()
+
+
+def open_hf_checkpoint(folder: str | os.PathLike[str]) -> HFCheckpoint:
+    """Open a llama/mistral/qwen2 checkpoint folder; ConversionError/CheckpointError if not."""
+    from studio.plugins.models.hf_to_gguf.arch import read_params
+    from studio.plugins.models.hf_to_gguf.checkpoint import Checkpoint
+    from studio.plugins.models.hf_to_gguf.vocab import read_vocabulary
+
+    folder = Path(folder)
+    params = read_params(folder)
+    return HFCheckpoint(folder, params, read_vocabulary(folder, params),
+                        Checkpoint.from_folder(folder))
 
 
 class ModelsService:

@@ -1,0 +1,1 @@
+"""Deployment backends shipped with the Deploy plugin (each Qt-free)."""

@@ -1,0 +1,1 @@
+"""Qt views of the Deploy plugin (thin: the work happens in the domain modules)."""
