@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
     from studio.core.app import Studio
     from studio.core.context import HAFS_SKELETON, ContextRoot, create_skeleton, hafs_path
     from studio.core.filewatch import FileWatcher, FileWatchError, FolderChange, WatchHandle
+    from studio.core.folderwatch import FolderWatch
     from studio.core.managed_process import (
         ManagedProcess,
         ProcessChanged,
@@ -80,7 +81,8 @@ if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
     )
     from studio.core.remote_host import RemoteHost
     from studio.core.remote_manager import RemoteManager
-    from studio.core.remote_state import ConnectionState, RemoteConnectionChanged
+    from studio.core.remote_state import Backoff, ConnectionState, RemoteConnectionChanged
+    from studio.core.remote_stream import RemoteStream
     from studio.core.remote_transfer import RemoteRead, sha256_file
     from studio.core.themes import ThemeChanged
     from studio.core.tools import (
@@ -98,6 +100,7 @@ __all__ = [
     "HAFS_SKELETON",
     "NULL_CONTEXT",
     "WORKSPACES",
+    "Backoff",
     "CliCommandSpec",
     "CommandContext",
     "CommandError",
@@ -113,6 +116,7 @@ __all__ = [
     "FileWatchError",
     "FileWatcher",
     "FolderChange",
+    "FolderWatch",
     "HostConfig",
     "HostKeyError",
     "Job",
@@ -141,6 +145,7 @@ __all__ = [
     "RemoteHost",
     "RemoteManager",
     "RemoteRead",
+    "RemoteStream",
     "Selection",
     "SelectionChanged",
     "ServiceUnavailableError",
@@ -199,6 +204,10 @@ _LAZY = {
     "RemoteEntry": ("studio.core.remote", "RemoteEntry"),
     "RemoteHost": ("studio.core.remote_host", "RemoteHost"),
     "sha256_file": ("studio.core.remote_transfer", "sha256_file"),
+    # Listed in PLATFORM_API.md for studio.api, missing until issue 10 needed them:
+    "Backoff": ("studio.core.remote_state", "Backoff"),
+    "RemoteStream": ("studio.core.remote_stream", "RemoteStream"),
+    "FolderWatch": ("studio.core.folderwatch", "FolderWatch"),
     "SyncConfig": ("studio.core.remote", "SyncConfig"),
     "format_rate": ("studio.core.remote", "format_rate"),
     "load_sync_config": ("studio.core.remote", "load_sync_config"),

@@ -23,7 +23,7 @@ OPTIONAL_BUILTINS = [name for name, _ in BUILTIN_PLUGINS if name not in ESSENTIA
 
 def test_every_builtin_but_the_essential_ones_is_covered():
     assert set(OPTIONAL_BUILTINS) == {"themes", "dashboard", "jobs", "models", "logs", "deploy",
-                                      "agents", "data", "context"}
+                                      "agents", "data", "context", "training"}
 
 
 def _cli(home, *args, disabled: str):

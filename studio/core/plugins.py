@@ -87,6 +87,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("logs", "studio.plugins.logs.plugin"),
     ("agents", "studio.plugins.agents.plugin"),
     ("deploy", "studio.plugins.deploy.plugin"),
+    ("training", "studio.plugins.training.plugin"),
     ("data", "studio.plugins.data.plugin"),
     ("context", "studio.plugins.context.plugin"),
 )

@@ -35,6 +35,7 @@ __all__ = [
     "MountConfig",
     "RemoteEntry",
     "RemoteError",
+    "RemoteFileInfo",
     "SyncConfig",
     "load_sync_config",
     "sftp_path",
@@ -180,6 +181,18 @@ class RemoteEntry:
     path: str
     relative: str
     size: int
+
+
+@dataclass(frozen=True)
+class RemoteFileInfo:
+    """One entry of a remote folder (``RemoteHost.list_dir``) or one ``RemoteHost.stat``:
+    ``mtime`` in unix seconds, by the host's clock."""
+
+    name: str
+    path: str
+    is_dir: bool
+    size: int
+    mtime: float
 
 
 def format_rate(bytes_per_s: float) -> str:

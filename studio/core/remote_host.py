@@ -39,6 +39,7 @@ from studio.core.remote import (
     HostKeyError,
     RemoteEntry,
     RemoteError,
+    RemoteFileInfo,
     _windows_path,
     sftp_path,
 )
@@ -229,6 +230,19 @@ class RemoteHost:
         from studio.core.remote_transfer import read_from
 
         return self.call(self.with_sftp(lambda sftp: read_from(sftp, path, offset, max_bytes)))
+
+    def list_dir(self, path: str) -> list[RemoteFileInfo]:
+        """The entries of one remote folder with their size, mtime and kind (not recursive);
+        [] when the folder does not exist. For watching run folders on a host."""
+        from studio.core.remote_transfer import list_dir
+
+        return self.call(self.with_sftp(lambda sftp: list_dir(sftp, path)))
+
+    def stat(self, path: str) -> RemoteFileInfo | None:
+        """A remote file's size, mtime and kind, or None when it does not exist."""
+        from studio.core.remote_transfer import stat
+
+        return self.call(self.with_sftp(lambda sftp: stat(sftp, path)))
 
     def stream(self, command: str | Sequence[str], *, ctx: JobContext | None = None,
                restart: bool = True, pty: bool = True, max_pending: int = 10000

@@ -22,7 +22,14 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from studio.core.jobs import NULL_CONTEXT, JobCancelled, JobContext
-from studio.core.remote import HostConfig, RemoteEntry, RemoteError, format_rate, sftp_path
+from studio.core.remote import (
+    HostConfig,
+    RemoteEntry,
+    RemoteError,
+    RemoteFileInfo,
+    format_rate,
+    sftp_path,
+)
 
 if TYPE_CHECKING:
     from studio.core.remote_host import RemoteHost
@@ -135,6 +142,46 @@ async def read_from(sftp: Any, path: str, offset: int, max_bytes: int) -> Remote
     async with sftp.open(remote, "rb") as handle:
         data = await handle.read(min(max_bytes, size - start), start)
     return RemoteRead(bytes(data), start + len(data), size, truncated)
+
+
+def _info(name: str, path: str, attrs: Any) -> RemoteFileInfo:
+    import asyncssh
+
+    return RemoteFileInfo(name, path, attrs.type == asyncssh.FILEXFER_TYPE_DIRECTORY,
+                          int(attrs.size or 0), float(attrs.mtime or 0))
+
+
+async def list_dir(sftp: Any, path: str) -> list[RemoteFileInfo]:
+    """The entries of one remote folder (not recursive), sorted by name; [] when it is
+    missing (a run folder not created yet is no error)."""
+    import asyncssh
+
+    folder = sftp_path(path).rstrip("/") or "/"
+    try:
+        entries = await sftp.readdir(folder)
+    except asyncssh.SFTPNoSuchFile:
+        # OpenSSH answers "no such file" for a file too: only a missing folder is no error.
+        if await sftp.exists(folder):
+            raise RemoteError(f"{path}: not a folder") from None
+        return []
+    except asyncssh.SFTPError as exc:
+        raise RemoteError(f"{path}: {exc.reason}") from None
+    found = [_info(str(e.filename), f"{path.rstrip('/')}/{e.filename}", e.attrs)
+             for e in entries if str(e.filename) not in (".", "..")]
+    return sorted(found, key=lambda info: info.name)
+
+
+async def stat(sftp: Any, path: str) -> RemoteFileInfo | None:
+    """One remote file's size and mtime, or None when it does not exist."""
+    import asyncssh
+
+    try:
+        attrs = await sftp.stat(sftp_path(path))
+    except asyncssh.SFTPNoSuchFile:
+        return None
+    except asyncssh.SFTPError as exc:
+        raise RemoteError(f"{path}: {exc.reason}") from None
+    return _info(PurePosixPath(path.replace("\\", "/")).name, path, attrs)
 
 
 def remote_sha256(host: RemoteHost, path: str, ctx: JobContext) -> str:

@@ -32,12 +32,15 @@ if TYPE_CHECKING:
 __all__ = [
     "Background",
     "ViewContext",
+    "active_window",
     "add_command_actions",
     "chart_colors",
     "current_chart_colors",
     "current_shell",
     "current_theme",
     "icon",
+    "lazy_widget",
+    "post_message",
     "set_current_shell",
     "setup_record_table",
     "style_plot",
@@ -124,6 +127,31 @@ def current_shell() -> StudioShell | None:
 def set_current_shell(shell: StudioShell | None) -> None:
     global _current
     _current = shell
+
+
+def lazy_widget(module: str, name: str) -> Callable[[ViewContext], QWidget]:
+    """A view or dashboard-card factory that imports ``module`` the first time it runs and
+    returns ``module.<name>(context)``: ``plugin.py`` stays Qt-free and cheap to import.
+
+    >>> ViewSpec("hello.main", "Hello", lazy_widget("hello_studio.widgets.view", "HelloView"))
+    """
+
+    def factory(context: ViewContext) -> QWidget:
+        return getattr(importlib.import_module(module), name)(context)
+
+    factory.__qualname__ = f"lazy_widget({module}.{name})"
+    return factory
+
+
+def active_window() -> Any:
+    """The window the user is working in (the parent for a dialog), or None in the CLI."""
+    return _current.active_window() if _current is not None else None
+
+
+def post_message(text: str, timeout_ms: int = 8000) -> None:
+    """Show ``text`` in the status bar of the windows; does nothing in the CLI."""
+    if _current is not None:
+        _current.post_message(text, timeout_ms)
 
 
 # Qt helpers, imported on first use so that `from studio.shell.api import current_shell` stays

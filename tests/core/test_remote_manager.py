@@ -244,6 +244,24 @@ def test_read_from_follows_a_growing_file_and_sees_truncation(manager, tmp_path)
         host.read_from(str(tmp_path / "missing.log"), 0)
 
 
+def test_list_dir_and_stat_show_a_remote_folder_as_it_changes(manager, tmp_path):
+    host = manager.host("medical-mechanica")
+    run = tmp_path / "run"
+    assert host.list_dir(str(run)) == []  # not created yet: no error
+    assert host.stat(str(run / "trainer_state.json")) is None
+    (run / "checkpoint-10").mkdir(parents=True)
+    (run / "train.log").write_text("step 1\n")
+    os.utime(run / "train.log", (1_700_000_000, 1_700_000_000))
+    entries = host.list_dir(str(run))
+    assert [(e.name, e.is_dir) for e in entries] == [("checkpoint-10", True), ("train.log", False)]
+    log = entries[1]
+    assert (log.path, log.size, log.mtime) == (f"{run}/train.log", 7, 1_700_000_000)
+    assert host.stat(str(run / "train.log")) == log
+    assert host.stat(str(run)).is_dir
+    with pytest.raises(RemoteError, match=r"train\.log"):  # a file is not a folder: named
+        host.list_dir(str(run / "train.log"))
+
+
 # -- streams --------------------------------------------------------------------------------------
 def tail_processes(path: Path) -> list[psutil.Process]:
     return commands_running("tail", path)

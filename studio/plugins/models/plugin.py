@@ -25,6 +25,7 @@ from studio.api import (
     hookimpl,
 )
 from studio.plugins.models.quant_types import QUANT_TYPES
+from studio.shell.api import lazy_widget
 
 if TYPE_CHECKING:
     from studio.api import Studio
@@ -40,13 +41,7 @@ SETTINGS = "models"
 
 
 def _view(module: str, cls: str) -> Callable[[Any], Any]:
-    def factory(context: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"studio.plugins.models.widgets.{module}"),
-                       cls)(context)
-
-    return factory
+    return lazy_widget(f"studio.plugins.models.widgets.{module}", cls)
 
 
 @hookimpl

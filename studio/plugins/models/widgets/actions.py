@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from studio.plugins.models.schema import ModelEntry
 from studio.plugins.models.state import ModelsState, models_state
-from studio.shell.api import current_shell
+from studio.shell.api import active_window, post_message
 
 if TYPE_CHECKING:
     from studio.api import Job, Studio
@@ -39,17 +39,6 @@ __all__ = [
 ]
 
 
-def _window() -> QWidget | None:
-    shell = current_shell()
-    return shell.active_window() if shell is not None else None
-
-
-def _message(text: str) -> None:
-    shell = current_shell()
-    if shell is not None:
-        shell.post_message(text)
-
-
 def _setting(studio: Studio, key: str, default: Any) -> Any:
     try:
         return studio.settings.get("models", key)
@@ -64,7 +53,7 @@ def _selected(state: ModelsState, model_id: str | None) -> ModelEntry | None:
 
 
 def _show_view(view_id: str) -> Any:
-    window = _window()
+    window = active_window()
     return window.show_view(view_id) if window is not None else None
 
 
@@ -78,7 +67,7 @@ def register_model(studio: Studio, path: str | None = None) -> Any:
     from studio.plugins.models.widgets.dialogs import RegisterDialog
 
     state = models_state(studio)
-    dialog = RegisterDialog(_window(), {m["model_id"] for m in state.snapshot.models})
+    dialog = RegisterDialog(active_window(), {m["model_id"] for m in state.snapshot.models})
 
     def accepted() -> None:
         choice = dialog.choices()
@@ -98,17 +87,18 @@ def convert_model(studio: Studio, model_id: str | None = None) -> Any:
     state = models_state(studio)
     entry = _selected(state, model_id)
     if entry is None:
-        return _message("Select a model to convert")
+        return post_message("Select a model to convert")
     source = state.service.local_path(entry)
     if source is None:
-        QMessageBox.information(_window(), "Convert to GGUF",
+        QMessageBox.information(active_window(), "Convert to GGUF",
                                 f"{entry['model_id']} has no copy on this machine "
                                 f"(locations: {', '.join(entry['locations']) or 'none'}). "
                                 "Pull it first.")
         return None
     llama_cpp = find_from_settings(getattr(studio, "settings", None),  # a few stat() calls
                                    studio.services.tools)
-    dialog = ConvertDialog(entry, source, _setting(studio, "default_outtype", "f16"), _window(),
+    dialog = ConvertDialog(entry, source, _setting(studio, "default_outtype", "f16"),
+                           active_window(),
                            llama_cpp_script=llama_cpp.script if llama_cpp else None)
 
     def accepted() -> None:
@@ -145,7 +135,7 @@ def quantize_model(studio: Studio, model_id: str | None = None) -> Any:
     state = models_state(studio)
     entry = _selected(state, model_id)
     dialog = QuantizeDialog(_gguf_sources(state, entry),
-                            _setting(studio, "default_quant_type", "Q4_K_M"), _window())
+                            _setting(studio, "default_quant_type", "Q4_K_M"), active_window())
 
     def accepted() -> None:
         choice = dialog.choices()
@@ -170,9 +160,9 @@ def pull_model(studio: Studio, model_id: str | None = None) -> Any:
     state = models_state(studio)
     entry = _selected(state, model_id)
     if entry is None:
-        return _message("Select a model to pull")
+        return post_message("Select a model to pull")
     models_dir = _setting(studio, "local_models_dir", None)
-    parent = _window()
+    parent = active_window()
     background = Background(parent or state_owner())
 
     def planned(result: Any, error: Exception | None) -> None:
@@ -208,7 +198,8 @@ def state_owner() -> Any:
 
 def inspect_file(studio: Studio, path: str | None = None) -> Any:
     if path is None:
-        path, _ = QFileDialog.getOpenFileName(_window(), "Open GGUF file", "", "GGUF (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(active_window(), "Open GGUF file", "",
+                                              "GGUF (*.gguf)")
         if not path:
             return None
     view = _show_view("models.inspector")
@@ -248,7 +239,7 @@ def open_folder(studio: Studio, model_id: str | None = None) -> Path | None:
     entry = _selected(state, model_id)
     local = state.service.local_path(entry) if entry else None
     if local is None:
-        _message("This model has no folder on this machine")
+        post_message("This model has no folder on this machine")
         return None
     folder = local if local.is_dir() else local.parent
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
@@ -261,8 +252,8 @@ def edit_notes(studio: Studio, model_id: str | None = None) -> Any:
     state = models_state(studio)
     entry = _selected(state, model_id)
     if entry is None:
-        return _message("Select a model first")
-    dialog = NotesDialog(entry, _window())
+        return post_message("Select a model first")
+    dialog = NotesDialog(entry, active_window())
 
     def accepted() -> None:
         choice = dialog.choices()
@@ -276,10 +267,10 @@ def remove_model(studio: Studio, model_id: str | None = None) -> Any:
     state = models_state(studio)
     entry = _selected(state, model_id)
     if entry is None:
-        return _message("Select a model first")
+        return post_message("Select a model first")
     box = QMessageBox(QMessageBox.Icon.Warning, "Remove model",
                       f"Remove <b>{entry['model_id']}</b> from the registry?",
-                      QMessageBox.StandardButton.Cancel, _window())
+                      QMessageBox.StandardButton.Cancel, active_window())
     box.setInformativeText("Only the registry entry goes. Its files stay where they are:\n"
                            + "\n".join(f"{k}: {v}" for k, v in entry["locations"].items()))
     remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)

@@ -25,7 +25,6 @@ from studio.api import JobState, JobUpdated
 from studio.plugins.models.plugin import PRIMARY_GROUP
 from studio.plugins.models.schema import BACKENDS, LOCATIONS, ModelEntry
 from studio.plugins.models.state import RegistrySnapshot, models_state
-from studio.plugins.models.widgets import actions
 from studio.plugins.models.widgets.common import (
     ErrorBanner,
     RoleBadgeDelegate,
@@ -45,7 +44,7 @@ from studio.plugins.models.widgets.table_model import (
 from studio.plugins.models.widgets.table_model import (
     LOCATIONS as LOCATIONS_COLUMN,
 )
-from studio.shell.api import ViewContext, icon, setup_record_table
+from studio.shell.api import ViewContext, icon, post_message, setup_record_table
 
 __all__ = ["JobStrip", "ModelListView"]
 
@@ -109,7 +108,7 @@ class JobStrip(QWidget):
         shell_message = f"{event.title}: {words.get(event.state, event.state.value)}"
         if event.state is JobState.FAILED:
             shell_message += f" ({event.message})"
-        actions._message(shell_message)
+        post_message(shell_message)
         self.hide()
 
     def cancel(self) -> None:

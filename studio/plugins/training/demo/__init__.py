@@ -1,0 +1,1 @@
+"""The demo trainer (``hafs-studio demo train``): a real NumPy training run to watch."""

@@ -1,0 +1,1 @@
+"""Qt views of the Training plugin (thin: the data comes from the Qt-free modules)."""
