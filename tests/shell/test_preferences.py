@@ -165,8 +165,9 @@ def test_search_narrows_the_sections(qtbot, studio_factory):
     titles = [dialog.sections.item(i).text() for i in range(dialog.sections.count())]
     qtbot.keyClicks(dialog.search, "llama server")
     shown = [t for i, t in enumerate(titles) if not dialog.sections.isRowHidden(i)]
-    assert shown == ["External tools"]
-    assert dialog.sections.currentItem().text() == "External tools"
+    # The tools manifest's llama-server entry, and Deploy's own server settings.
+    assert shown == ["Deploy", "External tools"]
+    assert dialog.sections.currentItem().text() == "Deploy"  # the first match is selected
     dialog.search.clear()
     assert all(not dialog.sections.isRowHidden(i) for i in range(len(titles)))
     assert dialog.filter_sections("palette") == 1  # a command title: the shortcuts page

@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -82,7 +83,11 @@ LOCK_POLL_S = 0.002
 # few kilobytes; a file untouched for this long is at rest, not in the middle of a save.
 SETTLE_QUIET_S = 1.0
 SETTLE_MAX_S = 15.0  # a file still changing after this is reported, not waited for
-WRITE_ATTEMPTS = 5  # re-reads when another program saved between our read and our rename
+WRITE_ATTEMPTS = 8  # re-reads when another program saved between our read and our rename
+# Between attempts a random, growing pause (full jitter): a program saving in a tight loop
+# leaves gaps, and a fixed rhythm could keep landing inside its saves on a loaded machine.
+WRITE_BACKOFF_S = 0.005
+WRITE_BACKOFF_MAX_S = 0.25
 DAMAGED_ENTRY_POLICY = (
     "The registry stays writable: a damaged entry is written back exactly as it is, so a "
     "studio save cannot make hafs lose it. hafs itself cannot load this registry until the "
@@ -256,7 +261,7 @@ class RegistryStore:
         if self._forced_read_only:
             raise RegistryReadOnlyError(f"{self.path}: opened read-only")
         with self._lock().acquire(poll_interval=LOCK_POLL_S):
-            for _attempt in range(WRITE_ATTEMPTS):
+            for attempt in range(WRITE_ATTEMPTS):
                 try:
                     registry = self._load(cached=False)  # a private copy: mutate() changes it
                 except RegistryCorruptError as exc:
@@ -269,7 +274,10 @@ class RegistryStore:
                 self._check_before_write(registry, before, removes)
                 data = dumps_registry(registry)
                 if _stat_key_or_none(self.path) != read_key:
-                    continue  # someone saved since our read: apply to their version instead
+                    # someone saved since our read: apply to their version instead
+                    time.sleep(random.uniform(0, min(WRITE_BACKOFF_MAX_S,
+                                                     WRITE_BACKOFF_S * 2 ** attempt)))
+                    continue
                 atomic_write_bytes(self.path, data)
                 break
             else:

@@ -212,6 +212,8 @@ def test_open_log_without_the_logs_plugin_falls_back_cleanly(live, tmp_path):
 
     log = tmp_path / "agent.log"
     log.write_text("line\n")
+    if "logs" in live.plugins.records:  # built in since issue 11: disable it live
+        live.disable_plugin("logs")
     assert "logs" not in live.plugins.records or \
         live.plugins.records["logs"].state.value != "active"
     assert actions._open_in_logs(live, str(log)) is False

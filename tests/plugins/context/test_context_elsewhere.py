@@ -53,14 +53,31 @@ def test_model_files_from_the_registry_and_clear_errors(studio_factory, tree):
 
 
 def test_no_logs_plugin_means_no_log_opener(studio_factory, tree):
-    studio = studio_factory(builtins=BUILTIN_PLUGINS, context=tree.root)
+    studio = studio_factory(builtins=builtins_without("logs"), context=tree.root)
     assert "logs" not in studio.plugins.records
+    assert log_opener(studio) is None
+
+
+def test_a_log_opens_in_the_logs_workspace_when_logs_is_active(studio_factory, qtbot, tree):
+    from studio.plugins.logs.api import logs_service
+
+    studio = studio_factory(builtins=BUILTIN_PLUGINS, context=tree.root)
+    assert log_opener(studio) is not None
+    with shown_shell(qtbot, studio, (1400, 900)) as shell:
+        from studio.plugins.context.api import open_path
+
+        assert open_path(studio, tree.log)
+        qtbot.waitUntil(lambda: shell.main_window.workspace == "logs" and any(
+            view.tabs.count() for view in logs_service(studio).views), timeout=10_000)
+        view = next(iter(logs_service(studio).views))
+        assert view.current_tab().doc.path == tree.log.absolute()
+    studio.disable_plugin("logs")  # live: logs fall back to the editor at once
     assert log_opener(studio) is None
 
 
 def test_models_list_offers_the_context_actions_and_they_open_here(studio_factory, qtbot, tree):
     folder = _register_model_folder(tree)
-    studio = studio_factory(builtins=BUILTIN_PLUGINS, context=tree.root)
+    studio = studio_factory(builtins=builtins_without("logs"), context=tree.root)
     ids = [a.command_id for a in model_actions(studio)]
     assert "context.reveal-model" in ids and "context.open-model-gguf" in ids
     with shown_shell(qtbot, studio, (1400, 900)) as shell:

@@ -253,19 +253,20 @@ def test_inspector_reads_a_gguf(qtbot, studio, tmp_path):
 
 
 def _deploy_plugin(calls: list):
-    """A plugin adding "Deploy to Ollama…" on models through the Models plugin's own hook."""
+    """A third-party plugin ("acme": the built-in deploy plugin is loaded too) adding "Deploy to
+    Ollama…" on models through the Models plugin's own hook."""
     from studio.testing import make_plugin
 
     def register_commands(register):
-        register(CommandSpec("deploy.ollama", "Deploy to Ollama…",
+        register(CommandSpec("acme.ollama", "Deploy to Ollama…",
                              lambda context: calls.append(context.selection),
                              icon="mdi6.rocket-launch-outline", selection="model"))
 
     def register_model_actions(register):
-        register(ModelActionSpec("deploy.ollama", group="deploy", order=70,
+        register(ModelActionSpec("acme.ollama", group="deploy", order=70,
                                  applies=lambda entry: entry["role"] != "yaze"))
 
-    return make_plugin("deploy", requires=("models",),
+    return make_plugin("acme", requires=("models",),
                        studio_register_commands=register_commands,
                        studio_register_model_actions=register_model_actions)
 
@@ -274,12 +275,12 @@ def test_contributed_model_actions_appear_in_the_menu(qtbot, studio_factory):
     from studio.testing import BUILTIN_PLUGINS
 
     calls: list = []
-    studio = studio_factory([("deploy", _deploy_plugin(calls))], builtins=BUILTIN_PLUGINS)
+    studio = studio_factory([("acme", _deploy_plugin(calls))], builtins=BUILTIN_PLUGINS)
     store = RegistryStore(registry_path(studio.context.path))
     for entry in sample_entries():
         store.add(entry)
-    (action_spec,) = [a for a in model_actions(studio) if a.plugin == "deploy"]
-    assert action_spec.command_id == "deploy.ollama"
+    (action_spec,) = [a for a in model_actions(studio) if a.plugin == "acme"]
+    assert action_spec.command_id == "acme.ollama"
     view = _list_view(qtbot, studio)
     view.select_model("oracle-rauru-asm")
     menu = QMenu()
@@ -298,7 +299,7 @@ def test_contributed_model_actions_appear_in_the_menu(qtbot, studio_factory):
     assert titles[:3] == ["Show Model Details", "Convert to GGUF…", "Quantize GGUF…"]
     assert "Remove Model from Registry…" in titles and "Reload Model Registry" in titles
 
-    studio.disable_plugin("deploy")  # live: its action leaves every menu at once
+    studio.disable_plugin("acme")  # live: its action leaves every menu at once
     view.select_model("oracle-rauru-asm")
     menu = QMenu()
     view._fill_menu(menu)
