@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from studio.plugins.models.api import ModelActionSpec
 
 REQUIRES = ("models",)
+OPTIONAL = ("logs",)  # the Deployments view opens server logs there when it is active
 
 SETTINGS = "deploy"
 PIPELINE_VIEW = "deploy.pipeline"

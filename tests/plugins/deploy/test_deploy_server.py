@@ -196,6 +196,7 @@ def test_deployments_view_opens_the_servers_log(qtbot, studio, manager, monkeypa
     from PySide6.QtGui import QDesktopServices
 
     from studio.plugins.deploy.widgets.deployments_view import DeploymentsView
+    from studio.plugins.logs.api import logs_service
     from studio.shell.api import ViewContext
 
     deployment = manager.deploy(JobContext(), MODEL_ID, "server", DeployOptions())
@@ -206,11 +207,16 @@ def test_deployments_view_opens_the_servers_log(qtbot, studio, manager, monkeypa
     qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=60_000)
     view.table.selectRow(0)
     assert view.buttons["log"].isEnabled()
+    log = studio.services.process.processes("deploy")[0].log_file
+    assert log.stat().st_size > 0  # the server's start-up output
+    qtbot.mouseClick(view.buttons["log"], Qt.MouseButton.LeftButton)
+    # The Logs plugin is active: the request waits for the Logs view (no window here).
+    [request] = logs_service(studio).take_pending()
+    assert Path(request.path) == log and request.follow and opened == []
+    studio.disable_plugin("logs")  # without Logs: the desktop's viewer
     qtbot.mouseClick(view.buttons["log"], Qt.MouseButton.LeftButton)
     [url] = opened
-    log = Path(url.toLocalFile())
-    assert log == studio.services.process.processes("deploy")[0].log_file
-    assert log.stat().st_size > 0  # the server's start-up output
+    assert Path(url.toLocalFile()) == log
     manager.stop(deployment.id)
 
 

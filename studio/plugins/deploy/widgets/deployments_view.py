@@ -36,6 +36,7 @@ COLUMNS = ("Deployment", "Model", "Backend", "Quant", "Status", "Endpoint", "Upt
 STATE_TOKENS = {"ready": "success", "idle": "info", "down": "error", "error": "error",
                 "stopped": "text.muted"}
 REFRESH_MS = 3000
+LOGS_SERVICE = "logs"  # studio.plugins.logs.api.SERVICE; not imported: Logs is optional
 
 
 class DeploymentsView(QWidget):
@@ -143,9 +144,17 @@ class DeploymentsView(QWidget):
         self.buttons["log"].setEnabled(self.selected_log() is not None)
 
     def open_log(self) -> None:
-        """The log in the desktop's viewer (a Logs workspace, when one exists, can follow)."""
+        """The server's log in the Logs workspace, following it, when the Logs plugin is
+        active (it is optional); else in the desktop's default viewer."""
         path = self.selected_log()
-        if path is not None:
+        if path is None:
+            return
+        studio = self.context.studio
+        if studio.services.has(LOGS_SERVICE):
+            from studio.plugins.logs.api import open_log
+
+            open_log(studio, path, follow=True)
+        else:
             QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
     def _run(self, fn: Any, done_text: str) -> None:
