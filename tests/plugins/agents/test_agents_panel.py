@@ -217,3 +217,23 @@ def test_open_log_without_the_logs_plugin_falls_back_cleanly(live, tmp_path):
     assert "logs" not in live.plugins.records or \
         live.plugins.records["logs"].state.value != "active"
     assert actions._open_in_logs(live, str(log)) is False
+
+
+def test_a_remote_agents_log_opens_in_logs_over_ssh(live, ssh_host, tmp_path):
+    """With the Logs plugin active, a remote agent's log is mirrored from its host (by name
+    from sync.toml) and its tab requested, following it."""
+    from studio.plugins.agents.widgets import actions
+    from studio.plugins.logs.api import logs_service
+
+    remote = live.services.remote
+    remote.sync_path.parent.mkdir(parents=True, exist_ok=True)
+    remote.sync_path.write_text(ssh_host.sync_path.read_text())
+    log = tmp_path / "far-agent.log"
+    log.write_text("INFO far-agent started\n")
+    assert actions._open_in_logs(live, str(log), ssh_host.name)
+    service = logs_service(live)
+    [job] = [j for j in live.jobs.jobs() if j.owner == "logs"]
+    mirror = job.future.result(timeout=60)
+    assert mirror.read_text() == "INFO far-agent started\n"
+    assert [(p.path, p.follow) for p in service.take_pending()] == [(str(mirror), True)]
+    assert service.remote_label(mirror) == f"{ssh_host.name}:{log}"

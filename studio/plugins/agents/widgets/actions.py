@@ -125,14 +125,19 @@ def restart_row(studio: Studio, row: AgentRow, parent: QWidget | None = None) ->
                    lambda ctx: agents(studio).restart(row.name, ctx=ctx))
 
 
-def _open_in_logs(studio: Studio, path: str) -> bool:
-    """Show ``path`` in the Logs workspace; False when the Logs plugin is not there."""
+def _open_in_logs(studio: Studio, path: str, host: str = "") -> bool:
+    """Show ``path`` in the Logs workspace, following it (on ``host`` over SSH when given: the
+    Logs plugin mirrors it as a job); False when the Logs plugin is not there."""
     try:
         from studio.plugins.logs.api import open_log as open_in_logs
+        from studio.plugins.logs.api import open_remote_log
     except ImportError:  # not installed
         return False
     try:
-        open_in_logs(studio, path, follow=True)
+        if host:
+            open_remote_log(studio, host, path, follow=True)
+        else:
+            open_in_logs(studio, path, follow=True)
     except KeyError:  # installed but not active (ServiceUnavailableError is a KeyError)
         return False
     return True
@@ -140,11 +145,14 @@ def _open_in_logs(studio: Studio, path: str) -> bool:
 
 def open_log(studio: Studio, row: AgentRow | None = None) -> bool:
     """Open the agent's log: in the Logs workspace (following it) when the Logs plugin is
-    active, else with the desktop's default viewer. Remote agents' logs are on their host."""
+    active, else with the desktop's default viewer. A remote agent's log is followed over SSH
+    by the Logs plugin; without it the status bar says where the log is."""
     row = row or agents(studio).selected()
     if row is None:
         return False
     if row.remote_host:
+        if row.log_file and _open_in_logs(studio, row.log_file, row.remote_host):
+            return True
         _post(f"{row.name}: its log is on {row.remote_host} ({row.log_file or 'unknown'})")
         return False
     if not row.log_file or not Path(row.log_file).exists():
