@@ -173,8 +173,10 @@ def bars(plot: Any, labels: Sequence[str], series: Sequence[tuple[str, Sequence[
 
     count = max(1, len(series))
     width = 0.8 / count
-    if len(series) > 1:  # bottom right: bars start at the left and bottom edges
-        plot.addLegend(offset=(-10, -10))
+    if len(series) > 1:
+        # Groups come largest first, so the corner away from the big bars is free: top right
+        # for columns (they shrink to the right), bottom right for rows (they shrink downwards).
+        plot.addLegend(offset=(-10, -10) if horizontal else (-10, 10))
     for number, (name, values) in enumerate(series):
         positions = [i - 0.4 + width * (number + 0.5) for i in range(len(labels))]
         brush = pyqtgraph.mkBrush(colors["series"][number % len(colors["series"])])
