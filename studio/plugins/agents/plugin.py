@@ -22,6 +22,7 @@ from studio.api import (
 )
 from studio.plugins.agents.launch import SETTINGS_SECTION, command_setting_fields
 from studio.plugins.agents.model import SELECTION_KIND
+from studio.shell.api import lazy_widget
 
 if TYPE_CHECKING:
     from studio.api import CommandContext, Studio
@@ -38,13 +39,7 @@ QUEUE_VIEW = "agents.queue"
 
 
 def _view(module: str, cls: str) -> Callable[[Any], Any]:
-    def factory(context: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"studio.plugins.agents.widgets.{module}"),
-                       cls)(context)
-
-    return factory
+    return lazy_widget(f"studio.plugins.agents.widgets.{module}", cls)
 
 
 @hookimpl

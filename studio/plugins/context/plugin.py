@@ -19,6 +19,7 @@ from studio.api import (
     hookimpl,
 )
 from studio.plugins.context.service import SERVICE, SETTINGS, ContextService
+from studio.shell.api import lazy_widget
 
 if TYPE_CHECKING:
     from studio.api import Studio
@@ -34,13 +35,7 @@ QA_VIEW = "context.qa"
 
 
 def _view(module: str, cls: str) -> Callable[[Any], Any]:
-    def factory(context: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"studio.plugins.context.widgets.{module}"),
-                       cls)(context)
-
-    return factory
+    return lazy_widget(f"studio.plugins.context.widgets.{module}", cls)
 
 
 @hookimpl

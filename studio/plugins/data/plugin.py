@@ -19,6 +19,7 @@ from studio.api import (
     ViewSpec,
     hookimpl,
 )
+from studio.shell.api import lazy_widget
 
 if TYPE_CHECKING:
     from studio.api import Studio
@@ -31,13 +32,7 @@ COMPARE_VIEW = "data.compare"
 
 
 def _view(module: str, cls: str) -> Callable[[Any], Any]:
-    def factory(context: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"studio.plugins.data.widgets.{module}"),
-                       cls)(context)
-
-    return factory
+    return lazy_widget(f"studio.plugins.data.widgets.{module}", cls)
 
 
 @hookimpl

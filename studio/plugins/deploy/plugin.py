@@ -22,6 +22,7 @@ from studio.api import (
     ViewSpec,
     hookimpl,
 )
+from studio.shell.api import lazy_widget
 
 if TYPE_CHECKING:
     from studio.api import Studio
@@ -83,13 +84,7 @@ def studio_register_settings(register: Callable[[SettingsSectionSpec], None]) ->
 
 
 def _view(module: str, cls: str) -> Callable[[Any], Any]:
-    def factory(context: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"studio.plugins.deploy.widgets.{module}"),
-                       cls)(context)
-
-    return factory
+    return lazy_widget(f"studio.plugins.deploy.widgets.{module}", cls)
 
 
 @hookimpl

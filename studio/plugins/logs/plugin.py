@@ -17,6 +17,7 @@ from studio.api import (
     SettingsSectionSpec,
     ViewSpec,
 )
+from studio.shell.api import lazy_widget
 
 if TYPE_CHECKING:
     from studio.api import Studio
@@ -29,13 +30,7 @@ SETTINGS = "logs"
 
 
 def _view(module: str, cls: str) -> Callable[[Any], Any]:
-    def factory(context: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"studio.plugins.logs.widgets.{module}"),
-                       cls)(context)
-
-    return factory
+    return lazy_widget(f"studio.plugins.logs.widgets.{module}", cls)
 
 
 @hookimpl

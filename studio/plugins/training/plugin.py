@@ -20,6 +20,7 @@ from studio.api import (
     SettingsSectionSpec,
     ViewSpec,
 )
+from studio.shell.api import lazy_widget
 
 if TYPE_CHECKING:
     from studio.api import Studio
@@ -31,13 +32,7 @@ TELEMETRY_VIEW = "training.telemetry"
 
 
 def _widget(module: str, cls: str) -> Callable[[Any], Any]:
-    def factory(context: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"studio.plugins.training.widgets.{module}"),
-                       cls)(context)
-
-    return factory
+    return lazy_widget(f"studio.plugins.training.widgets.{module}", cls)
 
 
 @hookimpl
