@@ -13,7 +13,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # cannot die with SIGILL on an older CPU, and no multimodal part we do not use.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 
-.PHONY: run test lint bench screenshot system-deps system-deps-test clean native-selftest native-arm64
+.PHONY: run test fuzz lint bench screenshot system-deps system-deps-test clean native-selftest native-arm64
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,14 @@ lint: $(VENV)/.test-installed
 
 # HAFS_STUDIO_REQUIRE_REAL_PARTS: a test that would skip for lack of sshd or llama-cpp-python
 # fails instead (studio/testing/real_parts.py), so a green run means those paths really ran.
+# HAFS_STUDIO_HYPOTHESIS=gate: property tests use the same (derandomized) examples every run, so
+# the gate never turns red by chance; `make fuzz` is where new examples are searched for.
 test: system-deps-test $(VENV)/.test-installed lint
-	HAFS_STUDIO_REQUIRE_REAL_PARTS=1 $(BIN)/python -m pytest
+	HAFS_STUDIO_REQUIRE_REAL_PARTS=1 HAFS_STUDIO_HYPOTHESIS=gate $(BIN)/python -m pytest
+
+# The property-based tests only, with fresh random examples and ten times as many of them.
+fuzz: $(VENV)/.test-installed
+	HAFS_STUDIO_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q $$(grep -rl --include="test_*.py" "from hypothesis" tests)
 
 bench: $(VENV)/.test-installed
 	$(PIP) install -q -e '.[test,bench]'

@@ -1,5 +1,10 @@
 """Test-wide setup: Qt renders offscreen (before any QApplication exists), the user's real
-config is never touched, and a slow-but-deterministic hypothesis profile is used."""
+config is never touched, and hypothesis runs without deadlines (CI machines are slow).
+
+Hypothesis profiles (HAFS_STUDIO_HYPOTHESIS): "explore" (the default when pytest is run by hand)
+draws new examples every run; "gate" (what `make test`, and so CI, uses) is derandomized, so a
+merge is judged on the same examples every time and a red run always reproduces; "fuzz"
+(`make fuzz`) explores ten times longer."""
 
 from __future__ import annotations
 
@@ -13,10 +18,11 @@ os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "studio", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
-)
-settings.load_profile("studio")
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("explore", max_examples=100, **_COMMON)
+settings.register_profile("gate", max_examples=100, derandomize=True, **_COMMON)
+settings.register_profile("fuzz", max_examples=1000, **_COMMON)
+settings.load_profile(os.environ.get("HAFS_STUDIO_HYPOTHESIS", "explore"))
 
 
 def pytest_configure(config) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -29,9 +28,3 @@ def context_with_data(tmp_path) -> tuple[Path, SampleTruth]:
     truth = write_sample_dataset(root / "training" / "datasets" / "alttp_test_20250101_120000")
     write_quality_files(root)
     return root, truth
-
-
-def read_lines(path: Path) -> list[dict]:
-    """The independent reading: the standard library, line by line."""
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

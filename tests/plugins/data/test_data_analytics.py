@@ -8,7 +8,7 @@ import statistics
 from collections import Counter
 
 import pytest
-from conftest import read_lines
+from data_helpers import read_lines
 
 from studio.plugins.data import analytics
 from studio.plugins.data.dataset import read_dataset

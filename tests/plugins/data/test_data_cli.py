@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import read_lines
+from data_helpers import read_lines
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import shutil
 from collections import Counter
 
 import pytest
-from conftest import read_lines
+from data_helpers import read_lines
 from hypothesis import given
 from hypothesis import strategies as st
 

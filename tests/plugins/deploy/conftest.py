@@ -16,28 +16,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "models"))
 
+from deploy_helpers import MODEL_ID  # noqa: E402
 from tiny_models import make_checkpoint  # noqa: E402
 
-from studio.api import JobContext  # noqa: E402
 from studio.plugins.deploy.api import DeployManager, deploy_manager  # noqa: E402
 from studio.plugins.models.api import ModelsService  # noqa: E402
 from studio.testing import BUILTIN_PLUGINS  # noqa: E402
-
-MODEL_ID = "tiny-qwen-chat"
-
-
-class CancelWhen(JobContext):
-    """A job context that cancels itself at the first progress message starting with
-    ``prefix``: cancelling at a precise stage without racing a thread."""
-
-    def __init__(self, prefix: str) -> None:
-        super().__init__()
-        self.prefix = prefix
-
-    def report(self, fraction=None, message=None) -> None:
-        super().report(fraction, message)
-        if message and message.startswith(self.prefix):
-            self.cancel()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import MODEL_ID
+from deploy_helpers import MODEL_ID
 
 from studio.plugins.models.api import ModelsService
 

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import CancelWhen
+from deploy_helpers import CancelWhen
 
 from studio.core.jobs import JobCancelled, JobContext
 from studio.plugins.deploy.backend import (

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MODEL_ID, CancelWhen
+from deploy_helpers import MODEL_ID, CancelWhen
 
 from studio.core.jobs import JobCancelled, JobContext
 from studio.plugins.deploy.backend import (

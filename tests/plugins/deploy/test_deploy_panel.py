@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MODEL_ID
+from deploy_helpers import MODEL_ID
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import MODEL_ID
+from deploy_helpers import MODEL_ID
 
 from studio.core.jobs import JobCancelled, JobContext
 from studio.plugins.deploy.api import deploy_manager

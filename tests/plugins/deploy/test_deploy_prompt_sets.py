@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import MODEL_ID
+from deploy_helpers import MODEL_ID
 
 from studio.core.jobs import JobContext
 from studio.plugins.deploy.backend import DeployOptions, GenerationParams

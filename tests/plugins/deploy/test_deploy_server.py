@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from conftest import MODEL_ID, CancelWhen
+from deploy_helpers import MODEL_ID, CancelWhen
 
 from studio.api import JobCancelled, JobContext
 from studio.plugins.deploy.api import (

@@ -10,10 +10,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "logs"
-REAL_LOG = DATA / "hafs_training_oracle_rauru.log"
-
-
 @pytest.fixture
 def registry():
     from studio.plugins.logs.builtin_formats import register_builtin_formats

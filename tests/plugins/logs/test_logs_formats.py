@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REAL_LOG
+from logs_helpers import REAL_LOG
 
 from studio import native
 from studio.plugins.logs.formats import (

@@ -7,7 +7,7 @@ import shutil
 import time
 
 import pytest
-from conftest import hf_state, loss_entries, set_mtime, write_checkpoint
+from training_helpers import hf_state, loss_entries, set_mtime, write_checkpoint
 
 from studio.callbacks import MetricsWriter
 from studio.core.events import EventBus

@@ -12,7 +12,7 @@ import shutil
 import time
 
 import pytest
-from conftest import loss_entries, set_mtime, write_checkpoint
+from training_helpers import loss_entries, set_mtime, write_checkpoint
 
 from studio.core.events import EventBus
 from studio.core.remote_manager import RemoteManager

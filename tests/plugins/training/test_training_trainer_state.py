@@ -7,7 +7,7 @@ import math
 import shutil
 
 import numpy as np
-from conftest import hf_state, loss_entries, write_checkpoint
+from training_helpers import hf_state, loss_entries, write_checkpoint
 
 from studio.plugins.training.readers.trainer_state import (
     TrainerStateReader,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import loss_entries, write_checkpoint
+from training_helpers import loss_entries, write_checkpoint
 
 from studio.callbacks import MetricsWriter
 from studio.core.events import EventBus
