@@ -77,13 +77,22 @@ class _Progress:
         return (d1 - d0) / (t1 - t0) if t1 > t0 else 0.0
 
 
-def sha256_file(path: Path, ctx: JobContext = NULL_CONTEXT) -> str:
-    """The sha256 of a local file, cancellable between chunks."""
-    digest = hashlib.sha256()
+def sha256_file(path: Path, ctx: JobContext = NULL_CONTEXT,
+                share: tuple[float, float] | None = None) -> str:
+    """The sha256 of a local file, cancellable between chunks.
+
+    With ``share=(start, end)`` the hashing reports its progress as that part of the job's
+    fraction (``"Checksumming <name>"``): hashing a multi-GB model is a visible step."""
+    digest, done = hashlib.sha256(), 0
+    size = max(path.stat().st_size, 1) if share is not None else 1
     with open(path, "rb") as handle:
         while chunk := handle.read(HASH_CHUNK):
             ctx.raise_if_cancelled()
             digest.update(chunk)
+            if share is not None:
+                done += len(chunk)
+                ctx.report(share[0] + (share[1] - share[0]) * done / size,
+                           f"Checksumming {path.name}")
     return digest.hexdigest()
 
 

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.api import NULL_CONTEXT, HostKeyError, JobCancelled, JobContext, RemoteError
+from studio.api import (
+    NULL_CONTEXT,
+    HostKeyError,
+    JobCancelled,
+    JobContext,
+    RemoteError,
+    sha256_file,
+)
 from studio.plugins.deploy.backend import (
     Availability,
     Backend,
@@ -35,7 +42,6 @@ from studio.plugins.deploy.backend import (
     GenerationRequest,
     Piece,
 )
-from studio.plugins.deploy.backends.ollama_client import file_sha256
 from studio.plugins.deploy.backends.openai_stream import (
     completion_body,
     stream_completions,
@@ -136,7 +142,7 @@ class NodeBackend(Backend):
 
     def _upload(self, host: Any, local: Path, ctx: JobContext) -> tuple[str, int]:
         folder = str(self._setting("node_models_dir") or DEFAULT_MODELS_DIR).rstrip("/")
-        digest = file_sha256(local, ctx, (0.0, 0.1))
+        digest = sha256_file(local, ctx, (0.0, 0.1))
         remote = f"{folder}/{digest[:16]}-{local.name}"
         try:
             status, _, err = host.run(["mkdir", "-p", folder])

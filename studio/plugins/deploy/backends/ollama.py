@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from studio.api import JobCancelled, JobContext
+from studio.api import JobCancelled, JobContext, sha256_file
 from studio.plugins.deploy.backend import (
     Availability,
     Backend,
@@ -32,7 +32,6 @@ from studio.plugins.deploy.backends.ollama_client import (
     DEFAULT_URL,
     OllamaClient,
     OllamaError,
-    file_sha256,
     installed_name,
     ollama_model_name,
 )
@@ -76,7 +75,7 @@ class OllamaBackend(Backend):
         template = artifact.template.ollama()
         with self.client() as client:
             client.version()  # fail fast, before hashing a large file, when nobody answers
-            digest = file_sha256(artifact.path, ctx, (0.0, 0.3))
+            digest = sha256_file(artifact.path, ctx, (0.0, 0.3))
             if client.has_blob(digest):
                 ctx.report(0.8, "Ollama already has this GGUF")
             else:

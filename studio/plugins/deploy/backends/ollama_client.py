@@ -11,7 +11,6 @@ become :class:`OllamaError` with Ollama's own message.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from studio.plugins.deploy.backend import DeployError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DEFAULT_URL", "OllamaClient", "OllamaError", "file_sha256", "installed_name",
+__all__ = ["DEFAULT_URL", "OllamaClient", "OllamaError", "installed_name",
            "ollama_model_name"]
 
 DEFAULT_URL = "http://127.0.0.1:11434"
@@ -48,21 +47,6 @@ def ollama_model_name(value: str) -> str:
         raise DeployError(f"invalid Ollama model name {value!r}: use letters, digits, '.', "
                           "'_' and '-', optionally namespace/ and :tag")
     return value
-
-
-def file_sha256(path: Path, ctx: JobContext = NULL_CONTEXT, share: tuple[float, float] = (0, 1)
-                ) -> str:
-    """Hex SHA-256 of a file, reporting progress in ``share`` of the job; cancellable."""
-    size = max(path.stat().st_size, 1)
-    digest, done = hashlib.sha256(), 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            ctx.raise_if_cancelled()
-            digest.update(chunk)
-            done += len(chunk)
-            ctx.report(share[0] + (share[1] - share[0]) * done / size,
-                       f"Checksumming {path.name}")
-    return digest.hexdigest()
 
 
 class OllamaClient:
