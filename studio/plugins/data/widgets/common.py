@@ -144,6 +144,10 @@ class ChartBox(QWidget):
             self._draw(self.plot, self.table, dict(colors))
         style_plot(self.plot, colors, recolor_series=False)
         self.plot.showGrid(x=False, y=True, alpha=0.25)
+        # Lay the plot out now: its axes have just been resized for the new tick numbers and
+        # label, and pyqtgraph's layout would catch up only frames later, so the y label was
+        # first drawn over the numbers (and stayed so in `--screenshot` pictures).
+        self.plot.getPlotItem().layout.activate()
 
     # -- export ------------------------------------------------------------------------------
     def export_png(self, path: str | Path) -> None:
