@@ -13,7 +13,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # cannot die with SIGILL on an older CPU, and no multimodal part we do not use.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 
-.PHONY: run test fuzz lint bench screenshot system-deps system-deps-test clean native-selftest native-arm64
+.PHONY: run test fuzz lint bench llama-server screenshot system-deps system-deps-test clean native-selftest native-arm64
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,22 @@ bench: $(VENV)/.test-installed
 	$(PIP) install -q -e '.[test,bench]'
 	for script in benchmarks/*.py; do case $$script in */_*|*/report.py) ;; *) $(BIN)/python $$script || exit 1;; esac; done
 	$(BIN)/python benchmarks/report.py
+
+# llama.cpp's own C++ server (optional): the Deploy backend runs it instead of
+# `python -m llama_cpp.server` when the tools setting or PATH has one. Built from the llama.cpp
+# that the installed llama-cpp-python vendors (the same version), portable like its wheel; a few
+# minutes on 2 cores. tests/plugins/deploy and benchmarks/deploy_server.py pick it up here.
+LLAMA_SERVER := build/llama-server/bin/llama-server
+llama-server: $(LLAMA_SERVER)
+$(LLAMA_SERVER): | $(VENV)/.test-installed
+	version=$$($(BIN)/python -c "import importlib.metadata as m; print(m.version('llama-cpp-python'))") && \
+	rm -rf build/llama-server-src && mkdir -p build/llama-server-src && \
+	$(PIP) download -q --no-binary :all: --no-deps "llama-cpp-python==$$version" -d build/llama-server-src && \
+	tar xzf build/llama-server-src/llama_cpp_python-$$version.tar.gz -C build/llama-server-src && \
+	cmake -S build/llama-server-src/llama_cpp_python-$$version/vendor/llama.cpp -B build/llama-server \
+	  -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	  -DCMAKE_BUILD_TYPE=Release && \
+	cmake --build build/llama-server --target llama-server -j$$(nproc)
 
 # C++ checks of the kernels without Python (native/tests/selftest.cpp), on this CPU.
 native-selftest:

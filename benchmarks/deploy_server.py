@@ -18,7 +18,10 @@ Variants alternate (server, direct, server, direct …), each in a fresh process
 The difference is what the server path adds: HTTP, JSON per token, the server's own Python
 loop (llama-cpp-python's ``create_completion``), and a second process on a 2-core machine.
 
-    python benchmarks/deploy_server.py [--repeats 5]
+    python benchmarks/deploy_server.py [--repeats 5] [--server-binary PATH/llama-server]
+
+With ``--server-binary`` it also measures llama.cpp's own C++ ``llama-server`` (managed by the
+studio, and bare), built from the llama.cpp that llama-cpp-python vendors (same version).
 """
 
 from __future__ import annotations
@@ -53,11 +56,11 @@ from studio.plugins.deploy.store import Deployment
 from studio.plugins.deploy.templates import template_from_gguf
 from studio.plugins.models.api import read_gguf_info
 path, threads, max_tokens = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-messages = json.loads(sys.argv[4])
+messages, binary = json.loads(sys.argv[4]), sys.argv[5]
 template = template_from_gguf(read_gguf_info(path))
 with tempfile.TemporaryDirectory() as state:
     processes = ProcessManager(Path(state))
-    backend = LlamaServerBackend(processes)
+    backend = LlamaServerBackend(processes, lambda: Path(binary) if binary else None)
     started = time.perf_counter()
     result = backend.deploy(DeployArtifact("gguf", path, "bench", template),
                             DeployOptions(n_ctx=256, n_threads=threads), "bench", JobContext())
@@ -88,14 +91,18 @@ import httpx
 from studio.plugins.deploy.templates import template_from_gguf
 from studio.plugins.models.api import read_gguf_info
 path, threads, max_tokens = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-messages = json.loads(sys.argv[4])
+messages, binary = json.loads(sys.argv[4]), sys.argv[5]
 prompt = template_from_gguf(read_gguf_info(path)).render(messages)
 with socket.socket() as probe:
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
-server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", path, "--host",
-                           "127.0.0.1", "--port", str(port), "--n_ctx", "256", "--n_threads",
-                           str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if binary:
+    argv = [binary, "-m", path, "--host", "127.0.0.1", "--port", str(port), "-c", "256", "-t",
+            str(threads)]
+else:
+    argv = [sys.executable, "-m", "llama_cpp.server", "--model", path, "--host", "127.0.0.1",
+            "--port", str(port), "--n_ctx", "256", "--n_threads", str(threads)]
+server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 url = f"http://127.0.0.1:{port}/v1"
 try:
     while True:
@@ -128,50 +135,68 @@ print(json.dumps({"tokens_per_second": (n - 1) / (times[-1] - times[0]), "wall_s
 """
 
 
+# variant -> (child script, server binary or "" for python -m llama_cpp.server, table label)
+VARIANTS = {
+    "server": (SERVER, "", "managed llama_cpp.server"),
+    "bare_server": (BARE, "", "bare llama_cpp.server + httpx"),
+    "direct": (DIRECT, "", "direct llama-cpp-python"),
+}
+
+
+def _overhead(rate: dict, ttft: dict, server: str, bare: str) -> dict:
+    return {"tokens_per_second_pct": (rate["direct"] - rate[server]) / rate["direct"] * 100,
+            "time_to_first_token_pct": (ttft[server] - ttft["direct"]) / ttft["direct"] * 100,
+            "time_to_first_token_ms": ttft[server] - ttft["direct"],
+            "vs_bare_tokens_per_second_pct": (rate[bare] - rate[server]) / rate[bare] * 100}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--server-binary", default="",
+                        help="also measure a llama-server binary (managed and bare), built from "
+                             "the llama.cpp that llama-cpp-python vendors")
     args = parser.parse_args()
 
+    variants = dict(VARIANTS)
+    if args.server_binary:
+        binary = str(Path(args.server_binary).resolve())
+        variants["binary_server"] = (SERVER, binary, "managed llama-server binary")
+        variants["bare_binary_server"] = (BARE, binary, "bare llama-server + httpx")
     gguf = ensure_gguf("f32")
     child_args = (str(gguf), str(THREADS), str(MAX_TOKENS), json.dumps(PROMPT))
-    run_child(SERVER, *child_args)  # uncounted warm-up: page cache, bytecode
-    server, bare, direct = [], [], []
+    run_child(SERVER, *child_args, "")  # uncounted warm-up: page cache, bytecode
+    runs: dict[str, list] = {name: [] for name in variants}
     load_before = load_average()
     for _ in range(args.repeats):
-        server.append(run_child(SERVER, *child_args))
-        direct.append(run_child(DIRECT, *child_args))
-        bare.append(run_child(BARE, *child_args))
-    result = {"server": summarize(server), "bare_server": summarize(bare),
-              "direct": summarize(direct)}
+        for name, (script, binary, _label) in variants.items():
+            runs[name].append(run_child(script, *child_args, binary))
+    result = {name: summarize(items) for name, items in runs.items()}
     rate = {k: result[k]["median_tokens_per_second"] for k in result}
     ttft = {k: result[k]["median_time_to_first_token_ms"] for k in result}
-    overhead = {"tokens_per_second_pct": (rate["direct"] - rate["server"]) / rate["direct"] * 100,
-                "time_to_first_token_pct": (ttft["server"] - ttft["direct"]) / ttft["direct"]
-                * 100,
-                "time_to_first_token_ms": ttft["server"] - ttft["direct"],
-                "vs_bare_server_tokens_per_second_pct":
-                    (rate["bare_server"] - rate["server"]) / rate["bare_server"] * 100}
+    overhead = _overhead(rate, ttft, "server", "bare_server")
+    if args.server_binary:
+        result["binary_overhead"] = _overhead(rate, ttft, "binary_server", "bare_binary_server")
     path = write_results("deploy_server", {
         "model": {"file": gguf.name, "size_bytes": gguf.stat().st_size, "threads": THREADS,
                   "max_tokens": MAX_TOKENS, "sampling": "greedy"},
         "repeats": args.repeats,
-        "order": "interleaved: server, direct, bare server, server, direct, bare server …",
+        "order": "interleaved, one of each variant per round: " + ", ".join(variants),
         "load_average_before_after": [load_before, load_average()],
         **result, "overhead": overhead,
         "goal": "the managed server within 5 % of direct llama-cpp-python (tokens/s, TTFT)"})
     print_table(("variant", "tokens/s (median)", "TTFT ms (median)", "tokens"),
-                [("managed llama.cpp server", rate["server"], ttft["server"],
-                  result["server"]["completion_tokens"]),
-                 ("bare llama_cpp.server + httpx", rate["bare_server"], ttft["bare_server"],
-                  result["bare_server"]["completion_tokens"]),
-                 ("direct llama-cpp-python", rate["direct"], ttft["direct"],
-                  result["direct"]["completion_tokens"])],
+                [(label, rate[name], ttft[name], result[name]["completion_tokens"])
+                 for name, (_script, _binary, label) in variants.items()],
                 f"{gguf.name}, {THREADS} thread(s), {args.repeats} fresh processes each")
-    print(f"overhead: tokens/s {overhead['tokens_per_second_pct']:+.1f} %, TTFT "
-          f"{overhead['time_to_first_token_pct']:+.1f} % "
-          f"({overhead['time_to_first_token_ms']:+.1f} ms); vs the bare server: tokens/s "
-          f"{overhead['vs_bare_server_tokens_per_second_pct']:+.1f} %  →  {path}")
+    for name, numbers in (("llama_cpp.server", overhead),
+                          ("llama-server", result.get("binary_overhead"))):
+        if numbers:
+            print(f"{name} overhead vs direct: tokens/s {numbers['tokens_per_second_pct']:+.1f} %,"
+                  f" TTFT {numbers['time_to_first_token_pct']:+.1f} % "
+                  f"({numbers['time_to_first_token_ms']:+.1f} ms); the studio's share (vs the "
+                  f"bare server): tokens/s {numbers['vs_bare_tokens_per_second_pct']:+.1f} %")
+    print(f"→ {path}")
 
 
 if __name__ == "__main__":

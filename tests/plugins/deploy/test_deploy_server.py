@@ -239,3 +239,37 @@ def test_same_answer_as_in_process_and_every_token_counted(studio, manager):
     body = dict(completion_body(served, CHAT, params, MODEL_ID), stream=False)
     usage = httpx.post(f"{served.endpoint}/completions", json=body, timeout=60).json()["usage"]
     assert over_http.stats.completion_tokens == usage["completion_tokens"]
+
+
+def _llama_server_binary() -> Path | None:
+    """llama.cpp's C++ server when this machine has one (``make llama-server`` builds it from
+    the llama.cpp that llama-cpp-python vendors; HAFS_STUDIO_TEST_LLAMA_SERVER names another)."""
+    import shutil
+
+    named = os.environ.get("HAFS_STUDIO_TEST_LLAMA_SERVER")
+    for candidate in (named, ROOT / "build" / "llama-server" / "bin" / "llama-server",
+                      shutil.which("llama-server")):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def test_the_llama_server_binary_when_the_user_has_one(studio, manager):
+    """The same deployment through llama.cpp's own ``llama-server`` (the tools setting):
+    ready, the same greedy answer as in-process, its log is the binary's."""
+    binary = _llama_server_binary()
+    if binary is None:
+        pytest.skip("no llama-server binary here (make llama-server builds one)")
+    studio.settings.set("tools", "llama_server", str(binary))
+    params = GenerationParams(max_tokens=24, temperature=0)
+    served = manager.deploy(JobContext(), MODEL_ID, "server", DeployOptions())
+    assert served.data["kind"] == "binary"
+    [process] = _servers(studio)
+    assert Path(process.argv[0]) == binary
+    local = manager.deploy(JobContext(), MODEL_ID, "llama.cpp", DeployOptions(), record=False)
+    over_http = manager.generate(served, CHAT, params).run()
+    expected = manager.generate(local, CHAT, params).run().text.replace("\ufffd", "")
+    assert expected and over_http.text.replace("\ufffd", "").startswith(expected)
+    assert over_http.stats.completion_tokens >= 1
+    manager.stop(served.id)
+    assert not process.running
