@@ -1,7 +1,8 @@
 """A compact line index: 4 bytes per line, for files of any size.
 
-The native kernel finds newlines (``native.newline_offsets_file``: positional reads, all cores)
-and returns int64 offsets for one chunk at a time; this index keeps only their low 32 bits
+The native kernel finds newlines (``native.newline_offsets_file``: positional reads; or
+``native.newline_offsets`` over a mapping of a file at rest) and returns int64 offsets for one
+chunk at a time; this index keeps only their low 32 bits
 (``uint32``) plus, for files beyond 4 GiB, the few line numbers where the high bits step up.
 That halves the memory of an int64 index (a 1 GB log of 10 M lines: 41 MB instead of 82 MB),
 which is what keeps the viewer's whole process under a quarter of lnav's memory.
@@ -22,7 +23,9 @@ from studio.api import native
 __all__ = ["INDEX_THREADS", "LineIndex"]
 
 # Leave a core to the GUI thread (and to whatever else runs): on a 2-core machine the second
-# indexing thread mostly waits for a CPU and the slowest part decides.
+# indexing thread mostly waits for a CPU and the slowest part decides (re-measured with the
+# mapped load on the shared 2-core VM: two threads took ~1.6x as long as one; see
+# docs/performance.md; benchmarks/logs_load.py also times the all-cores variant).
 INDEX_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 class LineIndex:
@@ -63,6 +66,14 @@ class LineIndex:
             return 0
         found = native.newline_offsets_file(path, self._size, end, threads=INDEX_THREADS)
         return self._add(found, end)
+
+    def update_from_bytes(self, data: np.ndarray) -> int:
+        """Index the bytes that follow ``indexed_bytes``, given as ``data`` (a view of a
+        mapping of the file, or a copy): no second read of what the caller already holds."""
+        if not len(data):
+            return 0
+        found = native.newline_offsets(data, base=self._size, threads=INDEX_THREADS)
+        return self._add(found, self._size + len(data))
 
     def _add(self, found: np.ndarray, end: int) -> int:
         before = self.line_count

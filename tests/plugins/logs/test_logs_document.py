@@ -30,6 +30,34 @@ def test_open_shows_the_head_before_indexing_the_rest(tmp_path, open_doc) -> Non
     assert len(doc.lines(59_999, 5)) == 1
 
 
+def test_a_load_through_the_mapping_and_one_by_reads_index_alike(tmp_path, open_doc,
+                                                                 monkeypatch) -> None:
+    """A file at rest is indexed through a mapping of each chunk; once it has changed, with
+    positional reads. Both must give the offsets the native reference index gives."""
+    from studio import native
+    from studio.plugins.logs import document
+
+    monkeypatch.setattr(document, "INDEX_CHUNK", 1 << 20)  # several chunks, unaligned ends
+    path = tmp_path / "big.log"
+    write_lines(path, python_log_lines(60_000))
+    with open(path, "ab") as handle:
+        handle.write(b"last line without a newline")
+    reference = native.LineIndex()
+    reference.update(path.read_bytes())
+    expected = reference.line_bounds(0, reference.line_count)
+    mapped, read = open_doc(path), open_doc(path)
+    read.current.at_rest = False  # as after an append: no mapping
+    used = []
+    original = document.Generation.chunk
+    monkeypatch.setattr(document.Generation, "chunk",
+                        lambda gen, begin, end: used.append(gen) or original(gen, begin, end))
+    for doc in (mapped, read):
+        assert doc.load() == reference.line_count
+        got = doc.current.bounds(0, doc.line_count)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+    assert used and set(used) == {mapped.current}  # the mapping only while at rest
+
+
 def test_index_memory_stays_under_16_bytes_per_line(tmp_path, open_doc) -> None:
     write_lines(tmp_path / "big.log", python_log_lines(200_000, tracebacks=False))
     doc = open_doc(tmp_path / "big.log")
