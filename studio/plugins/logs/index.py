@@ -100,12 +100,20 @@ class LineIndex:
         """Make room for ``lines`` newlines (from an estimate: no regrowth while loading)."""
         if lines <= self._low.size:
             return
+        if self._count * 4 < lines:
+            # Mostly new room (the load's reserve after opening): a fresh block whose pages
+            # the OS supplies as the kernel fills them. ndarray.resize would zero all of it
+            # first (~60 ms for a 1 GB log's 43 MB, a sixth of its whole index time).
+            self._low = self._copied_into(np.empty(lines, dtype=np.uint32))
+            return
         try:
             self._low.resize(lines, refcheck=True)  # realloc: the old block is not kept
         except ValueError:  # a view of the offsets is alive: copy instead
-            grown = np.empty(lines, dtype=np.uint32)
-            grown[: self._count] = self._low[: self._count]
-            self._low = grown
+            self._low = self._copied_into(np.empty(lines, dtype=np.uint32))
+
+    def _copied_into(self, grown: np.ndarray) -> np.ndarray:
+        grown[: self._count] = self._low[: self._count]
+        return grown
 
     def shrink_to_fit(self) -> None:
         if self._low.size == self._count:
