@@ -4,8 +4,8 @@ Opening indexes only the first :data:`INITIAL_BYTES` (a few ms whatever the size
 is on screen at once; :meth:`LogDocument.load` (a studio job) indexes the rest in chunks with
 progress and cancel. The index (:mod:`~studio.plugins.logs.index`) keeps 4 bytes per line
 (reserved from an estimate, trimmed at the end); the native kernel fills it from a mapping of
-one chunk at a time while the file is at rest (no copy; the mapping is dropped after each
-chunk, so the file never becomes resident in the process), and with positional reads of the
+8 MB at a time while the file is at rest (no copy; each mapping is dropped after its scan, so
+the file never becomes resident in the process), and with positional reads of the
 opened file (``newline_offsets_file``, like ``wc -l``; safe if the file shrinks meanwhile) once
 it has changed, as the search does. Levels are
 classified only for what is shown or searched (one native call over the bytes already read),
@@ -44,6 +44,7 @@ __all__ = ["DocumentChanged", "FollowEvent", "Generation", "LogDocument"]
 INITIAL_BYTES = 256 * 1024
 INDEX_CHUNK = 64 << 20  # indexed per step of a load (progress and cancel between steps)
 MAP_INDEX_MIN_BYTES = 1 << 20  # smaller steps (opening, following) read: a mapping costs more
+MAP_INDEX_STEP_BYTES = 8 << 20  # mapped, scanned and unmapped at a time while indexing
 CHUNK_MAPPED = 64 << 20  # a chunk searched through the mapping (threads split it)
 CHUNK_READ = 4 << 20  # a chunk read with pread (stays in the CPU cache)
 DETECT_BYTES = 32 * 1024
@@ -212,8 +213,12 @@ class LogDocument:
         if end <= start:
             return
         if gen.at_rest and end - start >= MAP_INDEX_MIN_BYTES:
-            with gen.chunk(start, end) as view:  # shorter if the file shrank meanwhile
-                gen.index.update_from_bytes(view)
+            # Mapped pages count in the process's RSS while mapped: a few MB at a time.
+            while (begin := gen.index.indexed_bytes) < end:
+                with gen.chunk(begin, min(end, begin + MAP_INDEX_STEP_BYTES)) as view:
+                    if not len(view):
+                        break  # the file shrank: the watcher starts a new generation
+                    gen.index.update_from_bytes(view)
         else:
             gen.index.update_from_file(gen.data.kernel_path, end)
 
