@@ -1,7 +1,8 @@
 """Logs: index time vs ``wc -l``; full load time and peak memory vs ``lnav`` (1 GB log).
 
-Rounds alternate ``wc -l`` · our load · (on a machine with more cores than the viewer's index
-threads: our load with every core) · ``lnav -n -q -c ':goto 100%'``, each a fresh process
+Rounds alternate ``wc -l`` · our load · our load with positional reads (no mapping) · (on a
+machine with more cores than the viewer's index threads: our load with every core) ·
+``lnav -n -q -c ':goto 100%'``, each a fresh process
 (stdout piped, never /dev/null: GNU tools skip work when they can tell nobody reads it). Ours
 is ``benchmarks/_logs_load_child.py``: it opens the log as the viewer does and indexes every
 line (timed in-process: what the viewer waits for before every line can be reached; levels are
@@ -43,9 +44,11 @@ def main() -> None:
         wall, rss, out = timed_run([PYTHON, CHILD, str(path)], env=env)
         return {"wall_s": wall, "rss_mib": rss / 1024, **json.loads(out)}
 
-    def ours_all_cores() -> dict:  # the index on every core (the viewer leaves one to the GUI)
-        wall, rss, out = timed_run([PYTHON, CHILD, str(path), "--threads", str(cores)], env=env)
-        return {"wall_s": wall, "rss_mib": rss / 1024, **json.loads(out)}
+    def ours_with(*options: str):
+        def run() -> dict:
+            wall, rss, out = timed_run([PYTHON, CHILD, str(path), *options], env=env)
+            return {"wall_s": wall, "rss_mib": rss / 1024, **json.loads(out)}
+        return run
 
     def wc() -> dict:
         wall, rss, out = timed_run(["wc", "-l", str(path)])
@@ -56,10 +59,13 @@ def main() -> None:
                                  env={**env, "HOME": home})
         return {"wall_s": wall, "rss_mib": rss / 1024}
 
-    runs = {"wc -l": wc, "studio": ours}
+    runs = {"wc -l": wc, "studio": ours,
+            # the same load with positional reads: what a file that changed since it was
+            # opened gets (and what every load used before the mapped index)
+            "studio, positional reads": ours_with("--read")}
     cores = os.cpu_count() or 1
-    if cores > INDEX_THREADS:
-        runs[f"studio, {cores} index threads"] = ours_all_cores
+    if cores > INDEX_THREADS:  # the viewer leaves a core to the GUI; this uses every core
+        runs[f"studio, {cores} index threads"] = ours_with("--threads", str(cores))
     if lnav:
         runs["lnav"] = lnav_run
     load_before = load_average()
