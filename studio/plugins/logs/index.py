@@ -24,7 +24,7 @@ __all__ = ["INDEX_THREADS", "LineIndex"]
 
 # Leave a core to the GUI thread (and to whatever else runs): on a 2-core machine the second
 # indexing thread mostly waits for a CPU and the slowest part decides (re-measured with the
-# mapped load on the shared 2-core VM: two threads took ~1.6x as long as one; see
+# mapped load on the shared 2-core VM: two threads took 1.5-2x as long as one; see
 # docs/performance.md; benchmarks/logs_load.py also times the all-cores variant).
 INDEX_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
