@@ -58,6 +58,35 @@ def test_a_load_through_the_mapping_and_one_by_reads_index_alike(tmp_path, open_
     assert used and set(used) == {mapped.current}  # the mapping only while at rest
 
 
+def test_a_mapped_load_stops_where_a_shrunk_file_ends(tmp_path, open_doc, monkeypatch) -> None:
+    """The file shrinks between the size check and the read: the load indexes what is there
+    and stops (the watcher then starts a new generation) instead of spinning."""
+    from studio.plugins.logs import document
+    from studio.plugins.logs.source import LogFile
+
+    path = tmp_path / "big.log"
+    write_lines(path, python_log_lines(60_000))
+    doc = open_doc(path)
+    gen = doc.current
+    reported = gen.data.size()
+    with open(path, "r+b") as handle:
+        handle.truncate(INITIAL_BYTES)  # e.g. copytruncate, seen only by the next poll
+    steps = []
+    real_size = LogFile.size  # stale until the load first reads, then the truth
+    monkeypatch.setattr(LogFile, "size", lambda self: real_size(self) if steps else reported)
+    monkeypatch.setattr(LogFile, "_map_range", lambda self, begin, end: None)  # as it would
+    original = document.Generation.chunk
+
+    def chunk(gen, begin, end):
+        steps.append(begin)
+        assert len(steps) < 100, "the load keeps asking for bytes that are not there"
+        return original(gen, begin, end)
+
+    monkeypatch.setattr(document.Generation, "chunk", chunk)
+    doc.load()
+    assert gen.index.indexed_bytes == INITIAL_BYTES and len(steps) == 1
+
+
 def test_index_memory_stays_under_16_bytes_per_line(tmp_path, open_doc) -> None:
     write_lines(tmp_path / "big.log", python_log_lines(200_000, tracebacks=False))
     doc = open_doc(tmp_path / "big.log")
