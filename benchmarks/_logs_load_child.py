@@ -13,9 +13,16 @@ from studio.plugins.logs.builtin_formats import register_builtin_formats
 from studio.plugins.logs.document import LogDocument
 from studio.plugins.logs.formats import FormatRegistry
 
+options = sys.argv[2:]
+if "--threads" in options:  # the index on N threads instead of the viewer's default
+    import studio.plugins.logs.index as index_module
+
+    index_module.INDEX_THREADS = int(options[options.index("--threads") + 1])
 formats = register_builtin_formats(FormatRegistry())
 start = time.perf_counter()
 doc = LogDocument(sys.argv[1], formats, cache_dir=Path(tempfile.gettempdir()))
+if "--read" in options:  # positional reads, as after the file changed (no mapping)
+    doc.current.at_rest = False
 opened = time.perf_counter()
 doc.load()
 indexed = time.perf_counter()

@@ -1,6 +1,8 @@
 """Logs: index time vs ``wc -l``; full load time and peak memory vs ``lnav`` (1 GB log).
 
-Rounds alternate ``wc -l`` · our load · ``lnav -n -q -c ':goto 100%'``, each a fresh process
+Rounds alternate ``wc -l`` · our load · our load with positional reads (no mapping) · (on a
+machine with more cores than the viewer's index threads: our load with every core) ·
+``lnav -n -q -c ':goto 100%'``, each a fresh process
 (stdout piped, never /dev/null: GNU tools skip work when they can tell nobody reads it). Ours
 is ``benchmarks/_logs_load_child.py``: it opens the log as the viewer does and indexes every
 line (timed in-process: what the viewer waits for before every line can be reached; levels are
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -21,6 +24,8 @@ from pathlib import Path
 
 from _common import print_table, write_results
 from logs_common import PYTHON, child_env, interleave, load_average, log_file, timed_run
+
+from studio.plugins.logs.index import INDEX_THREADS
 
 CHILD = str(Path(__file__).with_name("_logs_load_child.py"))
 
@@ -39,6 +44,12 @@ def main() -> None:
         wall, rss, out = timed_run([PYTHON, CHILD, str(path)], env=env)
         return {"wall_s": wall, "rss_mib": rss / 1024, **json.loads(out)}
 
+    def ours_with(*options: str):
+        def run() -> dict:
+            wall, rss, out = timed_run([PYTHON, CHILD, str(path), *options], env=env)
+            return {"wall_s": wall, "rss_mib": rss / 1024, **json.loads(out)}
+        return run
+
     def wc() -> dict:
         wall, rss, out = timed_run(["wc", "-l", str(path)])
         return {"wall_s": wall, "rss_mib": rss / 1024, "lines": int(out.split()[0])}
@@ -48,7 +59,13 @@ def main() -> None:
                                  env={**env, "HOME": home})
         return {"wall_s": wall, "rss_mib": rss / 1024}
 
-    runs = {"wc -l": wc, "studio": ours}
+    runs = {"wc -l": wc, "studio": ours,
+            # the same load with positional reads: what a file that changed since it was
+            # opened gets (and what every load used before the mapped index)
+            "studio, positional reads": ours_with("--read")}
+    cores = os.cpu_count() or 1
+    if cores > INDEX_THREADS:  # the viewer leaves a core to the GUI; this uses every core
+        runs[f"studio, {cores} index threads"] = ours_with("--threads", str(cores))
     if lnav:
         runs["lnav"] = lnav_run
     load_before = load_average()
@@ -64,6 +81,10 @@ def main() -> None:
         ["studio: whole process (python start, open, index)", ours_m["wall_s"],
          ours_m["rss_mib"], f"index memory {ours_m['index_bytes_per_line']:.2f} B/line"],
     ]
+    for name in runs:
+        if name.startswith("studio, "):
+            rows.append([f"{name}: index", med[name]["index_s"], "",
+                         f"{wc_m['wall_s'] / med[name]['index_s']:.2f}x wc -l speed"])
     goals = {"index >= 0.9x wc -l": wc_m["wall_s"] / ours_m["index_s"]}
     if lnav:
         lnav_m = med["lnav"]

@@ -3,9 +3,11 @@
 Opening indexes only the first :data:`INITIAL_BYTES` (a few ms whatever the size), so the head
 is on screen at once; :meth:`LogDocument.load` (a studio job) indexes the rest in chunks with
 progress and cancel. The index (:mod:`~studio.plugins.logs.index`) keeps 4 bytes per line
-(reserved from an estimate, trimmed at the end); the native kernel fills it with positional
-reads of the opened file (``newline_offsets_file``, like ``wc -l``: no mapping, so the file
-never becomes resident in the process, and safe if the file shrinks meanwhile). Levels are
+(reserved from an estimate, trimmed at the end); the native kernel fills it from a mapping of
+8 MB at a time while the file is at rest (no copy; each mapping is dropped after its scan, so
+the file never becomes resident in the process), and with positional reads of the
+opened file (``newline_offsets_file``, like ``wc -l``; safe if the file shrinks meanwhile) once
+it has changed, as the search does. Levels are
 classified only for what is shown or searched (one native call over the bytes already read),
 never for the whole file up front. File bytes are read only for the lines on screen (see
 :mod:`~studio.plugins.logs.source` for mmap versus pread).
@@ -41,6 +43,8 @@ __all__ = ["DocumentChanged", "FollowEvent", "Generation", "LogDocument"]
 
 INITIAL_BYTES = 256 * 1024
 INDEX_CHUNK = 64 << 20  # indexed per step of a load (progress and cancel between steps)
+MAP_INDEX_MIN_BYTES = 1 << 20  # smaller steps (opening, following) read: a mapping costs more
+MAP_INDEX_STEP_BYTES = 8 << 20  # mapped, scanned and unmapped at a time while indexing
 CHUNK_MAPPED = 64 << 20  # a chunk searched through the mapping (threads split it)
 CHUNK_READ = 4 << 20  # a chunk read with pread (stays in the CPU cache)
 DETECT_BYTES = 32 * 1024
@@ -201,9 +205,21 @@ class LogDocument:
 
     # -- indexing ------------------------------------------------------------------------
     def _index_to(self, gen: Generation, end: int) -> None:
-        """Extend the index to byte ``end`` with positional reads of the opened file."""
+        """Extend the index to byte ``end``: through a mapping of the range while the file is
+        at rest (no copy into a buffer: ~1.3x faster than reading it), else with positional
+        reads (safe while the file is written or truncated; see LogFile.scan_view)."""
         end = min(end, gen.data.size())
-        if end > gen.index.indexed_bytes:
+        start = gen.index.indexed_bytes
+        if end <= start:
+            return
+        if gen.at_rest and end - start >= MAP_INDEX_MIN_BYTES:
+            # Mapped pages count in the process's RSS while mapped: a few MB at a time.
+            while (begin := gen.index.indexed_bytes) < end:
+                with gen.chunk(begin, min(end, begin + MAP_INDEX_STEP_BYTES)) as view:
+                    if not len(view):
+                        break  # the file shrank: the watcher starts a new generation
+                    gen.index.update_from_bytes(view)
+        else:
             gen.index.update_from_file(gen.data.kernel_path, end)
 
     def load(self, ctx: JobContext = NULL_CONTEXT) -> int:

@@ -1,7 +1,8 @@
 """A compact line index: 4 bytes per line, for files of any size.
 
-The native kernel finds newlines (``native.newline_offsets_file``: positional reads, all cores)
-and returns int64 offsets for one chunk at a time; this index keeps only their low 32 bits
+The native kernel finds newlines (``native.newline_offsets_file``: positional reads; or
+``native.newline_offsets`` over a mapping of a file at rest) and returns int64 offsets for one
+chunk at a time; this index keeps only their low 32 bits
 (``uint32``) plus, for files beyond 4 GiB, the few line numbers where the high bits step up.
 That halves the memory of an int64 index (a 1 GB log of 10 M lines: 41 MB instead of 82 MB),
 which is what keeps the viewer's whole process under a quarter of lnav's memory.
@@ -22,7 +23,9 @@ from studio.api import native
 __all__ = ["INDEX_THREADS", "LineIndex"]
 
 # Leave a core to the GUI thread (and to whatever else runs): on a 2-core machine the second
-# indexing thread mostly waits for a CPU and the slowest part decides.
+# indexing thread mostly waits for a CPU and the slowest part decides (re-measured with the
+# mapped load on the shared 2-core VM: two threads took 1.5-2x as long as one; see
+# docs/performance.md; benchmarks/logs_load.py also times the all-cores variant).
 INDEX_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 class LineIndex:
@@ -64,6 +67,14 @@ class LineIndex:
         found = native.newline_offsets_file(path, self._size, end, threads=INDEX_THREADS)
         return self._add(found, end)
 
+    def update_from_bytes(self, data: np.ndarray) -> int:
+        """Index the bytes that follow ``indexed_bytes``, given as ``data`` (a view of a
+        mapping of the file, or a copy): no second read of what the caller already holds."""
+        if not len(data):
+            return 0
+        found = native.newline_offsets(data, base=self._size, threads=INDEX_THREADS)
+        return self._add(found, self._size + len(data))
+
     def _add(self, found: np.ndarray, end: int) -> int:
         before = self.line_count
         self._append(found)
@@ -89,12 +100,20 @@ class LineIndex:
         """Make room for ``lines`` newlines (from an estimate: no regrowth while loading)."""
         if lines <= self._low.size:
             return
+        if self._count * 4 < lines:
+            # Mostly new room (the load's reserve after opening): a fresh block whose pages
+            # the OS supplies as the kernel fills them. ndarray.resize would zero all of it
+            # first (~60 ms for a 1 GB log's 43 MB, a sixth of its whole index time).
+            self._low = self._copied_into(np.empty(lines, dtype=np.uint32))
+            return
         try:
             self._low.resize(lines, refcheck=True)  # realloc: the old block is not kept
         except ValueError:  # a view of the offsets is alive: copy instead
-            grown = np.empty(lines, dtype=np.uint32)
-            grown[: self._count] = self._low[: self._count]
-            self._low = grown
+            self._low = self._copied_into(np.empty(lines, dtype=np.uint32))
+
+    def _copied_into(self, grown: np.ndarray) -> np.ndarray:
+        grown[: self._count] = self._low[: self._count]
+        return grown
 
     def shrink_to_fit(self) -> None:
         if self._low.size == self._count:

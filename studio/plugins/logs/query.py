@@ -6,8 +6,6 @@ nothing before it searches (see :mod:`studio.plugins.logs.grep`).
 
 from __future__ import annotations
 
-import re
-
 TYPE_CHECKING = False  # typing and dataclasses cost more to import than a 1 GB count takes
 if TYPE_CHECKING:
     from studio.api import native
@@ -71,6 +69,8 @@ class SearchQuery:
             return self.pattern, self.regex
         if self.regex:
             return rf"\b(?:{self.pattern})\b", True
+        import re  # here: `logs grep --count` of a literal starts without it (~5 ms)
+
         left = r"\b" if _word(self.pattern[0]) else r"\B"
         right = r"\b" if _word(self.pattern[-1]) else r"\B"
         return f"{left}{re.escape(self.pattern)}{right}", True

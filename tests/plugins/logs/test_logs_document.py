@@ -30,6 +30,63 @@ def test_open_shows_the_head_before_indexing_the_rest(tmp_path, open_doc) -> Non
     assert len(doc.lines(59_999, 5)) == 1
 
 
+def test_a_load_through_the_mapping_and_one_by_reads_index_alike(tmp_path, open_doc,
+                                                                 monkeypatch) -> None:
+    """A file at rest is indexed through a mapping of each chunk; once it has changed, with
+    positional reads. Both must give the offsets the native reference index gives."""
+    from studio import native
+    from studio.plugins.logs import document
+
+    monkeypatch.setattr(document, "INDEX_CHUNK", 1 << 20)  # several chunks, unaligned ends
+    path = tmp_path / "big.log"
+    write_lines(path, python_log_lines(60_000))
+    with open(path, "ab") as handle:
+        handle.write(b"last line without a newline")
+    reference = native.LineIndex()
+    reference.update(path.read_bytes())
+    expected = reference.line_bounds(0, reference.line_count)
+    mapped, read = open_doc(path), open_doc(path)
+    read.current.at_rest = False  # as after an append: no mapping
+    used = []
+    original = document.Generation.chunk
+    monkeypatch.setattr(document.Generation, "chunk",
+                        lambda gen, begin, end: used.append(gen) or original(gen, begin, end))
+    for doc in (mapped, read):
+        assert doc.load() == reference.line_count
+        got = doc.current.bounds(0, doc.line_count)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+    assert used and set(used) == {mapped.current}  # the mapping only while at rest
+
+
+def test_a_mapped_load_stops_where_a_shrunk_file_ends(tmp_path, open_doc, monkeypatch) -> None:
+    """The file shrinks between the size check and the read: the load indexes what is there
+    and stops (the watcher then starts a new generation) instead of spinning."""
+    from studio.plugins.logs import document
+    from studio.plugins.logs.source import LogFile
+
+    path = tmp_path / "big.log"
+    write_lines(path, python_log_lines(60_000))
+    doc = open_doc(path)
+    gen = doc.current
+    reported = gen.data.size()
+    with open(path, "r+b") as handle:
+        handle.truncate(INITIAL_BYTES)  # e.g. copytruncate, seen only by the next poll
+    steps = []
+    real_size = LogFile.size  # stale until the load first reads, then the truth
+    monkeypatch.setattr(LogFile, "size", lambda self: real_size(self) if steps else reported)
+    monkeypatch.setattr(LogFile, "_map_range", lambda self, begin, end: None)  # as it would
+    original = document.Generation.chunk
+
+    def chunk(gen, begin, end):
+        steps.append(begin)
+        assert len(steps) < 100, "the load keeps asking for bytes that are not there"
+        return original(gen, begin, end)
+
+    monkeypatch.setattr(document.Generation, "chunk", chunk)
+    doc.load()
+    assert gen.index.indexed_bytes == INITIAL_BYTES and len(steps) == 1
+
+
 def test_index_memory_stays_under_16_bytes_per_line(tmp_path, open_doc) -> None:
     write_lines(tmp_path / "big.log", python_log_lines(200_000, tracebacks=False))
     doc = open_doc(tmp_path / "big.log")

@@ -112,7 +112,8 @@ def test_count_imports_no_gui_cli_framework_or_numpy(log) -> None:
     assert got.returncode == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in got.stderr.decode().splitlines()
                 if line.startswith("import time:")}
-    for heavy in ("PySide6", "typer", "click", "pluggy", "numpy", "rich", "studio.core.app"):
+    for heavy in ("PySide6", "typer", "click", "pluggy", "numpy", "rich", "studio.core.app",
+                  "re"):
         assert heavy not in imported, f"{heavy} imported by logs grep --count"
     assert "studio._native" in imported
 
