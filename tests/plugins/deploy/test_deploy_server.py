@@ -237,6 +237,11 @@ def test_same_answer_as_in_process_and_every_token_counted(studio, manager):
     expected = in_process.text.replace("\ufffd", "")
     assert expected and over_http.text.startswith(expected)
     body = dict(completion_body(served, CHAT, params, MODEL_ID), stream=False)
+    # Greedy asks the server for the top token only (its samplers then skip the vocabulary);
+    # the answer above is still in-process greedy's. Sampling keeps the user's top_k.
+    assert body["top_k"] == 1
+    sampled = GenerationParams(max_tokens=4, temperature=0.8, top_k=40)
+    assert completion_body(served, CHAT, sampled, MODEL_ID)["top_k"] == 40
     usage = httpx.post(f"{served.endpoint}/completions", json=body, timeout=60).json()["usage"]
     assert over_http.stats.completion_tokens == usage["completion_tokens"]
 

@@ -35,6 +35,11 @@ def completion_body(deployment: Deployment, request: GenerationRequest,
                             # llama-cpp-python's server defaults to 1.1; the in-process backend
                             # and llama-server use 1.0: the same parameters, the same answer.
                             "repeat_penalty": 1.0}
+    if params.temperature <= 0:
+        # Greedy: only the most likely token can be picked, so ask for that one alone. The
+        # same answer, but the server's sampler chain (penalties, top-k, top-p, min-p, ...)
+        # then works on one candidate instead of the whole vocabulary on every token.
+        body["top_k"] = 1
     if params.seed is not None:
         body["seed"] = params.seed
     stop = [*params.stop, *template.ollama().stop]
