@@ -4,6 +4,7 @@
 #include "agent_events.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -38,9 +39,22 @@ constexpr std::string_view kFieldNames[K_COUNT] = {
     "kind", "interval_seconds", "started", "queue_depth", "log_file", "depth", "name", "value", "unit", "reason",
     "exit_code"};
 
+// A small table indexed by (length, first letter), at most two names per cell ("error" and
+// "event" share one), so a key costs one or two compares instead of 21.
 int field_of(std::string_view key) {
-  for (int i = 0; i < K_COUNT; ++i)
-    if (kFieldNames[i] == key) return i;
+  static const auto table = [] {
+    std::array<std::array<std::array<std::int8_t, 2>, 26>, 17> t{};
+    for (auto& row : t)
+      for (auto& cell : row) cell.fill(-1);
+    for (int i = 0; i < K_COUNT; ++i) {
+      auto& cell = t[kFieldNames[i].size()][kFieldNames[i][0] - 'a'];
+      cell[cell[0] < 0 ? 0 : 1] = static_cast<std::int8_t>(i);
+    }
+    return t;
+  }();
+  if (key.empty() || key.size() > 16 || key[0] < 'a' || key[0] > 'z') return -1;
+  for (int i : table[key.size()][key[0] - 'a'])
+    if (i >= 0 && kFieldNames[i] == key) return i;
   return -1;
 }
 
@@ -149,6 +163,17 @@ class LineParser {
     out.kind = V_STR;
     out.begin = p_;
     while (p_ < end_) {
+      // Eight plain ASCII bytes at a time (no quote, backslash, control or non-ASCII byte).
+      while (end_ - p_ >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p_, 8);
+        constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+        std::uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+        std::uint64_t special = ((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w) | w;
+        if (special & kHigh) break;
+        p_ += 8;
+      }
+      if (p_ >= end_) break;
       std::uint8_t c = *p_;
       if (c == '"') { out.end = p_++; return true; }
       if (c == '\\') {
@@ -296,12 +321,49 @@ bool is_number(const Value& v) { return v.kind == V_INT || v.kind == V_FLOAT; }
 bool is_string(const Value& v) { return v.kind == V_STR || v.kind == V_STR_ESC; }
 bool present(const Value& v) { return v.kind != V_MISSING && v.kind != V_NULL; }
 
-struct Interner {
-  std::unordered_map<std::string_view, std::int64_t> ids;
+// Byte strings → dense ids (order of first sight). Open addressing over views into the
+// scanned buffer: no allocation per string (task ids are mostly unique).
+class Interner {
+ public:
   std::int64_t of(std::string_view s, std::vector<std::string>* names = nullptr) {
-    auto [it, added] = ids.emplace(s, static_cast<std::int64_t>(ids.size()));
-    if (added && names) names->emplace_back(s);
-    return it->second;
+    if ((count_ + 1) * 2 > slots_.size()) grow();
+    std::uint64_t h = hash(s);
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.id < 0) {
+        slot = {h, s, static_cast<std::int64_t>(count_++)};
+        if (names) names->emplace_back(s);
+        return slot.id;
+      }
+      if (slot.hash == h && slot.text == s) return slot.id;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::string_view text;
+    std::int64_t id = -1;
+  };
+  std::vector<Slot> slots_;
+  std::size_t count_ = 0;
+
+  static std::uint64_t hash(std::string_view s) {  // FNV-1a, then a final mix
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    return h ^ (h >> 29);
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+    std::size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.id < 0) continue;
+      std::size_t i = slot.hash & mask;
+      while (slots_[i].id >= 0) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
   }
 };
 

@@ -21,9 +21,8 @@ rest with the msgspec path, which continues from the state built here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
@@ -35,9 +34,9 @@ from studio.plugins.agents.aggregate import (
     EventAggregator,
     _Stats,
 )
-from studio.plugins.agents.eventlog import EventRecord
+from studio.plugins.agents.eventlog import EventLogTail, EventRecord
 
-__all__ = ["BulkLoad", "load_events"]
+__all__ = ["BulkLoad", "load_events", "preload"]
 
 # Row status and event codes of native/src/agent_events.h.
 _EVENT, _IGNORED, _UNSURE, _BAD = 0, 1, 2, 3
@@ -48,8 +47,7 @@ _DAY_ONE = datetime(1, 1, 1)
 _DECODER = msgspec.json.Decoder(EventRecord)
 
 
-@dataclass(frozen=True)
-class BulkLoad:
+class BulkLoad(NamedTuple):
     """What :func:`load_events` took: ``used`` bytes (whole lines); the rest is the caller's."""
 
     lines: int = 0  # events and other JSON objects (EventLogTail's count)
@@ -89,6 +87,12 @@ def load_events(aggregator: EventAggregator, data: bytes | memoryview) -> BulkLo
     aggregator.total += int(is_event.sum())
     aggregator.ignored += int((status == _IGNORED).sum())
     return BulkLoad(lines=len(records), bad=int((status == _BAD).sum()), used=used)
+
+
+def preload(tail: EventLogTail, fresh: EventAggregator) -> bool:
+    """Read ``tail``'s file into the empty ``fresh`` aggregator in one native pass, before its
+    first poll; True when that took any lines (``tail.poll`` reads on from there)."""
+    return bool(tail.preload(lambda data: load_events(fresh, data)).lines)
 
 
 def _settle_unsure_lines(rows: dict[str, Any], view: memoryview) -> int:
@@ -133,7 +137,10 @@ def _last_rows(agents: int, agent: np.ndarray, mask: np.ndarray) -> list[int]:
 
 def _groups(agents: int, agent: np.ndarray, rows: np.ndarray, keep: int) -> list[np.ndarray]:
     """Per agent id, its last ``keep`` of ``rows`` (ascending)."""
-    order = rows[np.argsort(agent[rows], kind="stable")]
+    ids = agent[rows]
+    if agents <= np.iinfo(np.int16).max:
+        ids = ids.astype(np.int16)  # NumPy's stable sort is a radix sort for 16-bit ints
+    order = rows[np.argsort(ids, kind="stable")]
     bounds = np.cumsum(np.bincount(agent[rows], minlength=agents))
     starts = np.concatenate(([0], bounds[:-1]))
     return [order[max(start, end - keep):end] for start, end in zip(starts, bounds, strict=True)]

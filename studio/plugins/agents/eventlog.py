@@ -157,6 +157,33 @@ class EventLogTail:
             result.error = f"{self.path}: {exc}"
         return result
 
+    def preload(self, load: Callable[[memoryview], tuple[int, int, int]]) -> TailResult:
+        """Read the file in one piece before the first :meth:`poll` (a large history).
+
+        ``load(complete_lines)`` aggregates what it can and returns (lines, bad lines, bytes
+        used, a line boundary); :meth:`poll` then reads on from there. Does nothing once
+        reading has started; errors are left for :meth:`poll` to report.
+        """
+        result = TailResult()
+        if self.offset or self.inode is not None:
+            return result
+        try:
+            with open(self.path, "rb") as handle:
+                inode = os.fstat(handle.fileno()).st_ino
+                data = handle.read()
+        except OSError:
+            return result
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            return result
+        with memoryview(data) as view, view[:cut + 1] as complete:
+            lines, bad, used = load(complete)
+        if used:
+            self.inode, self.offset = inode, used
+            result.lines, result.bad_lines = lines, bad
+            self.total_lines, self.total_bad = lines, bad
+        return result
+
     def _restart(self, result: TailResult) -> None:
         result.reset = True
         self.restart()
