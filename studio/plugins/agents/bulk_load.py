@@ -141,9 +141,10 @@ def _groups(agents: int, agent: np.ndarray, rows: np.ndarray, keep: int) -> list
     if agents <= np.iinfo(np.int16).max:
         ids = ids.astype(np.int16)  # NumPy's stable sort is a radix sort for 16-bit ints
     order = rows[np.argsort(ids, kind="stable")]
-    bounds = np.cumsum(np.bincount(agent[rows], minlength=agents))
-    starts = np.concatenate(([0], bounds[:-1]))
-    return [order[max(start, end - keep):end] for start, end in zip(starts, bounds, strict=True)]
+    counts = np.bincount(agent[rows], minlength=agents)
+    ends = np.cumsum(counts)
+    return [order[max(end - count, end - keep):end]
+            for count, end in zip(counts.tolist(), ends.tolist(), strict=True)]
 
 
 def _minute_text(minute: int) -> str:
