@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import msgspec
 import numpy as np
 
-from studio import native
+from studio.api import native
 from studio.plugins.agents.aggregate import (
     AGENT_RECENT_KEPT,
     OUTCOMES_KEPT,
