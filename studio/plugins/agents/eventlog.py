@@ -27,6 +27,9 @@ CHUNK_BYTES = 4 * 1024 * 1024
 # A "line" this long without a newline is not an event (docs/agents.md bounds lines at 4 KiB);
 # it is dropped instead of being buffered without limit.
 MAX_PARTIAL_BYTES = 1024 * 1024
+# What one preload holds in memory at most (the file's bytes; its columns take a third more);
+# the rest of a larger file is polled in chunks.
+PRELOAD_MAX_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -157,7 +160,8 @@ class EventLogTail:
             result.error = f"{self.path}: {exc}"
         return result
 
-    def preload(self, load: Callable[[memoryview], tuple[int, int, int]]) -> TailResult:
+    def preload(self, load: Callable[[memoryview], tuple[int, int, int]],
+                max_bytes: int = PRELOAD_MAX_BYTES) -> TailResult:
         """Read the file in one piece before the first :meth:`poll` (a large history).
 
         ``load(complete_lines)`` aggregates what it can and returns (lines, bad lines, bytes
@@ -170,7 +174,7 @@ class EventLogTail:
         try:
             with open(self.path, "rb") as handle:
                 inode = os.fstat(handle.fileno()).st_ino
-                data = handle.read()
+                data = handle.read(max_bytes)
         except OSError:
             return result
         cut = data.rfind(b"\n")

@@ -270,3 +270,17 @@ def test_preload_then_poll_reads_appended_and_half_written_lines(tmp_path: Path)
     assert _state(fast) == _state(slow)
     assert tail.total_lines == plain.total_lines == 6
     assert not preload(tail, EventAggregator())  # only before the first read
+
+
+def test_a_preload_capped_below_the_file_size_leaves_the_rest_to_poll(tmp_path: Path) -> None:
+    path = tmp_path / "agents.jsonl"
+    path.write_bytes(b"".join(_line(event=("start", "success")[i % 2], task_id=str(i // 2),
+                                    timestamp=f"2025-06-01T09:00:{i:02d}") for i in range(40)))
+    fast, tail = EventAggregator(), EventLogTail(path)
+    taken = tail.preload(lambda data: load_events(fast, data), max_bytes=1000)
+    assert 0 < tail.offset <= 1000
+    assert taken.lines == path.read_bytes()[:tail.offset].count(b"\n") < 40
+    tail.poll(fast.add_batch)
+    slow, plain = EventAggregator(), EventLogTail(path)
+    plain.poll(slow.add_batch)
+    assert _state(fast) == _state(slow) and tail.total_lines == plain.total_lines == 40
