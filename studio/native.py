@@ -696,3 +696,20 @@ def embed_texts(texts: TextsLike, *, dim: int = 384, ngram_range: tuple[int, int
     _check_int("seed", seed, minimum=0)
     data, offsets = _pack_texts(texts)
     return _lib().embed_texts(data, offsets, dim, lo, hi, bool(lowercase), seed, threads)
+
+
+# ---- kernel 9: agents.jsonl rows (studio/plugins/agents/bulk_load.py) ------------------------
+
+
+def scan_agent_events(data: BytesLike) -> dict[str, Any]:
+    """One row per non-blank line of agents.jsonl: status, agent id, event code, flags,
+    naive-ISO timestamp in microseconds, task id key, duration and items (NumPy columns), and
+    ``agent_names`` (bytes, by id). See native/src/agent_events.h for the codes."""
+    return dict(_lib().scan_agent_events(_as_bytes(data)))
+
+
+def aggregate_agent_events(rows: Mapping[str, Any], count: int, agents: int) -> dict[str, Any]:
+    """Task counts, latency sums, still-open tasks and minute buckets of rows [0, count)."""
+    _check_int("count", count, minimum=0)
+    _check_int("agents", agents, minimum=0)
+    return dict(_lib().aggregate_agent_events(dict(rows), count, agents))

@@ -44,5 +44,6 @@ OutMat<T> to_numpy(PodBuffer<T>&& buf, std::size_t rows, std::size_t cols) {
 
 void bind_text(nb::module_& m);
 void bind_numeric(nb::module_& m);
+void bind_agents(nb::module_& m);
 
 }  // namespace hafs::bind

@@ -45,4 +45,5 @@ NB_MODULE(_native, m) {
 
   hafs::bind::bind_text(m);
   hafs::bind::bind_numeric(m);
+  hafs::bind::bind_agents(m);
 }

@@ -193,7 +193,10 @@ class EventAggregator:
         ignored = 0
         for rec in records:
             agent = rec.agent
-            st = stats.get(agent)
+            try:
+                st = stats.get(agent)
+            except TypeError:  # an unhashable "name" (a list): not an event
+                st = None
             if st is None:
                 if agent.__class__ is not str or not agent:
                     ignored += 1

@@ -27,6 +27,9 @@ CHUNK_BYTES = 4 * 1024 * 1024
 # A "line" this long without a newline is not an event (docs/agents.md bounds lines at 4 KiB);
 # it is dropped instead of being buffered without limit.
 MAX_PARTIAL_BYTES = 1024 * 1024
+# What one preload holds in memory at most (the file's bytes; its columns take a third more);
+# the rest of a larger file is polled in chunks.
+PRELOAD_MAX_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -155,6 +158,34 @@ class EventLogTail:
                         progress(self.offset, st.st_size)
         except OSError as exc:
             result.error = f"{self.path}: {exc}"
+        return result
+
+    def preload(self, load: Callable[[memoryview], tuple[int, int, int]],
+                max_bytes: int = PRELOAD_MAX_BYTES) -> TailResult:
+        """Read the file in one piece before the first :meth:`poll` (a large history).
+
+        ``load(complete_lines)`` aggregates what it can and returns (lines, bad lines, bytes
+        used, a line boundary); :meth:`poll` then reads on from there. Does nothing once
+        reading has started; errors are left for :meth:`poll` to report.
+        """
+        result = TailResult()
+        if self.offset or self.inode is not None:
+            return result
+        try:
+            with open(self.path, "rb") as handle:
+                inode = os.fstat(handle.fileno()).st_ino
+                data = handle.read(max_bytes)
+        except OSError:
+            return result
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            return result
+        with memoryview(data) as view, view[:cut + 1] as complete:
+            lines, bad, used = load(complete)
+        if used:
+            self.inode, self.offset = inode, used
+            result.lines, result.bad_lines = lines, bad
+            self.total_lines, self.total_bad = lines, bad
         return result
 
     def _restart(self, result: TailResult) -> None:

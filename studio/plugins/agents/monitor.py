@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from studio.api import Event, EventBus, Message
 from studio.plugins.agents.aggregate import AgentSummary, ChartSeries, EventAggregator
 from studio.plugins.agents.alerts import AgentAlert, AlertTracker
+from studio.plugins.agents.bulk_load import preload
 from studio.plugins.agents.collect import collect_agents, split_qualified
 from studio.plugins.agents.eventlog import EventLogTail
 from studio.plugins.agents.files import LocalFiles
@@ -281,6 +282,7 @@ class AgentsMonitor:
                     events_path=str(self.locations.events_file), loading=(done, total),
                     events_total=self.aggregator.total))
 
+        self._preload_events()
         result = self.tail.poll(consume, progress)
         if result.reset:
             with self._lock:
@@ -288,7 +290,16 @@ class AgentsMonitor:
                 self._recent_total = 0
                 self._stream_resets += 1
             # The file was replaced: read it again from the start.
+            self._preload_events()
             self.tail.poll(consume, progress)
+
+    def _preload_events(self) -> None:
+        """The first read in one native pass (bulk_load.py), swapped in when done."""
+        if not self.tail.offset and not self.aggregator.total and not self.aggregator.agents:
+            fresh = EventAggregator(self.config.recent_events, self.config.throughput_window_s)
+            if preload(self.tail, fresh):
+                with self._lock:
+                    self.aggregator = fresh
 
     def _service_states(self, now: float) -> dict[str, ServiceState]:
         checked, states = self._services
