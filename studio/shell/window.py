@@ -202,6 +202,9 @@ class StudioWindow(LiveContributions, QMainWindow):
             button.setIcon(icon(workspace.icon))
             button.setCheckable(True)
             button.setAutoRaise(True)
+            # As the buttons a QToolBar makes for actions: no keyboard focus (Ctrl+1..9 switch
+            # workspaces), so the first one does not start with a focus frame on every launch.
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setToolTip(f"{workspace.title} workspace" + (f" ({key})" if key else ""))
             button.clicked.connect(lambda _c=False, ws=workspace.id: self.switch_workspace(ws))
