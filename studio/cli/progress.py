@@ -6,8 +6,10 @@ from the same ``jobs.updated`` events the Jobs view shows.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
@@ -68,21 +70,17 @@ def run_job(
         JobUpdated.topic, on_update, owner="cli", thread="publisher"
     )
     try:
-        with progress:
-            try:
-                job_ref["job"] = studio.jobs.submit(title, fn, *args, **kwargs)
-                if job_ref["job"].state.finished:
-                    finished.set()
-                while not finished.wait(0.1):
-                    pass
-            except KeyboardInterrupt:
-                # Ctrl+C can land before submit() returned: then the newest job is ours.
-                job = job_ref.get("job") or studio.jobs.jobs()[-1]
-                job_ref["job"] = job
-                job.cancel()
-                progress.update(task, message="cancelling…")
-                if job.future is not None:
-                    job.future.result()
+        with progress, _ctrl_c_requests() as ctrl_c:
+            job_ref["job"] = studio.jobs.submit(title, fn, *args, **kwargs)
+            if job_ref["job"].state.finished:
+                finished.set()
+            while not finished.wait(0.1):
+                if ctrl_c.is_set():
+                    job_ref["job"].cancel()
+                    progress.update(task, message="cancelling…")
+                    break
+            if job_ref["job"].future is not None:
+                job_ref["job"].future.result()
     finally:
         subscription.unsubscribe()
     job = job_ref["job"]
@@ -96,3 +94,26 @@ def run_job(
     # Plain text: an error may quote TOML tables ([hosts.x]) or paths that look like markup.
     console.print(f"[red]{escape(title)} failed:[/] {escape(str(job.error))}")
     return EXIT_FAILED, job
+
+
+@contextlib.contextmanager
+def _ctrl_c_requests() -> Iterator[threading.Event]:
+    """Ctrl+C sets the yielded event instead of raising KeyboardInterrupt wherever the main
+    thread happens to be (inside submit() or a lock of the bus, that left a job running and the
+    process hanging). A second Ctrl+C raises as usual: the way out if cancelling is stuck."""
+    requested = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield requested  # signals only reach the main thread: nothing to install
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: object) -> None:
+        requested.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
+

@@ -72,3 +72,37 @@ def test_ctrl_c_cancels_the_job(tmp_path):
         process.kill()  # never leave a stuck child behind if the test fails
     assert process.returncode == EXIT_CANCELLED, err
     assert "exit 130 cancelled" in out
+
+
+def test_ctrl_c_at_any_moment_of_the_start_cancels(tmp_path):
+    """Ctrl+C while the main thread is still inside submit() (or anywhere else) cancels the job:
+    it used to raise KeyboardInterrupt there, which could leave the job running and the process
+    hanging. The job interrupts its own process at once, many times over."""
+    script = textwrap.dedent(
+        """
+        import os, signal, sys
+        from pathlib import Path
+        from studio.testing import make_studio
+        from studio.cli.progress import run_job
+
+        def interrupted(context):
+            os.kill(os.getpid(), signal.SIGINT)
+            while True:
+                context.raise_if_cancelled()
+                context.wait(0.01)
+
+        studio = make_studio(Path(sys.argv[1]))
+        codes = {run_job(studio, "Interrupted", interrupted)[0] for _ in range(40)}
+        print("codes", sorted(codes), flush=True)
+        studio.shutdown()
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ))
+    try:
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err[-2000:]
+    assert f"codes [{EXIT_CANCELLED}]" in out
