@@ -84,8 +84,6 @@ def run_job(
     finally:
         subscription.unsubscribe()
     job = job_ref["job"]
-    if job.future is not None:
-        job.future.result()
     if job.state is JobState.SUCCEEDED:
         return 0, job
     if job.state is JobState.CANCELLED:
