@@ -268,10 +268,25 @@ def tail_processes(path: Path) -> list[psutil.Process]:
 
 
 def follow(host, log: Path, **options):
-    """``tail -F`` of a new, empty ``log`` on the host, as a stream, once tail runs."""
+    """``tail -F`` of a new, empty ``log`` on the host, as a stream, once tail reads the file.
+
+    A running tail process is not yet a following one: ``-n 0`` seeks to the end when tail gets
+    to it, so lines written before that are skipped (a loaded CI machine lost both lines of a
+    test this way). Sync lines are written until one comes back; every later one is then past
+    tail's position and arrives in order, so reading up to the last leaves the stream empty.
+    """
     log.write_text("")
     stream = host.stream(["tail", "-n", "0", "-F", str(log)], **options)
     wait_for(lambda: tail_processes(log), what="tail to start")
+    written, received = 0, None
+    while received is None:
+        assert written < 600, f"tail -F {log} never showed a line written to it"
+        written += 1
+        append(log, f"sync {written}\n")
+        received = stream.next_line(0.1)
+    while received != f"sync {written}":
+        received = stream.next_line(20)
+        assert received is not None, f"tail -F {log} stopped before sync line {written}"
     return stream
 
 
