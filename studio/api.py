@@ -52,6 +52,7 @@ from studio.core.plugin_records import (
 from studio.core.selection import Selection, SelectionChanged
 from studio.core.services import ServiceUnavailableError
 from studio.core.settings import SettingChanged, SettingsError
+from studio.core.units import format_bytes, format_duration, format_rate
 
 if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
     from studio import native
@@ -75,7 +76,6 @@ if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
         RemoteEntry,
         RemoteError,
         SyncConfig,
-        format_rate,
         load_sync_config,
         sync_config_path,
     )
@@ -172,6 +172,8 @@ __all__ = [
     "backup_bytes",
     "backup_file",
     "create_skeleton",
+    "format_bytes",
+    "format_duration",
     "format_rate",
     "hafs_path",
     "hookimpl",
@@ -209,7 +211,6 @@ _LAZY = {
     "RemoteStream": ("studio.core.remote_stream", "RemoteStream"),
     "FolderWatch": ("studio.core.folderwatch", "FolderWatch"),
     "SyncConfig": ("studio.core.remote", "SyncConfig"),
-    "format_rate": ("studio.core.remote", "format_rate"),
     "load_sync_config": ("studio.core.remote", "load_sync_config"),
     "sync_config_path": ("studio.core.remote", "sync_config_path"),
     "ToolSpec": ("studio.core.tools", "ToolSpec"),

@@ -195,9 +195,3 @@ class RemoteFileInfo:
     mtime: float
 
 
-def format_rate(bytes_per_s: float) -> str:
-    for unit in ("B/s", "KB/s", "MB/s", "GB/s"):
-        if bytes_per_s < 1000 or unit == "GB/s":
-            return f"{bytes_per_s:.0f} {unit}" if unit == "B/s" else f"{bytes_per_s:.1f} {unit}"
-        bytes_per_s /= 1000
-    return ""

@@ -27,9 +27,9 @@ from studio.core.remote import (
     RemoteEntry,
     RemoteError,
     RemoteFileInfo,
-    format_rate,
     sftp_path,
 )
+from studio.core.units import format_rate
 
 if TYPE_CHECKING:
     from studio.core.remote_host import RemoteHost

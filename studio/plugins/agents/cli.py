@@ -21,13 +21,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from studio.api import format_duration
 from studio.plugins.agents.aggregate import normalise_event
 from studio.plugins.agents.api import ControlError, agents, agents_monitor
 from studio.plugins.agents.eventlog import EventLogTail, parse_lines
 from studio.plugins.agents.model import AgentEvent, AgentStatus
 from studio.plugins.agents.present import (
     STATUS_STYLE,
-    format_duration,
     format_percent,
     format_time,
     how_to_report,

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import time
 
+from studio.api import format_duration
 from studio.plugins.agents.model import AgentStatus
 
 __all__ = [
     "STATUS_STYLE",
     "STATUS_TOKEN",
     "format_clock",
-    "format_duration",
     "format_percent",
     "format_short_time",
     "format_time",
@@ -29,22 +29,6 @@ STATUS_STYLE = {
     AgentStatus.RUNNING: "bold green", AgentStatus.IDLE: "cyan",
     AgentStatus.STALE: "bold yellow", AgentStatus.STOPPED: "dim", AgentStatus.FAILED: "bold red",
 }
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
 
 
 def format_percent(value: float | None) -> str:

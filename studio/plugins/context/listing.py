@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio.api import format_bytes
 from studio.plugins.context.kinds import (
     FileKind,
     FolderMark,
@@ -182,11 +183,4 @@ def matches_filter(name: str, text: str) -> bool:
 
 def format_size(n: int) -> str:
     """``1536`` → ``"1.5 KiB"``; folders (-1) show nothing."""
-    if n < 0:
-        return ""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
+    return "" if n < 0 else format_bytes(n)

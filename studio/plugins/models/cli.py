@@ -299,7 +299,7 @@ def quantize(  # noqa: PLR0917 - Typer maps each option to a parameter
                                             "it exists.")] = False,
 ) -> None:
     """Quantize a GGUF with llama.cpp (needs llama-cpp-python)."""
-    from studio.plugins.models.gguf_info import format_bytes
+    from studio.api import format_bytes
     from studio.plugins.models.quantize import (
         QUANT_TYPES,
         QuantizeError,

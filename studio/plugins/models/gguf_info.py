@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
+from studio.api import format_bytes  # re-exported: part of this module's public names
+
 __all__ = [
     "ArraySummary",
     "GGUFFormatError",
@@ -264,15 +266,6 @@ def _tensor(path: Path, data_start: int, raw: tuple[str, tuple[int, ...], int, i
     n_elements = int(np.prod(shape, dtype=np.int64)) if shape else 1
     return GGUFTensor(name, tuple(int(d) for d in shape), qtype.name, n_elements,
                       n_elements // block * type_size, data_start + offset)
-
-
-def format_bytes(n: float) -> str:
-    """``1536`` → ``"1.5 KiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
 
 
 

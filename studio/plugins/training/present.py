@@ -6,6 +6,7 @@ import math
 import time
 from datetime import UTC, datetime
 
+from studio.api import format_duration
 from studio.plugins.training.status import RunStatus
 
 __all__ = [
@@ -35,21 +36,10 @@ def status_style(status: RunStatus) -> str:
 
 
 def format_eta(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "—"
-    if seconds < 1:
+    """Time left: "done" at zero, "<1 s" just before, else the studio's duration style."""
+    if seconds is not None and 0 <= seconds < 1:
         return "done" if seconds == 0 else "<1 s"
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
+    return format_duration(seconds)
 
 
 def format_loss(value: float | None) -> str:

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.api import format_duration
 from studio.plugins.agents.api import AgentEvent, AgentRow, AgentsSnapshot, TaskRow
 from studio.plugins.agents.present import (
     format_clock,
-    format_duration,
     format_percent,
     format_short_time,
 )

@@ -7,8 +7,9 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from studio.api import format_duration
 from studio.plugins.agents.api import AgentsSnapshot, TaskRow
-from studio.plugins.agents.present import format_clock, format_duration
+from studio.plugins.agents.present import format_clock
 from studio.plugins.agents.widgets.common import SnapshotListener, muted
 from studio.shell.api import ViewContext, current_theme, setup_record_table
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from studio.api import format_duration
 from studio.plugins.agents.api import AgentRow, AgentsSnapshot
-from studio.plugins.agents.present import format_duration, format_percent
+from studio.plugins.agents.present import format_percent
 from studio.plugins.agents.widgets.common import status_color, status_icon
 
 __all__ = ["COLUMNS", "ROW_ROLE", "SORT_ROLE", "AgentsTableModel"]

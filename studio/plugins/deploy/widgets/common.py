@@ -9,10 +9,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from studio.api import Event
+from studio.api import Event, format_duration
 from studio.plugins.deploy.api import DeploymentsChanged, deploy_manager
 
-__all__ = ["DeployEvents", "OpenChat", "format_bytes", "format_uptime", "label", "manager_of"]
+__all__ = ["DeployEvents", "OpenChat", "format_uptime", "label", "manager_of"]
 
 MODEL_SELECTED_TOPIC = "models.selected"  # published by the Models list
 
@@ -60,21 +60,9 @@ def manager_of(context: Any) -> Any:
     return deploy_manager(context.studio)
 
 
-def format_bytes(size: float | None) -> str:
-    from studio.plugins.models.api import format_bytes as models_format_bytes
-
-    return "—" if size is None else models_format_bytes(size)
-
-
 def format_uptime(since: float | None, now: float | None = None) -> str:
-    if since is None:
-        return "—"
-    seconds = max(0, int((now or time.time()) - since))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    """How long a deployment has been up, from its start time (epoch seconds)."""
+    return "—" if since is None else format_duration((now or time.time()) - since)
 
 
 def label(text: str = "", role: str | None = None, parent: QWidget | None = None,

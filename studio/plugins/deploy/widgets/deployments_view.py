@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.api import format_bytes
 from studio.plugins.deploy.widgets.common import (
     DeployEvents,
     OpenChat,
-    format_bytes,
     format_uptime,
     label,
     manager_of,

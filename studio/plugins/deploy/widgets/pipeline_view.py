@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.api import JobUpdated
+from studio.api import JobUpdated, format_bytes
 from studio.plugins.deploy.api import (
     DeployOptions,
     GenerationParams,
@@ -34,7 +34,6 @@ from studio.plugins.deploy.widgets.backend_choice import BackendChoice
 from studio.plugins.deploy.widgets.common import (
     DeployEvents,
     OpenChat,
-    format_bytes,
     label,
     manager_of,
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
+from studio.api import format_bytes
 from studio.plugins.logs.document import LogDocument
 from studio.plugins.logs.follow import ChangeKind
-from studio.plugins.logs.widgets.rows_painter import format_bytes
 from studio.shell.api import icon
 
 __all__ = ["InfoBar", "status_text"]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPen, QStaticText
 
+from studio.api import format_bytes
 from studio.plugins.logs.formats import Level
 from studio.plugins.logs.render import RenderedLine
 from studio.plugins.logs.structure import TracebackBlock
@@ -20,7 +21,7 @@ from studio.plugins.logs.structure import TracebackBlock
 if TYPE_CHECKING:
     from studio.plugins.logs.widgets.viewport import LogViewport
 
-__all__ = ["RowPainter", "ViewRow", "format_bytes"]
+__all__ = ["RowPainter", "ViewRow"]
 
 _STATIC_LIMIT = 4000  # laid-out texts kept (a few screens' worth)
 
@@ -32,13 +33,6 @@ class ViewRow:
     rendered: RenderedLine
     level: int
     folded: bool
-
-
-def format_bytes(count: int) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if count >= size:
-            return f"{count / size:.1f} {unit}"
-    return f"{count} bytes"
 
 
 def _block_of(blocks: list[TracebackBlock], line: int) -> TracebackBlock | None:

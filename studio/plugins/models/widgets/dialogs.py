@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.api import format_bytes
 from studio.plugins.models.detect import Detection
-from studio.plugins.models.gguf_info import format_bytes
 from studio.plugins.models.ids import InvalidModelIdError, validate_model_id
 from studio.plugins.models.quant_types import QUANT_TYPES
 from studio.plugins.models.schema import LOCATIONS, ModelEntry

@@ -176,7 +176,8 @@ class InspectorView(QWidget):
 
     # -- showing -------------------------------------------------------------------------
     def _loaded(self, info: Any, error: Exception | None) -> None:
-        from studio.plugins.models.gguf_info import ArraySummary, format_bytes
+        from studio.api import format_bytes
+        from studio.plugins.models.gguf_info import ArraySummary
 
         if error is not None:
             self.info = None
