@@ -88,6 +88,12 @@ def _build_bare(marks: dict[str, float]) -> tuple:
 
 
 def _build_studio(marks: dict[str, float], with_plugins: bool = True) -> tuple:
+    try:  # as hafs-studio does: the Qt-free core first (a baseline checkout may predate it)
+        from studio.shell.launch import import_core_before_qt
+
+        import_core_before_qt()
+    except ImportError:
+        pass
     from PySide6.QtWidgets import QApplication
 
     from studio.core.app import Studio
