@@ -52,7 +52,7 @@ from studio.core.plugin_records import (
 from studio.core.selection import Selection, SelectionChanged
 from studio.core.services import ServiceUnavailableError
 from studio.core.settings import SettingChanged, SettingsError
-from studio.core.units import format_bytes, format_duration, format_rate
+from studio.core.units import format_age, format_bytes, format_duration, format_rate
 
 if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
     from studio import native
@@ -172,6 +172,7 @@ __all__ = [
     "backup_bytes",
     "backup_file",
     "create_skeleton",
+    "format_age",
     "format_bytes",
     "format_duration",
     "format_rate",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_bytes", "format_duration", "format_rate"]
+__all__ = ["format_age", "format_bytes", "format_duration", "format_rate"]
 
 _BINARY_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -47,6 +47,21 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
+
+
+def format_age(seconds: float | None) -> str:
+    """How long since something happened, as a reading rather than a stopwatch: one rounded
+    unit — ``"12 s"``, ``"15 min"``, ``"3.5 h"``, ``"3 d"``. Callers add "ago" or "for"."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} d"
 
 
 def format_rate(bytes_per_s: float) -> str:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from studio.api import format_bytes, format_duration
+from studio.api import format_age, format_bytes, format_duration, format_rate
 
 
 @pytest.mark.parametrize(("size", "text"), [
@@ -42,3 +42,23 @@ def test_format_bytes(size, text):
 ])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0 s"),
+    (89, "89 s"),
+    (90, "2 min"),  # one rounded unit: a reading, not a stopwatch
+    (31 * 60, "31 min"),
+    (90 * 60, "1.5 h"),
+    (47 * 3600, "47.0 h"),
+    (3 * 86400, "3 d"),
+    (-30, "0 s"),
+    (None, "—"),
+])
+def test_format_age(seconds, text):
+    assert format_age(seconds) == text
+
+
+def test_format_rate_uses_the_units_of_sizes():
+    assert format_rate(1536) == "1.5 KiB/s"
+    assert format_rate(12 * 2**20) == "12.0 MiB/s"

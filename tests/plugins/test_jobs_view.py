@@ -160,8 +160,8 @@ def test_plugin_registers_the_jobs_view(qtbot, studio):
 def test_format_elapsed():
     assert format_elapsed(None) == "—"
     assert format_elapsed(3.25) == "3.2 s"
-    assert format_elapsed(75) == "1:15"
-    assert format_elapsed(3725) == "1:02:05"
+    assert format_elapsed(75) == "1 min 15 s"
+    assert format_elapsed(3725) == "1 h 02 min"
 
 
 def test_owner_filter_shows_one_plugins_jobs_and_cancels_only_those(qtbot, studio, view,

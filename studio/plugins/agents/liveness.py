@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from studio.api import format_age
 from studio.plugins.agents.model import AgentStatus
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "ProcessProbe",
     "Verdict",
     "check_process",
-    "format_age",
     "judge",
 ]
 
@@ -108,17 +108,6 @@ def check_process(pid: int, written_at: float | None = None,
 class Verdict:
     status: AgentStatus
     reason: str
-
-
-def format_age(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 def judge(*, now: float, process: ProcessCheck | None, last_update: float | None,

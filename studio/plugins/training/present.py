@@ -6,7 +6,7 @@ import math
 import time
 from datetime import UTC, datetime
 
-from studio.api import format_duration
+from studio.api import format_age, format_duration
 from studio.plugins.training.status import RunStatus
 
 __all__ = [
@@ -72,15 +72,7 @@ def time_ago(stamp: float | None, now: float | None = None) -> str:
     if stamp is None:
         return "—"
     age = (time.time() if now is None else now) - stamp
-    if age < 5:
-        return "just now"
-    if age < 90:
-        return f"{age:.0f} s ago"
-    if age < 90 * 60:
-        return f"{age / 60:.0f} min ago"
-    if age < 48 * 3600:
-        return f"{age / 3600:.1f} h ago"
-    return f"{age / 86400:.0f} d ago"
+    return "just now" if age < 5 else f"{format_age(age)} ago"
 
 
 def last_lines(data: bytes, count: int) -> str:

@@ -25,6 +25,7 @@ import enum
 from collections import deque
 from dataclasses import dataclass
 
+from studio.api import format_age
 from studio.plugins.training.readers.base import Progress, StatusHint
 
 __all__ = ["RATE_WINDOW_S", "RateEstimator", "RunStatus", "decide_status", "eta_seconds"]
@@ -66,11 +67,10 @@ def decide_status(*, progress: Progress, hint: StatusHint | None, last_update: f
         return StatusDecision(RunStatus.IDLE, "no data yet")
     age = max(0.0, now - last_update)
     if age <= stall_after_s:
-        return StatusDecision(RunStatus.RUNNING, f"updated {age:.0f} s ago")
-    minutes = age / 60
+        return StatusDecision(RunStatus.RUNNING, f"updated {format_age(age)} ago")
     if total and step is not None and 0 < step < total:
-        return StatusDecision(RunStatus.STALLED, f"no update for {minutes:.0f} min")
-    return StatusDecision(RunStatus.IDLE, f"no update for {minutes:.0f} min")
+        return StatusDecision(RunStatus.STALLED, f"no update for {format_age(age)}")
+    return StatusDecision(RunStatus.IDLE, f"no update for {format_age(age)}")
 
 
 class RateEstimator:

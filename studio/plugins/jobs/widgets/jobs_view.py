@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.api import JobState, JobUpdated
+from studio.api import JobState, JobUpdated, format_duration
 from studio.shell.api import current_theme, icon, setup_record_table, subscribe_widget
 
 if TYPE_CHECKING:
@@ -65,17 +65,10 @@ _STATE_LOOK = {
 
 
 def format_elapsed(seconds: float | None) -> str:
-    """``75.2`` → ``"1:15"``; hours when needed; ``"—"`` for a job that has not started."""
-    if seconds is None:
-        return "—"
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    if minutes:
-        return f"{minutes}:{secs:02d}"
-    return f"{seconds:.1f} s" if seconds < 10 else f"{secs} s"
+    """The studio's duration style, with tenths under ten seconds (most jobs are short)."""
+    if seconds is not None and 0 <= seconds < 10:
+        return f"{seconds:.1f} s"
+    return format_duration(seconds)
 
 
 @dataclass
