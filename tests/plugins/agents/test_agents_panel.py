@@ -57,6 +57,18 @@ def test_empty_state_says_where_it_looks_and_how_to_report(qtbot, live):
     assert "studio.agent_reporter" in text and "docs/agents.md" in text
 
 
+def test_loading_is_busy_until_a_read_reports_its_share(qtbot, live):
+    from studio.plugins.agents.api import AgentsSnapshot
+
+    view = _view(qtbot, live, "table_view", "AgentsTableView")
+    view.pages.setCurrentIndex(0)
+    assert (view.loading.minimum(), view.loading.maximum()) == (0, 0)  # busy: nothing counted
+    view.show_snapshot(AgentsSnapshot(loading=(25, 100)))
+    assert view.loading.maximum() == 100 and view.loading.value() == 25
+    view.show_snapshot(AgentsSnapshot(loading=(0, 100)))  # the file was replaced: again
+    assert view.loading.maximum() == 0
+
+
 def test_table_shows_real_agents_goes_stale_and_stop_ends_the_process(qtbot, live, processes,
                                                                       monkeypatch):
     agent = processes.reporter_agent(live.events, "panel-agent", interval=0.3, fail_every=2)

@@ -147,10 +147,14 @@ class AgentsTableView(QWidget):
         empty_scroll = QScrollArea()
         empty_scroll.setWidgetResizable(True)
         empty_scroll.setWidget(self.empty)
+        # The first read of a large agents.jsonl is one native pass with no steps to count
+        # (~1.5 s for 1M events): a busy bar until a read that can count reports a share.
+        self.loading_label = QLabel("Reading agent events…")
         self.loading = QProgressBar()
-        self.loading.setFormat("Reading agent events… %p%")
+        self.loading.setRange(0, 0)
         loading_page = QWidget()
         loading_layout = QVBoxLayout(loading_page)
+        loading_layout.addWidget(self.loading_label)
         loading_layout.addWidget(self.loading)
         loading_layout.addStretch(1)
         self.pages = QStackedWidget()
@@ -171,6 +175,7 @@ class AgentsTableView(QWidget):
         if not snapshot.loaded:
             if snapshot.loading:
                 done, total = snapshot.loading
+                self.loading.setRange(0, 100 if done else 0)
                 self.loading.setValue(int(100 * done / max(total, 1)))
             if not self.snapshot.loaded:
                 self.pages.setCurrentIndex(0)
