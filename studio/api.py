@@ -28,6 +28,7 @@ from studio.core.atomic import (
 )
 from studio.core.commands import CommandContext, CommandError, CommandExecuted, KeybindingsChanged
 from studio.core.contributions import (
+    FILE_SELECTION,
     WORKSPACES,
     CliCommandSpec,
     CommandSpec,
@@ -97,6 +98,7 @@ if TYPE_CHECKING:  # the lazily imported names below, for linters and editors
     )
 
 __all__ = [
+    "FILE_SELECTION",
     "HAFS_SKELETON",
     "NULL_CONTEXT",
     "WORKSPACES",

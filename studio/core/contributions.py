@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "FILE_SELECTION",
     "WORKSPACES",
     "CliCommandSpec",
     "CommandSpec",
@@ -66,6 +67,11 @@ WORKSPACES: tuple[WorkspaceSpec, ...] = (
     WorkspaceSpec("context", "Context", "mdi6.folder-search-outline", "Ctrl+9"),
 )
 WORKSPACE_IDS = tuple(w.id for w in WORKSPACES)
+
+#: The selection kind of files on this machine (absolute paths). A command registered with
+#: ``selection=FILE_SELECTION`` and an ``enabled_when`` that accepts a path is offered by file
+#: browsers (the Context browser's menu) on the files it accepts.
+FILE_SELECTION = "file"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.api import (
+    FILE_SELECTION,
     CliCommandSpec,
     CommandContext,
     CommandSpec,
@@ -71,6 +72,11 @@ def _action(name: str, studio: Studio) -> Callable[..., Any]:
         return getattr(actions, name)(studio, context.first)
 
     return handler
+
+
+def _is_gguf_path(context: CommandContext | None = None) -> bool:
+    first = context.first if context is not None else None
+    return bool(first) and str(first).lower().endswith(".gguf") and _has_gui()
 
 
 def _has_gui(_context: CommandContext | None = None) -> bool:
@@ -155,6 +161,13 @@ def studio_register_commands(register: Callable[[CommandSpec], None], studio: St
                              "Models", icon, "Models", enabled_when=enabled_when,
                              description=description,
                              selection=SELECTION_KIND if on_selection else None))
+    # On a file selection ("file": paths), which file browsers such as the Context browser
+    # offer in their menus: any .gguf on disk, registered or not.
+    register(CommandSpec("models.inspect-path", "Inspect in GGUF Inspector",
+                         _action("inspect_file", studio), None, "Models",
+                         "mdi6.file-search-outline", None, enabled_when=_is_gguf_path,
+                         description="Open this .gguf in the Models workspace's inspector",
+                         selection=FILE_SELECTION))
 
 
 @hookimpl

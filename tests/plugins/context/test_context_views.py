@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from studio.plugins.context.api import open_path, reveal
 from studio.plugins.context.kinds import FileKind
-from studio.plugins.context.widgets.tree_model import ENTRY_ROLE
+from studio.plugins.context.widgets.tree_model import ENTRY_ROLE, PATH_ROLE
 from studio.testing import BUILTIN_PLUGINS, shown_shell
 
 
@@ -59,6 +59,32 @@ def test_browser_lists_kinds_filters_and_follows_the_disk(shell, qtbot, tree):
     # the filter shows matching loaded names with their folders
     browser.filter.setText("registry")
     qtbot.waitUntil(lambda: browser.proxy.rowCount(browser.proxy.index(0, 0)) == 1)
+
+
+def _menu_titles(menu) -> list[str]:
+    return [action.text() for action in menu.actions() if action.text()]
+
+
+def test_a_gguf_offers_other_plugins_file_commands(shell, qtbot, tree):
+    """Models' "Inspect in GGUF Inspector" (a command on the "file" selection) is in the
+    browser's menu of a .gguf, not of other files, and opens that file in the inspector."""
+    browser = shell.main_window.docks["context.browser"].materialize()
+
+    def menu_of(path):
+        assert reveal(shell.studio, path)
+        qtbot.waitUntil(lambda: browser.tree.currentIndex().data(PATH_ROLE) == str(path))
+        return browser.menu_for(browser.tree.currentIndex())
+
+    assert "Inspect in GGUF Inspector" not in _menu_titles(menu_of(tree.json))
+    menu = menu_of(tree.gguf)
+    inspect = next(a for a in menu.actions() if a.text() == "Inspect in GGUF Inspector")
+    inspect.trigger()
+    window = shell.main_window
+    qtbot.waitUntil(lambda: "models.inspector" in window.docks
+                    and window.docks["models.inspector"].materialized)
+    inspector = window.docks["models.inspector"].widget()
+    qtbot.waitUntil(lambda: inspector.info is not None, timeout=20000)
+    assert inspector.path == tree.gguf
 
 
 def test_reveal_expands_to_a_nested_file(shell, qtbot, tree):

@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.api import FILE_SELECTION
 from studio.plugins.context.api import context_service
 from studio.plugins.context.listing import matches_filter
 from studio.plugins.context.widgets.common import ViewContext, icon, muted_label
 from studio.plugins.context.widgets.tree_model import ENTRY_ROLE, PATH_ROLE, BrowserModel, Node
+from studio.shell.api import add_command_actions
 
 __all__ = ["BrowserView"]
 
@@ -173,9 +175,14 @@ class BrowserView(QWidget):
         actions.open_entry(self.studio, entry.path, entry.kind)
 
     def _menu(self, position: object) -> None:
-        index = self.tree.indexAt(position)
+        menu = self.menu_for(self.tree.indexAt(position))
+        if menu is not None:
+            menu.popup(self.tree.viewport().mapToGlobal(position))
+
+    def menu_for(self, index: QModelIndex) -> QMenu | None:
+        """The context menu of a row (of the proxy model); None for no row."""
         if not index.isValid():
-            return
+            return None
         path = str(index.data(PATH_ROLE))
         entry = index.data(ENTRY_ROLE)
         from studio.plugins.context.widgets import actions
@@ -188,6 +195,7 @@ class BrowserView(QWidget):
                            lambda: actions.open_in_editor(self.studio, path, "edit"))
             menu.addAction(icon("mdi6.hexadecimal"), "Open in Hex View",
                            lambda: actions.open_in_editor(self.studio, path, "hex"))
+            self._add_file_commands(menu, path)
             menu.addSeparator()
         paths = self.selected_paths() or [path]
         menu.addAction(icon("mdi6.pin-outline"), "Pin to Selected Context",
@@ -200,7 +208,15 @@ class BrowserView(QWidget):
             if extra:
                 menu.addAction(icon("mdi6.folder-remove-outline"), "Remove from Browser",
                                lambda: self.service.remove_root(path))
-        menu.popup(self.tree.viewport().mapToGlobal(position))
+        return menu
+
+    def _add_file_commands(self, menu: QMenu, path: str) -> None:
+        """Other plugins' commands on a file selection that accept this file (Models: "Inspect
+        in GGUF Inspector" on a .gguf)."""
+        commands = self.studio.commands
+        offered = [spec.id for spec in commands.all() if spec.selection == FILE_SELECTION
+                   and spec.plugin != "context" and commands.is_enabled(spec.id, [path])]
+        add_command_actions(menu, self.context, offered, selection=[path])
 
     # -- reveal ------------------------------------------------------------------------------
     def reveal(self, path: str) -> bool:
