@@ -107,7 +107,10 @@ class FolderWatch(_Watch):
         previous = self._listing
         added: list[str] = []
         removed: list[str] = []
-        if previous is None or self._names_may_differ(previous):
+        # A root on another device (a share dropped, or came back) is listed at once: its own
+        # mtime says nothing, it may even equal the old one within the clock's coarse tick.
+        if (previous is None or root.st_dev != previous.device
+                or self._names_may_differ(previous)):
             try:
                 current = self._list(root)
             except OSError as exc:  # listed as unreadable: keep what we knew
