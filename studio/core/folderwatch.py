@@ -49,6 +49,11 @@ FULL_RESCAN_S = 5.0
 HOT_S = 60.0
 SWEEP_POLLS = 10
 SMALL_FOLDER = 200  # entries stat'ed per poll at least: small watches see every change at once
+# File times tick coarsely (a few ms locally, 1-2 s on SMB or FAT): a folder whose mtime is this
+# close to the moment it was listed may change again without its mtime moving, so it is listed
+# again on the next poll (git's "racily clean" entries). Compared in both directions, so a
+# share whose clock runs ahead is not relisted on every poll.
+RACY_NS = 2_000_000_000
 Signature = tuple[int, int] | None  # (mtime_ns, size); None: not stat'ed (yet)
 
 
@@ -60,6 +65,7 @@ class _Listing:
         self.device = device
         self.entries: dict[str, Signature] = {}
         self.folders: dict[str, int] = {}  # every folder listed -> its mtime_ns
+        self.racy = False  # some folder's mtime is within RACY_NS of its listing
 
 
 class FolderWatch(_Watch):
@@ -183,7 +189,7 @@ class FolderWatch(_Watch):
     # -- names ---------------------------------------------------------------------------------
     def _names_may_differ(self, listing: _Listing) -> bool:
         """Did any listed folder's mtime move (or is a periodic full listing due)?"""
-        if time.monotonic() - self._last_full >= FULL_RESCAN_S:
+        if listing.racy or time.monotonic() - self._last_full >= FULL_RESCAN_S:
             return True
         for folder, mtime in listing.folders.items():
             try:
@@ -204,6 +210,7 @@ class FolderWatch(_Watch):
 
     def _list(self, root: os.stat_result) -> _Listing:
         self._last_full = time.monotonic()
+        started_ns = time.time_ns()
         listing = _Listing(root.st_dev)
         old = self._listing
         top = str(self.path)
@@ -225,6 +232,8 @@ class FolderWatch(_Watch):
             if folder != top and self.has_problem(Path(folder)):
                 self.clear_problem(Path(folder))
             listing.folders[folder] = mtime
+            if abs(started_ns - mtime) <= RACY_NS:
+                listing.racy = True
             for item in items:
                 if recursive and item.is_dir(follow_symlinks=False):
                     pending.append(item.path)

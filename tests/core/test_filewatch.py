@@ -95,6 +95,21 @@ def test_folder_entries_added_removed_and_modified(tmp_path):
     assert watcher.poll() == 0
 
 
+def test_a_change_in_the_same_clock_tick_as_the_listing_is_seen_at_the_next_poll(tmp_path):
+    runs = tmp_path / "run"
+    runs.mkdir()
+    (runs / "train.log").write_text("")
+    watcher = FileWatcher()
+    seen = changes_of(watcher, runs)
+    assert watcher.poll() == 0  # the baseline
+    listed = os.stat(runs)
+    (runs / "eval.log").write_text("")
+    # File times tick coarsely: the folder's mtime may not move for a change made in the tick
+    # of the listing. Force that tie; the change must still be seen now, not at the 5 s rescan.
+    os.utime(runs, ns=(listed.st_atime_ns, listed.st_mtime_ns))
+    assert watcher.poll() == 1 and names(seen[-1].added) == ["eval.log"]
+
+
 def test_glob_recursion_and_names_only_mode(tmp_path):
     root = tmp_path / "logs"
     (root / "a").mkdir(parents=True)
