@@ -5,8 +5,10 @@ a big training root (50 folders of 1,000 checkpoints and logs) costs little per 
 
 * **Names** (added, removed): each poll ``stat``\\ s the watched folders only; a folder is listed
   again (``os.scandir``: names and types, no ``stat`` per entry) when its own mtime moved, which
-  every create, delete and rename does, and every :data:`FULL_RESCAN_S` seconds regardless, for
-  network mounts whose folder times are cached.
+  every create, delete and rename does; when the root is on another device (a mount came or
+  went); on the poll after a listing made within :data:`RACY_NS` of the folder's mtime (file
+  times tick coarsely, so a change in that tick may leave the mtime unmoved); and every
+  :data:`FULL_RESCAN_S` seconds regardless, for network mounts whose folder times are cached.
 * **Modifications** (``track_modified``): an entry that changed or appeared in the last
   :data:`HOT_S` seconds (a log being written, a checkpoint being saved) is ``stat``\\ ed every
   poll; the others in turn, a slice per poll, so each is checked at least every
@@ -39,6 +41,7 @@ __all__ = [
     "FOLDER_INTERVAL_S",
     "FULL_RESCAN_S",
     "HOT_S",
+    "RACY_NS",
     "SMALL_FOLDER",
     "SWEEP_POLLS",
     "FolderWatch",
