@@ -81,7 +81,7 @@ _LAZY_NAMES = {
     "CheckpointError": "studio.plugins.models.hf_to_gguf.checkpoint",
     "DetectError": "studio.plugins.models.detect",
     "estimate_quantized_size": "studio.plugins.models.quantize",
-    "format_bytes": "studio.plugins.models.gguf_info",
+    "format_bytes": "studio.api",  # the studio's one size format, kept under its old name
     "read_gguf_info": "studio.plugins.models.gguf_info",
 }
 

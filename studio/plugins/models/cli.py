@@ -332,9 +332,9 @@ def inspect(ctx: typer.Context,
             tensors: Annotated[bool, typer.Option("--tensors", help="Also list every "
                                                   "tensor.")] = False) -> None:
     """Header of a GGUF: metadata, totals by type, parameters, estimated RAM."""
+    from studio.api import format_bytes
     from studio.plugins.models.gguf_info import (
         GGUFFormatError,
-        format_bytes,
         info_to_dict,
         read_gguf_info,
     )

@@ -20,14 +20,11 @@ from typing import Any
 import numpy as np
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
-from studio.api import format_bytes  # re-exported: part of this module's public names
-
 __all__ = [
     "ArraySummary",
     "GGUFFormatError",
     "GGUFInfo",
     "GGUFTensor",
-    "format_bytes",
     "info_to_dict",
     "read_gguf_info",
 ]
@@ -266,7 +263,6 @@ def _tensor(path: Path, data_start: int, raw: tuple[str, tuple[int, ...], int, i
     n_elements = int(np.prod(shape, dtype=np.int64)) if shape else 1
     return GGUFTensor(name, tuple(int(d) for d in shape), qtype.name, n_elements,
                       n_elements // block * type_size, data_start + offset)
-
 
 
 def info_to_dict(info: GGUFInfo) -> dict[str, Any]:

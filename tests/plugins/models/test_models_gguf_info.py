@@ -8,10 +8,10 @@ import gguf
 import pytest
 from tiny_models import make_checkpoint
 
+from studio.api import format_bytes
 from studio.plugins.models.gguf_info import (
     ArraySummary,
     GGUFFormatError,
-    format_bytes,
     info_to_dict,
     read_gguf_info,
 )
