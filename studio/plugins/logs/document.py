@@ -66,7 +66,7 @@ class FollowEvent:
 class DocumentChanged:
     """Told to listeners: lines were added, indexing progressed, or the content restarted."""
 
-    kind: str  # "appended" | "indexed" | "restarted" | "deleted" | "loaded"
+    kind: str  # "appended" | "indexed" | "restarted" | "gone" | "loaded"
     generation: int
     line_count: int
 
@@ -279,14 +279,14 @@ class LogDocument:
                 self.tracker.acknowledge(gen.raw, gen.raw.size())
             elif change.kind.restarts:
                 self._restart(change)
-            elif change.kind is ChangeKind.DELETED:
+            elif change.kind.waits:
                 self._record(change)
         if change.kind is ChangeKind.APPENDED:
             self._notify("appended")
         elif change.kind.restarts:
             self._notify("restarted")
-        elif change.kind is ChangeKind.DELETED:
-            self._notify("deleted")
+        elif change.kind.waits:
+            self._notify("gone")
         return change
 
     def _restart(self, change: FileChange) -> None:

@@ -8,7 +8,8 @@ costs one ``stat`` per poll.
 
 | observation | change |
 |---|---|
-| the path is gone | ``deleted`` (reported once; the last content stays on screen) |
+| the path is gone, the opened file has no name left | ``deleted`` (reported once; the last content stays on screen) |
+| the path is gone, the opened file still has a name | ``moved`` (renamed away: a rotation under way) |
 | the path names another file (device, inode) | ``rotated``; ``recreated`` after ``deleted`` |
 | same file, smaller than what was read | ``truncated`` (``copytruncate``) |
 | same file, its head hash changed | ``rewritten`` (replaced in place) |
@@ -36,6 +37,12 @@ class ChangeKind(enum.StrEnum):
     RECREATED = "recreated"
     REWRITTEN = "rewritten"
     DELETED = "deleted"
+    MOVED = "moved"
+
+    @property
+    def waits(self) -> bool:
+        """The path is gone: keep showing the last content until a file appears there again."""
+        return self in (ChangeKind.DELETED, ChangeKind.MOVED)
 
     @property
     def restarts(self) -> bool:
@@ -50,6 +57,7 @@ _DESCRIPTIONS = {
     ChangeKind.RECREATED: "the file was created again; showing the new file",
     ChangeKind.REWRITTEN: "the file was rewritten; showing the new content",
     ChangeKind.DELETED: "the file was deleted; waiting for it to appear again",
+    ChangeKind.MOVED: "the file was renamed away (rotation?); waiting for the new file",
 }
 
 
@@ -67,13 +75,21 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+def _still_linked(opened: LogFile) -> bool:
+    try:
+        return opened.links() > 0
+    except OSError:
+        return False
+
+
 class FollowTracker:
     """Compares the followed path with the file that was opened and read up to ``seen`` bytes."""
 
     def __init__(self, path: str | os.PathLike[str], opened: LogFile, seen: int = 0) -> None:
         self.path = Path(path)
         self.identity: FileIdentity = opened.identity
-        self.deleted = False
+        self.absent = False  # the path named no file at the last check
+        self._moved = False  # ... and the opened file still had a name (renamed, not deleted)
         self.seen = 0
         self._head = b""
         self.acknowledge(opened, seen)
@@ -90,15 +106,19 @@ class FollowTracker:
         try:
             st = os.stat(self.path)
         except OSError:
-            if self.deleted:
+            if self.absent:
                 return FileChange(ChangeKind.NONE)
-            self.deleted = True
-            return FileChange(ChangeKind.DELETED)
+            self.absent = True
+            # A rotation is a rename and then a new file; a check between the two must not
+            # call it a delete. The opened file's link count tells them apart.
+            self._moved = _still_linked(opened)
+            return FileChange(ChangeKind.MOVED if self._moved else ChangeKind.DELETED)
         if FileIdentity.of(st) != self.identity:
-            kind = ChangeKind.RECREATED if self.deleted else ChangeKind.ROTATED
-            self.deleted = False
-            return FileChange(kind, st.st_size)
-        self.deleted = False
+            recreated = self.absent and not self._moved
+            self.absent = self._moved = False
+            return FileChange(ChangeKind.RECREATED if recreated else ChangeKind.ROTATED,
+                              st.st_size)
+        self.absent = self._moved = False
         try:
             size = opened.size()
         except OSError:

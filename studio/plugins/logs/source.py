@@ -102,6 +102,10 @@ class LogFile:
         """The file's size now (of the opened file, even if it was renamed or deleted)."""
         return os.fstat(self._fd).st_size
 
+    def links(self) -> int:
+        """How many names the opened file has now: 0 once deleted, still 1 after a rename."""
+        return os.fstat(self._fd).st_nlink
+
     @property
     def kernel_path(self) -> str:
         """A path naming the opened file itself, for kernels that open by path (Linux)."""

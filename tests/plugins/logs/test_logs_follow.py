@@ -67,6 +67,21 @@ def test_rotation_follows_the_new_file(tmp_path, open_doc) -> None:
     assert texts(doc) == ["new 1", "new 2"]
 
 
+def test_a_check_between_the_rename_and_the_new_file_is_not_a_delete(tmp_path, open_doc) -> None:
+    # logrotate renames the log and the writer then creates it again: a poll can land between.
+    path = tmp_path / "live.log"
+    path.write_text("old 1\n")
+    doc = open_doc(path)
+    os.rename(path, tmp_path / "live.log.1")
+    assert doc.sync().kind is ChangeKind.MOVED
+    assert texts(doc) == ["old 1"]  # still readable while the new file is awaited
+    assert doc.sync().kind is ChangeKind.NONE  # reported once
+    path.write_text("new 1\n")
+    assert doc.sync().kind is ChangeKind.ROTATED
+    assert texts(doc) == ["new 1"]
+    assert [event.kind for event in doc.events] == [ChangeKind.MOVED, ChangeKind.ROTATED]
+
+
 def test_delete_then_recreate(tmp_path, open_doc) -> None:
     path = tmp_path / "live.log"
     path.write_text("before\n")

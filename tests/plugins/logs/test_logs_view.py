@@ -196,7 +196,8 @@ def test_follow_while_a_writer_appends(qtbot, make_tab, tmp_path) -> None:
     assert tab.view.top == 0
 
 
-@pytest.mark.parametrize("change", ["rotate", "truncate", "delete-recreate"])
+@pytest.mark.parametrize("change", ["rotate", "rotate-seen-midway", "truncate",
+                                    "delete-recreate"])
 def test_rotation_truncation_and_recreation_are_marked(qtbot, make_tab, tmp_path, change) -> None:
     path = tmp_path / "live.log"
     write_lines(path, python_log_lines(300))
@@ -204,6 +205,12 @@ def test_rotation_truncation_and_recreation_are_marked(qtbot, make_tab, tmp_path
     qtbot.waitUntil(lambda: loaded(tab), timeout=30_000)
     if change == "rotate":
         os.rename(path, tmp_path / "live.log.1")
+        path.write_text("rotated line\n")
+        words = "rotated"
+    elif change == "rotate-seen-midway":  # a poll between the rename and the new file
+        os.rename(path, tmp_path / "live.log.1")
+        qtbot.waitUntil(lambda: "renamed away" in tab.info.text(), timeout=10_000)
+        assert "moved away" in tab.status.text() and tab.doc.line_count == 300
         path.write_text("rotated line\n")
         words = "rotated"
     elif change == "truncate":

@@ -49,6 +49,6 @@ def status_text(doc: LogDocument, *, following: bool, at_bottom: bool) -> str:
         parts.append(f"indexing {doc.progress():.0%}")
     if following:
         parts.append("following" if at_bottom else "following (scrolled up)")
-    if doc.events and doc.events[-1].kind is ChangeKind.DELETED and doc.tracker.deleted:
-        parts.append("deleted")
+    if doc.events and doc.events[-1].kind.waits and doc.tracker.absent:
+        parts.append("deleted" if doc.events[-1].kind is ChangeKind.DELETED else "moved away")
     return " · ".join(parts)

@@ -180,7 +180,7 @@ class LogTab(QWidget):
             self.run_search(self.query)
             if self.follow:
                 self.view.scroll_to_end()
-        elif change.kind == "deleted":
+        elif change.kind == "gone":
             event = self.doc.events[-1]
             stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
             self.show_info(f"{stamp}: {event.description}")
