@@ -4,12 +4,12 @@
 ``stat`` (which file the name points to now), the opened file's size, and a hash of the head of
 the file. It never reads more than :data:`~studio.plugins.logs.source.HEAD_DIGEST_BYTES` per
 check and only checks when the file watcher saw the path change, so following a quiet file
-costs one ``stat`` per poll.
+costs one ``stat`` per poll. While the path is gone the last content stays on screen.
 
 | observation | change |
 |---|---|
-| the path is gone, the opened file has no name left | ``deleted`` (reported once; the last content stays on screen) |
-| the path is gone, the opened file still has a name | ``moved`` (renamed away: a rotation under way) |
+| the path is gone; the opened file has no name left | ``deleted`` (reported once) |
+| the path is gone; the opened file still has a name | ``moved`` (a rotation under way) |
 | the path names another file (device, inode) | ``rotated``; ``recreated`` after ``deleted`` |
 | same file, smaller than what was read | ``truncated`` (``copytruncate``) |
 | same file, its head hash changed | ``rewritten`` (replaced in place) |
