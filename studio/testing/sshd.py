@@ -69,26 +69,46 @@ class SshServer:
 
     def drop_connections(self) -> int:
         """Kill the per-connection sshd processes: every client sees its connection die, the
-        server keeps listening. Returns how many connections were dropped."""
+        server keeps listening. Returns how many connections were dropped.
+
+        The sshd processes go first, then what they ran: a command killed while its sshd still
+        lived would be reported to the client as the command's own exit (by signal), which
+        reads as "the command ended", not as a dropped network."""
         import psutil
 
         try:
             children = psutil.Process(self.process.pid).children()
         except psutil.NoSuchProcess:
             return 0
+        family = []
         for child in children:
             with contextlib.suppress(psutil.NoSuchProcess):
-                family = [*child.children(recursive=True), child]
-                for process in family:
-                    with contextlib.suppress(psutil.NoSuchProcess):
-                        process.kill()
-        psutil.wait_procs(children, timeout=5)
+                family += [child, *child.children(recursive=True)]
+        servers = [process for process in family if _is_sshd(process)]
+        for process in servers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        psutil.wait_procs(servers, timeout=5)
+        for process in family:
+            if process not in servers:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
+        psutil.wait_procs(family, timeout=5)
         return len(children)
 
     def restart(self) -> None:
         """Start the server again on the same port with the same keys (after :meth:`stop`)."""
         again = start_sshd(self.folder, port=self.port)
         self.process = again.process
+
+
+def _is_sshd(process: object) -> bool:
+    import psutil
+
+    try:
+        return process.name().startswith("sshd")  # type: ignore[attr-defined]
+    except psutil.Error:
+        return False
 
 
 @dataclass
