@@ -21,8 +21,6 @@ if "--threads" in options:  # the index on N threads instead of the viewer's def
 formats = register_builtin_formats(FormatRegistry())
 start = time.perf_counter()
 doc = LogDocument(sys.argv[1], formats, cache_dir=Path(tempfile.gettempdir()))
-if "--read" in options:  # positional reads, as after the file changed (no mapping)
-    doc.current.at_rest = False
 opened = time.perf_counter()
 doc.load()
 indexed = time.perf_counter()

@@ -16,7 +16,9 @@ namespace {
 
 constexpr std::size_t kBlock = std::size_t{1} << 16;      // scanned per byte_positions call
 constexpr std::size_t kMinPart = std::size_t{1} << 22;    // below 4 MB a thread does not pay
-constexpr std::size_t kFileBlock = std::size_t{1} << 20;  // one positional read
+// One positional read: small enough to stay in the L2 cache while it is scanned (1 MB blocks
+// spilled to memory and made the read path 2-3x slower than `wc -l`, which reads 16 KB).
+constexpr std::size_t kFileBlock = std::size_t{1} << 16;
 
 std::size_t part_count(std::size_t n, int threads) {
   std::size_t parts = n / kMinPart;
@@ -50,7 +52,7 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 File open_unbuffered(const std::string& path) {
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) throw OsError("cannot open " + path + ": " + std::strerror(errno));
-  std::setvbuf(f.get(), nullptr, _IONBF, 0);  // 1 MB reads go straight into our buffer
+  std::setvbuf(f.get(), nullptr, _IONBF, 0);  // reads go straight into our buffer
   return f;
 }
 

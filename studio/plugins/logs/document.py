@@ -43,8 +43,6 @@ __all__ = ["DocumentChanged", "FollowEvent", "Generation", "LogDocument"]
 
 INITIAL_BYTES = 256 * 1024
 INDEX_CHUNK = 64 << 20  # indexed per step of a load (progress and cancel between steps)
-MAP_INDEX_MIN_BYTES = 1 << 20  # smaller steps (opening, following) read: a mapping costs more
-MAP_INDEX_STEP_BYTES = 8 << 20  # mapped, scanned and unmapped at a time while indexing
 CHUNK_MAPPED = 64 << 20  # a chunk searched through the mapping (threads split it)
 CHUNK_READ = 4 << 20  # a chunk read with pread (stays in the CPU cache)
 DETECT_BYTES = 32 * 1024
@@ -205,21 +203,11 @@ class LogDocument:
 
     # -- indexing ------------------------------------------------------------------------
     def _index_to(self, gen: Generation, end: int) -> None:
-        """Extend the index to byte ``end``: through a mapping of the range while the file is
-        at rest (no copy into a buffer: ~1.3x faster than reading it), else with positional
-        reads (safe while the file is written or truncated; see LogFile.scan_view)."""
+        """Extend the index to byte ``end`` with positional reads: safe while the file is
+        written or truncated, and faster than a mapping (no page faults; they serialise the
+        threads on a VM) now that the reads are small enough to stay in the CPU cache."""
         end = min(end, gen.data.size())
-        start = gen.index.indexed_bytes
-        if end <= start:
-            return
-        if gen.at_rest and end - start >= MAP_INDEX_MIN_BYTES:
-            # Mapped pages count in the process's RSS while mapped: a few MB at a time.
-            while (begin := gen.index.indexed_bytes) < end:
-                with gen.chunk(begin, min(end, begin + MAP_INDEX_STEP_BYTES)) as view:
-                    if not len(view):
-                        break  # the file shrank: the watcher starts a new generation
-                    gen.index.update_from_bytes(view)
-        else:
+        if end > gen.index.indexed_bytes:
             gen.index.update_from_file(gen.data.kernel_path, end)
 
     def load(self, ctx: JobContext = NULL_CONTEXT) -> int:
@@ -240,6 +228,8 @@ class LogDocument:
                     if indexed >= total and caught_up:
                         break
                     self._index_to(gen, min(total, indexed + INDEX_CHUNK))
+                    if gen.index.indexed_bytes == indexed:
+                        break  # the file shrank under the load: the follower starts anew
                 ctx.report(gen.index.indexed_bytes / max(total, 1), f"{gen.line_count:,} lines")
                 self._notify("indexed")
                 ctx.raise_if_cancelled()

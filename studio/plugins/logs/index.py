@@ -1,8 +1,8 @@
 """A compact line index: 4 bytes per line, for files of any size.
 
 The native kernel finds newlines (``native.newline_offsets_file``: positional reads; or
-``native.newline_offsets`` over a mapping of a file at rest) and returns int64 offsets for one
-chunk at a time; this index keeps only their low 32 bits
+``native.newline_offsets`` over bytes the caller holds) and returns int64 offsets for one chunk
+at a time; this index keeps only their low 32 bits
 (``uint32``) plus, for files beyond 4 GiB, the few line numbers where the high bits step up.
 That halves the memory of an int64 index (a 1 GB log of 10 M lines: 41 MB instead of 82 MB),
 which is what keeps the viewer's whole process under a quarter of lnav's memory.
@@ -22,11 +22,14 @@ from studio.api import native
 
 __all__ = ["INDEX_THREADS", "LineIndex"]
 
-# Leave a core to the GUI thread (and to whatever else runs): on a 2-core machine the second
-# indexing thread mostly waits for a CPU and the slowest part decides (re-measured with the
-# mapped load on the shared 2-core VM: two threads took 1.5-2x as long as one; see
-# docs/performance.md; benchmarks/logs_load.py also times the all-cores variant).
-INDEX_THREADS = max(1, (os.cpu_count() or 2) - 1)
+# Every core: the index is read with small positional reads (64 KiB, cache-resident), which
+# scale with threads (1 GB: 0.35 s on one thread, 0.20 s on both cores of the 2-core VM, where
+# `wc -l` takes 0.24 s). The GUI thread stays responsive because it mostly sleeps and the
+# scheduler favours a waking sleeper. (Through a mapping, a second thread had made the load
+# slower: page faults serialise; see docs/performance.md.)
+INDEX_THREADS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                    else (os.cpu_count() or 1))
+
 
 class LineIndex:
     """Newline offsets of a growing file; the same conventions as ``native.LineIndex``.
@@ -65,7 +68,13 @@ class LineIndex:
         if end <= self._size:
             return 0
         found = native.newline_offsets_file(path, self._size, end, threads=INDEX_THREADS)
-        return self._add(found, end)
+        # The kernel stops where the file ends: a file that shrank since ``end`` was taken
+        # (copytruncate) is indexed as far as it goes, never past it; the follower then
+        # starts a new generation.
+        end = min(end, os.stat(path).st_size)
+        if found.size and int(found[-1]) >= end:
+            found = found[: int(np.searchsorted(found, end))]
+        return self._add(found, max(end, self._size))
 
     def update_from_bytes(self, data: np.ndarray) -> int:
         """Index the bytes that follow ``indexed_bytes``, given as ``data`` (a view of a

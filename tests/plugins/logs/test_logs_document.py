@@ -30,14 +30,13 @@ def test_open_shows_the_head_before_indexing_the_rest(tmp_path, open_doc) -> Non
     assert len(doc.lines(59_999, 5)) == 1
 
 
-def test_a_load_through_the_mapping_and_one_by_reads_index_alike(tmp_path, open_doc,
-                                                                 monkeypatch) -> None:
-    """A file at rest is indexed through a mapping of each chunk; once it has changed, with
-    positional reads. Both must give the offsets the native reference index gives."""
+def test_a_load_in_many_chunks_indexes_like_the_reference(tmp_path, open_doc,
+                                                         monkeypatch) -> None:
+    """Chunks end anywhere in a line; the offsets must be the native reference index's."""
     from studio import native
     from studio.plugins.logs import document
 
-    monkeypatch.setattr(document, "INDEX_CHUNK", 1 << 20)  # several chunks, unaligned ends
+    monkeypatch.setattr(document, "INDEX_CHUNK", (1 << 20) + 7)  # unaligned chunk ends
     path = tmp_path / "big.log"
     write_lines(path, python_log_lines(60_000))
     with open(path, "ab") as handle:
@@ -45,23 +44,16 @@ def test_a_load_through_the_mapping_and_one_by_reads_index_alike(tmp_path, open_
     reference = native.LineIndex()
     reference.update(path.read_bytes())
     expected = reference.line_bounds(0, reference.line_count)
-    mapped, read = open_doc(path), open_doc(path)
-    read.current.at_rest = False  # as after an append: no mapping
-    used = []
-    original = document.Generation.chunk
-    monkeypatch.setattr(document.Generation, "chunk",
-                        lambda gen, begin, end: used.append(gen) or original(gen, begin, end))
-    for doc in (mapped, read):
-        assert doc.load() == reference.line_count
-        got = doc.current.bounds(0, doc.line_count)
-        assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
-    assert used and set(used) == {mapped.current}  # the mapping only while at rest
+    doc = open_doc(path)
+    assert doc.load() == reference.line_count
+    got = doc.current.bounds(0, doc.line_count)
+    assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
 
 
-def test_a_mapped_load_stops_where_a_shrunk_file_ends(tmp_path, open_doc, monkeypatch) -> None:
-    """The file shrinks between the size check and the read: the load indexes what is there
-    and stops (the watcher then starts a new generation) instead of spinning."""
-    from studio.plugins.logs import document
+def test_a_load_stops_where_a_shrunk_file_ends(tmp_path, open_doc, monkeypatch) -> None:
+    """The file shrinks after its size was taken (copytruncate, seen only by the next poll):
+    the load indexes what is there, never past the end, and stops instead of spinning."""
+    from studio.plugins.logs.index import LineIndex
     from studio.plugins.logs.source import LogFile
 
     path = tmp_path / "big.log"
@@ -70,21 +62,21 @@ def test_a_mapped_load_stops_where_a_shrunk_file_ends(tmp_path, open_doc, monkey
     gen = doc.current
     reported = gen.data.size()
     with open(path, "r+b") as handle:
-        handle.truncate(INITIAL_BYTES)  # e.g. copytruncate, seen only by the next poll
+        handle.truncate(INITIAL_BYTES + 100)  # mid-line: the last line is cut short
+    monkeypatch.setattr(LogFile, "size", lambda self: reported)  # the stale size
     steps = []
-    real_size = LogFile.size  # stale until the load first reads, then the truth
-    monkeypatch.setattr(LogFile, "size", lambda self: real_size(self) if steps else reported)
-    monkeypatch.setattr(LogFile, "_map_range", lambda self, begin, end: None)  # as it would
-    original = document.Generation.chunk
+    original = LineIndex.update_from_file
 
-    def chunk(gen, begin, end):
-        steps.append(begin)
+    def update_from_file(index, path, end):
+        steps.append(end)
         assert len(steps) < 100, "the load keeps asking for bytes that are not there"
-        return original(gen, begin, end)
+        return original(index, path, end)
 
-    monkeypatch.setattr(document.Generation, "chunk", chunk)
+    monkeypatch.setattr(LineIndex, "update_from_file", update_from_file)
     doc.load()
-    assert gen.index.indexed_bytes == INITIAL_BYTES and len(steps) == 1
+    assert gen.index.indexed_bytes == INITIAL_BYTES + 100
+    begins, ends = gen.bounds(gen.line_count - 1, 1)
+    assert ends[0] <= INITIAL_BYTES + 100
 
 
 def test_index_memory_stays_under_16_bytes_per_line(tmp_path, open_doc) -> None:
