@@ -266,7 +266,8 @@ def test_a_recycled_pid_is_not_mistaken_for_an_orphan(tmp_path):
 
 
 def test_a_pid_file_of_a_long_lived_process_goes_when_it_ends(manager):
-    process = manager.spawn([PY, "-c", "import time; time.sleep(0.2)"], name="brief",
+    # Long enough that a loaded machine still finds the file before the child ends.
+    process = manager.spawn([PY, "-c", "import time; time.sleep(1.5)"], name="brief",
                             long_lived=True)
     pid_file = manager.pid_files.folder / f"{process.pid}.json"
     assert pid_file.exists()
