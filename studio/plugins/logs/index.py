@@ -13,6 +13,7 @@ so no second copy is alive) when no view of the offsets exists; otherwise by cop
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 
@@ -71,7 +72,9 @@ class LineIndex:
         # The kernel stops where the file ends: a file that shrank since ``end`` was taken
         # (copytruncate) is indexed as far as it goes, never past it; the follower then
         # starts a new generation.
-        end = min(end, os.stat(path).st_size)
+        # A file gone meanwhile (indexed by path, without /proc/self/fd): the follower takes over.
+        with contextlib.suppress(OSError):
+            end = min(end, os.stat(path).st_size)
         if found.size and int(found[-1]) >= end:
             found = found[: int(np.searchsorted(found, end))]
         return self._add(found, max(end, self._size))
