@@ -1,8 +1,7 @@
 """A compact line index: 4 bytes per line, for files of any size.
 
-The native kernel finds newlines (``native.newline_offsets_file``: positional reads; or
-``native.newline_offsets`` over bytes the caller holds) and returns int64 offsets for one chunk
-at a time; this index keeps only their low 32 bits
+The native kernel finds newlines (``native.newline_offsets_file``: positional reads) and
+returns int64 offsets for one chunk at a time; this index keeps only their low 32 bits
 (``uint32``) plus, for files beyond 4 GiB, the few line numbers where the high bits step up.
 That halves the memory of an int64 index (a 1 GB log of 10 M lines: 41 MB instead of 82 MB),
 which is what keeps the viewer's whole process under a quarter of lnav's memory.
@@ -70,22 +69,14 @@ class LineIndex:
             return 0
         found = native.newline_offsets_file(path, self._size, end, threads=INDEX_THREADS)
         # The kernel stops where the file ends: a file that shrank since ``end`` was taken
-        # (copytruncate) is indexed as far as it goes, never past it; the follower then
-        # starts a new generation.
-        # A file gone meanwhile (indexed by path, without /proc/self/fd): the follower takes over.
+        # (copytruncate) is indexed as far as it goes, never past it, and the follower then
+        # starts a new generation (as it does for a file gone meanwhile, on platforms that
+        # index by path rather than /proc/self/fd).
         with contextlib.suppress(OSError):
             end = min(end, os.stat(path).st_size)
         if found.size and int(found[-1]) >= end:
             found = found[: int(np.searchsorted(found, end))]
         return self._add(found, max(end, self._size))
-
-    def update_from_bytes(self, data: np.ndarray) -> int:
-        """Index the bytes that follow ``indexed_bytes``, given as ``data`` (a view of a
-        mapping of the file, or a copy): no second read of what the caller already holds."""
-        if not len(data):
-            return 0
-        found = native.newline_offsets(data, base=self._size, threads=INDEX_THREADS)
-        return self._add(found, self._size + len(data))
 
     def _add(self, found: np.ndarray, end: int) -> int:
         before = self.line_count

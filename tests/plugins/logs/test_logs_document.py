@@ -75,6 +75,7 @@ def test_a_load_stops_where_a_shrunk_file_ends(tmp_path, open_doc, monkeypatch) 
     monkeypatch.setattr(LineIndex, "update_from_file", update_from_file)
     doc.load()
     assert gen.index.indexed_bytes == INITIAL_BYTES + 100
+    assert len(steps) == 2  # one step indexes what is left, the next finds nothing and stops
     _, ends = gen.bounds(gen.line_count - 1, 1)
     assert ends[0] <= INITIAL_BYTES + 100
 
