@@ -88,41 +88,63 @@ def _build_bare(marks: dict[str, float]) -> tuple:
 
 
 def _build_studio(marks: dict[str, float], with_plugins: bool = True) -> tuple:
-    try:  # as hafs-studio does: the Qt-free core first (a baseline checkout may predate it)
-        from studio.shell.launch import import_core_before_qt
+    if not with_plugins:
+        return _build_shell_only(marks)
+    # What hafs-studio does, by the same code: studio.__main__ parses the options and
+    # studio.shell.launch.start_gui() shows the window (painted before the core is imported
+    # when the home has a first-frame cache; see studio.shell.first_frame); the core, the shell
+    # and then the plugins follow in the event loop.
+    from studio.__main__ import parse_common
+    from studio.shell.launch import start_gui
 
-        import_core_before_qt()
-    except ImportError:
-        pass
+    options, _rest = parse_common([])
+    marks["imports"] = _since_t0_ms()
+    start = start_gui(options)
+    marks["window_built"] = _since_t0_ms()
+
+    def ready(_start) -> None:
+        marks.setdefault("shell_built", _since_t0_ms())
+        window._bench_indexed = start.studio.first_frame  # painted from the plugin index
+
+    start.on_ready.append(ready)
+    window = start.window
+    window.resize(*WINDOW_SIZE)
+    window._bench_start = start  # keep it alive until the process exits
+    window._bench_early = start.frame is not None
+    if start.ready:
+        ready(start)
+    return window, start.app
+
+
+def _build_shell_only(marks: dict[str, float]) -> tuple:
+    """The shell and core with no plugin at all (not a start hafs-studio makes: diagnostic)."""
     from PySide6.QtWidgets import QApplication
 
     from studio.core.app import Studio
     from studio.core.context import resolve_context_root
-    from studio.core.plugins import BUILTIN_PLUGINS
     from studio.shell.app import StudioShell
     from studio.shell.launch import prepare_qt_environment
 
     marks["imports"] = _since_t0_ms()
-    prepare_qt_environment()  # as hafs-studio does before its QApplication
+    prepare_qt_environment()
     app = QApplication([sys.argv[0]])
-    app.setApplicationName("HAFS Studio")
-    marks["qapplication"] = _since_t0_ms()
-    # Built-ins only, whatever else is installed in this environment. As hafs-studio does: paint
-    # from the plugin index when there is a valid one (the plugins are imported after the first
-    # frame), else start everything first (the very first start).
-    studio = Studio(context=resolve_context_root(None), load_entry_points=False,
-                    builtins=BUILTIN_PLUGINS if with_plugins else ())
-    indexed = studio.start_first_frame()
-    if not indexed:
-        studio.start()
-    marks["core_started"] = _since_t0_ms()
+    studio = Studio(context=resolve_context_root(None), load_entry_points=False, builtins=())
+    studio.start()
     shell = StudioShell(studio, restore_session=False)
     window = shell.start()
     window.resize(*WINDOW_SIZE)
     marks["window_built"] = _since_t0_ms()
-    window._bench_keep = (studio, shell)  # keep them alive until the process exits
-    window._bench_indexed = indexed
+    window._bench_start = _ShellOnly(studio, shell)
+    window._bench_early = False
+    window._bench_indexed = False
     return window, app
+
+
+class _ShellOnly:
+    """What the measurement reads from a start (as studio.shell.launch.GuiStart has it)."""
+
+    def __init__(self, studio, shell) -> None:
+        self.studio, self.shell = studio, shell
 
 
 def _report_after_first_paint(app, window, marks, profiler, profile_path) -> None:
@@ -136,11 +158,17 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
             if profiler is not None:  # the critical path: what runs before the first frame
                 profiler.disable()
                 profiler.dump_stats(profile_path)
-            studio = getattr(window, "_bench_keep", (None,))[0]
-            if studio is not None:  # what each plugin cost before the first frame
+            start = getattr(window, "_bench_start", None)
+            studio = start.studio if start is not None else None
+            if studio is not None:  # what each plugin cost before the first frame (none
+                # was even imported when the window painted before the core)
                 plugins_before_paint.update(
                     {r.name: r.load_ms + r.activate_ms for r in studio.plugins.records.values()
                      if r.state in ("loaded", "active", "errored")})
+        start = getattr(window, "_bench_start", None)
+        if start is not None and start.shell is None:  # the core and the shell come next
+            QTimer.singleShot(2, done)
+            return
         docks = getattr(window, "docks", None)
         if docks is not None:
             # The studio creates views right after its first frame: record when they exist too.
@@ -149,7 +177,7 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
             if not all(dock.materialized for dock in visible):
                 QTimer.singleShot(2, done)
                 return
-            studio = window._bench_keep[0]
+            studio = start.studio
             if not studio.started:  # the plugins are still being imported
                 QTimer.singleShot(2, done)
                 return
@@ -161,8 +189,9 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
             "marks_ms": marks,
         }
         if docks is not None:
-            studio = window._bench_keep[0]
+            studio = start.studio
             result["indexed"] = window._bench_indexed
+            result["early_frame"] = window._bench_early
             result["plugins_before_paint_ms"] = dict(plugins_before_paint)
             result["plugins_ms"] = {
                 r.name: {"load": r.load_ms, "activate": r.activate_ms,
@@ -187,6 +216,15 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
                 QTimer.singleShot(0, done)
             return False
 
+    frames = [0]
+
+    def frame_shown() -> None:  # the shell's frame: the first, or the second after an early one
+        frames[0] += 1
+        if frames[0] == (2 if window._bench_early else 1):
+            marks["shell_painted"] = _since_t0_ms()
+
+    if hasattr(window, "first_frame_shown"):
+        window.first_frame_shown.connect(frame_shown)
     watcher = FirstPaint()
     app.installEventFilter(watcher)
     window._bench_watcher = watcher

@@ -23,7 +23,7 @@ def _qt() -> dict[str, Any]:
         from PySide6 import QtCore
     except ImportError as exc:
         return {"ok": False, "detail": f"PySide6 cannot be imported: {exc}"}
-    from studio.shell.app import display_problem
+    from studio.shell.launch import display_problem
 
     problem = display_problem()
     platform_name = os.environ.get("QT_QPA_PLATFORM") or ("(default)" if not problem else "none")

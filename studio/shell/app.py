@@ -8,8 +8,6 @@ session, reloads keybindings when their file changes, and turns failures into vi
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -26,35 +24,21 @@ from studio.core.plugins import PluginChanged, PluginState
 from studio.core.settings import SettingsError
 from studio.shell.api import set_current_shell
 from studio.shell.dispatcher import QtDispatcher
+from studio.shell.first_frame import (
+    FirstFrame,
+    FirstFrameLook,
+    first_frame_file,
+    write_first_frame_look,
+)
 from studio.shell.layouts import LayoutStore, WindowSession
 from studio.shell.theming import ThemeManager
 from studio.shell.window import StudioWindow
 
-__all__ = ["StudioShell", "display_problem"]
+__all__ = ["StudioShell"]
 
 log = logging.getLogger(__name__)
 
 KEYBINDINGS_FILE_TOPIC = "shell.keybindings-file"
-
-
-def display_problem(environ: dict[str, str] | None = None) -> str | None:
-    """Why Qt cannot open a window here (no display on Linux), or None when it can."""
-    env = os.environ if environ is None else environ
-    if not sys.platform.startswith("linux"):
-        return None
-    platform = env.get("QT_QPA_PLATFORM", "")
-    if platform.startswith(("offscreen", "minimal", "vnc", "eglfs", "linuxfb")):
-        return None
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
-        return None
-    return (
-        "hafs-studio: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
-        "  - On a desktop, run it from a graphical session.\n"
-        "  - Over SSH, use 'ssh -X' or a virtual screen: xvfb-run -a hafs-studio\n"
-        "  - To render the window to a picture instead: hafs-studio --screenshot out.png\n"
-        "  - Or pick a Qt platform explicitly, e.g. QT_QPA_PLATFORM=offscreen.\n"
-        "The command line works without a display: hafs-studio --help"
-    )
 
 
 class StudioShell(QObject):
@@ -69,7 +53,10 @@ class StudioShell(QObject):
         restore_session: bool = True,
         persist_layouts: bool = True,
         interactive: bool = True,
+        first_frame: FirstFrame | None = None,
     ) -> None:
+        """``first_frame``: the window the launcher already painted (see
+        :mod:`studio.shell.first_frame`); the shell builds into it and opens its session."""
         super().__init__()
         self.studio = studio
         self.windows: list[StudioWindow] = []
@@ -81,7 +68,9 @@ class StudioShell(QObject):
         self._dialogs: dict[str, QWidget] = {}
         self.dispatcher = QtDispatcher(parent=self)
         studio.bus.set_dispatcher(self.dispatcher)
-        self.layouts = LayoutStore(studio.paths.layouts_dir, read_only=not persist_layouts)
+        self._first_frame = first_frame
+        self.layouts = (first_frame.layouts if first_frame is not None
+                        else LayoutStore(studio.paths.layouts_dir, read_only=not persist_layouts))
         self.themes = ThemeManager(studio.bus, parent=self)
         self._theme_specs: dict[str, object] = {}
         self._sync_themes(only=self._first_frame_themes() if studio.first_frame else None)
@@ -104,12 +93,19 @@ class StudioShell(QObject):
     def start(self) -> StudioWindow:
         """Apply the theme and open the windows of the last session (or one new window)."""
         self._apply_initial_theme()
-        sessions = self.layouts.session() if self._restore_session else []
+        frame, self._first_frame = self._first_frame, None
+        if frame is not None:  # the first window is on screen already, at its place
+            sessions = frame.sessions
+        else:
+            sessions = self.layouts.session() if self._restore_session else []
         if not sessions:
             sessions = [WindowSession(workspace="dashboard")]
         known = {w.id for w in WORKSPACES}
         for index, session in enumerate(sessions):
             workspace = session.workspace if session.workspace in known else "dashboard"
+            if index == 0 and frame is not None:
+                window = self._open_window(workspace, primary=True, window=frame.window)
+                continue
             window = self._open_window(workspace, primary=index == 0)
             window.restore_geometry_clamped(session.geometry)
             if index > 0 and session.state:
@@ -136,8 +132,13 @@ class StudioShell(QObject):
         for problem in self.themes.problems:
             self.post_message(problem)
 
-    def _open_window(self, workspace: str, *, primary: bool) -> StudioWindow:
-        window = StudioWindow(self, workspace, primary=primary)
+    def _open_window(
+        self, workspace: str, *, primary: bool, window: StudioWindow | None = None
+    ) -> StudioWindow:
+        if window is None:
+            window = StudioWindow(self, workspace, primary=primary)
+        else:  # painted before the shell existed: build into it
+            window.attach(self, workspace, primary=primary)
         self.message.connect(window.statusBar().showMessage)
         if primary and self.studio.first_frame:
             # A loop turn after the first frame, so that frame is on screen first.
@@ -246,6 +247,26 @@ class StudioShell(QObject):
                 )
             )
         self.layouts.save_session(sessions)
+        self._remember_first_frame()
+
+    def _remember_first_frame(self) -> None:
+        """Keep what the next start's first frame needs (the theme's palette, whether the
+        session returns) in the cache studio.shell.first_frame reads before the core exists."""
+        if self.layouts.read_only:
+            return
+        from studio.core.themes import palette_roles
+
+        try:
+            restore = bool(self.studio.settings.get("general", "restore_session"))
+        except SettingsError:  # the workbench plugin that declares it is disabled
+            restore = True
+        theme = self.themes.current
+        look = FirstFrameLook(theme=theme.id, dark=theme.dark, palette=palette_roles(theme),
+                              restore_session=restore, stylesheet=self.themes.qss(theme))
+        try:
+            write_first_frame_look(first_frame_file(self.studio.paths), look)
+        except OSError as exc:  # only start-up speed depends on it
+            log.warning("cannot write the first-frame cache: %s", exc)
 
     # -- commands and messages --------------------------------------------------------------
     def run_command(self, command_id: str, selection: Iterable[str] | None = None) -> object:
@@ -281,6 +302,7 @@ class StudioShell(QObject):
         clear_icon_cache()
         for window in self.windows:
             window.refresh_icons()
+        self._remember_first_frame()
 
     def _on_keybindings(self, event: KeybindingsChanged) -> None:
         for window in self.windows:

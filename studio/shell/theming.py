@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from studio.core.contributions import ThemeSpec
@@ -39,6 +39,7 @@ from studio.core.themes import (
     palette_roles,
     resolve_theme,
 )
+from studio.shell.first_frame import palette_from_roles
 
 if TYPE_CHECKING:
     # PySide6 builds the huge Qt namespace on first use (~20 ms); the shell pays that anyway,
@@ -260,15 +261,7 @@ class ThemeManager(QObject):
 
 def build_palette(theme: Theme) -> QPalette:
     """A QPalette with every role of every colour group set from ``theme``."""
-    palette = QPalette()
-    for key, colour in palette_roles(theme).items():
-        group_name, _, role_name = key.rpartition(":")
-        role = QPalette.ColorRole[role_name]
-        if group_name:
-            palette.setColor(QPalette.ColorGroup[group_name], role, QColor(colour))
-        else:
-            palette.setColor(role, QColor(colour))  # all groups; overrides come after
-    return palette
+    return palette_from_roles(palette_roles(theme))
 
 
 def current_theme() -> Theme:

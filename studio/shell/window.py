@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -31,15 +32,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.contributions import WORKSPACES, CommandSpec
-from studio.shell.docks import ViewDock
 from studio.shell.icons import icon
 from studio.shell.layouts import LAYOUT_VERSION
-from studio.shell.window_sync import AREAS as _AREAS
-from studio.shell.window_sync import LiveContributions
+from studio.shell.window_sync import LiveContributions, dock_area
 
+# This module is light on purpose: the window paints its first frame before the core and the
+# rest of the shell are imported (studio.shell.first_frame), then attach() builds the rest.
+# So the core's registries and the docks are imported where they are used, and Qt's namespace
+# is read as ``QtCore.Qt`` at call time (building it costs ~40 ms, after that frame).
 if TYPE_CHECKING:
+    from studio.core.contributions import CommandSpec
     from studio.shell.app import StudioShell
+    from studio.shell.docks import ViewDock
 
 __all__ = ["StudioWindow"]
 
@@ -55,9 +59,13 @@ class StudioWindow(LiveContributions, QMainWindow):
     #: The first frame is on screen (once): views are created and plugins may be imported.
     first_frame_shown = Signal()
 
-    def __init__(self, shell: StudioShell, workspace: str, *, primary: bool) -> None:
+    def __init__(
+        self, shell: StudioShell | None = None, workspace: str = "dashboard", *,
+        primary: bool = True,
+    ) -> None:
+        """A window of ``shell`` on ``workspace``; with no shell, only the first frame (the
+        themed window and its menu bar) until :meth:`attach` builds the rest."""
         super().__init__()
-        self.shell = shell
         self.primary = primary
         self.workspace = ""
         self.docks: dict[str, ViewDock] = {}
@@ -67,8 +75,30 @@ class StudioWindow(LiveContributions, QMainWindow):
         self._first_frame_announced = False
         self._actions: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}
+        self._workspace_buttons: dict[str, QToolButton] = {}
         self.setObjectName("StudioWindow")
         self.setWindowTitle("HAFS Studio")
+        self.resize(1400, 900)
+        for title in _TOP_MENUS:  # the menu bar is part of the first frame
+            self._menu(title)
+        if shell is not None:
+            self.attach(shell, workspace, primary=primary)
+
+    @property
+    def attached(self) -> bool:
+        """True once :meth:`attach` built the window's actions, toolbar and docks."""
+        return hasattr(self, "shell")
+
+    def attach(self, shell: StudioShell, workspace: str, *, primary: bool = True) -> None:
+        """Build actions, menus, toolbar, status bar and docks for ``shell``; show ``workspace``.
+
+        Once per window. A window that painted its first frame before the shell existed
+        announces :attr:`first_frame_shown` again after the next paint, when its views exist.
+        """
+        if self.attached:
+            raise RuntimeError("this window is already attached to a shell")
+        self.shell = shell
+        self.primary = primary
         self.setDockNestingEnabled(True)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks
@@ -76,7 +106,6 @@ class StudioWindow(LiveContributions, QMainWindow):
             | QMainWindow.DockOption.AllowTabbedDocks
             | QMainWindow.DockOption.GroupedDragging
         )
-        self.resize(1400, 900)
         self._build_central()
         self._build_actions()
         self._build_menus()
@@ -84,6 +113,13 @@ class StudioWindow(LiveContributions, QMainWindow):
         self._build_status_bar()
         self._build_docks()
         self.switch_workspace(workspace)
+        self.statusBar().clearMessage()  # the first frame's "Starting…"
+        if self._painted:  # the first frame is on screen: views follow the next paint
+            self._painted = False
+            self._first_frame_announced = False
+            self.update()
+            # Should no paint arrive (a minimised window), views are still created.
+            QTimer.singleShot(250, self._create_pending_views)
 
     # -- construction ------------------------------------------------------------------
     def _build_central(self) -> None:
@@ -106,7 +142,7 @@ class StudioWindow(LiveContributions, QMainWindow):
         if spec.icon:
             action.setIcon(icon(spec.icon))
         action.setToolTip(spec.description or spec.title)
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(lambda _checked=False, cid=spec.id: self.shell.run_command(cid))
         self.addAction(action)
         return action
@@ -119,6 +155,8 @@ class StudioWindow(LiveContributions, QMainWindow):
 
     def refresh_icons(self) -> None:
         """Re-tint icons after a theme change (they are drawn in the theme's text colour)."""
+        from studio.core.contributions import WORKSPACES
+
         commands = self.shell.studio.commands
         for command_id, action in self._actions.items():
             spec = commands.get(command_id)
@@ -185,13 +223,14 @@ class StudioWindow(LiveContributions, QMainWindow):
             group.addAction(action)
 
     def _build_toolbar(self) -> None:
+        from studio.core.contributions import WORKSPACES
+
         bar = QToolBar("Workspaces", self)
         bar.setObjectName("toolbar:workspaces")
         bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        bar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, bar)
         self._toolbar = bar
-        self._workspace_buttons: dict[str, QToolButton] = {}
         commands = self.shell.studio.commands
         for workspace in WORKSPACES:
             command_id = f"workbench.workspace.{workspace.id}"
@@ -204,8 +243,8 @@ class StudioWindow(LiveContributions, QMainWindow):
             button.setAutoRaise(True)
             # As the buttons a QToolBar makes for actions: no keyboard focus (Ctrl+1..9 switch
             # workspaces), so the first one does not start with a focus frame on every launch.
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setToolTip(f"{workspace.title} workspace" + (f" ({key})" if key else ""))
             button.clicked.connect(lambda _c=False, ws=workspace.id: self.switch_workspace(ws))
             bar.addWidget(button)
@@ -235,15 +274,19 @@ class StudioWindow(LiveContributions, QMainWindow):
         return f"Context: {context.path}{state}"
 
     def _build_docks(self) -> None:
+        from studio.shell.docks import ViewDock
+
         for spec in self.shell.studio.contributions.views.values():
             dock = ViewDock(spec, self)
             dock.hide()
-            self.addDockWidget(_AREAS[spec.area], dock)
+            self.addDockWidget(dock_area(spec.area), dock)
             self.docks[spec.id] = dock
 
     # -- workspaces ----------------------------------------------------------------------
     def switch_workspace(self, workspace: str) -> None:
         """Show ``workspace``: save the current arrangement, restore or build the new one."""
+        from studio.core.contributions import WORKSPACES
+
         if workspace not in {w.id for w in WORKSPACES}:
             raise ValueError(f"unknown workspace {workspace!r}")
         if workspace == self.workspace:
@@ -281,7 +324,7 @@ class StudioWindow(LiveContributions, QMainWindow):
             area = dock.spec.area
             if dock.isFloating():
                 dock.setFloating(False)
-            self.addDockWidget(_AREAS[area], dock)
+            self.addDockWidget(dock_area(area), dock)
             if area in first_in_area:
                 self.tabifyDockWidget(first_in_area[area], dock)
             else:
@@ -301,13 +344,14 @@ class StudioWindow(LiveContributions, QMainWindow):
         width, height = max(self.width(), 800), max(self.height(), 600)
         sides = [first_in_area[a] for a in ("left", "right") if a in first_in_area]
         if len(sides) == 2:
-            self.resizeDocks(sides, [int(width * 0.6), int(width * 0.4)], Qt.Orientation.Horizontal)
+            self.resizeDocks(sides, [int(width * 0.6), int(width * 0.4)],
+                             QtCore.Qt.Orientation.Horizontal)
         # Qt only honours a vertical split when every dock of it is named together.
         upper = [first_in_area[a] for a in ("top", "left", "right") if a in first_in_area]
         if "bottom" in first_in_area and upper:
             docks = [*upper, first_in_area["bottom"]]
             sizes = [int(height * 0.7)] * len(upper) + [int(height * 0.25)]
-            self.resizeDocks(docks, sizes, Qt.Orientation.Vertical)
+            self.resizeDocks(docks, sizes, QtCore.Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
         """Forget the saved arrangement of the current workspace and rebuild its default."""
@@ -326,9 +370,9 @@ class StudioWindow(LiveContributions, QMainWindow):
         dock = self.docks.get(view_id)
         if dock is None:
             return None
-        outside_layout = self.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea
+        outside_layout = self.dockWidgetArea(dock) == QtCore.Qt.DockWidgetArea.NoDockWidgetArea
         if outside_layout and not dock.isFloating():
-            self.addDockWidget(_AREAS[dock.spec.area], dock)
+            self.addDockWidget(dock_area(dock.spec.area), dock)
         dock.show()
         dock.raise_()
         return dock.materialize()
@@ -394,6 +438,9 @@ class StudioWindow(LiveContributions, QMainWindow):
         QTimer.singleShot(250, self._create_pending_views)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.attached:  # closed during start-up, before the shell existed
+            super().closeEvent(event)
+            return
         if self.primary and not self.shell.confirm_quit():
             event.ignore()
             return

@@ -10,24 +10,32 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-
-from studio.core.contributions import ViewSpec
-from studio.core.plugin_index import is_placeholder
-from studio.shell.docks import ViewDock
-
+# Light on purpose: the window's first frame is painted before the shell's and the core's
+# modules are imported (see studio.shell.first_frame), and this mixin is part of that window's
+# class. Docks, the plugin index and Qt's namespace (~40 ms to build) are imported when used.
 if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QToolBar
 
-__all__ = ["AREAS", "LiveContributions"]
+    from studio.core.contributions import ViewSpec
+    from studio.shell.docks import ViewDock
 
-AREAS = {
-    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
-    "right": Qt.DockWidgetArea.RightDockWidgetArea,
-    "top": Qt.DockWidgetArea.TopDockWidgetArea,
-    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+__all__ = ["LiveContributions", "dock_area"]
+
+_AREA_NAMES = {
+    "left": "LeftDockWidgetArea",
+    "right": "RightDockWidgetArea",
+    "top": "TopDockWidgetArea",
+    "bottom": "BottomDockWidgetArea",
 }
+
+
+def dock_area(area: str) -> Qt.DockWidgetArea:
+    """The Qt dock area of a view's declared ``area`` (``left``, ``right``, ``top``, ``bottom``)."""
+    from PySide6.QtCore import Qt
+
+    return Qt.DockWidgetArea[_AREA_NAMES[area]]
 
 
 class LiveContributions:
@@ -48,6 +56,8 @@ class LiveContributions:
         Called when a plugin was enabled, disabled or torn down while the studio runs: its
         views' docks and its commands' actions appear or go, in this window, without a restart.
         """
+        from studio.core.plugin_index import is_placeholder
+
         views = self.shell.studio.contributions.views
         shown: set[str] = set()
         for view_id, dock in list(self.docks.items()):
@@ -91,16 +101,19 @@ class LiveContributions:
         dock.deleteLater()  # its view, and with it the view's subscriptions, go too
 
     def _add_dock_live(self, spec: ViewSpec, *, show: bool = False) -> None:
+        from studio.shell.docks import ViewDock
+
         dock = ViewDock(spec, self)
+        area = dock_area(spec.area)
         self.docks[spec.id] = dock
         if self.workspace not in spec.workspaces and not show:
             dock.hide()
-            self.addDockWidget(AREAS[spec.area], dock)
+            self.addDockWidget(area, dock)
             self.removeDockWidget(dock)  # out of the layout until the user opens it
             return
         neighbour = next((d for d in self.docks.values() if d is not dock and d.isVisible()
-                          and self.dockWidgetArea(d) == AREAS[spec.area]), None)
-        self.addDockWidget(AREAS[spec.area], dock)
+                          and self.dockWidgetArea(d) == area), None)
+        self.addDockWidget(area, dock)
         if neighbour is not None:
             self.tabifyDockWidget(neighbour, dock)
         dock.show()

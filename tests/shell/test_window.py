@@ -7,8 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.core.contributions import WORKSPACES, ViewSpec
-from studio.shell.app import StudioShell, display_problem
+from studio.shell.app import StudioShell
 from studio.shell.docks import ViewErrorPanel
+from studio.shell.launch import display_problem
 from studio.shell.layouts import LAYOUT_VERSION, LayoutStore
 from studio.testing import BUILTIN_PLUGINS, make_plugin, shown_shell
 
