@@ -51,6 +51,9 @@ VARIANTS = {
     "bare": ("bare", "fresh"),
     "studio": ("studio", "persistent"),
     "studio-first-run": ("studio", "fresh"),
+    # A returning user's start without the first-frame cache (deleted before each start): the
+    # window paints only once the core and the shell are built, as before the early frame.
+    "studio-no-early-frame": ("studio", "persistent-no-frame"),
     # The same shell and core with no plugin at all: how much of the gap to the bare window is
     # the studio's own shell (the plugins' share is what "studio" takes beyond this).
     "shell-no-plugins": ("shell", "persistent-empty"),
@@ -238,8 +241,8 @@ def _report_after_first_paint(app, window, marks, profiler, profile_path) -> Non
     # of every object, and the first one for an object of a class PySide6 has no wrapper for
     # (a QMainWindow's private layout helpers, once it has a central widget) costs ~85 ms of
     # CPU in PySide's type lookup. That cost is the measurement's, not the window's: it made
-    # the bare window's first paint ~85 ms later than it is (measured: first paint 87 ms after
-    # show() with the application filter, 6 ms with this one).
+    # the bare window's first paint ~85 ms later than it is (benchmarks/startup_filter_probe.py:
+    # show() to first paint 102-112 ms with the application filter, 17-18 ms with this one).
     window.installEventFilter(watcher)
     window._bench_watcher = watcher
     QTimer.singleShot(60_000, lambda: os._exit(3))  # never hang a benchmark run
@@ -308,10 +311,15 @@ def measure(repeats: int, baseline: str | None = None) -> dict:
         persistent = os.path.join(scratch, "persistent-home")
         homes = {"persistent": persistent, "fresh": None,
                  "persistent-empty": os.path.join(scratch, "persistent-empty-home"),
+                 "persistent-no-frame": os.path.join(scratch, "persistent-no-frame-home"),
                  "baseline": os.path.join(scratch, "baseline-home")}
 
         def spawn(name: str) -> dict:
             kind, home = variants[name]
+            if home == "persistent-no-frame":  # the file studio.shell.first_frame reads
+                cache = os.path.join(homes[home], "cache", "first-frame.json")
+                if os.path.exists(cache):
+                    os.remove(cache)
             return _spawn(kind, scratch, homes[home],
                           baseline=baseline if name == "baseline" else None)[0]
 
