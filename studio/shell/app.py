@@ -69,6 +69,7 @@ class StudioShell(QObject):
         self.dispatcher = QtDispatcher(parent=self)
         studio.bus.set_dispatcher(self.dispatcher)
         self._first_frame = first_frame
+        self._theme_override: str | None = None  # --theme: not the user's choice, not cached
         self.layouts = (first_frame.layouts if first_frame is not None
                         else LayoutStore(studio.paths.layouts_dir, read_only=not persist_layouts))
         self.themes = ThemeManager(studio.bus, parent=self)
@@ -252,7 +253,7 @@ class StudioShell(QObject):
     def _remember_first_frame(self) -> None:
         """Keep what the next start's first frame needs (the theme's palette, whether the
         session returns) in the cache studio.shell.first_frame reads before the core exists."""
-        if self.layouts.read_only:
+        if self.layouts.read_only or self._theme_override is not None:
             return
         from studio.core.themes import palette_roles
 
@@ -287,8 +288,16 @@ class StudioShell(QObject):
         self.message.emit(text, timeout_ms)
 
     def set_theme(self, theme_id: str) -> None:
+        self._theme_override = None
         self.studio.settings.set("appearance", "follow_system", False)
         self.studio.settings.set("appearance", "theme", theme_id)
+        self.themes.set_follow_system(False)
+        self.themes.apply(theme_id)
+
+    def override_theme(self, theme_id: str) -> None:
+        """Use ``theme_id`` for this session only (``hafs-studio --theme``): the settings, and
+        so the next start's first frame, keep the user's own choice."""
+        self._theme_override = theme_id
         self.themes.set_follow_system(False)
         self.themes.apply(theme_id)
 

@@ -155,7 +155,7 @@ class GuiStart:
                 print(f"hafs-studio: unknown theme {options.theme!r}; choose from "
                       f"{', '.join(known)}", file=sys.stderr)
                 return 2
-            shell.themes.apply(options.theme)
+            shell.override_theme(options.theme)
         if options.workspace:
             window.switch_workspace(options.workspace)
         if options.size and frame is None and not options.screenshot:

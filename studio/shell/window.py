@@ -56,7 +56,9 @@ class StudioWindow(LiveContributions, QMainWindow):
     """One top-level studio window."""
 
     workspace_changed = Signal(str)
-    #: The first frame is on screen (once): views are created and plugins may be imported.
+    #: The first frame is on screen: views are created and plugins may be imported. Once per
+    #: window; twice for a window painted before its shell (studio.shell.first_frame): after
+    #: that early frame, and again after the first frame with the shell's docks.
     first_frame_shown = Signal()
 
     def __init__(

@@ -169,10 +169,17 @@ def test_a_returning_start_paints_the_window_before_the_core_and_builds_into_it(
 
 
 def test_an_explicit_theme_or_a_screenshot_starts_everything_first(launch, qtbot, tmp_path):
-    write_first_frame_look(first_frame_file(studio_paths()), LOOK)
+    cache = first_frame_file(studio_paths())
+    write_first_frame_look(cache, LOOK)
     themed = launch("--theme", "light")
     assert themed.frame is None and themed.ready
     assert themed.shell.themes.current.id == "light"
+    themed.shell.save_session()
+    own = themed.studio.settings.get("appearance", "theme")
+    assert own != "light"
+    assert read_first_frame_look(cache).theme == own  # a one-off theme is not the next start's
+    themed.shell.set_theme("light")  # ...until the user chooses it
+    assert read_first_frame_look(cache).theme == "light"
     shot = launch("--screenshot", str(tmp_path / "shot.png"))
     assert shot.frame is None and shot.ready and not shot.window.isVisible()
 
