@@ -51,8 +51,9 @@ VARIANTS = {
     "bare": ("bare", "fresh"),
     "studio": ("studio", "persistent"),
     "studio-first-run": ("studio", "fresh"),
-    # A returning user's start without the first-frame cache (deleted before each start): the
-    # window paints only once the core and the shell are built, as before the early frame.
+    # A returning user's start without the first-frame cache (deleted before each start; the
+    # user has a settings file, so the default look is not assumed either): the window paints
+    # only once the core and the shell are built, as every start did before the early frame.
     "studio-no-early-frame": ("studio", "persistent-no-frame"),
     # The same shell and core with no plugin at all: how much of the gap to the bare window is
     # the studio's own shell (the plugins' share is what "studio" takes beyond this).
@@ -316,10 +317,14 @@ def measure(repeats: int, baseline: str | None = None) -> dict:
 
         def spawn(name: str) -> dict:
             kind, home = variants[name]
-            if home == "persistent-no-frame":  # the file studio.shell.first_frame reads
+            if home == "persistent-no-frame":  # the files studio.shell.first_frame reads
                 cache = os.path.join(homes[home], "cache", "first-frame.json")
                 if os.path.exists(cache):
                     os.remove(cache)
+                config = os.path.join(homes[home], "config")
+                os.makedirs(config, exist_ok=True)
+                with open(os.path.join(config, "settings.json"), "w", encoding="utf-8") as out:
+                    out.write('{"appearance": {"theme": "cobalt"}}\n')
             return _spawn(kind, scratch, homes[home],
                           baseline=baseline if name == "baseline" else None)[0]
 

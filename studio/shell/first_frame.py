@@ -10,8 +10,11 @@ What the frame needs beyond the saved session (``layouts/session.json``) is kept
 cache, ``<cache>/first-frame.json``, which the shell rewrites whenever it applies a theme or
 saves the session: the palette of the theme in use and whether sessions are restored. Reading
 the settings and the themes themselves would import the core, which is what the frame avoids.
-No cache (the very first start), or one that cannot be read, means no early frame: the studio
-then starts the usual way, everything before the window appears.
+The very first start has no cache but needs none: with no settings file yet, the theme is the
+default one, whose palette the core reads from the shipped theme file without any plugin (the
+stylesheet comes with the shell). A cache that is missing or unreadable while settings exist
+means no early frame: the studio then starts the usual way, everything before the window
+appears, rather than flash a theme that may not be the user's.
 
 A stale cache costs a recolour, never a wrong state: the shell applies the real theme and
 settings a moment later.
@@ -37,6 +40,7 @@ __all__ = [
     "FIRST_FRAME_FORMAT",
     "FirstFrame",
     "FirstFrameLook",
+    "default_look",
     "first_frame_file",
     "palette_from_roles",
     "read_first_frame_look",
@@ -118,6 +122,28 @@ def write_first_frame_look(path: Path, look: FirstFrameLook) -> bool:
     return True
 
 
+def default_look(paths: StudioPaths) -> FirstFrameLook | None:
+    """The very first start's look (the default theme), or None once settings exist."""
+    if paths.settings_file.exists():
+        return None
+    # First start only (~20 ms): the shipped default theme, as the themes plugin will load it.
+    from studio.core.themes import (
+        DEFAULT_THEME_ID,
+        ThemeError,
+        builtin_theme_dir,
+        fallback_theme,
+        load_theme_file,
+        palette_roles,
+        resolve_theme,
+    )
+
+    try:
+        theme = resolve_theme(load_theme_file(builtin_theme_dir() / f"{DEFAULT_THEME_ID}.json"))
+    except ThemeError:  # a broken install: the shell will fall back to the same theme
+        theme = fallback_theme()
+    return FirstFrameLook(theme=theme.id, dark=theme.dark, palette=palette_roles(theme))
+
+
 def palette_from_roles(roles: dict[str, str]) -> QPalette:
     """A QPalette from ``{"Role": colour}`` (every group) and ``{"Group:Role": colour}`` keys.
 
@@ -149,7 +175,7 @@ def show_first_frame(
     QApplication; the window is shown, and its :attr:`~StudioWindow.first_frame_shown` says
     when the frame has been painted.
     """
-    look = read_first_frame_look(first_frame_file(paths))
+    look = read_first_frame_look(first_frame_file(paths)) or default_look(paths)
     if look is None:
         return None
     app = QApplication.instance()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from studio.__main__ import parse_common
 from studio.core.paths import studio_paths
+from studio.core.themes import palette_roles
 from studio.shell import theming
 from studio.shell.first_frame import (
     FIRST_FRAME_FORMAT,
@@ -129,15 +130,29 @@ def _save_session(geometry: QRect, workspace: str = "models") -> bytes:
     return blob
 
 
-def test_a_first_start_has_no_early_frame_and_leaves_the_cache_for_the_next(launch, qtbot):
+def test_the_very_first_start_paints_the_default_theme_early_and_caches_the_look(launch, qtbot):
     cache = first_frame_file(studio_paths())
-    first = launch()
-    assert first.frame is None and first.ready  # everything started before the window showed
-    assert first.window.attached and first.window.isVisible()
+    first = launch()  # no settings, no cache, no plugin index
+    assert first.frame is not None and first.frame.look.theme == "cobalt"
+    _wait_ready(qtbot, first)
+    current = first.shell.themes.current
+    assert current.id == "cobalt"
+    # The default look is the default theme's palette exactly: no recolour once the shell is up.
+    assert first.frame.look.palette == palette_roles(current)
     look = read_first_frame_look(cache)
-    assert look is not None and look.theme == first.shell.themes.current.id
-    assert look.palette["Window"] == first.shell.themes.current["bg"]
-    assert look.stylesheet == first.shell.themes.qss(first.shell.themes.current)
+    assert look is not None and look.theme == current.id
+    assert look.palette["Window"] == current["bg"]
+    assert look.stylesheet == first.shell.themes.qss(current)
+
+
+def test_settings_without_a_cache_mean_no_early_frame(launch, qtbot):
+    paths = studio_paths()
+    paths.config.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text('{"appearance": {"theme": "light"}}')
+    start = launch()  # the user's theme is unknown before the core: everything starts first
+    assert start.frame is None and start.ready
+    assert start.shell.themes.current.id == "light"
+    assert read_first_frame_look(first_frame_file(paths)).theme == "light"
 
 
 def test_a_returning_start_paints_the_window_before_the_core_and_builds_into_it(launch, qtbot):
@@ -207,6 +222,7 @@ def test_closing_the_window_before_the_shell_exists_is_allowed(launch, qtbot):
 
 def test_the_shell_keeps_the_cache_in_step_with_the_theme(launch, qtbot):
     start = launch()
+    _wait_ready(qtbot, start)
     cache = first_frame_file(studio_paths())
     start.shell.set_theme("light")
     look = read_first_frame_look(cache)

@@ -113,9 +113,10 @@ def _offenders(modules: list[str]) -> list[str]:
 
 
 def test_the_first_frame_from_the_index_imports_no_plugin(tmp_path):
-    first = _start(tmp_path)  # the very first start: no cache, no index; everything first
-    assert not first["early"] and not first["indexed"]
-    assert "studio.plugins.models.plugin" in first["first_frame"]
+    first = _start(tmp_path)  # the very first start: the default theme early, then no index:
+    assert first["early"] and not first["indexed"]  # every plugin before the shell's frame
+    assert _offenders(first["first_frame"]) == []
+    assert "studio.plugins.models.plugin" in first["shell_frame"]
 
     usual = _start(tmp_path)  # every later start: the window first, then the shell, the index
     assert usual["early"] and usual["indexed"]
