@@ -55,6 +55,7 @@ _TOP_MENUS = ("File", "View", "Tools", "Help")
 class StudioWindow(LiveContributions, QMainWindow):
     """One top-level studio window."""
 
+    shell: StudioShell  # set by attach(); absent while the window shows only its first frame
     workspace_changed = Signal(str)
     #: The first frame is on screen: views are created and plugins may be imported. Once per
     #: window; twice for a window painted before its shell (studio.shell.first_frame): after
