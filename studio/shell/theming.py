@@ -60,6 +60,9 @@ log = logging.getLogger(__name__)
 
 LIGHT_THEME_ID = "light"
 
+# Dynamic property on the QApplication: a theme manager already made Fusion its style.
+_FUSION_CHOSEN = "hafsStudioFusionChosen"
+
 # The manager that applied the current theme, so views can read chart colours without being
 # handed the manager. None until the first apply().
 _active_manager: ThemeManager | None = None
@@ -150,10 +153,14 @@ class ThemeManager(QObject):
         if not isinstance(app, QApplication):
             raise RuntimeError("ThemeManager.apply() needs a QApplication")
         self._hook_color_scheme()
-        if self._use_fusion and not _fusion_already() and app.style().name().lower() != "fusion":
+        if self._use_fusion and not _fusion_already() and not app.property(_FUSION_CHOSEN):
             # Fusion draws every control from the palette, so the palette and the stylesheet
-            # alone give the same result on every OS.
-            app.setStyle("Fusion")
+            # alone give the same result on every OS. Once per application: with a stylesheet
+            # set, style().name() no longer says "fusion", and replacing the style repolishes
+            # every widget again.
+            if app.style().name().lower() != "fusion":
+                app.setStyle("Fusion")
+            app.setProperty(_FUSION_CHOSEN, True)
         if not self._follow_system:
             from PySide6.QtCore import Qt
 
@@ -164,7 +171,9 @@ class ThemeManager(QObject):
         palette = build_palette(theme)
         app.setPalette(palette)
         QToolTip.setPalette(palette)
-        app.setStyleSheet(self.qss(theme))
+        sheet = self.qss(theme)
+        if app.styleSheet() != sheet:  # the same sheet again (the first frame's) repolishes all
+            app.setStyleSheet(sheet)
         if "pyqtgraph" in sys.modules:
             configure_pyqtgraph(chart_colors(theme))
         self._current = theme

@@ -88,6 +88,7 @@ def test_the_palette_sets_every_group_first_then_the_group_overrides():
 def launch(qapp, qtbot, studio_home, tmp_path, monkeypatch):
     """``launch(*argv)`` → a :class:`GuiStart` as hafs-studio makes it; closed afterwards."""
     monkeypatch.setenv("HAFS_CONTEXT_ROOT", str(tmp_path / "context"))
+    monkeypatch.setenv("QT_STYLE_OVERRIDE", "Fusion")  # as the launcher sets it; restored after
     starts: list[GuiStart] = []
 
     def start(*argv: str) -> GuiStart:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -298,6 +298,31 @@ def test_qss_is_generated_once_per_theme(manager, monkeypatch):
     for theme_id in ("cobalt", "light", "cobalt", "light"):
         manager.apply(theme_id)
     assert calls == ["cobalt", "light"]
+
+
+def test_switching_themes_keeps_the_style_and_an_unchanged_sheet(manager, qapp, monkeypatch):
+    # Without QT_STYLE_OVERRIDE (the launcher sets it) the manager makes Fusion the style once;
+    # with a stylesheet set, style().name() is "" and must not make it replace the style again
+    # (a new style repolishes every widget of the application).
+    monkeypatch.delenv("QT_STYLE_OVERRIDE", raising=False)
+    manager.apply("cobalt")
+    style = qapp.style()
+    assert qapp.styleSheet() and style.name() == ""  # the stylesheet's own style wraps Fusion
+    polished: list[int] = []
+
+    class Probe(QLabel):  # counts the restyles it receives
+        def changeEvent(self, event) -> None:
+            polished.append(int(event.type() == QEvent.Type.StyleChange))
+            super().changeEvent(event)
+
+    probe = Probe("probe")
+    manager.apply("light")
+    assert qapp.style() is style
+    after_switch = sum(polished)
+    assert after_switch >= 1  # a different sheet restyles, as it must
+    manager.apply("light")  # the same sheet again (the first frame set it already)
+    assert qapp.style() is style and sum(polished) == after_switch
+    probe.deleteLater()
 
 
 def test_themes_lists_dark_first(manager):
