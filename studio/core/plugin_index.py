@@ -139,14 +139,8 @@ def _distributions() -> list[str]:
 # -- reading and writing ---------------------------------------------------------------------------
 def load_index(path: Path, expected: str) -> dict[str, Any] | None:
     """The index at ``path`` if it matches the fingerprint ``expected``; None otherwise."""
-    try:
-        data = small_json.loads(path.read_bytes())
-    except FileNotFoundError:
-        return None
-    except (OSError, small_json.JSONDecodeError) as exc:
-        log.info("plugin index %s unreadable (%s); rebuilding it", path, exc)
-        return None
-    if not isinstance(data, dict) or data.get("fingerprint") != expected:
+    data = small_json.read_cache(path, "plugin index")
+    if data is None or data.get("fingerprint") != expected:
         return None
     if not all(isinstance(data.get(key), list) for key in ("plugins", "views", "commands",
                                                            "themes")):

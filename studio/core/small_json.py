@@ -10,9 +10,13 @@ option=OPT_INDENT_2)``: two-space indents, UTF-8, no NaN.
 from __future__ import annotations
 
 import json
+import logging
+from pathlib import Path
 from typing import Any
 
-__all__ = ["JSONDecodeError", "dumps", "loads"]
+__all__ = ["JSONDecodeError", "dumps", "loads", "read_cache"]
+
+log = logging.getLogger(__name__)
 
 JSONDecodeError = json.JSONDecodeError
 
@@ -33,3 +37,19 @@ def dumps(data: Any, *, indent: bool = False, sort_keys: bool = False) -> bytes:
                       ensure_ascii=False, allow_nan=False,
                       separators=None if indent else (",", ":"))
     return text.encode("utf-8")
+
+
+def read_cache(path: Path, what: str) -> dict[str, Any] | None:
+    """The JSON object in the cache file ``path``, or None when it is missing or unusable.
+
+    For files the studio can rebuild (``what`` names one in the log): an unreadable file, bad
+    JSON, a half-written file or anything but an object is logged at info level, never raised.
+    """
+    try:
+        data = loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, JSONDecodeError) as exc:
+        log.info("%s %s unreadable (%s); ignoring it", what, path, exc)
+        return None
+    return data if isinstance(data, dict) else None

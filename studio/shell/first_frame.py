@@ -22,7 +22,6 @@ settings a moment later.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +46,6 @@ __all__ = [
     "show_first_frame",
     "write_first_frame_look",
 ]
-
-log = logging.getLogger(__name__)
 
 #: Version of ``first-frame.json``; a file of another version is ignored (and rewritten).
 FIRST_FRAME_FORMAT = 1
@@ -90,14 +87,8 @@ def read_first_frame_look(path: Path) -> FirstFrameLook | None:
     Lenient on purpose: a cache is never worth an error, whatever another version or a
     half-finished write left there.
     """
-    try:
-        data = small_json.loads(path.read_bytes())
-    except FileNotFoundError:
-        return None
-    except (OSError, small_json.JSONDecodeError) as exc:
-        log.info("ignoring %s (%s)", path, exc)
-        return None
-    if not isinstance(data, dict) or data.get("format") != FIRST_FRAME_FORMAT:
+    data = small_json.read_cache(path, "first-frame cache")
+    if data is None or data.get("format") != FIRST_FRAME_FORMAT:
         return None
     palette = data.get("palette")
     theme, dark = data.get("theme"), data.get("dark")
