@@ -3,8 +3,9 @@
 Start-up time is a feature. A returning user's window paints before the core is imported (see
 :mod:`studio.shell.first_frame`); the core, started from the plugin index, and the shell follow
 on the next loop turn and build into that window; the plugins are imported after the shell's
-frame is on screen (see :mod:`studio.core.plugin_index`). Without a first-frame cache, for a
-screenshot or an explicit ``--theme``, everything starts before the window is shown.
+frame is on screen (see :mod:`studio.core.plugin_index`). For a screenshot, an explicit
+``--theme``, or settings without a first-frame cache, everything starts before the window is
+shown.
 
 This module is imported on the way to the first frame: the core and the rest of the shell are
 imported inside the functions that need them.
@@ -167,19 +168,19 @@ class GuiStart:
 
     def run(self) -> int:
         """Run the event loop (or render the screenshot) and close the studio; the exit code."""
-        options, shell, studio = self.options, self.shell, self.studio
+        options = self.options
         try:
             if options.screenshot:
-                assert shell is not None
+                assert self.shell is not None
                 size = options.size or (1600, 1000)
-                path = shell.screenshot(Path(options.screenshot), size=size)
+                path = self.shell.screenshot(Path(options.screenshot), size=size)
                 print(f"wrote {path}")
                 return 0
             code = self.app.exec()
             if self.failure is not None:
                 raise self.failure
             return code
-        finally:
+        finally:  # the shell and the studio exist only if the start got that far
             shell, studio = self.shell, self.studio
             if shell is not None:
                 if not options.screenshot and not shell.quitting:
